@@ -1,0 +1,145 @@
+"""python -m training {models,train,evaluate,export}"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _models(args) -> int:
+    from . import models
+
+    rows = []
+    for name, spec in models.REGISTRY.items():
+        total, trainable = models.count_params(models.build(name))
+        rows.append({"name": name, "params": total, "trainable_params": trainable,
+                     "input_shape": list(spec.input_shape), "report": spec.report,
+                     "reported_params": spec.reported_params, "task": spec.task.note})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        for r in rows:
+            print(f"{r['name']:14s} {r['params']:>12,d} params {r['trainable_params']:>12,d} trainable  "
+                  f"input {tuple(r['input_shape'])}  {r['task']}")
+    return 0
+
+
+def _train(args) -> int:
+    from .train import train
+
+    train(args.model, args.data, args.out, epochs=args.epochs, batch_size=args.batch_size,
+          optimizer=args.optimizer, learning_rate=args.lr,
+          augment_names=args.augment.split(",") if args.augment is not None and args.augment else
+          (() if args.augment == "" else None),
+          early_stopping=args.early_stopping, weights=args.weights, seed=args.seed, precision=args.precision,
+          time_budget=args.time_budget, resume=not args.no_resume, verbose=args.verbose,
+          max_steps=args.max_steps, export=not args.no_export, teacher=args.teacher, kd_alpha=args.kd_alpha,
+          kd_temperature=args.kd_temperature, workers=args.workers)
+    return 0
+
+
+def _evaluate(args) -> int:
+    from .evaluate import evaluate
+
+    rep = evaluate(args.model, args.data, args.split, tta_flip=args.tta_flip, spec_name=args.spec)
+    if args.json:
+        print(json.dumps(rep, indent=1))
+    else:
+        print(f"{rep['model']} on {rep['split']} (n={rep['n']}): accuracy {rep['accuracy']:.4f}, "
+              f"macro-F1 {rep['macro_f1']:.4f}")
+        for name, m in rep["per_class"].items():
+            print(f"  {name:10s} precision {m['precision']:.3f} recall {m['recall']:.3f} f1 {m['f1']:.3f} "
+                  f"n={m['support']}")
+    return 0
+
+
+def _export(args) -> int:
+    import keras
+    import numpy as np
+
+    from . import data, export, models
+    from .train import prepare, task_split
+
+    model = keras.saving.load_model(args.model)
+    spec = models.get(args.spec or model.name.replace("_", "-"))
+    rep = None
+    if args.quantize == "int8":
+        if not args.data:
+            raise SystemExit("python -m training export: error: --quantize int8 needs --data")
+        x, _ = task_split(data.load(args.data), spec, "Training")
+        idx = np.random.default_rng(0).permutation(len(x))[: args.calibration]
+        rep = prepare(x[idx], spec)
+    metrics = json.loads(open(args.metrics).read()) if args.metrics else None
+    meta = export.export_tflite(model, args.out, spec, args.labels.split(",") if args.labels else
+                                list(spec.task.classes or data.LABELS),
+                                quantize=args.quantize, representative=rep, metrics=metrics)
+    print(json.dumps(meta))
+    return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    m = sub.add_parser("models", help="list every model with its parameter counts")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=_models)
+
+    t = sub.add_parser("train", help="train one model; resumes from DIR/checkpoint.keras")
+    t.add_argument("--model", required=True)
+    t.add_argument("--data", required=True, help="fer2013.tar.xz, extracted folder, fer2013.csv or class folders")
+    t.add_argument("--out", required=True)
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--optimizer", choices=["adam", "adamw", "sgd"])
+    t.add_argument("--lr", type=float)
+    t.add_argument("--augment", help="comma list: flip,rotate,zoom,shift,shear,erase,blur ('' = none)")
+    t.add_argument("--early-stopping", type=int, metavar="PATIENCE")
+    t.add_argument("--weights", help="local ImageNet weights file for transfer models (never downloaded)")
+    t.add_argument("--teacher", help="a trained .keras model to distill from (student gets its soft labels)")
+    t.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the distillation term")
+    t.add_argument("--kd-temperature", type=float, default=4.0)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"])
+    t.add_argument("--time-budget", type=float, help="seconds: fix the epoch count to fit (cosine schedule)")
+    t.add_argument("--no-resume", action="store_true")
+    t.add_argument("--no-export", action="store_true")
+    t.add_argument("--max-steps", type=int, help="smoke test: this many batches per epoch")
+    t.add_argument("--verbose", type=int, default=1)
+    t.add_argument("--workers", type=int, default=1, help="threads preparing augmented batches")
+    t.set_defaults(func=_train)
+
+    e = sub.add_parser("evaluate", help="evaluate a .keras or .tflite model")
+    e.add_argument("--model", required=True)
+    e.add_argument("--data", required=True)
+    e.add_argument("--split", default="PrivateTest", choices=["Training", "PublicTest", "PrivateTest"])
+    e.add_argument("--spec", help="registry model name when it cannot be inferred")
+    e.add_argument("--tta-flip", action="store_true", help="average with the horizontally flipped face")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=_evaluate)
+
+    x = sub.add_parser("export", help="export a .keras model to .tflite + .json metadata")
+    x.add_argument("--model", required=True)
+    x.add_argument("--out", required=True)
+    x.add_argument("--spec")
+    x.add_argument("--quantize", choices=["int8"])
+    x.add_argument("--data", help="training data for int8 calibration")
+    x.add_argument("--calibration", type=int, default=1000)
+    x.add_argument("--labels")
+    x.add_argument("--metrics", help="JSON file of metrics to store in the metadata")
+    x.set_defaults(func=_export)
+
+    args = p.parse_args(argv)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"python -m training: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Knowledge distillation with Keras 3 ops only (runs on TensorFlow and JAX alike).
+
+The training model outputs the student's and the frozen teacher's probabilities side by side
+(N, 2K); :class:`DistillLoss` splits them. This keeps Keras' own ``fit`` (no custom train step,
+which would differ per backend).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable("emotion_monitor")
+class DistillLoss(keras.losses.Loss):
+    """(1 - alpha) * CE(labels, student) + alpha * T^2 * KL(teacher_T || student_T).
+
+    Probabilities are turned back into logits up to a constant with log(p), which is all a
+    tempered softmax needs.
+    """
+
+    def __init__(self, classes=7, alpha=0.7, temperature=4.0, label_smoothing=0.0, name="distill", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.classes, self.alpha, self.temperature, self.label_smoothing = classes, alpha, temperature, label_smoothing
+
+    def call(self, y_true, y_pred):
+        k = self.classes
+        s, t = y_pred[:, :k], y_pred[:, k:]
+        y_true = ops.cast(y_true, s.dtype)
+        if self.label_smoothing:
+            y_true = y_true * (1 - self.label_smoothing) + self.label_smoothing / k
+        eps = 1e-7
+        log_s = ops.log(ops.clip(s, eps, 1.0))
+        ce = -ops.sum(y_true * log_s, axis=-1)
+        temp = self.temperature
+        ls_t = ops.log_softmax(log_s / temp, axis=-1)
+        lt_t = ops.log_softmax(ops.log(ops.clip(t, eps, 1.0)) / temp, axis=-1)
+        kl = ops.sum(ops.exp(lt_t) * (lt_t - ls_t), axis=-1) * temp * temp
+        return (1 - self.alpha) * ce + self.alpha * kl
+
+    def get_config(self):
+        return {**super().get_config(), "classes": self.classes, "alpha": self.alpha,
+                "temperature": self.temperature, "label_smoothing": self.label_smoothing}
+
+
+@keras.saving.register_keras_serializable("emotion_monitor")
+def student_accuracy(y_true, y_pred):
+    k = ops.shape(y_true)[-1]
+    return ops.cast(ops.equal(ops.argmax(y_true, axis=-1), ops.argmax(y_pred[:, :k], axis=-1)), "float32")
+
+
+student_accuracy.__name__ = "accuracy"
+
+
+def wrap(student: keras.Model, teacher: keras.Model, input_shape) -> keras.Model:
+    """Training model: the same (augmented) images go to the frozen teacher and the student."""
+    teacher.trainable = False
+    x = inputs = keras.Input(input_shape)
+    s = student(x)
+    t = ops.stop_gradient(ops.cast(teacher(x, training=False), s.dtype))
+    out = layers.Concatenate(dtype="float32", name="student_teacher")([s, t])
+    return keras.Model(inputs, out, name="distill")

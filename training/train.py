@@ -1,0 +1,304 @@
+"""Train one model of the registry, resumably, and write every artifact of the run to one folder."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import cv2
+import keras
+import numpy as np
+
+from . import augment, data, distill, models
+
+CKPT = "checkpoint.keras"
+STATE = "state.json"
+
+
+def prepare(images: np.ndarray, spec: models.ModelSpec) -> np.ndarray:
+    """uint8 gray (N,48,48) -> float32 model input, resized and channel-expanded as the spec asks."""
+    h, w, c = spec.input_shape
+    if images.shape[1:3] != (h, w):
+        images = np.stack([cv2.resize(im, (w, h), interpolation=cv2.INTER_LINEAR) for im in images])
+    x = images.astype(np.float32)[..., None] if images.ndim == 3 else images.astype(np.float32)
+    if x.shape[-1] != c:
+        x = np.repeat(x, c, axis=-1)
+    return x * np.float32(spec.input_scale) + np.float32(spec.input_offset)
+
+
+def task_split(ds: data.Dataset, spec: models.ModelSpec, split: str, seed: int = 0):
+    """(uint8 images, labels) of one split, relabelled for the model's task (stand-ins)."""
+    x, y = ds.split(split)
+    classes = spec.task.classes
+    if classes:
+        ids = [ds.class_names.index(c) for c in classes]
+        keep = np.isin(y, ids)
+        x, y = x[keep], np.array([ids.index(v) for v in y[keep]], np.int64)
+        if spec.task.max_per_class:
+            rng = np.random.default_rng(seed)
+            pick = np.concatenate([rng.permutation(np.flatnonzero(y == k))[: spec.task.max_per_class]
+                                   for k in range(len(classes))])
+            pick.sort()
+            x, y = x[pick], y[pick]
+    return x, y
+
+
+def class_names(ds: data.Dataset, spec: models.ModelSpec) -> list[str]:
+    if spec.task.classes:
+        return list(spec.task.classes)
+    names = list(ds.class_names)
+    return names + [f"unused{i}" for i in range(len(names), spec.task.n_outputs)]
+
+
+def targets(y: np.ndarray, spec: models.ModelSpec, loss: str):
+    if loss == "binary_crossentropy":
+        return y.astype(np.float32)[:, None]
+    if loss == "categorical_crossentropy":
+        return keras.utils.to_categorical(y, spec.task.n_outputs).astype(np.float32)
+    return y
+
+
+def make_loss(name: str, label_smoothing: float):
+    if name == "categorical_crossentropy":
+        return keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
+    if name == "binary_crossentropy":
+        return keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing)
+    if name == "sparse_categorical_crossentropy":
+        return keras.losses.SparseCategoricalCrossentropy()
+    raise ValueError(f"unknown loss {name!r}")
+
+
+def make_optimizer(name: str, lr: float, weight_decay: float = 0.0):
+    wd = weight_decay or None
+    if name == "sgd":
+        return keras.optimizers.SGD(lr, momentum=0.9, nesterov=True, weight_decay=wd)
+    if name == "adam":
+        return keras.optimizers.Adam(lr, weight_decay=wd)
+    if name == "adamw":
+        return keras.optimizers.AdamW(lr, weight_decay=weight_decay or 1e-4)
+    raise ValueError(f"unknown optimizer {name!r}")
+
+
+class Schedule(keras.callbacks.Callback):
+    """Per-epoch learning rate (linear warm-up then cosine) and an optional wall-time budget.
+
+    With ``time_budget`` the number of epochs is fixed after the first timed epoch so the cosine
+    reaches zero when the budget runs out; the planned count is written to state.json, so
+    ``--epochs N`` with that N replays the same schedule on any machine.
+    """
+
+    def __init__(self, base_lr, epochs, kind="cosine", warmup=2, time_budget=None, state=None):
+        super().__init__()
+        self.base_lr, self.epochs, self.kind, self.warmup = base_lr, epochs, kind, warmup
+        self.time_budget = time_budget
+        self.state = state if state is not None else {}
+        self.t0 = None
+        self.epoch_start = None
+
+    def lr_at(self, epoch):
+        if self.kind != "cosine":
+            return self.base_lr
+        if epoch < self.warmup:
+            return self.base_lr * (epoch + 1) / (self.warmup + 1)
+        span = max(1, self.epochs - self.warmup)
+        return 0.5 * self.base_lr * (1 + math.cos(math.pi * min(1.0, (epoch - self.warmup) / span)))
+
+    def on_train_begin(self, logs=None):
+        self.t0 = time.monotonic() - self.state.get("elapsed", 0.0)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.monotonic()
+        self.model.optimizer.learning_rate = self.lr_at(epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.monotonic()
+        if logs is not None:
+            logs["lr"] = float(self.lr_at(epoch))
+        self.state["elapsed"] = now - self.t0
+        if self.time_budget and not self.state.get("planned"):
+            # epoch 0 carries compilation; plan from the second epoch's time
+            if epoch >= 1:
+                per_epoch = now - self.epoch_start
+                left = self.time_budget - (now - self.t0)
+                self.epochs = max(epoch + 1, min(self.epochs, epoch + 1 + int(left // per_epoch)))
+                self.state["planned"] = self.epochs
+                print(f"time budget: {per_epoch:.1f} s/epoch, planning {self.epochs} epochs", flush=True)
+        if epoch + 1 >= self.epochs:
+            self.model.stop_training = True
+
+
+class Checkpoint(keras.callbacks.Callback):
+    """Saves the training model (weights + optimizer) each epoch and the best core model on val."""
+
+    def __init__(self, out: Path, core: keras.Model, state: dict, monitor="val_accuracy", every=60.0):
+        super().__init__()
+        self.out, self.core, self.state, self.monitor = out, core, state, monitor
+        self.every, self.last_save = every, time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        val = logs.get(self.monitor)
+        if val is not None and val > self.state.get("best", -1.0):
+            self.state["best"], self.state["best_epoch"] = float(val), epoch
+            self.core.save(self.out / "best.keras")
+        self.state["epoch"] = epoch + 1
+        now = time.monotonic()
+        # A full checkpoint (weights + optimizer state) is ~4x the model; on a fast machine an epoch
+        # takes seconds, so write it at most every `every` seconds and at the end of training.
+        if now - self.last_save >= self.every or self.model.stop_training:
+            self.save()
+            self.last_save = now
+
+    def on_train_end(self, logs=None):
+        self.save()
+
+    def save(self):
+        tmp = self.out / ("tmp-" + CKPT)
+        self.model.save(tmp)
+        os.replace(tmp, self.out / CKPT)
+        (self.out / STATE).write_text(json.dumps(self.state, indent=1))
+
+
+def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=None, optimizer=None,
+          learning_rate=None, augment_names=None, early_stopping=None, weights=None, seed=0,
+          precision="float32", time_budget=None, resume=True, verbose=1, max_steps=None,
+          dataset: data.Dataset | None = None, export=True, fine_tune_epochs=None, teacher: str | None = None,
+          kd_alpha: float = 0.7, kd_temperature: float = 4.0, workers: int = 1) -> dict:
+    spec = models.get(model_name)
+    r = spec.recipe
+    overrides = {k: v for k, v in dict(epochs=epochs, batch_size=batch_size, optimizer=optimizer,
+                                      learning_rate=learning_rate, early_stopping=early_stopping).items()
+                 if v is not None}
+    if augment_names is not None:
+        overrides["augment"] = tuple(augment_names)
+    if fine_tune_epochs is not None:
+        overrides["fine_tune_epochs"] = fine_tune_epochs
+    r = replace(r, **overrides)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(seed)
+    if precision != "float32":
+        keras.mixed_precision.set_global_policy(precision)
+
+    ds = dataset if dataset is not None else data.load(data_path)
+    xtr, ytr = task_split(ds, spec, "Training", seed)
+    xva, yva = task_split(ds, spec, "PublicTest", seed)
+    if r.offline_augment:
+        xtr, ytr = augment.offline_copies(xtr, ytr, r.offline_augment)
+    if max_steps:  # smoke runs: a few batches only
+        n = max_steps * r.batch_size
+        xtr, ytr, xva, yva = xtr[:n], ytr[:n], xva[:n], yva[:n]
+    Xtr, Xva = prepare(xtr, spec), prepare(xva, spec)
+    Ytr, Yva = targets(ytr, spec, r.loss), targets(yva, spec, r.loss)
+    print(f"{spec.name}: {len(Xtr)} training / {len(Xva)} validation images, input {spec.input_shape}; "
+          f"{spec.task.note}", flush=True)
+
+    state_file = out / STATE
+    state = json.loads(state_file.read_text()) if resume and state_file.exists() else {}
+    initial_epoch = int(state.get("epoch", 0))
+    lo = spec.input_offset
+    hi = 255 * spec.input_scale + spec.input_offset
+    if initial_epoch and (out / CKPT).exists():
+        train_model = keras.saving.load_model(out / CKPT)
+        core = train_model.get_layer(spec.name.replace("-", "_")) if teacher else train_model
+        print(f"resuming from epoch {initial_epoch} ({out / CKPT})", flush=True)
+    else:
+        initial_epoch, state = 0, {}
+        core = models.build(model_name, weights)
+        state["weights"] = weights or "none (from scratch)"
+        opt = make_optimizer(r.optimizer, r.learning_rate, r.weight_decay)
+        if teacher:
+            if r.loss != "categorical_crossentropy":
+                raise ValueError("distillation needs a categorical_crossentropy recipe")
+            teacher_model = keras.saving.load_model(teacher)
+            train_model = distill.wrap(core, teacher_model, spec.input_shape)
+            train_model.compile(opt, distill.DistillLoss(spec.task.n_outputs, kd_alpha, kd_temperature,
+                                                         r.label_smoothing), metrics=[distill.student_accuracy])
+            state["teacher"] = str(teacher)
+        else:
+            train_model = core
+            train_model.compile(opt, make_loss(r.loss, r.label_smoothing), metrics=["accuracy"])
+    planned = state.get("planned", r.epochs)
+    callbacks = [
+        Schedule(r.learning_rate, planned, r.schedule, time_budget=time_budget, state=state),
+        Checkpoint(out, core, state),
+        keras.callbacks.CSVLogger(str(out / "history.csv"), append=initial_epoch > 0),
+    ]
+    if r.early_stopping:
+        callbacks.append(keras.callbacks.EarlyStopping("val_loss", patience=r.early_stopping,
+                                                       restore_best_weights=True))
+    if keras.backend.backend() == "tensorflow":  # Keras' TensorBoard writer needs TensorFlow
+        callbacks.append(keras.callbacks.TensorBoard(str(out / "logs")))
+    t0 = time.monotonic()
+    fit_epochs = planned if not time_budget else max(planned, 10_000)
+    if initial_epoch < planned:
+        if r.augment:
+            seq = augment.AugmentedSequence(Xtr, Ytr, r.batch_size, r.augment, (lo, hi), seed, workers=workers)
+            seq.epoch = initial_epoch
+            train_model.fit(seq, epochs=fit_epochs, initial_epoch=initial_epoch, validation_data=(Xva, Yva),
+                            callbacks=callbacks, verbose=verbose)
+        else:
+            train_model.fit(Xtr, Ytr, batch_size=r.batch_size, epochs=fit_epochs, initial_epoch=initial_epoch,
+                            validation_data=(Xva, Yva), callbacks=callbacks, verbose=verbose, shuffle=True)
+    wall = state.get("elapsed", time.monotonic() - t0)
+
+    if r.fine_tune_epochs and not state.get("fine_tuned"):
+        for layer in core.layers:
+            layer.trainable = True
+        core.compile(make_optimizer(r.fine_tune_optimizer, r.fine_tune_learning_rate),
+                     make_loss(r.loss, r.label_smoothing), metrics=["accuracy"])
+        ft_cb = [keras.callbacks.CSVLogger(str(out / "history_finetune.csv"))]
+        if r.early_stopping:
+            ft_cb.append(keras.callbacks.EarlyStopping("val_loss", patience=r.early_stopping,
+                                                       restore_best_weights=True))
+        t1 = time.monotonic()
+        core.fit(Xtr, Ytr, batch_size=r.batch_size, epochs=r.fine_tune_epochs, validation_data=(Xva, Yva),
+                 callbacks=ft_cb, verbose=verbose)
+        wall += time.monotonic() - t1
+        state["fine_tuned"] = True
+        core.save(out / "best.keras")
+
+    final = core
+    if r.early_stopping or not (out / "best.keras").exists():
+        core.save(out / "best.keras")  # early stopping restored the best weights into core
+    final = keras.saving.load_model(out / "best.keras")
+    final.save(out / "model.keras")
+    names = class_names(ds, spec)
+
+    from . import evaluate as ev
+    xte, yte = task_split(ds, spec, "PrivateTest", seed)
+    if max_steps:
+        xte, yte = xte[: max_steps * r.batch_size], yte[: max_steps * r.batch_size]
+    probs = ev.predict_keras(final, prepare(xte, spec))
+    report = ev.report(yte, probs, names)
+    flip = ev.report(yte, (probs + ev.predict_keras(final, prepare(xte[:, :, ::-1], spec))) / 2, names)
+    metrics = {
+        "model": spec.name, "params": models.count_params(final)[0], "task": spec.task.note,
+        "epochs_trained": int(state.get("epoch", planned)),
+        "best_epoch": state.get("best_epoch"), "publictest_accuracy": state.get("best"),
+        "privatetest": report, "privatetest_accuracy": report["accuracy"],
+        "privatetest_accuracy_flip_tta": flip["accuracy"],
+        "wall_seconds": round(wall, 1), "backend": keras.backend.backend(), "precision": precision,
+        "machine": f"{platform.node()} {platform.processor() or platform.machine()} ({os.cpu_count()} cpus)",
+        "recipe": asdict(r), "weights": state.get("weights", weights or "none (from scratch)"), "seed": seed,
+        "teacher": teacher, "kd": {"alpha": kd_alpha, "temperature": kd_temperature} if teacher else None,
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    ev.plot_history(out / "history.csv", out / "curves.png")
+    ev.plot_confusion(report, out / "confusion.png", f"{spec.name} PrivateTest")
+    if export:
+        from . import export as ex
+        if keras.backend.backend() == "tensorflow":
+            ex.export_tflite(final, out / "model.tflite", spec, names, quantize=None,
+                             metrics={"privatetest_accuracy": report["accuracy"]})
+        else:
+            print("the .tflite converter needs the TensorFlow backend: skipped the export "
+                  f"(run: python -m training export --model {out / 'model.keras'})", flush=True)
+    print(json.dumps({k: metrics[k] for k in ("model", "privatetest_accuracy", "privatetest_accuracy_flip_tta",
+                                              "epochs_trained", "wall_seconds")}), flush=True)
+    return metrics
