@@ -1,0 +1,60 @@
+"""Assembly shared by the CLI and the GUI: settings -> capture + pipeline."""
+
+from __future__ import annotations
+
+import os
+
+# Quiet the native loggers of MediaPipe / LiteRT before they load (they print INFO lines to stderr).
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from . import capture as cap_mod  # noqa: E402
+from .errors import SourceError  # noqa: E402
+from .mood import MoodConfig, MoodMonitor  # noqa: E402
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+DEMO_CLIP = PACKAGE_ROOT / "assets" / "demo.mp4"
+
+
+@dataclass
+class Settings:
+    detector: str = "mediapipe"
+    model: str | None = None  # emotion .tflite; None = models/emotion.tflite
+    tiles: tuple[int, int] | None = (4, 3)
+    tiles_per_frame: int | None = 3
+    min_confidence: float = 0.5
+    min_face: int = 0
+    threads: int = 2
+    mood: MoodConfig = field(default_factory=MoodConfig)
+
+
+def build_pipeline(s: Settings, classifier=None):
+    """Detector, classifier, tracker and mood monitor wired into a Pipeline."""
+    from .classifier import DEFAULT_MODEL, EmotionClassifier
+    from .detection import create
+    from .pipeline import Pipeline, PipelineConfig
+
+    clf = classifier or EmotionClassifier(s.model or DEFAULT_MODEL, threads=s.threads)
+    if s.detector == "mediapipe":
+        det = create("mediapipe", min_confidence=s.min_confidence, tiles=s.tiles, tiles_per_frame=s.tiles_per_frame,
+                     min_face=s.min_face)
+    else:
+        det = create(s.detector, min_face=s.min_face)
+    return Pipeline(det, clf, mood=MoodMonitor(s.mood), config=PipelineConfig(min_face=s.min_face))
+
+
+def open_capture(camera: int | None = None, video: str | None = None, realtime: bool = False,
+                 max_frames: int | None = None, on_status=None) -> cap_mod.Capture:
+    if camera is not None:
+        return cap_mod.Capture(cap_mod.open_camera(camera), "camera", str(camera), max_frames=max_frames,
+                               on_status=on_status)
+    if video is None:
+        raise SourceError("no source: give --camera N or --video FILE")
+    path = Path(video)
+    if not path.is_file():
+        raise SourceError(f"video not found: {path}")
+    return cap_mod.Capture(cap_mod.open_video(path), "video", str(path), realtime=realtime, max_frames=max_frames,
+                           on_status=on_status)

@@ -1,0 +1,260 @@
+"""Capture: a thread that reads a camera or a video file and hands frames to the pipeline.
+
+* Camera (and ``--realtime`` files): only the newest frame is kept; a slow consumer skips frames
+  instead of building a backlog. When reads fail the thread reopens the device with exponential
+  backoff, reports it through ``status``, and resumes when frames come back.
+* Video file (default): every frame, in order, through a small bounded queue (the reader waits for
+  the consumer; nothing is dropped and nothing piles up).
+
+Anything with OpenCV's ``read() / isOpened() / get() / release()`` can be a source, which is how the
+tests feed synthetic frames.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from .errors import SourceError
+from .types import Frame
+
+Opener = Callable[[], "cv2.VideoCapture"]
+
+
+@dataclass
+class SourceInfo:
+    kind: str  # "camera", "video" or "synthetic"
+    name: str
+    fps: float
+    frame_count: int  # 0 when unknown (camera)
+    width: int
+    height: int
+
+
+def open_camera(index: int) -> Opener:
+    def opener():
+        cap = cv2.VideoCapture(index)
+        return cap
+    return opener
+
+
+def open_video(path: str | Path) -> Opener:
+    p = Path(path)
+
+    def opener():
+        return cv2.VideoCapture(str(p))
+    return opener
+
+
+def probe(opener: Opener, kind: str, name: str) -> tuple[object, SourceInfo]:
+    """Open the source once and read its properties; SourceError if it cannot be opened."""
+    cap = opener()
+    if cap is None or not cap.isOpened():
+        if cap is not None:
+            cap.release()
+        if kind == "camera":
+            raise SourceError(f"no camera at index {name} (is one connected and free?)")
+        raise SourceError(f"cannot open video {name}")
+    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0) or 25.0
+    if not (0 < fps < 1000):
+        fps = 25.0
+    info = SourceInfo(kind, name, fps, int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if kind != "camera" else 0,
+                      int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0))
+    return cap, info
+
+
+class Capture:
+    """Reads frames on its own thread. Iterate it, or call :meth:`get`; :meth:`stop` ends it.
+
+    ``latest_only``: keep just the newest frame (cameras, real-time playback). ``realtime``: pace a
+    file at its own fps. ``retry``: reopen a failing source (cameras) with backoff from
+    ``backoff`` seconds up to ``max_backoff``; ``on_status`` receives messages about it.
+    """
+
+    def __init__(self, opener: Opener, kind: str = "video", name: str = "", latest_only: bool | None = None,
+                 realtime: bool = False, retry: bool | None = None, backoff: float = 0.5, max_backoff: float = 5.0,
+                 on_status: Callable[[str], None] | None = None, max_frames: int | None = None,
+                 queue_size: int = 4):
+        self._opener = opener
+        self._cap, self.info = probe(opener, kind, name)
+        self.latest_only = (kind == "camera" or realtime) if latest_only is None else latest_only
+        self.realtime = realtime
+        self.retry = (kind == "camera") if retry is None else retry
+        self.backoff, self.max_backoff = backoff, max_backoff
+        self.on_status = on_status or (lambda msg: None)
+        self.max_frames = max_frames
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._latest: Frame | None = None
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._done = False
+        self.dropped = 0
+        self.read_failures = 0
+        self.reconnects = 0
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
+
+    def start(self) -> "Capture":
+        self._thread.start()
+        return self
+
+    # ---- producer -------------------------------------------------------------------------------
+    def _publish(self, frame: Frame | None) -> None:
+        if self.latest_only:
+            with self._cond:
+                if frame is not None and self._latest is not None:
+                    self.dropped += 1
+                if frame is None:
+                    self._done = True
+                else:
+                    self._latest = frame
+                self._cond.notify_all()
+        else:
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(frame, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+    def _reopen(self) -> bool:
+        delay = self.backoff
+        while not self._stop.is_set():
+            self.on_status(f"{self.info.kind} {self.info.name}: no frames; retrying in {delay:.1f} s")
+            if self._stop.wait(delay):
+                return False
+            try:
+                if self._cap is not None:
+                    self._cap.release()
+                cap = self._opener()
+            except Exception:  # a driver may raise instead of failing isOpened()
+                cap = None
+            if cap is not None and cap.isOpened():
+                self._cap = cap
+                self.reconnects += 1
+                self.on_status(f"{self.info.kind} {self.info.name}: reconnected")
+                return True
+            delay = min(delay * 2, self.max_backoff)
+        return False
+
+    def _run(self) -> None:
+        index = 0
+        start = time.monotonic()
+        failures = 0
+        try:
+            while not self._stop.is_set():
+                if self.max_frames is not None and index >= self.max_frames:
+                    break
+                try:
+                    ok, image = self._cap.read()
+                except Exception:
+                    ok, image = False, None
+                if not ok or image is None:
+                    if not self.retry:
+                        break  # end of file (or a truncated one): stop cleanly
+                    failures += 1
+                    self.read_failures += 1
+                    if failures >= 3:  # a few failed reads in a row: the device is gone
+                        if not self._reopen():
+                            break
+                        failures = 0
+                    else:
+                        self._stop.wait(0.05)
+                    continue
+                failures = 0
+                if self.realtime:
+                    due = start + index / self.info.fps
+                    wait = due - time.monotonic()
+                    if wait > 0 and self._stop.wait(wait):
+                        break
+                media_time = index / self.info.fps if self.info.kind != "camera" else time.monotonic() - start
+                frame = Frame(image, index, time.time(), media_time=media_time)
+                index += 1
+                self._publish(frame)
+        except Exception as exc:  # never let the thread die silently
+            self.error = f"capture failed: {exc}"
+            self.on_status(self.error)
+        finally:
+            self._publish(None)
+
+    # ---- consumer -------------------------------------------------------------------------------
+    def get(self, timeout: float | None = None) -> Frame | None:
+        """The next frame (newest one in latest-only mode); None at the end of the source."""
+        if self.latest_only:
+            with self._cond:
+                if not self._cond.wait_for(lambda: self._latest is not None or self._done or self._stop.is_set(),
+                                           timeout):
+                    raise TimeoutError
+                frame, self._latest = self._latest, None
+                return frame
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError from None
+
+    def __iter__(self):
+        while True:
+            frame = self.get()
+            if frame is None:
+                return
+            yield frame
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+
+class SyntheticSource:
+    """An OpenCV-like source made of generated frames (tests, demos without a camera).
+
+    ``frames``: a list of images or a callable ``i -> image``; ``fail``: set of frame indices where
+    read() fails (simulates a camera that vanishes; a range of indices makes an outage).
+    """
+
+    def __init__(self, frames, count: int | None = None, fps: float = 25.0, fail=(), size=(640, 480)):
+        self._frames = frames
+        self.count = len(frames) if count is None and not callable(frames) else (count or 0)
+        self.fps, self.fail, self.size = fps, set(fail), size
+        self.i = 0
+        self.opened = True
+
+    def isOpened(self):
+        return self.opened
+
+    def read(self):
+        if self.count and self.i >= self.count:
+            return False, None
+        i = self.i
+        self.i += 1
+        if i in self.fail:
+            return False, None
+        img = self._frames(i) if callable(self._frames) else self._frames[i]
+        return True, img
+
+    def get(self, prop):
+        return {cv2.CAP_PROP_FPS: self.fps, cv2.CAP_PROP_FRAME_COUNT: self.count,
+                cv2.CAP_PROP_FRAME_WIDTH: self.size[0], cv2.CAP_PROP_FRAME_HEIGHT: self.size[1]}.get(prop, 0)
+
+    def release(self):
+        self.opened = False
+
+
+def blank(width=640, height=480) -> np.ndarray:
+    return np.zeros((height, width, 3), np.uint8)

@@ -1,0 +1,86 @@
+"""Emotion classifier: LiteRT on models/emotion.tflite, described by models/emotion.json.
+
+All faces of a frame go through the interpreter as one batch.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+from .types import LABELS
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_MODEL = MODELS_DIR / "emotion.tflite"
+REQUIRED_KEYS = ("labels", "input_size", "channels", "input_scale", "input_offset")
+
+
+def load_metadata(model_path: Path) -> dict:
+    meta_path = model_path.with_suffix(".json")
+    if not meta_path.is_file():
+        raise ModelError(f"model metadata not found: {meta_path}")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read model metadata {meta_path}: {exc}") from exc
+    missing = [k for k in REQUIRED_KEYS if k not in meta]
+    if missing:
+        raise ModelError(f"model metadata {meta_path} lacks {', '.join(missing)}")
+    if list(meta["labels"]) != list(LABELS):
+        raise ModelError(f"model labels {meta['labels']} differ from the app's {list(LABELS)}")
+    return meta
+
+
+class EmotionClassifier:
+    """Callable: uint8 gray crops (N, S, S) -> float32 probabilities (N, 7), rows summing to 1."""
+
+    def __init__(self, model_path: str | Path = DEFAULT_MODEL, threads: int = 2):
+        self.path = Path(model_path)
+        if not self.path.is_file():
+            raise ModelError(f"emotion model not found: {self.path}")
+        self.meta = load_metadata(self.path)
+        self.size = int(self.meta["input_size"])
+        self.channels = int(self.meta["channels"])
+        self.scale = np.float32(self.meta["input_scale"])
+        self.offset = np.float32(self.meta["input_offset"])
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+
+            self._interp = Interpreter(model_path=str(self.path), num_threads=threads)
+            self._in = self._interp.get_input_details()[0]
+            self._out = self._interp.get_output_details()[0]
+            self._interp.allocate_tensors()
+        except Exception as exc:  # LiteRT raises ValueError/RuntimeError for a corrupt flatbuffer
+            raise ModelError(f"cannot load emotion model {self.path}: {str(exc).splitlines()[0]}") from exc
+        shape = list(self._in["shape"])
+        if len(shape) != 4 or shape[1:] != [self.size, self.size, self.channels]:
+            raise ModelError(f"emotion model {self.path} takes input {shape}, metadata says "
+                             f"{self.size}x{self.size}x{self.channels}")
+        if int(self._out["shape"][-1]) != len(LABELS):
+            raise ModelError(f"emotion model {self.path} has {self._out['shape'][-1]} outputs, expected {len(LABELS)}")
+        self._batch = int(shape[0])
+        self.name = self.meta.get("model", self.path.stem)
+
+    def __call__(self, crops: np.ndarray) -> np.ndarray:
+        crops = np.asarray(crops)
+        n = len(crops)
+        if n == 0:
+            return np.zeros((0, len(LABELS)), np.float32)
+        if crops.shape[1:3] != (self.size, self.size):
+            raise ValueError(f"crops must be {self.size}x{self.size}, got {crops.shape[1:3]}")
+        x = crops.astype(np.float32).reshape(n, self.size, self.size, 1) * self.scale + self.offset
+        if self.channels != 1:
+            x = np.repeat(x, self.channels, axis=-1)
+        if n != self._batch:
+            self._interp.resize_tensor_input(self._in["index"], [n, self.size, self.size, self.channels])
+            self._interp.allocate_tensors()
+            self._batch = n
+        self._interp.set_tensor(self._in["index"], x)
+        self._interp.invoke()
+        p = np.array(self._interp.get_tensor(self._out["index"]), np.float32)
+        # int8 outputs are quantized: renormalize so every row is a distribution again
+        p = np.clip(p, 0, None)
+        return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)

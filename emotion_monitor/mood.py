@@ -1,0 +1,108 @@
+"""Group mood: a score in [-1, 1], its trend, and an alert with hysteresis and cooldown.
+
+Per face (smoothed probabilities p):   s = p(happy) - [p(angry) + p(disgust) + p(fear) + p(sad)]
+neutral and surprise count 0 (surprise is as often pleasant as not). Group score = mean of s over
+the tracked faces. The alert watches the score averaged over the last ``window`` seconds:
+
+* it starts when that average has stayed below ``threshold`` for ``duration`` seconds;
+* it clears when the average has stayed above ``threshold + hysteresis`` for ``duration / 2``;
+* after it clears, no new alert starts for ``cooldown`` seconds.
+
+Time is the source's clock (frame index / fps for a file, wall time for a camera), so a video
+processed faster than real time raises the same alerts as when played live.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from .types import LABELS, MoodState, Track
+
+NEGATIVE = ("angry", "disgust", "fear", "sad")
+POSITIVE = ("happy",)
+WEIGHTS = np.array([1.0 if l in POSITIVE else -1.0 if l in NEGATIVE else 0.0 for l in LABELS], np.float32)
+
+
+def face_score(probs: np.ndarray) -> np.ndarray:
+    """Score of each face from its probabilities (N, 7) -> (N,), each in [-1, 1]."""
+    return np.asarray(probs, np.float32).reshape(-1, len(LABELS)) @ WEIGHTS
+
+
+@dataclass
+class MoodConfig:
+    threshold: float = -0.3
+    window: float = 10.0  # seconds averaged for the alert and the trend
+    duration: float = 5.0  # seconds below threshold before an alert
+    hysteresis: float = 0.1
+    cooldown: float = 30.0
+
+
+class MoodMonitor:
+    def __init__(self, config: MoodConfig | None = None):
+        self.config = config or MoodConfig()
+        self._history: deque[tuple[float, float]] = deque()  # (time, instantaneous score)
+        self.alert = False
+        self.alert_started: float | None = None
+        self._below_since: float | None = None
+        self._above_since: float | None = None
+        self._cleared_at: float | None = None
+
+    def reset(self) -> None:
+        self.__init__(self.config)
+
+    def _window_mean(self, now: float) -> float | None:
+        w = self.config.window
+        while self._history and self._history[0][0] < now - w:
+            self._history.popleft()
+        if not self._history:
+            return None
+        return float(np.mean([s for _, s in self._history]))
+
+    def trend(self) -> float:
+        """Least-squares slope of the score over the window, per minute (0 with < 2 points)."""
+        if len(self._history) < 2:
+            return 0.0
+        t = np.array([p[0] for p in self._history])
+        s = np.array([p[1] for p in self._history])
+        if np.ptp(t) <= 0:
+            return 0.0
+        return float(np.polyfit(t - t[0], s, 1)[0] * 60.0)
+
+    def update(self, tracks: list[Track], now: float) -> MoodState:
+        c = self.config
+        faces = len(tracks)
+        event = None
+        if faces:
+            score = float(np.mean(face_score(np.stack([t.probs for t in tracks]))))
+            self._history.append((now, score))
+        else:
+            score = 0.0
+        mean = self._window_mean(now)
+        if mean is None or not faces:
+            # nobody in view: the queue's mood is unknown, so no timer advances
+            self._below_since = self._above_since = None
+        elif not self.alert:
+            cooling = self._cleared_at is not None and now - self._cleared_at < c.cooldown
+            if mean < c.threshold and not cooling:
+                if self._below_since is None:
+                    self._below_since = now
+                if now - self._below_since >= c.duration:
+                    self.alert, self.alert_started, event = True, now, "alert"
+                    self._above_since = None
+            else:
+                self._below_since = None
+        else:
+            if mean > c.threshold + c.hysteresis:
+                if self._above_since is None:
+                    self._above_since = now
+                if now - self._above_since >= c.duration / 2:
+                    self.alert, event = False, "clear"
+                    self._cleared_at, self._below_since = now, None
+            else:
+                self._above_since = None
+        state = MoodState(score=mean if mean is not None and faces else score, trend=self.trend(), faces=faces,
+                          alert=self.alert, alert_started=self.alert_started if self.alert else None, event=event)
+        return state

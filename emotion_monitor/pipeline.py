@@ -1,0 +1,125 @@
+"""The pipeline: frame -> detections -> crops -> probabilities -> tracks -> mood, timed per stage.
+
+Qt-free and synchronous: call :meth:`Pipeline.process` with a frame, get a :class:`FrameResult`.
+The CLI and the GUI worker both drive it; sinks (CSV, overlay, GUI) consume the results.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .crops import crop_faces
+from .mood import MoodConfig, MoodMonitor
+from .tracking import Tracker
+from .types import Detections, Frame, FrameResult
+
+log = logging.getLogger("emotion_monitor")
+STAGES = ("detect", "crop", "classify", "track", "mood", "total")
+
+
+def sanitize(image) -> np.ndarray | None:
+    """A frame as uint8 BGR (H, W, 3), or None with a warning when it cannot be one."""
+    if image is None:
+        log.warning("skipped a frame: no image")
+        return None
+    img = np.asarray(image)
+    if img.size == 0 or img.ndim not in (2, 3) or min(img.shape[:2]) < 8:
+        log.warning("skipped a frame: empty or malformed (shape %s)", img.shape)
+        return None
+    if img.dtype != np.uint8:
+        if img.dtype.kind == "f" and np.isfinite(img).all() and img.max() <= 1.0 and img.min() >= 0.0:
+            img = (img * 255).round().astype(np.uint8)
+        else:
+            log.warning("skipped a frame: pixel type %s is not 8-bit", img.dtype)
+            return None
+    if img.ndim == 2 or img.shape[2] == 1:
+        return cv2.cvtColor(img.reshape(img.shape[:2]), cv2.COLOR_GRAY2BGR)
+    if img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
+    if img.shape[2] != 3:
+        log.warning("skipped a frame: %d channels", img.shape[2])
+        return None
+    return np.ascontiguousarray(img)
+
+
+@dataclass
+class PipelineConfig:
+    min_face: int = 0  # pixels; smaller detections are ignored
+    margin: float = 0.15  # crop margin around a box, each side, as a share of its size
+    max_faces: int = 64  # largest faces classified per frame (a bound on the batch)
+
+
+class Pipeline:
+    def __init__(self, detector, classifier, tracker: Tracker | None = None, mood: MoodMonitor | None = None,
+                 config: PipelineConfig | None = None, keep_timings: int = 100_000):
+        self.detector = detector
+        self.classifier = classifier
+        self.config = config or PipelineConfig()
+        self.tracker = tracker or Tracker(max_missed=max(12, 3 * getattr(detector, "full_cycle", 1) + 2))
+        self.mood = mood or MoodMonitor(MoodConfig())
+        self.timings: dict[str, deque] = defaultdict(lambda: deque(maxlen=keep_timings))
+        self.frames = 0
+        self.faces = 0
+        self.skipped = 0
+
+    def process(self, frame: Frame) -> FrameResult | None:
+        """Run every stage on one frame; None (and a warning) for a frame that is not an image."""
+        t0 = time.perf_counter()
+        image = sanitize(frame.image)
+        if image is None:
+            self.skipped += 1
+            return None
+        frame.image = image
+        times = {}
+        t = time.perf_counter()
+        dets = self.detector(image)
+        if self.config.min_face:
+            wh = dets.xyxy[:, 2:] - dets.xyxy[:, :2]
+            dets = dets[np.min(wh, axis=1) >= self.config.min_face]
+        if len(dets) > self.config.max_faces:
+            dets = dets[np.argsort(-dets.area)[: self.config.max_faces]]
+        times["detect"] = time.perf_counter() - t
+        t = time.perf_counter()
+        size = getattr(self.classifier, "size", 48)
+        crops = crop_faces(image, dets, size, self.config.margin)
+        times["crop"] = time.perf_counter() - t
+        t = time.perf_counter()
+        probs = self.classifier(crops)
+        times["classify"] = time.perf_counter() - t
+        t = time.perf_counter()
+        tracks = self.tracker.update(dets, probs, frame.media_time)
+        times["track"] = time.perf_counter() - t
+        t = time.perf_counter()
+        mood = self.mood.update(tracks, frame.media_time)
+        times["mood"] = time.perf_counter() - t
+        times["total"] = time.perf_counter() - t0
+        for k, v in times.items():
+            self.timings[k].append(v * 1000)
+        self.frames += 1
+        self.faces += len(tracks)
+        return FrameResult(frame, dets, tracks, mood, {k: v * 1000 for k, v in times.items()})
+
+    def stats(self) -> dict:
+        """p50/p95 milliseconds per stage and end to end."""
+        out = {}
+        for k in STAGES:
+            v = np.array(self.timings.get(k, ()), np.float64)
+            if v.size:
+                out[k] = {"p50_ms": round(float(np.percentile(v, 50)), 2), "p95_ms": round(float(np.percentile(v, 95)), 2),
+                          "mean_ms": round(float(v.mean()), 2)}
+        return out
+
+    def close(self) -> None:
+        close = getattr(self.detector, "close", None)
+        if close:
+            close()
+
+
+def empty_detections() -> Detections:
+    return Detections()
