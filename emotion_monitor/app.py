@@ -24,7 +24,7 @@ class Settings:
     detector: str = "mediapipe"
     model: str | None = None  # emotion .tflite; None = models/emotion.tflite
     tiles: tuple[int, int] | None = (4, 3)
-    tiles_per_frame: int | None = 3
+    tiles_per_frame: int | None = 1
     min_confidence: float = 0.5
     min_face: int = 0
     threads: int = 2

@@ -55,7 +55,10 @@ def open_video(path: str | Path) -> Opener:
 
 def probe(opener: Opener, kind: str, name: str) -> tuple[object, SourceInfo]:
     """Open the source once and read its properties; SourceError if it cannot be opened."""
-    cap = opener()
+    from .detection import quiet_native_stderr
+
+    with quiet_native_stderr():  # OpenCV's backends print a paragraph each for a missing camera
+        cap = opener()
     if cap is None or not cap.isOpened():
         if cap is not None:
             cap.release()

@@ -49,7 +49,10 @@ class EmotionClassifier:
         try:
             from ai_edge_litert.interpreter import Interpreter
 
-            self._interp = Interpreter(model_path=str(self.path), num_threads=threads)
+            from .detection import quiet_native_stderr
+
+            with quiet_native_stderr():
+                self._interp = Interpreter(model_path=str(self.path), num_threads=threads)
             self._in = self._interp.get_input_details()[0]
             self._out = self._interp.get_output_details()[0]
             self._interp.allocate_tensors()
@@ -84,3 +87,9 @@ class EmotionClassifier:
         # int8 outputs are quantized: renormalize so every row is a distribution again
         p = np.clip(p, 0, None)
         return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+
+    def close(self) -> None:
+        from .detection import quiet_native_stderr
+
+        with quiet_native_stderr():  # LiteRT logs its teardown
+            self._interp = None

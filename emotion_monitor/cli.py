@@ -69,8 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="PATH", help="emotion model .tflite (its .json beside it)")
     p.add_argument("--tiles", type=_tiles, default=(4, 3), metavar="COLSxROWS",
                    help="tile grid for small faces in large frames (default 4x3; 'off' for none)")
-    p.add_argument("--tiles-per-frame", type=_positive_int, default=3, metavar="N",
-                   help="tiles searched per frame, round robin (0 = all every frame)")
+    p.add_argument("--tiles-per-frame", type=_positive_int, default=1, metavar="N",
+                   help="views (whole frame or a tile) searched per frame for new faces, round robin; "
+                   "known faces are followed every frame (default 1; 0 = all views every frame)")
     p.add_argument("--min-face", type=_positive_int, default=0, metavar="PX", help="ignore faces smaller than this")
     p.add_argument("--threshold", type=_score, default=-0.3, help="alert when mood stays below this (-1..1)")
     p.add_argument("--window", type=_seconds, default=10.0, metavar="S", help="seconds averaged for mood and trend")
@@ -115,11 +116,11 @@ def run_headless(args) -> int:
     try:
         capture = open_capture(args.camera, video, args.realtime, args.max_frames,
                                on_status=lambda m: print(f"{PROG}: {m}", file=sys.stderr, flush=True))
-        pipeline = build_pipeline(settings_from(args))
         if args.record:
             recorder = CsvRecorder(args.record)
         if args.stats_json:
             _check_writable(Path(args.stats_json))
+        pipeline = build_pipeline(settings_from(args))
         info = capture.info
         if not args.quiet:
             print(f"{info.kind} {info.name}: {info.width}x{info.height} at {info.fps:.0f} fps; "

@@ -78,7 +78,16 @@ class Pipeline:
         frame.image = image
         times = {}
         t = time.perf_counter()
-        dets = self.detector(image)
+        if self.frames == 0:
+            # native runtimes log their lazy set-up on the first inference; keep the console clean
+            from .detection import quiet_native_stderr
+
+            with quiet_native_stderr():
+                dets = self.detector(image)
+                side = getattr(self.classifier, "size", 48)
+                self.classifier(np.zeros((1, side, side), np.uint8))
+        else:
+            dets = self.detector(image)
         if self.config.min_face:
             wh = dets.xyxy[:, 2:] - dets.xyxy[:, :2]
             dets = dets[np.min(wh, axis=1) >= self.config.min_face]
@@ -116,9 +125,10 @@ class Pipeline:
         return out
 
     def close(self) -> None:
-        close = getattr(self.detector, "close", None)
-        if close:
-            close()
+        for stage in (self.detector, self.classifier):
+            close = getattr(stage, "close", None)
+            if close:
+                close()
 
 
 def empty_detections() -> Detections:

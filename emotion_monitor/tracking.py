@@ -43,13 +43,16 @@ class Tracker:
     """IoU tracker with exponential smoothing of each face's probabilities.
 
     ``alpha``: weight of the newest classification (EMA). ``max_missed``: frames a track survives
-    without a detection. ``min_hits``: detections before a track is reported (suppresses one-frame
-    false detections); a track detected with confidence >= ``sure`` is reported at once.
+    without a detection (so a face that reappears keeps its id). ``report_missed``: frames it is
+    still reported (and drawn, recorded) without one. ``min_hits``: detections before a track is
+    reported (suppresses one-frame false detections); one detected with confidence >= ``sure`` is
+    reported at once.
     """
 
     def __init__(self, iou_threshold: float = 0.2, alpha: float = 0.4, max_missed: int = 12,
-                 min_hits: int = 2, sure: float = 0.75):
+                 min_hits: int = 2, sure: float = 0.75, report_missed: int = 3):
         self.iou_threshold, self.alpha, self.max_missed = iou_threshold, alpha, max_missed
+        self.report_missed = report_missed
         self.min_hits, self.sure = min_hits, sure
         self._tracks: list[Track] = []
         self._velocity: dict[int, np.ndarray] = {}
@@ -116,4 +119,5 @@ class Tracker:
         return self.reported()
 
     def reported(self) -> list[Track]:
-        return [t for t in self._tracks if t.hits >= self.min_hits or t.track_id in self._confident]
+        return [t for t in self._tracks if t.missed <= self.report_missed
+                and (t.hits >= self.min_hits or t.track_id in self._confident)]

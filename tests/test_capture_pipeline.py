@@ -1,0 +1,135 @@
+import logging
+import time
+
+import numpy as np
+import pytest
+
+from emotion_monitor.capture import Capture, SyntheticSource
+from emotion_monitor.errors import SourceError
+from emotion_monitor.pipeline import Pipeline, sanitize
+from emotion_monitor.types import LABELS, Detections, Frame
+
+
+def numbered(i, size=(64, 48)):
+    img = np.zeros((size[1], size[0], 3), np.uint8)
+    img[0, 0, 0] = i % 256
+    return img
+
+
+def test_file_source_delivers_every_frame_in_order():
+    src = SyntheticSource(numbered, count=50)
+    cap = Capture(lambda: src, "video", "synthetic").start()
+    got = [f.index for f in cap]
+    cap.stop()
+    assert got == list(range(50))
+    assert cap.dropped == 0
+
+
+def test_camera_source_keeps_only_the_newest_frame():
+    src = SyntheticSource(numbered, count=200, fps=1000)
+    cap = Capture(lambda: src, "camera", "synthetic", retry=False).start()
+    got = []
+    while True:
+        f = cap.get(timeout=2)
+        if f is None:
+            break
+        got.append(f.index)
+        time.sleep(0.01)  # a slow consumer
+    cap.stop()
+    assert got == sorted(got)
+    assert len(got) < 200 and cap.dropped > 0  # stale frames were dropped, not queued
+    assert got[-1] == 199  # ...and the newest one is delivered
+
+
+def test_vanishing_camera_is_retried_and_resumes(caplog):
+    # reads 10..39 fail (the device is gone), then frames come back
+    sources = []
+
+    def opener():
+        if sources:  # a reopen: continue from where the device was
+            sources[-1].opened = True
+            return sources[-1]
+        sources.append(SyntheticSource(numbered, count=80, fail=range(10, 40)))
+        return sources[-1]
+
+    messages = []
+    cap = Capture(opener, "camera", "0", latest_only=False, backoff=0.01, max_backoff=0.02,
+                  on_status=messages.append, max_frames=50).start()
+    got = [f.index for f in cap]
+    cap.stop()
+    assert got[:10] == list(range(10))
+    assert got[-1] == 49  # 80 reads - 30 failed = 50 frames
+    assert len(got) == 50
+    assert cap.reconnects >= 1
+    assert any("retrying" in m for m in messages) and any("reconnected" in m for m in messages)
+
+
+def test_unopenable_source_is_a_source_error():
+    class Closed(SyntheticSource):
+        def isOpened(self):
+            return False
+
+    with pytest.raises(SourceError, match="no camera"):
+        Capture(lambda: Closed([]), "camera", "0")
+    with pytest.raises(SourceError, match="cannot open video"):
+        Capture(lambda: Closed([]), "video", "x.mp4")
+
+
+@pytest.mark.parametrize("bad", [None, np.zeros((0, 0, 3), np.uint8), np.zeros((10, 10, 3), np.int32) + 300,
+                                 np.zeros((4, 4), np.uint8), np.zeros((10, 10, 5), np.uint8), "text"])
+def test_corrupt_frames_are_skipped_with_a_warning(bad, caplog):
+    with caplog.at_level(logging.WARNING, logger="emotion_monitor"):
+        assert sanitize(bad if not isinstance(bad, str) else np.array(list(bad))) is None
+    assert "skipped a frame" in caplog.text
+
+
+def test_gray_and_bgra_frames_are_converted():
+    assert sanitize(np.zeros((20, 30), np.uint8)).shape == (20, 30, 3)
+    assert sanitize(np.zeros((20, 30, 4), np.uint8)).shape == (20, 30, 3)
+    assert sanitize(np.ones((20, 30, 3), np.float32) * 0.5).dtype == np.uint8
+
+
+class FixedDetector:
+    """Returns a grid of n x n face boxes over the frame."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __call__(self, img):
+        h, w = img.shape[:2]
+        s = min(w, h) // self.n
+        boxes = [[c * s, r * s, c * s + s - 4, r * s + s - 4] for r in range(self.n) for c in range(self.n)]
+        return Detections(boxes, np.full(len(boxes), 0.9))
+
+
+class SadClassifier:
+    size = 48
+
+    def __init__(self):
+        self.batches = []
+
+    def __call__(self, crops):
+        self.batches.append(len(crops))
+        p = np.zeros((len(crops), 7), np.float32)
+        p[:, LABELS.index("sad")] = 1
+        return p
+
+
+def test_fifty_faces_in_one_frame_go_through_in_one_batch():
+    clf = SadClassifier()
+    pipe = Pipeline(FixedDetector(8), clf)  # 64 boxes, capped to max_faces
+    pipe.config.max_faces = 50
+    img = np.full((800, 800, 3), 120, np.uint8)
+    r1 = pipe.process(Frame(img.copy(), 0, 0.0, 0.0))
+    r2 = pipe.process(Frame(img.copy(), 1, 0.04, 0.04))
+    assert clf.batches[-2:] == [50, 50]  # (the first frame also warms the classifier up with one crop)
+    assert len(r2.tracks) == 50 and len({t.track_id for t in r2.tracks}) == 50
+    assert r2.mood.score == pytest.approx(-1)
+    assert set(r2.timings_ms) >= {"detect", "crop", "classify", "track", "mood", "total"}
+    assert r1 is not None
+
+
+def test_4k_frames_are_processed():
+    pipe = Pipeline(FixedDetector(2), SadClassifier())
+    r = pipe.process(Frame(np.zeros((2160, 3840, 3), np.uint8), 0, 0.0))
+    assert len(r.detections) == 4

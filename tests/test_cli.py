@@ -1,0 +1,117 @@
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from emotion_monitor.recording import HEADER
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, timeout=120):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "emotion_monitor.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=ROOT)
+
+
+def one_error_line(proc):
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("emotion-monitor: error: ")
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+def test_video_end_to_end(scene_video, tmp_path):
+    out, stats = tmp_path / "out.csv", tmp_path / "s.json"
+    proc = run("--video", str(scene_video), "--record", str(out), "--stats-json", str(stats))
+    assert proc.returncode == 0, proc.stderr
+    assert "done: 30 frames" in proc.stdout
+    with open(out, newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == HEADER
+    body = [dict(zip(HEADER, r)) for r in rows[1:]]
+    assert len(body) >= 25  # one moving face, reported from its second frame at the latest
+    assert len({r["face_id"] for r in body}) == 1  # one id all along
+    for r in body:
+        assert abs(sum(float(r[k]) for k in HEADER[9:16]) - 1) < 1e-3
+    xs = [int(r["x"]) for r in body]
+    assert xs[-1] > xs[0] + 100  # the box follows the face to the right
+    s = json.loads(stats.read_text())
+    assert s["frames"] == 30 and s["mean_faces"] > 0.8
+    assert {"detect", "classify", "total"} <= set(s["stages"]) and s["stages"]["total"]["p95_ms"] > 0
+
+
+def test_no_camera_exits_1_fast_with_one_line():
+    t = time.monotonic()
+    proc = run("--camera", "7")
+    assert time.monotonic() - t < 5 + 3  # interpreter start included
+    assert proc.returncode == 1
+    assert "no camera at index 7" in one_error_line(proc)
+
+
+def test_missing_video(tmp_path):
+    proc = run("--video", str(tmp_path / "missing.mp4"))
+    assert proc.returncode == 1 and "video not found" in one_error_line(proc)
+
+
+def test_broken_video(tmp_path):
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(os.urandom(50_000))
+    proc = run("--video", str(bad))
+    assert proc.returncode == 1 and "cannot open video" in one_error_line(proc)
+
+
+def test_truncated_video_processes_what_is_there(scene_video, tmp_path):
+    cut = tmp_path / "cut.avi"
+    data = scene_video.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    proc = run("--video", str(cut), "--stats-json", str(tmp_path / "s.json"))
+    assert proc.returncode == 0, proc.stderr
+    frames = json.loads((tmp_path / "s.json").read_text())["frames"]
+    assert 5 <= frames < 30
+
+
+def test_corrupt_model(scene_video, tmp_path):
+    model = tmp_path / "m.tflite"
+    model.write_bytes(b"\x00" * 1000)
+    (tmp_path / "m.json").write_text((ROOT / "models" / "emotion.json").read_text())
+    proc = run("--video", str(scene_video), "--model", str(model))
+    assert proc.returncode == 1 and "cannot load emotion model" in one_error_line(proc)
+
+
+def test_unwritable_csv(scene_video, tmp_path):
+    proc = run("--video", str(scene_video), "--record", str(tmp_path / "no" / "dir" / "x.csv"))
+    assert proc.returncode == 1 and "cannot write CSV" in one_error_line(proc)
+
+
+@pytest.mark.parametrize("args", [["--bogus"], ["--camera", "x"], ["--camera", "0", "--video", "a.mp4"],
+                                  ["--threshold", "5"], ["--tiles", "9x9"], ["--max-frames", "-3"],
+                                  ["--window", "nan?"], ["--video"], ["--detector", "yolo"]])
+def test_bad_arguments_exit_2_with_usage(args):
+    proc = run(*args)
+    assert proc.returncode == 2
+    assert "usage: emotion-monitor" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_closes_the_csv(scene_video, tmp_path):
+    out = tmp_path / "out.csv"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "emotion_monitor.cli", "--video", str(scene_video), "--realtime",
+                             "--record", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 400):
+        time.sleep(0.05)
+    proc.send_signal(2)  # SIGINT, as Ctrl+C
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert "stopped" in stdout and "Traceback" not in stderr
+    with open(out, newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == HEADER and len(rows) > 1 and all(len(r) == len(HEADER) for r in rows)

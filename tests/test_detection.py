@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+
+from emotion_monitor.detection import HaarDetector, MediaPipeDetector, make_tiles, nms
+from emotion_monitor.tracking import iou_matrix
+from emotion_monitor.types import Detections
+
+from .conftest import ASTRONAUT_FACE
+
+
+@pytest.fixture(scope="module")
+def mp_detector():
+    det = MediaPipeDetector()
+    yield det
+    det.close()
+
+
+def test_mediapipe_finds_the_astronaut(mp_detector, astronaut_bgr):
+    dets = mp_detector(astronaut_bgr)
+    assert len(dets) == 1
+    assert iou_matrix(dets.xyxy, np.array([ASTRONAUT_FACE]))[0, 0] > 0.5
+    assert 0.5 < dets.confidence[0] <= 1.0
+
+
+def test_mediapipe_finds_nothing_in_a_blank_frame(mp_detector):
+    mp_detector.reset()
+    assert len(mp_detector(np.full((480, 640, 3), 128, np.uint8))) == 0
+
+
+def test_small_face_in_a_large_frame_needs_tiles(astronaut_bgr):
+    # a ~50 px face in a 1920x1080 frame: lost at the model's 192 px input, found on a tile
+    import cv2
+
+    big = np.full((1080, 1920, 3), 100, np.uint8)
+    big[700:832, 1500:1610] = cv2.resize(astronaut_bgr[0:300, 100:350], (110, 132))  # scale 0.44
+    x0, y0, x1, y1 = ASTRONAUT_FACE
+    truth = np.array([[1500 + (x0 - 100) * 0.44, 700 + y0 * 0.44, 1500 + (x1 - 100) * 0.44, 700 + y1 * 0.44]],
+                     np.float32)
+    plain = MediaPipeDetector(tiles=None, follow=False)
+    tiled = MediaPipeDetector(tiles=(4, 3), tiles_per_frame=None, follow=False)
+    try:
+        found_plain = plain(big)
+        found_tiled = tiled(big)
+        assert len(found_plain) == 0 or iou_matrix(found_plain.xyxy, truth).max() < 0.3
+        assert iou_matrix(found_tiled.xyxy, truth).max() > 0.3
+    finally:
+        plain.close()
+        tiled.close()
+
+
+def test_followed_face_is_found_again_with_one_view_per_frame(astronaut_bgr):
+    from .conftest import scene
+
+    det = MediaPipeDetector(tiles=(4, 3), tiles_per_frame=1)
+    try:
+        hits = [len(det(scene(astronaut_bgr, i))) >= 1 for i in range(8)]
+    finally:
+        det.close()
+    assert all(hits), hits
+
+
+def test_haar_finds_the_astronaut(astronaut_bgr):
+    dets = HaarDetector()(astronaut_bgr)
+    assert len(dets) >= 1
+    assert iou_matrix(dets.xyxy, np.array([ASTRONAUT_FACE])).max() > 0.4
+
+
+def test_tiles_cover_the_frame_with_overlap():
+    tiles = make_tiles(1920, 1080, 4, 3, 0.3)
+    assert len(tiles) == 12
+    cover = np.zeros((1080, 1920), bool)
+    for x0, y0, x1, y1 in tiles:
+        assert 0 <= x0 < x1 <= 1920 and 0 <= y0 < y1 <= 1080
+        cover[y0:y1, x0:x1] = True
+    assert cover.all()
+    assert tiles[1][0] < tiles[0][2]  # neighbours overlap
+
+
+def test_nms_keeps_the_best_of_overlapping_boxes():
+    d = Detections([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], [0.6, 0.9, 0.7])
+    kept = nms(d)
+    assert len(kept) == 2
+    assert sorted(kept.confidence.tolist()) == pytest.approx([0.7, 0.9])

@@ -1,0 +1,110 @@
+import csv
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from emotion_monitor.errors import RecordingError
+from emotion_monitor.recording import HEADER, CsvRecorder
+from emotion_monitor.types import Detections, Frame, FrameResult, MoodState, Track
+
+
+def result(i, n_faces=2):
+    tracks = [Track(k + 1, np.array([10 * k, 20, 10 * k + 50, 80], np.float32),
+                    np.full(7, 1 / 7, np.float32), np.full(7, 1 / 7, np.float32)) for k in range(n_faces)]
+    return FrameResult(Frame(np.zeros((4, 4, 3), np.uint8), i, 1_700_000_000.0 + i / 25), Detections(), tracks,
+                       MoodState(-0.25, 0.1, n_faces, False))
+
+
+def read(path):
+    with open(path, newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def test_header_rows_and_append_without_a_second_header(tmp_path):
+    path = tmp_path / "s.csv"
+    with CsvRecorder(path) as rec:
+        rec.write(result(0))
+        rec.write(result(1))
+    with CsvRecorder(path) as rec:
+        rec.write(result(2, n_faces=1))
+    rows = read(path)
+    assert rows[0] == HEADER
+    assert sum(r == HEADER for r in rows) == 1
+    assert len(rows) == 1 + 2 + 2 + 1
+    first = dict(zip(HEADER, rows[1]))
+    assert first["timestamp"].endswith("Z") and "." in first["timestamp"]  # ISO 8601 UTC, milliseconds
+    assert first["timestamp"] == "2023-11-14T22:13:20.000Z"
+    probs = [float(first[k]) for k in HEADER[9:16]]
+    assert abs(sum(probs) - 1) < 1e-3
+    assert (first["x"], first["y"], first["w"], first["h"]) == ("0", "20", "50", "60")
+
+
+def test_unwritable_path_is_a_clear_error(tmp_path):
+    with pytest.raises(RecordingError, match="does not exist"):
+        CsvRecorder(tmp_path / "missing" / "s.csv")
+    with pytest.raises(RecordingError):
+        CsvRecorder(tmp_path)  # a folder
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_disk_full_raises_one_clear_error():
+    with pytest.raises(RecordingError, match="No space left") as err:
+        rec = CsvRecorder("/dev/full")  # every write there fails with ENOSPC
+        for i in range(10):
+            rec.write(result(i))
+    assert "\n" not in str(err.value)
+
+
+def test_disk_full_keeps_earlier_rows(tmp_path, monkeypatch):
+    path = tmp_path / "s.csv"
+    rec = CsvRecorder(path)
+    for i in range(5):
+        rec.write(result(i))
+
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rec._fh, "flush", full)
+    with pytest.raises(RecordingError, match="No space left"):
+        rec.write(result(5))
+    rows = read(path)  # what was written before the disk filled is on disk, whole
+    assert rows[0] == HEADER and len(rows) == 1 + 5 * 2
+    assert all(len(r) == len(HEADER) for r in rows)
+    monkeypatch.undo()
+    rec.close()
+
+
+def test_killed_writer_leaves_a_parseable_csv(tmp_path):
+    path = tmp_path / "killed.csv"
+    code = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(os.getcwd())!r})
+        from tests.test_recording import result
+        from emotion_monitor.recording import CsvRecorder
+        rec = CsvRecorder({str(path)!r})
+        i = 0
+        while True:
+            rec.write(result(i)); i += 1
+            print(i, flush=True)
+            time.sleep(0.01)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    written = 0
+    for line in proc.stdout:
+        written = int(line)
+        if written >= 50:
+            break
+    time.sleep(1.1)  # rows older than a second must be on disk
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    rows = read(path)
+    assert rows[0] == HEADER
+    frames = [int(r[1]) for r in rows[1:]]
+    assert all(len(r) == len(HEADER) for r in rows)
+    assert max(frames) >= written - 1  # every frame reported written before the kill is there

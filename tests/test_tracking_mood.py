@@ -1,0 +1,123 @@
+import numpy as np
+import pytest
+
+from emotion_monitor.mood import MoodConfig, MoodMonitor, face_score
+from emotion_monitor.tracking import Tracker, greedy_match, iou_matrix
+from emotion_monitor.types import LABELS, Detections, Track
+
+SAD = np.eye(7, dtype=np.float32)[LABELS.index("sad")]
+HAPPY = np.eye(7, dtype=np.float32)[LABELS.index("happy")]
+NEUTRAL = np.eye(7, dtype=np.float32)[LABELS.index("neutral")]
+
+
+def moving_faces(i):
+    """Two faces moving in opposite directions, 5 px a frame, crossing paths vertically apart."""
+    a = [100 + 5 * i, 100, 160 + 5 * i, 160]
+    b = [400 - 5 * i, 300, 460 - 5 * i, 360]
+    return Detections([a, b], [0.9, 0.9])
+
+
+def test_ids_persist_on_a_moving_sequence():
+    tr = Tracker()
+    ids = []
+    for i in range(40):
+        tracks = tr.update(moving_faces(i), np.stack([HAPPY, SAD]), i / 25)
+        ids.append({t.track_id: t.xyxy[0] for t in tracks})
+    first = ids[0]
+    assert len(first) == 2
+    for frame in ids:
+        assert set(frame) == set(first)  # same two ids all along
+    # the id that started on the left is still the one moving right
+    left = min(first, key=first.get)
+    assert ids[-1][left] > ids[0][left]
+
+
+def test_ids_survive_missed_detections_and_retire_after_max_missed():
+    tr = Tracker(max_missed=5, report_missed=2)
+    tr.update(Detections([[0, 0, 50, 50]], [0.9]), HAPPY[None])
+    tid = tr.update(Detections([[2, 0, 52, 50]], [0.9]), HAPPY[None])[0].track_id
+    for _ in range(2):
+        assert [t.track_id for t in tr.update(Detections(), np.zeros((0, 7)))] == [tid]
+    for _ in range(2):
+        assert tr.update(Detections(), np.zeros((0, 7))) == []  # coasting: kept, not reported
+    back = tr.update(Detections([[12, 0, 62, 50]], [0.9]), HAPPY[None])
+    assert [t.track_id for t in back] == [tid]
+    for _ in range(6):
+        tr.update(Detections(), np.zeros((0, 7)))
+    new = tr.update(Detections([[12, 0, 62, 50]], [0.9]), HAPPY[None])
+    assert [t.track_id for t in new] == [tid + 1]
+
+
+def test_one_frame_false_detection_is_not_reported():
+    tr = Tracker(min_hits=2, sure=0.95)
+    assert tr.update(Detections([[0, 0, 30, 30]], [0.6]), NEUTRAL[None]) == []
+    assert len(tr.update(Detections([[1, 0, 31, 30]], [0.6]), NEUTRAL[None])) == 1
+
+
+def test_probabilities_are_smoothed_per_face():
+    tr = Tracker(alpha=0.5, min_hits=1)
+    box = Detections([[0, 0, 50, 50]], [0.9])
+    tr.update(box, HAPPY[None])
+    t = tr.update(box, SAD[None])[0]
+    assert t.probs[LABELS.index("happy")] == pytest.approx(0.5)
+    assert t.probs[LABELS.index("sad")] == pytest.approx(0.5)
+    assert t.probs.sum() == pytest.approx(1)
+    assert np.array_equal(t.raw_probs, SAD)
+
+
+def test_greedy_matching_prefers_the_best_overlap():
+    iou = iou_matrix([[0, 0, 10, 10], [20, 0, 30, 10]], [[21, 0, 31, 10], [1, 0, 11, 10]])
+    assert sorted(greedy_match(iou, 0.2)) == [(0, 1), (1, 0)]
+
+
+def _tracks(probs):
+    return [Track(i, np.zeros(4, np.float32), p, p) for i, p in enumerate(probs)]
+
+
+def test_face_score_formula():
+    assert face_score(HAPPY)[0] == 1 and face_score(SAD)[0] == -1 and face_score(NEUTRAL)[0] == 0
+    mixed = np.zeros(7, np.float32)
+    mixed[[LABELS.index("angry"), LABELS.index("happy")]] = 0.5
+    assert face_score(mixed)[0] == pytest.approx(0)
+
+
+def test_alert_fires_holds_and_clears_with_hysteresis():
+    cfg = MoodConfig(threshold=-0.3, window=1.0, duration=2.0, hysteresis=0.2, cooldown=5.0)
+    m = MoodMonitor(cfg)
+    fps = 10
+    events = []
+
+    def run(probs, seconds, t0):
+        for k in range(int(seconds * fps)):
+            s = m.update(_tracks([probs] * 3), t0 + k / fps)
+            if s.event:
+                events.append((s.event, round(t0 + k / fps, 1)))
+        return t0 + seconds
+
+    t = run(SAD, 1.5, 0.0)
+    assert not m.alert  # not yet: below threshold for less than `duration`
+    t = run(SAD, 3.0, t)
+    assert m.alert and events[0][0] == "alert"
+    assert 2.0 <= events[0][1] <= 3.5
+    # a mood just above the threshold but inside the hysteresis band keeps the alert
+    mild = 0.8 * NEUTRAL + 0.2 * SAD  # score -0.2: above -0.3, below -0.1
+    t = run(mild, 4.0, t)
+    assert m.alert and len(events) == 1
+    t = run(HAPPY, 3.0, t)
+    assert not m.alert and events[-1][0] == "clear"
+    # cooldown: sad again right away raises no alert for `cooldown` seconds
+    t = run(SAD, 3.0, t)
+    assert not m.alert
+    t = run(SAD, 5.0, t)
+    assert m.alert and [e[0] for e in events] == ["alert", "clear", "alert"]
+
+
+def test_no_faces_means_no_alert_and_a_trend_per_minute():
+    m = MoodMonitor(MoodConfig(duration=0.5, window=30))
+    for k in range(100):
+        s = m.update([], k / 10)
+    assert s.faces == 0 and not s.alert and s.score == 0
+    for k in range(60):  # mood falls from happy to sad over 6 s
+        p = HAPPY * (1 - k / 59) + SAD * (k / 59)
+        s = m.update(_tracks([p]), 10 + k / 10)
+    assert s.trend < -5  # about -2 per 6 s = -20 per minute on the smoothed window
