@@ -1,0 +1,49 @@
+"""LiteRT milliseconds per batch for the shipped emotion model (batch 1, 6, 8), 2 threads.
+
+    python benchmarks/classifier.py [--model models/emotion.tflite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from emotion_monitor.classifier import DEFAULT_MODEL, EmotionClassifier  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default=str(DEFAULT_MODEL))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=200)
+    args = ap.parse_args()
+    clf = EmotionClassifier(args.model, threads=args.threads)
+    size = Path(args.model).stat().st_size / 1e6
+    print(f"{Path(args.model).name} ({clf.meta.get('quantization')}, {size:.2f} MB), LiteRT, {args.threads} threads")
+    print()
+    print("| batch | median ms | p95 ms | ms per face |")
+    print("|---|---|---|---|")
+    rng = np.random.default_rng(0)
+    for n in (1, 6, 8):
+        x = rng.integers(0, 255, (n, clf.size, clf.size), dtype=np.uint8)
+        for _ in range(10):
+            clf(x)
+        ts = []
+        for _ in range(args.runs):
+            t = time.perf_counter()
+            clf(x)
+            ts.append((time.perf_counter() - t) * 1000)
+        med = float(np.median(ts))
+        print(f"| {n} | {med:.2f} | {np.percentile(ts, 95):.2f} | {med / n:.2f} |")
+    clf.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""training/: loaders, exact parameter counts, one tiny run end to end, export agreement, metrics."""
+
+import csv
+import io
+import json
+import tarfile
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow", reason="needs the [train] extra")
+keras = pytest.importorskip("keras")
+
+from training import data, models  # noqa: E402
+from training.evaluate import report  # noqa: E402
+
+REPORTED = {"vyas-m1": 4_470_791, "vyas-m2": 435_815, "vyas-img-a": 5_107_523, "vyas-img-b": 92_867,
+            "tamrakar": 13_860_679}
+
+
+@pytest.mark.parametrize("name", list(models.SEED_MODELS))
+def test_seed_models_have_the_reported_parameter_counts(name):
+    spec = models.get(name)
+    total, trainable = models.count_params(models.build(name))
+    if name in REPORTED:
+        assert total == REPORTED[name]
+    if name == "tamrakar":
+        assert trainable == 1_217_799
+    assert spec.reported_params in (None, total)
+
+
+def test_models_json_lists_all_nine(capsys):
+    from training.__main__ import main
+
+    assert main(["models", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    names = {r["name"] for r in rows}
+    assert set(models.SEED_MODELS) <= names and len(models.SEED_MODELS) == 9
+    assert all({"params", "trainable_params", "input_shape"} <= set(r) for r in rows)
+
+
+def synthetic(n_per=6, seed=0):
+    """Tiny FER-like data: each class is a distinct brightness pattern plus noise."""
+    rng = np.random.default_rng(seed)
+    items = []
+    for usage in data.USAGES:
+        for c, label in enumerate(data.LABELS):
+            for k in range(n_per):
+                img = np.clip(rng.normal(30 + 30 * c, 8, (48, 48)), 0, 255).astype(np.uint8)
+                img[:, : 6 * (c + 1)] = 255 - img[:, : 6 * (c + 1)]
+                items.append((usage, label, f"{usage}_{c}{k}.png", img))
+    return items
+
+
+def write_tar(path, items):
+    import cv2
+
+    with tarfile.open(path, "w:xz") as tar:
+        for usage, label, name, img in items:
+            top = "train" if usage == "Training" else "test"
+            buf = cv2.imencode(".png", img)[1].tobytes()  # lossless so formats compare exactly
+            info = tarfile.TarInfo(f"{top}/{label}/{name}")
+            info.size = len(buf)
+            tar.addfile(info, io.BytesIO(buf))
+
+
+def test_three_formats_load_the_same_data(tmp_path):
+    import cv2
+
+    items = synthetic(3)
+    write_tar(tmp_path / "fer.tar.xz", items)
+    for usage, label, name, img in items:
+        d = tmp_path / "folder" / ("train" if usage == "Training" else "test") / label
+        d.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(d / name), img)
+    with open(tmp_path / "fer2013.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["emotion", "pixels", "Usage"])
+        for usage, label, name, img in sorted(items, key=lambda it: (data.USAGES.index(it[0]), it[2])):
+            w.writerow([data.LABELS.index(label), " ".join(map(str, img.ravel())), usage])
+    a = data.load(tmp_path / "fer.tar.xz", cache=False)
+    b = data.load(tmp_path / "folder", cache=False)
+    c = data.load(tmp_path / "fer2013.csv", cache=False)
+    assert len(a) == len(b) == len(c) == 3 * 7 * 3
+    for other in (b, c):
+        assert np.array_equal(a.images, other.images)
+        assert np.array_equal(a.labels, other.labels) and np.array_equal(a.usage, other.usage)
+    x, y = a.split("PrivateTest")
+    assert len(x) == 21 and sorted(set(y.tolist())) == list(range(7))
+
+
+def test_class_folders_of_users_own_data(tmp_path):
+    import cv2
+
+    for cls in ("happy", "sad"):
+        (tmp_path / cls).mkdir()
+        for k in range(10):
+            cv2.imwrite(str(tmp_path / cls / f"{k}.jpg"), np.full((96, 80, 3), 20 * k, np.uint8))
+    ds = data.load(tmp_path)
+    assert ds.images.shape == (20, 48, 48)
+    assert set(ds.class_names) == set(data.LABELS)  # FER names keep FER's order
+    assert sorted(np.bincount(ds.usage).tolist()) == [2, 2, 16]
+
+
+def test_tiny_training_run_writes_every_artifact_and_the_export_agrees(tmp_path):
+    from training.evaluate import predict_keras, predict_tflite
+    from training.train import prepare, train
+
+    write_tar(tmp_path / "fer.tar.xz", synthetic(8))
+    out = tmp_path / "run"
+    m = train("vyas-m2", str(tmp_path / "fer.tar.xz"), str(out), epochs=2, batch_size=16, verbose=0)
+    for f in ("model.keras", "model.tflite", "model.json", "history.csv", "curves.png", "confusion.png",
+              "metrics.json", "checkpoint.keras", "state.json"):
+        assert (out / f).is_file(), f
+    assert any((out / "logs").rglob("*")), "TensorBoard logs"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs_trained"] == 2 and 0 <= metrics["privatetest_accuracy"] <= 1
+    assert m["privatetest"]["n"] == 56
+    # resuming a finished run trains nothing more and keeps the history
+    train("vyas-m2", str(tmp_path / "fer.tar.xz"), str(out), epochs=2, batch_size=16, verbose=0)
+    with open(out / "history.csv") as fh:
+        assert len(fh.readlines()) == 1 + 2
+    ds = data.load(tmp_path / "fer.tar.xz", cache=False)
+    x = prepare(ds.split("PrivateTest")[0], models.get("vyas-m2"))
+    pk = predict_keras(keras.saving.load_model(out / "model.keras"), x)
+    pt = predict_tflite(out / "model.tflite", x)
+    assert np.mean(pk.argmax(1) == pt.argmax(1)) >= 0.995
+    assert np.abs(pk - pt).max() < 1e-3
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["labels"] == list(data.LABELS) and meta["input_size"] == 48
+
+
+def test_report_on_a_hand_checkable_case():
+    y = np.array([0, 0, 1, 1, 2, 2])
+    probs = np.eye(3)[[0, 1, 1, 1, 2, 0]]  # 4 of 6 right
+    r = report(y, probs, ["a", "b", "c"])
+    assert r["accuracy"] == pytest.approx(4 / 6)
+    assert r["confusion_matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+    # per class: a P=1/2 R=1/2; b P=2/3 R=1; c P=1 R=1/2
+    assert r["per_class"]["b"]["precision"] == pytest.approx(2 / 3)
+    assert r["per_class"]["c"]["recall"] == pytest.approx(0.5)
+    f1 = [0.5, 0.8, 2 / 3]
+    assert r["macro_f1"] == pytest.approx(np.mean(f1))
