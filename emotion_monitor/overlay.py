@@ -17,7 +17,7 @@ COLORS = {
 def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mood_line: bool = True) -> np.ndarray:
     """Draw on a copy of ``image``: a box per face coloured by emotion, 'id label confidence'."""
     out = image.copy()
-    scale = max(0.5, out.shape[1] / 1920)
+    scale = max(0.5, out.shape[1] / 1280)
     thick = max(1, int(round(2 * scale)))
     for t in result.tracks:
         x0, y0, x1, y1 = (int(round(v)) for v in t.xyxy)

@@ -1,0 +1,404 @@
+"""The desktop window: a thin view over the core pipeline (it owns no logic of its own).
+
+Live video with boxes and labels, the selected face's seven probabilities, the group mood as a
+gauge and a timeline with the alert threshold, the alert banner and an event list; source, pause,
+recording and settings controls. Settings persist with QSettings.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import deque
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QImage, QKeySequence, QPixmap
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
+                               QFileDialog, QFormLayout, QHBoxLayout, QLabel, QListWidget, QMainWindow,
+                               QMessageBox, QProgressBar, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout,
+                               QWidget)
+
+from ..app import DEMO_CLIP, Settings, build_pipeline, open_capture
+from ..errors import MonitorError
+from ..mood import MoodConfig
+from ..overlay import COLORS
+from ..types import LABELS
+from .worker import Worker
+
+SETTINGS_KEYS = {"threshold": float, "window": float, "duration": float, "detector": str, "min_face": int}
+
+
+def load_settings(store: QSettings) -> Settings:
+    s = Settings()
+    m = s.mood
+    m.threshold = float(store.value("threshold", m.threshold))
+    m.window = float(store.value("window", m.window))
+    m.duration = float(store.value("duration", m.duration))
+    s.detector = str(store.value("detector", s.detector))
+    s.min_face = int(store.value("min_face", s.min_face))
+    return s
+
+
+class VideoView(QLabel):
+    """Shows frames scaled with aspect ratio kept; reports clicks in frame coordinates."""
+
+    def __init__(self, on_click):
+        super().__init__("No video")
+        self.setAlignment(Qt.AlignCenter)
+        self.setMinimumSize(320, 180)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setStyleSheet("background: #111; color: #aaa;")
+        self._frame_size = None
+        self._on_click = on_click
+
+    def show_rgb(self, rgb: np.ndarray) -> None:
+        h, w = rgb.shape[:2]
+        self._frame_size = (w, h)
+        img = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+        self.setPixmap(QPixmap.fromImage(img).scaled(self.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
+
+    def mousePressEvent(self, ev):
+        if not self._frame_size or self.pixmap() is None:
+            return
+        pm = self.pixmap()
+        ox, oy = (self.width() - pm.width()) / 2, (self.height() - pm.height()) / 2
+        s = pm.width() / self._frame_size[0]
+        self._on_click((ev.position().x() - ox) / s, (ev.position().y() - oy) / s)
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, s: Settings, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        form = QFormLayout(self)
+        self.threshold = QDoubleSpinBox(minimum=-1, maximum=1, singleStep=0.05, value=s.mood.threshold)
+        self.window = QDoubleSpinBox(minimum=1, maximum=600, value=s.mood.window, suffix=" s")
+        self.duration = QDoubleSpinBox(minimum=0, maximum=600, value=s.mood.duration, suffix=" s")
+        self.detector = QComboBox()
+        self.detector.addItems(["mediapipe", "haar"])
+        self.detector.setCurrentText(s.detector)
+        self.min_face = QSpinBox(minimum=0, maximum=500, value=s.min_face, suffix=" px")
+        form.addRow("Alert threshold", self.threshold)
+        form.addRow("Mood window", self.window)
+        form.addRow("Alert after", self.duration)
+        form.addRow("Detector", self.detector)
+        form.addRow("Minimum face size", self.min_face)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def values(self) -> dict:
+        return {"threshold": self.threshold.value(), "window": self.window.value(), "duration": self.duration.value(),
+                "detector": self.detector.currentText(), "min_face": self.min_face.value()}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: QSettings | None = None, classifier=None, beep: bool = False):
+        super().__init__()
+        self.setWindowTitle("Emotion Monitor")
+        self.store = store or QSettings("EmotionMonitor", "emotion-monitor")
+        self.settings = load_settings(self.store)
+        self.classifier = classifier  # tests inject a stub; None = the shipped model
+        self.worker: Worker | None = None
+        self.source = None
+        self.selected: int | None = None
+        self.last_result = None
+        self.record_started: float | None = None
+        self.beep = beep
+        self.mood_t, self.mood_v = deque(maxlen=3000), deque(maxlen=3000)
+        self._build()
+        self._timer = QTimer(self, interval=500, timeout=self._tick)
+        self._timer.start()
+
+    # ---- layout ---------------------------------------------------------------------------------
+    def _build(self):
+        central = QWidget()
+        root = QHBoxLayout(central)
+        self.view = VideoView(self.select_at)
+        root.addWidget(self.view, 3)
+        side = QVBoxLayout()
+        root.addLayout(side, 2)
+
+        self.banner = QLabel("")
+        self.banner.setStyleSheet("background: #c62828; color: white; font-weight: bold; padding: 6px;")
+        self.banner.setVisible(False)
+        side.addWidget(self.banner)
+
+        side.addWidget(QLabel("Selected face"))
+        self.face_label = QLabel("none")
+        side.addWidget(self.face_label)
+        self.bars_plot = pg.PlotWidget(background="w")
+        self.bars_plot.setYRange(0, 1)
+        self.bars_plot.setMouseEnabled(False, False)
+        self.bars_plot.getAxis("bottom").setTicks([[(i, l[:3]) for i, l in enumerate(LABELS)]])
+        brushes = [pg.mkBrush(*COLORS[l][::-1]) for l in LABELS]
+        self.bars = pg.BarGraphItem(x=np.arange(7), height=np.zeros(7), width=0.7, brushes=brushes)
+        self.bars_plot.addItem(self.bars)
+        self.bars_plot.setMaximumHeight(170)
+        side.addWidget(self.bars_plot)
+
+        side.addWidget(QLabel("Group mood"))
+        self.gauge = QProgressBar(minimum=-100, maximum=100, value=0, format="%v")
+        side.addWidget(self.gauge)
+        self.timeline = pg.PlotWidget(background="w")
+        self.timeline.setYRange(-1, 1)
+        self.timeline.setLabel("bottom", "seconds")
+        self.mood_curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2))
+        self.threshold_line = pg.InfiniteLine(self.settings.mood.threshold, angle=0,
+                                              pen=pg.mkPen("#c62828", style=Qt.DashLine))
+        self.timeline.addItem(self.threshold_line)
+        self.timeline.setMaximumHeight(170)
+        side.addWidget(self.timeline)
+
+        side.addWidget(QLabel("Alerts"))
+        self.events = QListWidget()
+        self.events.setMaximumHeight(110)
+        side.addWidget(self.events)
+
+        controls = QHBoxLayout()
+        self.camera_index = QSpinBox(minimum=0, maximum=9)
+        self.camera_button = QPushButton("Camera")
+        self.camera_button.clicked.connect(lambda: self.open_camera(self.camera_index.value()))
+        self.file_button = QPushButton("Open video…")
+        self.file_button.clicked.connect(self.choose_file)
+        self.demo_button = QPushButton("Demo clip")
+        self.demo_button.clicked.connect(lambda: self.open_video(str(DEMO_CLIP)))
+        for w in (self.camera_index, self.camera_button, self.file_button, self.demo_button):
+            controls.addWidget(w)
+        side.addLayout(controls)
+        controls2 = QHBoxLayout()
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.toggled.connect(self.set_paused)
+        self.record_button = QPushButton("Record")
+        self.record_button.setCheckable(True)
+        self.record_button.toggled.connect(self._record_toggled)
+        self.record_time = QLabel("")
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.clicked.connect(self.edit_settings)
+        self.sound = QCheckBox("Sound")
+        self.sound.setChecked(self.beep)
+        for w in (self.pause_button, self.record_button, self.record_time, self.settings_button, self.sound):
+            controls2.addWidget(w)
+        side.addLayout(controls2)
+        side.addStretch(1)
+        self.setCentralWidget(central)
+        self.status_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.status_label)
+
+        def act(key, fn):
+            a = QAction(self)
+            a.setShortcut(QKeySequence(key))
+            a.triggered.connect(fn)
+            self.addAction(a)
+        act(Qt.Key_Space, lambda: self.pause_button.toggle())
+        act(Qt.Key_R, lambda: self.record_button.toggle())
+        act(QKeySequence.Open, self.choose_file)
+        act(Qt.Key_F, lambda: self.showNormal() if self.isFullScreen() else self.showFullScreen())
+        act(Qt.Key_Escape, self.showNormal)
+        self.resize(1280, 720)
+
+    # ---- sources --------------------------------------------------------------------------------
+    def choose_file(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Open video", "", "Videos (*.mp4 *.avi *.mov *.mkv);;All files (*)")
+        if path:
+            self.open_video(path)
+
+    def open_camera(self, index: int) -> bool:
+        return self._open(lambda: open_capture(camera=index), f"camera {index}")
+
+    def open_video(self, path: str, realtime: bool = True) -> bool:
+        return self._open(lambda: open_capture(video=path, realtime=realtime), Path(path).name)
+
+    def _open(self, make_capture, name) -> bool:
+        self.stop()
+        try:
+            capture = make_capture()
+            pipeline = build_pipeline(self.settings, classifier=self.classifier)
+        except MonitorError as exc:
+            self.statusBar().showMessage(str(exc), 10_000)
+            QMessageBox.warning(self, "Emotion Monitor", f"{exc}\n\nOpen a video file or the demo clip instead.")
+            return False
+        self.source = name
+        self.worker = Worker(capture, pipeline)
+        self.worker.new_result.connect(self._show_latest)
+        self.worker.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.worker.failed.connect(self._failed)
+        self.worker.start()
+        self.pause_button.setChecked(False)
+        if self.record_button.isChecked():
+            self._record_toggled(True)
+        return True
+
+    def stop(self):
+        if self.worker is not None:
+            w, self.worker = self.worker, None
+            w.stop()
+            w.pipeline.close()
+
+    # ---- results --------------------------------------------------------------------------------
+    def _show_latest(self):
+        if self.worker is None:
+            return
+        latest = self.worker.take_latest()
+        if latest is None:
+            return  # an older signal: its result was already shown
+        result, rgb = latest
+        self.last_result = result
+        self.view.show_rgb(rgb)
+        tracks = {t.track_id: t for t in result.tracks}
+        if self.selected not in tracks and tracks:
+            self.selected = max(tracks.values(), key=lambda t: (t.xyxy[2] - t.xyxy[0]) * (t.xyxy[3] - t.xyxy[1])).track_id
+        self.worker.selected = self.selected
+        self.worker.max_width = max(320, self.view.width())
+        t = tracks.get(self.selected)
+        self.bars.setOpts(height=t.probs if t is not None else np.zeros(7))
+        self.face_label.setText(f"#{t.track_id}: {t.label} {t.confidence:.0%}" if t is not None else "none")
+        m = result.mood
+        self.gauge.setValue(int(round(m.score * 100)))
+        self.mood_t.append(result.frame.media_time)
+        self.mood_v.append(m.score)
+        t_arr = np.array(self.mood_t)
+        keep = t_arr >= t_arr[-1] - 180  # the last three minutes
+        self.mood_curve.setData(t_arr[keep], np.array(self.mood_v)[keep])
+        if m.event == "alert":
+            started = datetime.now().strftime("%H:%M:%S")
+            self.banner.setText(f"Queue mood is negative since {started}")
+            self.events.insertItem(0, f"{started}  ALERT  mood {m.score:+.2f}")
+            if self.sound.isChecked():
+                QApplication.beep()
+        elif m.event == "clear":
+            self.events.insertItem(0, f"{datetime.now():%H:%M:%S}  cleared  mood {m.score:+.2f}")
+        self.banner.setVisible(m.alert)
+
+    def select_at(self, x: float, y: float):
+        if self.last_result is None:
+            return
+        for t in self.last_result.tracks:
+            x0, y0, x1, y1 = t.xyxy
+            if x0 <= x <= x1 and y0 <= y <= y1:
+                self.selected = t.track_id
+                self.bars.setOpts(height=t.probs)
+                self.face_label.setText(f"#{t.track_id}: {t.label} {t.confidence:.0%}")
+                return
+
+    def _tick(self):
+        if self.worker is not None:
+            faces = len(self.last_result.tracks) if self.last_result else 0
+            name = getattr(self.worker.pipeline.classifier, "name", "?")
+            self.status_label.setText(f"{self.source}  |  {self.worker.fps:.1f} fps  |  {faces} faces  |  model {name}")
+        if self.record_started is not None:
+            s = int(time.monotonic() - self.record_started)
+            self.record_time.setText(f"{s // 60:02d}:{s % 60:02d}")
+
+    def _failed(self, msg):
+        self.statusBar().showMessage(msg, 10_000)
+        if self.record_button.isChecked() and (self.worker is None or not self.worker.recording):
+            self.record_button.setChecked(False)
+
+    # ---- controls -------------------------------------------------------------------------------
+    def set_paused(self, paused: bool):
+        self.pause_button.setText("Resume" if paused else "Pause")
+        if self.worker:
+            self.worker.set_paused(paused)
+
+    def start_recording(self, path: str) -> bool:
+        if self.worker is None:
+            return False
+        try:
+            self.worker.start_recording(path)
+        except MonitorError as exc:
+            QMessageBox.warning(self, "Emotion Monitor", str(exc))
+            return False
+        self.record_path = path
+        self.record_started = time.monotonic()
+        return True
+
+    def _record_toggled(self, on: bool):
+        if on:
+            path = getattr(self, "pending_record_path", None)
+            if path is None:
+                path, _ = QFileDialog.getSaveFileName(self, "Record to CSV", "session.csv", "CSV (*.csv)")
+            if not path or not self.start_recording(path):
+                self.record_button.blockSignals(True)
+                self.record_button.setChecked(False)
+                self.record_button.blockSignals(False)
+            else:
+                self.record_button.setText("Stop recording")
+        else:
+            if self.worker:
+                self.worker.stop_recording()
+            self.record_started = None
+            self.record_time.setText("")
+            self.record_button.setText("Record")
+
+    def edit_settings(self):
+        dlg = SettingsDialog(self.settings, self)
+        if dlg.exec():
+            self.apply_settings(dlg.values())
+
+    def apply_settings(self, values: dict):
+        """Apply live: mood settings at once, detector changes by rebuilding the pipeline's detector."""
+        for k, v in values.items():
+            self.store.setValue(k, v)
+        m = self.settings.mood
+        m.threshold, m.window, m.duration = values["threshold"], values["window"], values["duration"]
+        self.threshold_line.setValue(m.threshold)
+        detector_changed = (values["detector"], values["min_face"]) != (self.settings.detector, self.settings.min_face)
+        self.settings.detector, self.settings.min_face = values["detector"], values["min_face"]
+        if self.worker is not None:
+            pipe = self.worker.pipeline
+            pipe.mood.config = m  # the monitor reads its config on every update
+            pipe.config.min_face = self.settings.min_face
+            if detector_changed:
+                from ..detection import create
+
+                old = pipe.detector
+                kw = {"min_face": self.settings.min_face}
+                pipe.detector = create(self.settings.detector, **kw)
+                old.close()
+
+    def closeEvent(self, ev):
+        self.stop()
+        self.store.sync()
+        super().closeEvent(ev)
+
+
+def run(args) -> int:
+    """Entry point from the CLI: open the window, on the given source if any."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    win = MainWindow()
+    win.show()
+    if getattr(args, "camera", None) is not None:
+        win.open_camera(args.camera)
+    elif getattr(args, "video", None) or getattr(args, "demo", False):
+        win.open_video(args.video or str(DEMO_CLIP))
+    else:
+        import cv2
+
+        from ..detection import quiet_native_stderr
+
+        with quiet_native_stderr():
+            cap = cv2.VideoCapture(0)
+            has_camera = cap.isOpened()
+            cap.release()
+        if has_camera:
+            win.open_camera(0)
+        else:
+            win.statusBar().showMessage("No camera found: open a video file (Ctrl+O) or the demo clip.")
+            box = QMessageBox(QMessageBox.Information, "Emotion Monitor",
+                              "No camera was found.\nOpen a video file, or play the bundled demo clip?", parent=win)
+            demo = box.addButton("Play demo clip", QMessageBox.AcceptRole)
+            box.addButton("Open video…", QMessageBox.ActionRole)
+            box.addButton(QMessageBox.Close)
+            box.exec()
+            if box.clickedButton() is demo:
+                win.open_video(str(DEMO_CLIP))
+            elif box.clickedButton() is not None and box.buttonRole(box.clickedButton()) == QMessageBox.ActionRole:
+                win.choose_file()
+    return app.exec()
