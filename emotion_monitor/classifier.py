@@ -51,11 +51,12 @@ class EmotionClassifier:
 
             from .detection import quiet_native_stderr
 
-            with quiet_native_stderr():
+            with quiet_native_stderr():  # LiteRT logs its delegate set-up
                 self._interp = Interpreter(model_path=str(self.path), num_threads=threads)
-            self._in = self._interp.get_input_details()[0]
-            self._out = self._interp.get_output_details()[0]
-            self._interp.allocate_tensors()
+                self._in = self._interp.get_input_details()[0]
+                self._out = self._interp.get_output_details()[0]
+                self._interp.allocate_tensors()
+                self._interp.invoke()
         except Exception as exc:  # LiteRT raises ValueError/RuntimeError for a corrupt flatbuffer
             raise ModelError(f"cannot load emotion model {self.path}: {str(exc).splitlines()[0]}") from exc
         shape = list(self._in["shape"])

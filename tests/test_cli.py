@@ -115,3 +115,28 @@ def test_ctrl_c_closes_the_csv(scene_video, tmp_path):
     with open(out, newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == HEADER and len(rows) > 1 and all(len(r) == len(HEADER) for r in rows)
+
+
+def test_fuzzed_arguments_never_raise_a_traceback(capsys):
+    """Random option/value mixes: argparse either accepts them or exits 2 with the usage."""
+    import random
+
+    from emotion_monitor.cli import build_parser
+
+    options = ["--camera", "--video", "--demo", "--gui", "--record", "--stats-json", "--max-frames", "--realtime",
+               "--detector", "--model", "--tiles", "--tiles-per-frame", "--min-face", "--threshold", "--window",
+               "--duration", "--hysteresis", "--cooldown", "--threads", "--quiet", "--nope", "-x"]
+    values = ["0", "-1", "1e9", "nan", "inf", "abc", "", "4x3", "0x0", "9x9", "-0.5", "2", "haar", "yolo", "a.mp4",
+              "\x00", "--", "1x", "x1", "-inf", "86401"]
+    rng = random.Random(7)
+    exits = 0
+    for _ in range(400):
+        argv = [rng.choice(options + values) for _ in range(rng.randint(1, 6))]
+        try:
+            build_parser().parse_args(argv)
+        except SystemExit as exc:
+            assert exc.code == 2, argv
+            exits += 1
+            err = capsys.readouterr().err
+            assert "usage: emotion-monitor" in err and "Traceback" not in err
+    assert exits > 100  # most random mixes are invalid
