@@ -133,3 +133,34 @@ def test_4k_frames_are_processed():
     pipe = Pipeline(FixedDetector(2), SadClassifier())
     r = pipe.process(Frame(np.zeros((2160, 3840, 3), np.uint8), 0, 0.0))
     assert len(r.detections) == 4
+
+
+def test_camera_outage_keeps_the_csv_whole(tmp_path):
+    """A camera that vanishes mid-recording: the run resumes and the CSV holds rows from both sides."""
+    import csv
+
+    from emotion_monitor.recording import HEADER, CsvRecorder
+
+    src = SyntheticSource(lambda i: np.full((400, 400, 3), 120, np.uint8), count=60, fail=range(20, 35))
+    state = {"opened": False}
+
+    def opener():
+        if state["opened"]:
+            src.opened = True
+        state["opened"] = True
+        return src
+
+    cap = Capture(opener, "camera", "0", latest_only=False, backoff=0.01, max_backoff=0.02, max_frames=45).start()
+    pipe = Pipeline(FixedDetector(2), SadClassifier())
+    path = tmp_path / "outage.csv"
+    with CsvRecorder(path) as rec:
+        for frame in cap:
+            rec.write(pipe.process(frame))
+    cap.stop()
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == HEADER and all(len(r) == len(HEADER) for r in rows)
+    frames = sorted({int(r[1]) for r in rows[1:]})
+    assert frames[0] <= 1 and frames[-1] == 44 and cap.reconnects >= 1
+    ids = {r[2] for r in rows[1:]}
+    assert len(ids) == 4  # the same four faces before and after the outage (held across it)
