@@ -50,7 +50,7 @@ class Tracker:
     """
 
     def __init__(self, iou_threshold: float = 0.2, alpha: float = 0.4, max_missed: int = 12,
-                 min_hits: int = 2, sure: float = 0.75, report_missed: int = 2):
+                 min_hits: int = 2, sure: float = 0.6, report_missed: int = 2):
         self.iou_threshold, self.alpha, self.max_missed = iou_threshold, alpha, max_missed
         self.report_missed = report_missed
         self.min_hits, self.sure = min_hits, sure
