@@ -61,7 +61,7 @@ def main():
     final = rss_mb()
     pipe.close()
     print()
-    print(f"| soak | start to first frame | frames | RSS after warm-up | RSS at end | growth |")
+    print("| soak | start to first frame | frames | RSS after warm-up | RSS at end | growth |")
     print("|---|---|---|---|---|---|")
     print(f"| {args.minutes:g} min, looped {Path(args.video).name} | {first:.2f} s | {frames} | {warm:.1f} MB | "
           f"{final:.1f} MB | {final - warm:+.1f} MB |")

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Callable
 
 import cv2
-import numpy as np
 
 from .errors import SourceError
 from .types import Frame
@@ -219,10 +218,6 @@ class Capture:
             self._cap.release()
             self._cap = None
 
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
 
 class SyntheticSource:
     """An OpenCV-like source made of generated frames (tests, demos without a camera).
@@ -257,7 +252,3 @@ class SyntheticSource:
 
     def release(self):
         self.opened = False
-
-
-def blank(width=640, height=480) -> np.ndarray:
-    return np.zeros((height, width, 3), np.uint8)

@@ -17,7 +17,7 @@ import numpy as np
 from .crops import crop_faces
 from .mood import MoodConfig, MoodMonitor
 from .tracking import Tracker
-from .types import Detections, Frame, FrameResult
+from .types import Frame, FrameResult
 
 log = logging.getLogger("emotion_monitor")
 STAGES = ("detect", "crop", "classify", "track", "mood", "total")
@@ -129,7 +129,3 @@ class Pipeline:
             close = getattr(stage, "close", None)
             if close:
                 close()
-
-
-def empty_detections() -> Detections:
-    return Detections()

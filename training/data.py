@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import os
 import tarfile
 from dataclasses import dataclass
@@ -221,11 +220,3 @@ def load(path: str | os.PathLike, cache: bool = True) -> Dataset:
         np.savez(tmp, images=ds.images, labels=ds.labels, usage=ds.usage, classes=np.array(ds.class_names))
         os.replace(tmp, cache_file)
     return ds
-
-
-def to_bytes_jpeg(img: np.ndarray) -> bytes:
-    """Encode a gray image as JPEG (used by tests to build small synthetic datasets)."""
-    ok, buf = cv2.imencode(".jpg", img)
-    if not ok:
-        raise ValueError("cannot encode image")
-    return io.BytesIO(buf.tobytes()).getvalue()

@@ -14,13 +14,6 @@ from pathlib import Path
 import numpy as np
 
 
-def tensorflow_available() -> bool:
-    try:
-        import tensorflow  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
 
 def export_tflite(model, out: Path, spec, labels, quantize: str | None = None, representative=None,
                   metrics: dict | None = None) -> dict:

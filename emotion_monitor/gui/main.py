@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDia
 
 from ..app import DEMO_CLIP, Settings, build_pipeline, open_capture
 from ..errors import MonitorError
-from ..mood import MoodConfig
 from ..overlay import COLORS
 from ..types import LABELS
 from .worker import Worker
