@@ -8,6 +8,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtGui import QImage  # noqa: E402
 
 from emotion_monitor.gui.main import MainWindow  # noqa: E402
 from emotion_monitor.recording import HEADER  # noqa: E402
@@ -59,6 +60,12 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     # frames reach the view, with a box and a label for the face
     qtbot.waitUntil(lambda: win.last_result is not None and len(win.last_result.tracks) == 1, timeout=15000)
     assert win.view.pixmap() is not None and not win.view.pixmap().isNull()
+    # the box and its label are drawn in the emotion's colour (sad: BGR 200,110,30) on the shown image
+    img = win.view.pixmap().toImage().convertToFormat(QImage.Format_RGB888)
+    arr = np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes()).reshape(img.height(), img.bytesPerLine())
+    rgb = arr[:, : img.width() * 3].reshape(img.height(), img.width(), 3).astype(int)
+    sad_rgb = np.array([30, 110, 200])
+    assert (np.abs(rgb - sad_rgb).sum(axis=2) < 60).sum() > 200
     track = win.last_result.tracks[0]
     assert win.face_label.text().startswith(f"#{track.track_id}: sad")
     # selecting the face (a click inside its box) shows its probabilities as bars
