@@ -15,9 +15,12 @@ import traceback
 from pathlib import Path
 
 # (model, seconds of budget or None for the recipe's own epochs, extra kwargs)
+# Measured on an H200 (Keras 3.15 on JAX, bf16, host augmentation with 6 workers): emo-fast 1.8 s an
+# epoch (8 ms a step of 128). Teacher first, then the student distilled from it, then the seeds.
 PLAN = [
-    ("emo-vgg", 210, {"precision": "mixed_bfloat16", "epochs": 400}),
-    ("emo-fast", 220, {"precision": "mixed_bfloat16", "epochs": 400, "teacher": "{out}/emo-vgg/best.keras"}),
+    ("emo-vgg", 270, {"precision": "mixed_bfloat16", "epochs": 400, "workers": 6}),
+    ("emo-fast", 200, {"precision": "mixed_bfloat16", "epochs": 400, "workers": 6,
+                       "teacher": "{out}/emo-vgg/best.keras"}),
     ("vyas-m2", None, {}),
     ("vyas-m1", None, {}),
     ("teuchert-cnn", 40, {}),

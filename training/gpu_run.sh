@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One run on a lent GPU machine (Keras 3 on JAX), artifacts to $OUT.
 # Prepare on the CPU machine first:  bash ../shared/hooks/prepare-gpu-carry.sh   (fills .whl/ and .data/)
-# then run this with .whl and .data carried. BUDGET (seconds) bounds the whole plan.
+# then run this with .whl and .data carried. BUDGET (seconds) bounds the whole plan; give the device
+# call a timeout of at least BUDGET + 80 s so the packaging at the end runs.
 set -u
 BUDGET=${BUDGET:-520}
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
