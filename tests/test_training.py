@@ -141,3 +141,21 @@ def test_report_on_a_hand_checkable_case():
     assert r["per_class"]["c"]["recall"] == pytest.approx(0.5)
     f1 = [0.5, 0.8, 2 / 3]
     assert r["macro_f1"] == pytest.approx(np.mean(f1))
+
+
+def test_distillation_trains_a_student_from_a_teacher(tmp_path):
+    from pathlib import Path
+
+    from training.train import train
+
+    teacher = Path(__file__).resolve().parent.parent / "models" / "emotion.keras"
+    write_tar(tmp_path / "fer.tar.xz", synthetic(4))
+    out = tmp_path / "kd"
+    m = train("emo-fast", str(tmp_path / "fer.tar.xz"), str(out), epochs=1, batch_size=16, verbose=0,
+              teacher=str(teacher), export=False)
+    assert m["teacher"] == str(teacher) and m["kd"]["alpha"] == 0.7
+    with open(out / "history.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 1 and np.isfinite(float(rows[0]["loss"]))
+    student = keras.saving.load_model(out / "model.keras")
+    assert student.name == "emo_fast" and student.output_shape == (None, 7)

@@ -55,6 +55,8 @@ student_accuracy.__name__ = "accuracy"
 def wrap(student: keras.Model, teacher: keras.Model, input_shape) -> keras.Model:
     """Training model: the same (augmented) images go to the frozen teacher and the student."""
     teacher.trainable = False
+    # a wrapper of its own name, so a teacher of the student's architecture does not clash with it
+    teacher = keras.Model(teacher.inputs, teacher.output, name="teacher")
     x = inputs = keras.Input(input_shape)
     s = student(x)
     t = ops.stop_gradient(ops.cast(teacher(x, training=False), s.dtype))
