@@ -38,7 +38,7 @@ def _train(args) -> int:
           early_stopping=args.early_stopping, weights=args.weights, seed=args.seed, precision=args.precision,
           time_budget=args.time_budget, resume=not args.no_resume, verbose=args.verbose,
           max_steps=args.max_steps, export=not args.no_export, teacher=args.teacher, kd_alpha=args.kd_alpha,
-          kd_temperature=args.kd_temperature, workers=args.workers)
+          kd_temperature=args.kd_temperature, workers=args.workers, fine_tune_epochs=args.fine_tune_epochs)
     return 0
 
 
@@ -99,6 +99,7 @@ def main(argv=None) -> int:
     t.add_argument("--lr", type=float)
     t.add_argument("--augment", help="comma list: flip,rotate,zoom,shift,shear,erase,blur ('' = none)")
     t.add_argument("--early-stopping", type=int, metavar="PATIENCE")
+    t.add_argument("--fine-tune-epochs", type=int, help="transfer models: epochs with the base unfrozen")
     t.add_argument("--weights", help="local ImageNet weights file for transfer models (never downloaded)")
     t.add_argument("--teacher", help="a trained .keras model to distill from (student gets its soft labels)")
     t.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the distillation term")
