@@ -100,8 +100,8 @@ class MediaPipeDetector:
     Faces found are followed on every frame by :class:`RoiRefiner`.
 
     Measured on crowd_1080p.mp4 with the tracker (benchmarks/detection.py): 4x3 tiles, one view every
-    other frame, weak candidates confirmed by the follower: recall 0.883, 1.03 unmatched boxes a frame
-    (mostly real profile faces the reference lacks), 16.8 ms a frame.
+    other frame, weak candidates confirmed by the follower: recall 0.889, 1.00 unmatched boxes a frame
+    (mostly real profile faces the reference lacks), ~17 ms a frame.
     """
 
     name = "mediapipe"
@@ -169,6 +169,7 @@ class MediaPipeDetector:
             self._tiles = make_tiles(width, height, cols, rows, self.overlap) if self.tiles_grid and width > 640 else []
             self._next_tile = 0
             self._first = True
+            self._calls = 0
         return self._tiles
 
     def views_for(self, width: int, height: int) -> list[tuple[int, int, int, int]]:
@@ -222,6 +223,7 @@ class MediaPipeDetector:
             self._misses = np.zeros(0, int)
             self._next_tile = 0
             self._first = True
+            self._calls = 0
 
     @property
     def full_cycle(self) -> int:
@@ -229,7 +231,7 @@ class MediaPipeDetector:
         n_views = 1 + len(self._tiles) if self._shape else 1 + (np.prod(self.tiles_grid) if self.tiles_grid else 0)
         if not self.tiles_per_frame:
             return 1
-        return int(np.ceil(n_views / self.tiles_per_frame))
+        return int(np.ceil(n_views / self.tiles_per_frame)) * self.discover_every
 
     def close(self) -> None:
         # MediaPipe's destructor raises at interpreter exit; close explicitly and only once.
@@ -252,7 +254,7 @@ def _short_range_anchors() -> np.ndarray:
 
 
 class RoiRefiner:
-    """Re-finds known faces in small square regions around their last boxes, all in one LiteRT batch.
+    """Re-finds known faces in small square regions around their last boxes.
 
     Uses MediaPipe's BlazeFace short-range model directly through LiteRT, with its anchor decoding
     written here: MediaPipe Tasks takes one image per call and spends ~4.5 ms a call on its own
