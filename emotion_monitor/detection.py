@@ -140,7 +140,6 @@ class MediaPipeDetector:
         self._shape = None
         self._next_tile = 0
         self._lock = threading.Lock()
-        self.last_tiles: list[tuple[int, int, int, int]] = []
         # Faces found on the last call are looked for again on this one, each in a small region
         # around its box (RoiRefiner): every known face is re-detected on every frame while the
         # tiles, visited in turn, find the new ones.
@@ -190,7 +189,6 @@ class MediaPipeDetector:
             chosen = [views[(self._next_tile + i) % len(views)] for i in range(n)]
             self._next_tile = (self._next_tile + n) % len(views)
             parts = [self._detect_rgb(rgb[y0:y1, x0:x1], x0, y0) for x0, y0, x1, y1 in chosen]
-            self.last_tiles = chosen
             if self._refiner is not None and len(self._memory):
                 parts.append(self._refiner(rgb, self._memory[: self.max_follow]))
             found = _clip_and_filter(nms(Detections.merge(parts)), w, h, self.min_face)

@@ -6,6 +6,7 @@ The CLI and the GUI worker both drive it; sinks (CSV, overlay, GUI) consume the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import defaultdict, deque
@@ -15,6 +16,7 @@ import cv2
 import numpy as np
 
 from .crops import crop_faces
+from .detection import quiet_native_stderr
 from .mood import MoodConfig, MoodMonitor
 from .tracking import Tracker
 from .types import Frame, FrameResult
@@ -78,15 +80,8 @@ class Pipeline:
         frame.image = image
         times = {}
         t = time.perf_counter()
-        if self.frames == 0:
-            # native runtimes log their lazy set-up on the first inference; keep the console clean
-            from .detection import quiet_native_stderr
-
-            with quiet_native_stderr():
-                dets = self.detector(image)
-                side = getattr(self.classifier, "size", 48)
-                self.classifier(np.zeros((1, side, side), np.uint8))
-        else:
+        # native runtimes log their lazy set-up on the first inference; keep the console clean
+        with quiet_native_stderr() if self.frames == 0 else contextlib.nullcontext():
             dets = self.detector(image)
         if self.config.min_face:
             wh = dets.xyxy[:, 2:] - dets.xyxy[:, :2]

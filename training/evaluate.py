@@ -119,7 +119,13 @@ def evaluate(model_path: str, data_path: str, split: str = "PrivateTest", tta_fl
         if cand.exists() and path.suffix == ".tflite":
             meta = json.loads(cand.read_text())
             break
-    name = spec_name or meta.get("model") or _guess_spec(path)
+    keras_model = None
+    if path.suffix == ".keras":
+        import keras
+
+        keras_model = keras.saving.load_model(path)  # loaded once: names the spec and predicts
+    guessed = keras_model.name.replace("_", "-") if keras_model is not None else None
+    name = spec_name or meta.get("model") or (guessed if guessed in models.REGISTRY else "emo-vgg")
     spec = models.get(name)
     if meta:  # the file's own preprocessing wins over the registry's defaults
         from dataclasses import replace
@@ -131,11 +137,9 @@ def evaluate(model_path: str, data_path: str, split: str = "PrivateTest", tta_fl
 
     def run(images):
         xin = prepare(images, spec)
-        if path.suffix == ".tflite":
+        if keras_model is None:
             return predict_tflite(path, xin)
-        import keras
-
-        return predict_keras(keras.saving.load_model(path), xin)
+        return predict_keras(keras_model, xin)
 
     probs = run(x)
     if tta_flip:
@@ -143,15 +147,3 @@ def evaluate(model_path: str, data_path: str, split: str = "PrivateTest", tta_fl
     rep = report(y, probs, names)
     rep.update({"model": str(path), "split": split, "tta_flip": tta_flip})
     return rep
-
-
-def _guess_spec(path: Path) -> str:
-    import keras
-
-    from . import models
-
-    if path.suffix == ".keras":
-        name = keras.saving.load_model(path).name.replace("_", "-")
-        if name in models.REGISTRY:
-            return name
-    return "emo-vgg"

@@ -263,7 +263,6 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
         state["fine_tuned"] = True
         core.save(out / "best.keras")
 
-    final = core
     if r.early_stopping or not (out / "best.keras").exists():
         core.save(out / "best.keras")  # early stopping restored the best weights into core
     final = keras.saving.load_model(out / "best.keras")
