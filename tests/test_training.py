@@ -159,3 +159,47 @@ def test_distillation_trains_a_student_from_a_teacher(tmp_path):
     assert len(rows) == 1 and np.isfinite(float(rows[0]["loss"]))
     student = keras.saving.load_model(out / "model.keras")
     assert student.name == "emo_fast" and student.output_shape == (None, 7)
+
+
+def test_online_distillation_loss_trains_the_teacher_on_labels_only():
+    tf = pytest.importorskip("tensorflow")
+    from training.distill import DistillLoss
+
+    y = tf.constant([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    s = tf.constant([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])
+    t = tf.Variable([[0.1, 0.7, 0.2], [0.5, 0.25, 0.25]])
+    for online, ls in ((False, 0.0), (True, 0.0), (True, 0.3)):
+        loss = DistillLoss(3, alpha=0.5, temperature=2.0, online=online, teacher_label_smoothing=ls)
+        with tf.GradientTape() as tape:
+            value = loss(y, tf.concat([s, t], axis=1))
+        grad = tape.gradient(value, t)
+        if not online:  # a frozen teacher gets no gradient
+            assert grad is None or np.allclose(grad.numpy(), 0.0)
+            offline = float(value)
+            continue
+        # the teacher's gradient is its own cross-entropy's: -y_t / t, averaged over the batch
+        y_t = y.numpy() * (1 - ls) + ls / 3
+        np.testing.assert_allclose(grad.numpy(), -y_t / t.numpy() / 2, rtol=1e-5)
+        # and the loss is the offline loss plus that cross-entropy
+        ce_t = -np.mean(np.sum(y_t * np.log(t.numpy()), axis=1))
+        assert float(value) == pytest.approx(offline + ce_t, rel=1e-5)
+
+
+def test_online_distillation_trains_teacher_and_student_together(tmp_path):
+    from training.train import train
+
+    write_tar(tmp_path / "fer.tar.xz", synthetic(4))
+    out = tmp_path / "online"
+    m = train("emo-fast", str(tmp_path / "fer.tar.xz"), str(out), epochs=1, batch_size=16, verbose=0,
+              online_teacher="emo-vgg", export=False)
+    assert m["kd"]["online"] and m["teacher"].startswith("emo-vgg")
+    assert m["teacher_metrics"]["model"] == "emo-vgg" and 0 <= m["teacher_metrics"]["privatetest_accuracy"] <= 1
+    with open(out / "history.csv") as fh:
+        row = next(csv.DictReader(fh))
+    assert {"accuracy", "teacher_accuracy", "val_teacher_accuracy"} <= set(row)
+    student = keras.saving.load_model(out / "model.keras")
+    teacher = keras.saving.load_model(out / "teacher.keras")
+    assert student.name == "emo_fast" and teacher.count_params() > 5 * student.count_params()
+    with pytest.raises(ValueError, match="not both"):
+        train("emo-fast", str(tmp_path / "fer.tar.xz"), str(tmp_path / "x"), teacher="t.keras",
+              online_teacher="emo-vgg")

@@ -38,7 +38,8 @@ def _train(args) -> int:
           early_stopping=args.early_stopping, weights=args.weights, seed=args.seed, precision=args.precision,
           time_budget=args.time_budget, resume=not args.no_resume, verbose=args.verbose,
           max_steps=args.max_steps, export=not args.no_export, teacher=args.teacher, kd_alpha=args.kd_alpha,
-          kd_temperature=args.kd_temperature, workers=args.workers, fine_tune_epochs=args.fine_tune_epochs)
+          kd_temperature=args.kd_temperature, workers=args.workers, fine_tune_epochs=args.fine_tune_epochs,
+          online_teacher=args.online_teacher)
     return 0
 
 
@@ -102,6 +103,9 @@ def main(argv=None) -> int:
     t.add_argument("--fine-tune-epochs", type=int, help="transfer models: epochs with the base unfrozen")
     t.add_argument("--weights", help="local ImageNet weights file for transfer models (never downloaded)")
     t.add_argument("--teacher", help="a trained .keras model to distill from (student gets its soft labels)")
+    t.add_argument("--online-teacher", metavar="MODEL",
+                   help="a registry model (e.g. emo-vgg) trained from scratch alongside the student, which "
+                        "distills from its current soft labels; saved as OUT/teacher.keras")
     t.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the distillation term")
     t.add_argument("--kd-temperature", type=float, default=4.0)
     t.add_argument("--seed", type=int, default=0)

@@ -3,6 +3,13 @@
 The training model outputs the student's and the frozen teacher's probabilities side by side
 (N, 2K); :class:`DistillLoss` splits them. This keeps Keras' own ``fit`` (no custom train step,
 which would differ per backend).
+
+Two ways: offline (:func:`wrap`, a trained teacher, frozen) and online (:func:`wrap_online`, teacher
+and student trained together from scratch on the same batches, the student learning from the
+teacher's current soft labels). Online fits a 15-minute GPU loan better: each network gets the whole
+time instead of half, and a student following the teacher's trajectory learns at least as well as
+from the finished teacher (Jin et al. 2019, "Knowledge Distillation via Route Constrained
+Optimization").
 """
 
 from __future__ import annotations
@@ -17,30 +24,42 @@ class DistillLoss(keras.losses.Loss):
 
     Probabilities are turned back into logits up to a constant with log(p), which is all a
     tempered softmax needs.
+
+    With ``online`` the teacher half is trained too: its own cross-entropy (label smoothing
+    ``teacher_label_smoothing``) is added, and the distillation term sees it through stop_gradient,
+    so the teacher learns from the labels only.
     """
 
-    def __init__(self, classes=7, alpha=0.7, temperature=4.0, label_smoothing=0.0, name="distill", **kwargs):
+    def __init__(self, classes=7, alpha=0.7, temperature=4.0, label_smoothing=0.0, online=False,
+                 teacher_label_smoothing=0.0, name="distill", **kwargs):
         super().__init__(name=name, **kwargs)
         self.classes, self.alpha, self.temperature, self.label_smoothing = classes, alpha, temperature, label_smoothing
+        self.online, self.teacher_label_smoothing = bool(online), teacher_label_smoothing
 
     def call(self, y_true, y_pred):
         k = self.classes
         s, t = y_pred[:, :k], y_pred[:, k:]
-        y_true = ops.cast(y_true, s.dtype)
-        if self.label_smoothing:
-            y_true = y_true * (1 - self.label_smoothing) + self.label_smoothing / k
+        labels = ops.cast(y_true, s.dtype)
+        y_s = labels * (1 - self.label_smoothing) + self.label_smoothing / k if self.label_smoothing else labels
         eps = 1e-7
         log_s = ops.log(ops.clip(s, eps, 1.0))
-        ce = -ops.sum(y_true * log_s, axis=-1)
+        log_t = ops.log(ops.clip(t, eps, 1.0))
+        ce = -ops.sum(y_s * log_s, axis=-1)
         temp = self.temperature
         ls_t = ops.log_softmax(log_s / temp, axis=-1)
-        lt_t = ops.log_softmax(ops.log(ops.clip(t, eps, 1.0)) / temp, axis=-1)
+        lt_t = ops.log_softmax(ops.stop_gradient(log_t) / temp, axis=-1)
         kl = ops.sum(ops.exp(lt_t) * (lt_t - ls_t), axis=-1) * temp * temp
-        return (1 - self.alpha) * ce + self.alpha * kl
+        loss = (1 - self.alpha) * ce + self.alpha * kl
+        if self.online:
+            ls = self.teacher_label_smoothing
+            y_t = labels * (1 - ls) + ls / k if ls else labels
+            loss = loss - ops.sum(y_t * log_t, axis=-1)
+        return loss
 
     def get_config(self):
         return {**super().get_config(), "classes": self.classes, "alpha": self.alpha,
-                "temperature": self.temperature, "label_smoothing": self.label_smoothing}
+                "temperature": self.temperature, "label_smoothing": self.label_smoothing,
+                "online": self.online, "teacher_label_smoothing": self.teacher_label_smoothing}
 
 
 @keras.saving.register_keras_serializable("emotion_monitor")
@@ -50,6 +69,12 @@ def student_accuracy(y_true, y_pred):
 
 
 student_accuracy.__name__ = "accuracy"
+
+
+@keras.saving.register_keras_serializable("emotion_monitor")
+def teacher_accuracy(y_true, y_pred):
+    k = ops.shape(y_true)[-1]
+    return ops.cast(ops.equal(ops.argmax(y_true, axis=-1), ops.argmax(y_pred[:, k:], axis=-1)), "float32")
 
 
 def wrap(student: keras.Model, teacher: keras.Model, input_shape) -> keras.Model:
@@ -62,3 +87,18 @@ def wrap(student: keras.Model, teacher: keras.Model, input_shape) -> keras.Model
     t = ops.stop_gradient(ops.cast(teacher(x, training=False), s.dtype))
     out = layers.Concatenate(dtype="float32", name="student_teacher")([s, t])
     return keras.Model(inputs, out, name="distill")
+
+
+def wrap_online(student: keras.Model, teacher: keras.Model, input_shape) -> keras.Model:
+    """Training model for online distillation: both networks trainable, fed the same batch.
+
+    The teacher's output is not stopped here: its gradient comes from its own cross-entropy in
+    :class:`DistillLoss` (``online=True``), which stops it inside the distillation term.
+    """
+    # a wrapper of its own name, so a teacher of the student's architecture does not clash with it
+    teacher = keras.Model(teacher.inputs, teacher.output, name="teacher")
+    x = inputs = keras.Input(input_shape)
+    s = student(x)
+    t = ops.cast(teacher(x), s.dtype)
+    out = layers.Concatenate(dtype="float32", name="student_teacher")([s, t])
+    return keras.Model(inputs, out, name="distill_online")

@@ -168,8 +168,20 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
           learning_rate=None, augment_names=None, early_stopping=None, weights=None, seed=0,
           precision="float32", time_budget=None, resume=True, verbose=1, max_steps=None,
           dataset: data.Dataset | None = None, export=True, fine_tune_epochs=None, teacher: str | None = None,
-          kd_alpha: float = 0.7, kd_temperature: float = 4.0, workers: int = 1) -> dict:
+          kd_alpha: float = 0.7, kd_temperature: float = 4.0, workers: int = 1,
+          online_teacher: str | None = None) -> dict:
+    """Train one registry model; see ``python -m training train --help`` for the arguments.
+
+    ``teacher`` distills from a trained .keras model (frozen); ``online_teacher`` names a registry
+    model trained alongside the student from scratch (online distillation), saved as teacher.keras.
+    """
+    if teacher and online_teacher:
+        raise ValueError("give either a trained teacher or an online teacher, not both")
     spec = models.get(model_name)
+    tspec = models.get(online_teacher) if online_teacher else None
+    if tspec and (tspec.input_shape != spec.input_shape or tspec.input_scale != spec.input_scale
+                  or tspec.input_offset != spec.input_offset or tspec.task != spec.task):
+        raise ValueError(f"{online_teacher} and {model_name} differ in input or task: cannot train together")
     r = spec.recipe
     overrides = {k: v for k, v in dict(epochs=epochs, batch_size=batch_size, optimizer=optimizer,
                                       learning_rate=learning_rate, early_stopping=early_stopping).items()
@@ -205,7 +217,7 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     hi = 255 * spec.input_scale + spec.input_offset
     if initial_epoch and (out / CKPT).exists():
         train_model = keras.saving.load_model(out / CKPT)
-        core = train_model.get_layer(spec.name.replace("-", "_")) if teacher else train_model
+        core = train_model.get_layer(spec.name.replace("-", "_")) if teacher or tspec else train_model
         print(f"resuming from epoch {initial_epoch} ({out / CKPT})", flush=True)
     else:
         initial_epoch, state = 0, {}
@@ -220,6 +232,15 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
             train_model.compile(opt, distill.DistillLoss(spec.task.n_outputs, kd_alpha, kd_temperature,
                                                          r.label_smoothing), metrics=[distill.student_accuracy])
             state["teacher"] = str(teacher)
+        elif tspec:
+            if r.loss != "categorical_crossentropy" or tspec.recipe.loss != r.loss:
+                raise ValueError("online distillation needs categorical_crossentropy recipes")
+            train_model = distill.wrap_online(core, models.build(online_teacher), spec.input_shape)
+            train_model.compile(opt, distill.DistillLoss(spec.task.n_outputs, kd_alpha, kd_temperature,
+                                                         r.label_smoothing, online=True,
+                                                         teacher_label_smoothing=tspec.recipe.label_smoothing),
+                                metrics=[distill.student_accuracy, distill.teacher_accuracy])
+            state["teacher"] = f"{online_teacher} (online, trained alongside)"
         else:
             train_model = core
             train_model.compile(opt, make_loss(r.loss, r.label_smoothing), metrics=["accuracy"])
@@ -276,6 +297,19 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     probs = ev.predict_keras(final, prepare(xte, spec))
     report = ev.report(yte, probs, names)
     flip = ev.report(yte, (probs + ev.predict_keras(final, prepare(xte[:, :, ::-1], spec))) / 2, names)
+    teacher_metrics = None
+    if tspec:
+        # the teacher as it ended (the cosine schedule ends at zero, so its last epoch is its best)
+        tcore = train_model.get_layer("teacher")
+        tcore.save(out / "teacher.keras")
+        tprobs = ev.predict_keras(tcore, prepare(xte, spec))
+        teacher_metrics = {
+            "model": tspec.name, "params": models.count_params(tcore)[0],
+            "privatetest_accuracy": ev.report(yte, tprobs, names)["accuracy"],
+            "privatetest_accuracy_flip_tta": ev.report(
+                yte, (tprobs + ev.predict_keras(tcore, prepare(xte[:, :, ::-1], spec))) / 2, names)["accuracy"],
+            "publictest_accuracy": ev.report(yva, ev.predict_keras(tcore, Xva), names)["accuracy"],
+        }
     metrics = {
         "model": spec.name, "params": models.count_params(final)[0], "task": spec.task.note,
         "epochs_trained": int(state.get("epoch", planned)),
@@ -285,7 +319,9 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
         "wall_seconds": round(wall, 1), "backend": keras.backend.backend(), "precision": precision,
         "machine": f"{platform.node()} {platform.processor() or platform.machine()} ({os.cpu_count()} cpus)",
         "recipe": asdict(r), "weights": state.get("weights", weights or "none (from scratch)"), "seed": seed,
-        "teacher": teacher, "kd": {"alpha": kd_alpha, "temperature": kd_temperature} if teacher else None,
+        "teacher": teacher or state.get("teacher"), "teacher_metrics": teacher_metrics,
+        "kd": {"alpha": kd_alpha, "temperature": kd_temperature, "online": bool(tspec)}
+        if teacher or tspec else None,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     ev.plot_history(out / "history.csv", out / "curves.png")
