@@ -203,3 +203,46 @@ def test_online_distillation_trains_teacher_and_student_together(tmp_path):
     with pytest.raises(ValueError, match="not both"):
         train("emo-fast", str(tmp_path / "fer.tar.xz"), str(tmp_path / "x"), teacher="t.keras",
               online_teacher="emo-vgg")
+
+
+def test_soup_averages_weights_and_picks_the_mix_on_validation():
+    from training import soup
+
+    keras.utils.set_random_seed(1)
+    a, b = models.build("emo-fast"), models.build("emo-fast")
+    mixed = soup.mix(a, b, 0.25)
+    for wa, wb, wm in zip(a.get_weights(), b.get_weights(), mixed.get_weights()):
+        np.testing.assert_allclose(wm, 0.75 * wa + 0.25 * wb, rtol=1e-6, atol=1e-7)
+    # validation labels that b predicts perfectly: the grid's best mix is b itself
+    x = np.random.default_rng(0).uniform(-1, 1, (64, 48, 48, 1)).astype(np.float32)
+    y = b.predict(x, verbose=0).argmax(1)
+    lam, scores = soup.select(a, b, x, y, [0.0, 0.5, 1.0])
+    assert lam == 1.0 and dict(scores)[1.0] == 1.0 and len(scores) == 3
+    with pytest.raises(ValueError, match="architecture"):
+        soup.mix(a, models.build("vyas-m2"), 0.5)
+
+
+def test_stored_soft_targets_from_a_teacher_train_a_student(tmp_path):
+    from pathlib import Path
+
+    from training.__main__ import main
+    from training.train import train
+
+    teacher = Path(__file__).resolve().parent.parent / "models" / "emotion.keras"
+    write_tar(tmp_path / "fer.tar.xz", synthetic(4))
+    soft = tmp_path / "soft.npy"
+    assert main(["soft-targets", "--teacher", str(teacher), "--data", str(tmp_path / "fer.tar.xz"),
+                 "--spec", "emo-fast", "--out", str(soft), "--flip"]) == 0
+    p = np.load(soft).astype(np.float32)
+    assert p.shape == (4 * 7, 7)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=2e-3)
+    out = tmp_path / "st"
+    m = train("emo-fast", str(tmp_path / "fer.tar.xz"), str(out), epochs=1, batch_size=16, verbose=0,
+              soft_targets=str(soft), init=str(teacher), export=False)
+    assert m["teacher"].startswith("stored soft targets") and m["weights"].startswith("initialised from")
+    with open(out / "history.csv") as fh:
+        assert np.isfinite(float(next(csv.DictReader(fh))["loss"]))
+    np.save(tmp_path / "bad.npy", p[:5])
+    with pytest.raises(ValueError, match="do not fit"):
+        train("emo-fast", str(tmp_path / "fer.tar.xz"), str(tmp_path / "bad"), epochs=1, verbose=0,
+              soft_targets=str(tmp_path / "bad.npy"), export=False)

@@ -1,4 +1,4 @@
-"""python -m training {models,train,evaluate,export}"""
+"""python -m training {models,train,evaluate,soft-targets,soup,export}"""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _train(args) -> int:
           time_budget=args.time_budget, resume=not args.no_resume, verbose=args.verbose,
           max_steps=args.max_steps, export=not args.no_export, teacher=args.teacher, kd_alpha=args.kd_alpha,
           kd_temperature=args.kd_temperature, workers=args.workers, fine_tune_epochs=args.fine_tune_epochs,
-          online_teacher=args.online_teacher)
+          online_teacher=args.online_teacher, soft_targets=args.soft_targets, init=args.init)
     return 0
 
 
@@ -55,6 +55,51 @@ def _evaluate(args) -> int:
         for name, m in rep["per_class"].items():
             print(f"  {name:10s} precision {m['precision']:.3f} recall {m['recall']:.3f} f1 {m['f1']:.3f} "
                   f"n={m['support']}")
+    return 0
+
+
+def _soft_targets(args) -> int:
+    import numpy as np
+
+    from . import data, evaluate, models
+    from .train import prepare, task_split
+
+    spec = models.get(args.spec)
+    x, _ = task_split(data.load(args.data), spec, "Training")
+    views = [x, x[:, :, ::-1]] if args.flip else [x]
+    if args.teacher.endswith(".tflite"):
+        probs = [evaluate.predict_tflite(args.teacher, prepare(v, spec), threads=os.cpu_count()) for v in views]
+    else:
+        import keras
+
+        teacher = keras.saving.load_model(args.teacher)
+        probs = [evaluate.predict_keras(teacher, prepare(v, spec)) for v in views]
+    soft = np.mean(probs, axis=0).astype(np.float16)
+    np.save(args.out, soft)
+    print(json.dumps({"out": args.out, "shape": list(soft.shape), "flip": args.flip}))
+    return 0
+
+
+def _soup(args) -> int:
+    import keras
+    import numpy as np
+
+    from . import data, models, soup
+    from .train import prepare, task_split
+
+    a, b = keras.saving.load_model(args.a), keras.saving.load_model(args.b)
+    spec = models.get(args.spec or a.name.replace("_", "-"))
+    template = models.build(spec.name)  # float32, whatever precision the two were trained in
+    if args.mix is not None:
+        lam, scores = args.mix, []
+    else:
+        if not args.data:
+            raise ValueError("choosing the mixing weight needs --data (it is chosen on PublicTest)")
+        x, y = task_split(data.load(args.data), spec, "PublicTest")
+        lam, scores = soup.select(a, b, prepare(x, spec), y, np.round(np.arange(0.0, 1.0001, args.step), 4),
+                                  template)
+    soup.mix(a, b, lam, template).save(args.out)
+    print(json.dumps({"out": args.out, "mix": lam, "publictest_accuracy_by_mix": scores}))
     return 0
 
 
@@ -106,6 +151,9 @@ def main(argv=None) -> int:
     t.add_argument("--online-teacher", metavar="MODEL",
                    help="a registry model (e.g. emo-vgg) trained from scratch alongside the student, which "
                         "distills from its current soft labels; saved as OUT/teacher.keras")
+    t.add_argument("--soft-targets", metavar="NPY",
+                   help="a teacher's stored probabilities for the Training split (python -m training soft-targets)")
+    t.add_argument("--init", metavar="KERAS", help="start from this trained model's weights (same architecture)")
     t.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the distillation term")
     t.add_argument("--kd-temperature", type=float, default=4.0)
     t.add_argument("--seed", type=int, default=0)
@@ -126,6 +174,24 @@ def main(argv=None) -> int:
     e.add_argument("--tta-flip", action="store_true", help="average with the horizontally flipped face")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=_evaluate)
+
+    st = sub.add_parser("soft-targets", help="store a teacher's probabilities for the Training split (.npy)")
+    st.add_argument("--teacher", required=True, help=".keras or .tflite teacher")
+    st.add_argument("--data", required=True)
+    st.add_argument("--spec", required=True, help="the student's registry name (its input and task)")
+    st.add_argument("--out", required=True)
+    st.add_argument("--flip", action="store_true", help="average with the horizontally flipped face")
+    st.set_defaults(func=_soft_targets)
+
+    sp = sub.add_parser("soup", help="average two models' weights, the mix chosen on PublicTest")
+    sp.add_argument("--a", required=True, help=".keras model (mix 0)")
+    sp.add_argument("--b", required=True, help=".keras model of the same architecture (mix 1)")
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--data", help="dataset whose PublicTest split picks the mix")
+    sp.add_argument("--spec")
+    sp.add_argument("--step", type=float, default=0.05, help="grid step of the mix in [0, 1]")
+    sp.add_argument("--mix", type=float, help="use this mix instead of choosing one")
+    sp.set_defaults(func=_soup)
 
     x = sub.add_parser("export", help="export a .keras model to .tflite + .json metadata")
     x.add_argument("--model", required=True)

@@ -4,7 +4,8 @@ The training model outputs the student's and the frozen teacher's probabilities 
 (N, 2K); :class:`DistillLoss` splits them. This keeps Keras' own ``fit`` (no custom train step,
 which would differ per backend).
 
-Two ways: offline (:func:`wrap`, a trained teacher, frozen) and online (:func:`wrap_online`, teacher
+Three ways: offline (:func:`wrap`, a trained teacher, frozen), stored (the teacher's probabilities
+computed once and passed after the labels as targets: no teacher at training time), and online (:func:`wrap_online`, teacher
 and student trained together from scratch on the same batches, the student learning from the
 teacher's current soft labels). Online fits a 15-minute GPU loan better: each network gets the whole
 time instead of half, and a student following the teacher's trajectory learns at least as well as
@@ -38,8 +39,11 @@ class DistillLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         k = self.classes
-        s, t = y_pred[:, :k], y_pred[:, k:]
-        labels = ops.cast(y_true, s.dtype)
+        if y_pred.shape[-1] == k:  # stored teacher: the targets are [labels | teacher probabilities]
+            s, labels, t = y_pred, ops.cast(y_true[:, :k], y_pred.dtype), ops.cast(y_true[:, k:], y_pred.dtype)
+        else:
+            s, t = y_pred[:, :k], y_pred[:, k:]
+            labels = ops.cast(y_true, s.dtype)
         y_s = labels * (1 - self.label_smoothing) + self.label_smoothing / k if self.label_smoothing else labels
         eps = 1e-7
         log_s = ops.log(ops.clip(s, eps, 1.0))
@@ -69,6 +73,16 @@ def student_accuracy(y_true, y_pred):
 
 
 student_accuracy.__name__ = "accuracy"
+
+
+@keras.saving.register_keras_serializable("emotion_monitor")
+def stored_student_accuracy(y_true, y_pred):
+    """Accuracy when the targets carry the teacher's probabilities after the labels."""
+    k = ops.shape(y_pred)[-1]
+    return ops.cast(ops.equal(ops.argmax(y_true[:, :k], axis=-1), ops.argmax(y_pred, axis=-1)), "float32")
+
+
+stored_student_accuracy.__name__ = "accuracy"
 
 
 @keras.saving.register_keras_serializable("emotion_monitor")

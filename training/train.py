@@ -169,14 +169,16 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
           precision="float32", time_budget=None, resume=True, verbose=1, max_steps=None,
           dataset: data.Dataset | None = None, export=True, fine_tune_epochs=None, teacher: str | None = None,
           kd_alpha: float = 0.7, kd_temperature: float = 4.0, workers: int = 1,
-          online_teacher: str | None = None) -> dict:
+          online_teacher: str | None = None, soft_targets: str | None = None, init: str | None = None) -> dict:
     """Train one registry model; see ``python -m training train --help`` for the arguments.
 
     ``teacher`` distills from a trained .keras model (frozen); ``online_teacher`` names a registry
-    model trained alongside the student from scratch (online distillation), saved as teacher.keras.
+    model trained alongside the student from scratch (online distillation), saved as teacher.keras;
+    ``soft_targets`` is a .npy of a teacher's probabilities for the Training split (see
+    ``python -m training soft-targets``). ``init`` starts from a trained .keras model's weights.
     """
-    if teacher and online_teacher:
-        raise ValueError("give either a trained teacher or an online teacher, not both")
+    if sum(map(bool, (teacher, online_teacher, soft_targets))) > 1:
+        raise ValueError("give one teacher: a trained teacher, an online teacher or soft targets, not both")
     spec = models.get(model_name)
     tspec = models.get(online_teacher) if online_teacher else None
     if tspec and (tspec.input_shape != spec.input_shape or tspec.input_scale != spec.input_scale
@@ -202,11 +204,19 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     xva, yva = task_split(ds, spec, "PublicTest", seed)
     if r.offline_augment:
         xtr, ytr = augment.offline_copies(xtr, ytr, r.offline_augment)
+    n_train = len(xtr)
     if max_steps:  # smoke runs: a few batches only
         n = max_steps * r.batch_size
         xtr, ytr, xva, yva = xtr[:n], ytr[:n], xva[:n], yva[:n]
     Xtr, Xva = prepare(xtr, spec), prepare(xva, spec)
     Ytr, Yva = targets(ytr, spec, r.loss), targets(yva, spec, r.loss)
+    if soft_targets:
+        soft = np.load(soft_targets).astype(np.float32)
+        if r.loss != "categorical_crossentropy" or r.offline_augment or soft.shape != (n_train, Ytr.shape[1]):
+            raise ValueError(f"soft targets {soft.shape} do not fit {n_train} training labels of "
+                             f"{Ytr.shape[1]} classes (categorical recipe, no offline copies)")
+        Ytr = np.concatenate([Ytr, soft[: len(Ytr)]], axis=1)
+        Yva = np.concatenate([Yva, Yva], axis=1)  # validation: the labels stand in for the teacher
     print(f"{spec.name}: {len(Xtr)} training / {len(Xva)} validation images, input {spec.input_shape}; "
           f"{spec.task.note}", flush=True)
 
@@ -223,6 +233,9 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
         initial_epoch, state = 0, {}
         core = models.build(model_name, weights)
         state["weights"] = weights or "none (from scratch)"
+        if init:
+            core.set_weights(keras.saving.load_model(init).get_weights())
+            state["weights"] = f"initialised from {init}"
         opt = make_optimizer(r.optimizer, r.learning_rate, r.weight_decay)
         if teacher:
             if r.loss != "categorical_crossentropy":
@@ -241,6 +254,12 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
                                                          teacher_label_smoothing=tspec.recipe.label_smoothing),
                                 metrics=[distill.student_accuracy, distill.teacher_accuracy])
             state["teacher"] = f"{online_teacher} (online, trained alongside)"
+        elif soft_targets:
+            train_model = core
+            train_model.compile(opt, distill.DistillLoss(spec.task.n_outputs, kd_alpha, kd_temperature,
+                                                         r.label_smoothing),
+                                metrics=[distill.stored_student_accuracy])
+            state["teacher"] = f"stored soft targets {soft_targets}"
         else:
             train_model = core
             train_model.compile(opt, make_loss(r.loss, r.label_smoothing), metrics=["accuracy"])
@@ -321,7 +340,7 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
         "recipe": asdict(r), "weights": state.get("weights", weights or "none (from scratch)"), "seed": seed,
         "teacher": teacher or state.get("teacher"), "teacher_metrics": teacher_metrics,
         "kd": {"alpha": kd_alpha, "temperature": kd_temperature, "online": bool(tspec)}
-        if teacher or tspec else None,
+        if teacher or tspec or soft_targets else None,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     ev.plot_history(out / "history.csv", out / "curves.png")
