@@ -46,11 +46,13 @@ class Tracker:
     without a detection (so a face that reappears keeps its id). ``report_missed``: frames it is
     still reported (and drawn, recorded) without one. ``min_hits``: detections before a track is
     reported (suppresses one-frame false detections); one detected with confidence >= ``sure`` is
-    reported at once.
+    reported at once. Defaults measured on crowd_1080p.mp4 (benchmarks/pipeline.py): min_hits 3 and
+    sure 0.7 cut boxes matching no reference face from 1.07 to 0.86 a frame (door frames, a coat) at
+    the same recall (0.903 -> 0.902); a new face shows two frames later unless it is a clear one.
     """
 
     def __init__(self, iou_threshold: float = 0.2, alpha: float = 0.4, max_missed: int = 12,
-                 min_hits: int = 2, sure: float = 0.6, report_missed: int = 2):
+                 min_hits: int = 3, sure: float = 0.7, report_missed: int = 2):
         self.iou_threshold, self.alpha, self.max_missed = iou_threshold, alpha, max_missed
         self.report_missed = report_missed
         self.min_hits, self.sure = min_hits, sure

@@ -81,3 +81,34 @@ def test_nms_keeps_the_best_of_overlapping_boxes():
     kept = nms(d)
     assert len(kept) == 2
     assert sorted(kept.confidence.tolist()) == pytest.approx([0.7, 0.9])
+
+
+def _place(img, rgb_face_crop, x, y, scale, blur=0.0):
+    """Paste the astronaut crop scaled at (x, y); return her face box there."""
+    import cv2
+
+    c = cv2.resize(rgb_face_crop, (int(250 * scale), int(300 * scale)))
+    if blur:
+        c = cv2.GaussianBlur(c, (0, 0), blur)
+    img[y:y + c.shape[0], x:x + c.shape[1]] = c
+    return np.array([x + 70 * scale, y + 40 * scale, x + 180 * scale, y + 170 * scale], np.float32)
+
+
+def test_follower_keeps_its_face_beside_a_clearer_neighbour(astronaut_bgr):
+    # Two faces side by side; the one being followed is blurred, so its neighbour scores higher. The
+    # follower must report the followed face (or nothing), never jump to the neighbour: on the crowd
+    # clip such jumps lost a face for 19 frames while its neighbour got two boxes.
+    from emotion_monitor.detection import RoiRefiner
+
+    crop = astronaut_bgr[0:300, 100:350, ::-1].copy()  # RGB, face at x 70..180, y 40..170
+    refiner = RoiRefiner(context=3.5)
+    for blur, expect_found in ((1.5, True), (3.0, False)):
+        img = np.full((400, 600, 3), 90, np.uint8)
+        weak = _place(img, crop, 150, 100, 0.45, blur)
+        clear = _place(img, crop, 215, 100, 0.45)
+        assert refiner(img, clear[None]).confidence[0] > 0.9  # the neighbour is the stronger face
+        out = refiner(img, weak[None])
+        if len(out):
+            assert iou_matrix(out.xyxy, weak[None])[0, 0] > 0.3
+            assert iou_matrix(out.xyxy, clear[None])[0, 0] == 0
+        assert bool(len(out)) == expect_found
