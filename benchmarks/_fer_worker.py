@@ -1,6 +1,8 @@
 """Runs inside the `fer` package's own virtual environment (see compare_fer.py); prints JSON.
 
-    python _fer_worker.py video PATH SCALE      -> boxes per frame and ms per frame of FER.detect_emotions
+    python _fer_worker.py video PATH SCALE [MIN_FACE]
+                                                 -> boxes per frame and ms per frame of FER.detect_emotions
+                                                    (MIN_FACE: its Haar min_face_size, default 50 px)
     python _fer_worker.py faces FILE.npz         -> fer's classifier on 48x48 gray faces: probs in OUR label order
 """
 
@@ -15,8 +17,8 @@ from fer.fer import FER
 OURS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 
 
-def video(path, scale):
-    det = FER(mtcnn=False)
+def video(path, scale, min_face=50):
+    det = FER(mtcnn=False, min_face_size=min_face)
     cap = cv2.VideoCapture(path)
     frames = []
     while True:
@@ -58,6 +60,6 @@ def faces(npz):
 
 if __name__ == "__main__":
     if sys.argv[1] == "video":
-        video(sys.argv[2], float(sys.argv[3]))
+        video(sys.argv[2], float(sys.argv[3]), *(int(v) for v in sys.argv[4:5]))
     else:
         faces(sys.argv[2])
