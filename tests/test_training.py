@@ -200,7 +200,7 @@ def test_online_distillation_trains_teacher_and_student_together(tmp_path):
     student = keras.saving.load_model(out / "model.keras")
     teacher = keras.saving.load_model(out / "teacher.keras")
     assert student.name == "emo_fast" and teacher.count_params() > 5 * student.count_params()
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="not several"):
         train("emo-fast", str(tmp_path / "fer.tar.xz"), str(tmp_path / "x"), teacher="t.keras",
               online_teacher="emo-vgg")
 

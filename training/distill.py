@@ -4,10 +4,10 @@ The training model outputs the student's and the frozen teacher's probabilities 
 (N, 2K); :class:`DistillLoss` splits them. This keeps Keras' own ``fit`` (no custom train step,
 which would differ per backend).
 
-Three ways: offline (:func:`wrap`, a trained teacher, frozen), stored (the teacher's probabilities
-computed once and passed after the labels as targets: no teacher at training time), and online (:func:`wrap_online`, teacher
-and student trained together from scratch on the same batches, the student learning from the
-teacher's current soft labels). Online fits a 15-minute GPU loan better: each network gets the whole
+Three ways: offline (:func:`wrap`, a trained teacher, frozen); stored (the teacher's probabilities
+computed once and passed after the labels as targets: no teacher at training time); and online
+(:func:`wrap_online`, teacher and student trained together from scratch on the same batches, the
+student learning from the teacher's current soft labels). Online fits a 15-minute GPU loan better: each network gets the whole
 time instead of half, and a student following the teacher's trajectory learns at least as well as
 from the finished teacher (Jin et al. 2019, "Knowledge Distillation via Route Constrained
 Optimization").

@@ -178,7 +178,7 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     ``python -m training soft-targets``). ``init`` starts from a trained .keras model's weights.
     """
     if sum(map(bool, (teacher, online_teacher, soft_targets))) > 1:
-        raise ValueError("give one teacher: a trained teacher, an online teacher or soft targets, not both")
+        raise ValueError("give one teacher: a trained teacher, an online teacher or soft targets, not several")
     spec = models.get(model_name)
     tspec = models.get(online_teacher) if online_teacher else None
     if tspec and (tspec.input_shape != spec.input_shape or tspec.input_scale != spec.input_scale
@@ -318,7 +318,7 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     flip = ev.report(yte, (probs + ev.predict_keras(final, prepare(xte[:, :, ::-1], spec))) / 2, names)
     teacher_metrics = None
     if tspec:
-        # the teacher as it ended (the cosine schedule ends at zero, so its last epoch is its best)
+        # the teacher as it ended: its last epoch, where the cosine schedule reaches zero
         tcore = train_model.get_layer("teacher")
         tcore.save(out / "teacher.keras")
         tprobs = ev.predict_keras(tcore, prepare(xte, spec))
