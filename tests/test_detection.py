@@ -112,3 +112,33 @@ def test_follower_keeps_its_face_beside_a_clearer_neighbour(astronaut_bgr):
             assert iou_matrix(out.xyxy, weak[None])[0, 0] > 0.3
             assert iou_matrix(out.xyxy, clear[None])[0, 0] == 0
         assert bool(len(out)) == expect_found
+
+
+def test_a_face_the_follower_loses_is_looked_for_in_its_tile_next(astronaut_bgr):
+    # A ~50 px face in a 1080p frame (found only on tiles) jumps 150 px, out of the follower's
+    # region. With re-acquisition the tile where it was lost is visited next (found within ~6
+    # frames); without, the face waits for the round of 13 views to come back (~26 frames).
+    import cv2
+
+    face = cv2.resize(astronaut_bgr[0:300, 100:350], (110, 132))
+
+    def frame(x, y=800):
+        img = np.full((1080, 1920, 3), 100, np.uint8)
+        img[y:y + 132, x:x + 110] = face
+        return img, np.array([[x + 70 * 0.44, y + 40 * 0.44, x + 180 * 0.44, y + 170 * 0.44]], np.float32)
+
+    first_found = {}
+    for reacquire in (False, True):
+        det = MediaPipeDetector(tiles=(4, 3), tiles_per_frame=1, reacquire=reacquire)
+        try:
+            found = []
+            for i in range(20):
+                img, truth = frame(1500 if i == 0 else 1650)
+                d = det(img)
+                found.append(len(d) > 0 and iou_matrix(d.xyxy, truth).max() > 0.3)
+        finally:
+            det.close()
+        assert found[0]  # the first frame visits every view
+        first_found[reacquire] = next((i for i in range(1, 20) if found[i]), None)
+    assert first_found[True] is not None and first_found[True] <= 8
+    assert first_found[False] is None
