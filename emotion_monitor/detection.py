@@ -175,6 +175,7 @@ class MediaPipeDetector:
             self._next_tile = 0
             self._first = True
             self._calls = 0
+            self._lost = []  # boxes of the old frame size
         return self._tiles
 
     def views_for(self, width: int, height: int) -> list[tuple[int, int, int, int]]:
