@@ -1,16 +1,16 @@
 """Knowledge distillation with Keras 3 ops only (runs on TensorFlow and JAX alike).
 
-The training model outputs the student's and the frozen teacher's probabilities side by side
-(N, 2K); :class:`DistillLoss` splits them. This keeps Keras' own ``fit`` (no custom train step,
-which would differ per backend).
+The training model outputs the student's and the teacher's probabilities side by side (N, 2K);
+:class:`DistillLoss` splits them. This keeps Keras' own ``fit`` (no custom train step, which would
+differ per backend).
 
 Three ways: offline (:func:`wrap`, a trained teacher, frozen); stored (the teacher's probabilities
 computed once and passed after the labels as targets: no teacher at training time); and online
-(:func:`wrap_online`, teacher and student trained together from scratch on the same batches, the
-student learning from the teacher's current soft labels). Online fits a 15-minute GPU loan better: each network gets the whole
-time instead of half, and a student following the teacher's trajectory learns at least as well as
-from the finished teacher (Jin et al. 2019, "Knowledge Distillation via Route Constrained
-Optimization").
+(:func:`wrap` with ``train_teacher``: teacher and student trained together from scratch on the same
+batches, the student learning from the teacher's current soft labels). Online fits a 15-minute GPU
+loan better: each network gets the whole time instead of half, and a student following the
+teacher's trajectory learns at least as well as from the finished teacher (Jin et al. 2019,
+"Knowledge Distillation via Route Constrained Optimization").
 """
 
 from __future__ import annotations
@@ -66,10 +66,13 @@ class DistillLoss(keras.losses.Loss):
                 "online": self.online, "teacher_label_smoothing": self.teacher_label_smoothing}
 
 
+def _hits(labels, probs):
+    return ops.cast(ops.equal(ops.argmax(labels, axis=-1), ops.argmax(probs, axis=-1)), "float32")
+
+
 @keras.saving.register_keras_serializable("emotion_monitor")
 def student_accuracy(y_true, y_pred):
-    k = ops.shape(y_true)[-1]
-    return ops.cast(ops.equal(ops.argmax(y_true, axis=-1), ops.argmax(y_pred[:, :k], axis=-1)), "float32")
+    return _hits(y_true, y_pred[:, : ops.shape(y_true)[-1]])
 
 
 student_accuracy.__name__ = "accuracy"
@@ -78,8 +81,7 @@ student_accuracy.__name__ = "accuracy"
 @keras.saving.register_keras_serializable("emotion_monitor")
 def stored_student_accuracy(y_true, y_pred):
     """Accuracy when the targets carry the teacher's probabilities after the labels."""
-    k = ops.shape(y_pred)[-1]
-    return ops.cast(ops.equal(ops.argmax(y_true[:, :k], axis=-1), ops.argmax(y_pred, axis=-1)), "float32")
+    return _hits(y_true[:, : ops.shape(y_pred)[-1]], y_pred)
 
 
 stored_student_accuracy.__name__ = "accuracy"
@@ -87,32 +89,26 @@ stored_student_accuracy.__name__ = "accuracy"
 
 @keras.saving.register_keras_serializable("emotion_monitor")
 def teacher_accuracy(y_true, y_pred):
-    k = ops.shape(y_true)[-1]
-    return ops.cast(ops.equal(ops.argmax(y_true, axis=-1), ops.argmax(y_pred[:, k:], axis=-1)), "float32")
+    return _hits(y_true, y_pred[:, ops.shape(y_true)[-1]:])
 
 
-def wrap(student: keras.Model, teacher: keras.Model, input_shape) -> keras.Model:
-    """Training model: the same (augmented) images go to the frozen teacher and the student."""
-    teacher.trainable = False
-    # a wrapper of its own name, so a teacher of the student's architecture does not clash with it
-    teacher = keras.Model(teacher.inputs, teacher.output, name="teacher")
-    x = inputs = keras.Input(input_shape)
-    s = student(x)
-    t = ops.stop_gradient(ops.cast(teacher(x, training=False), s.dtype))
-    out = layers.Concatenate(dtype="float32", name="student_teacher")([s, t])
-    return keras.Model(inputs, out, name="distill")
+def wrap(student: keras.Model, teacher: keras.Model, input_shape, train_teacher: bool = False) -> keras.Model:
+    """Training model: the same (augmented) images go to the teacher and the student, whose
+    probabilities come out side by side.
 
-
-def wrap_online(student: keras.Model, teacher: keras.Model, input_shape) -> keras.Model:
-    """Training model for online distillation: both networks trainable, fed the same batch.
-
-    The teacher's output is not stopped here: its gradient comes from its own cross-entropy in
-    :class:`DistillLoss` (``online=True``), which stops it inside the distillation term.
+    By default the teacher is trained already and frozen (offline distillation). With
+    ``train_teacher`` (online distillation) both networks learn: the teacher's gradient comes from
+    its own cross-entropy in :class:`DistillLoss` (``online=True``), which stops it inside the
+    distillation term.
     """
+    teacher.trainable = train_teacher
     # a wrapper of its own name, so a teacher of the student's architecture does not clash with it
     teacher = keras.Model(teacher.inputs, teacher.output, name="teacher")
     x = inputs = keras.Input(input_shape)
     s = student(x)
-    t = ops.cast(teacher(x), s.dtype)
+    if train_teacher:
+        t = ops.cast(teacher(x), s.dtype)
+    else:
+        t = ops.stop_gradient(ops.cast(teacher(x, training=False), s.dtype))
     out = layers.Concatenate(dtype="float32", name="student_teacher")([s, t])
-    return keras.Model(inputs, out, name="distill_online")
+    return keras.Model(inputs, out, name="distill_online" if train_teacher else "distill")

@@ -6,11 +6,7 @@
 #   python -m training soft-targets --teacher teacher.tflite --data fer2013.tar.xz --spec emo-fast --out .data/soft.npy --flip
 set -u
 BUDGET=${BUDGET:-150}
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-export PYTHONPATH=/tmp/site:${PYTHONPATH:-} KERAS_BACKEND=jax PYTHONUNBUFFERED=1 EMOTION_MONITOR_CACHE=/tmp/cache TF_CPP_MIN_LOG_LEVEL=3
-export XLA_PYTHON_CLIENT_PREALLOCATE=false
-OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-python3 -c "from training import data; data.load('.data/fer2013.tar.xz')"
+source "$(dirname "$0")/gpu_env.sh"
 ( for seed in 1 2; do
     python3 -m training train --model vyas-m1 --data .data/fer2013.tar.xz --out /tmp/runs/vyas-m1-seed$seed \
       --seed $seed --no-export --verbose 2 --time-budget "$BUDGET"

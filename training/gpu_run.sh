@@ -6,15 +6,10 @@
 # bounds each; give the device call a timeout of at least BUDGET + 90 s so the packaging at the end runs.
 set -u
 BUDGET=${BUDGET:-500}
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-export PYTHONPATH=/tmp/site:${PYTHONPATH:-} KERAS_BACKEND=jax PYTHONUNBUFFERED=1 EMOTION_MONITOR_CACHE=/tmp/cache TF_CPP_MIN_LOG_LEVEL=3
-# two processes on one GPU: no preallocation of 75% each
-export XLA_PYTHON_CLIENT_PREALLOCATE=false
-OUT=${OUT:-/tmp/out}; mkdir -p "$OUT" /tmp/runs
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 t0=$(date +%s)
-python3 -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'keras', keras.__version__)
-from training import data; data.load('.data/fer2013.tar.xz')"  # fills the decoded-array cache once
+source "$(dirname "$0")/gpu_env.sh"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+python3 -c "import jax, keras; print('jax', jax.__version__, jax.devices(), 'keras', keras.__version__)"
 left=$((BUDGET - ($(date +%s) - t0)))
 run_plan() {  # plan, budget
   timeout $(($2 + 60)) python3 -m training.gpu_plan --plan "$1" --data .data/fer2013.tar.xz --out /tmp/runs \

@@ -193,6 +193,9 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     if fine_tune_epochs is not None:
         overrides["fine_tune_epochs"] = fine_tune_epochs
     r = replace(r, **overrides)
+    distilling = bool(teacher or tspec or soft_targets)
+    if distilling and (r.loss != "categorical_crossentropy" or (tspec and tspec.recipe.loss != r.loss)):
+        raise ValueError("distillation needs categorical_crossentropy recipes")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
@@ -212,9 +215,9 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     Ytr, Yva = targets(ytr, spec, r.loss), targets(yva, spec, r.loss)
     if soft_targets:
         soft = np.load(soft_targets).astype(np.float32)
-        if r.loss != "categorical_crossentropy" or r.offline_augment or soft.shape != (n_train, Ytr.shape[1]):
+        if r.offline_augment or soft.shape != (n_train, Ytr.shape[1]):
             raise ValueError(f"soft targets {soft.shape} do not fit {n_train} training labels of "
-                             f"{Ytr.shape[1]} classes (categorical recipe, no offline copies)")
+                             f"{Ytr.shape[1]} classes (no offline copies)")
         Ytr = np.concatenate([Ytr, soft[: len(Ytr)]], axis=1)
         Yva = np.concatenate([Yva, Yva], axis=1)  # validation: the labels stand in for the teacher
     print(f"{spec.name}: {len(Xtr)} training / {len(Xva)} validation images, input {spec.input_shape}; "
@@ -237,28 +240,20 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
             core.set_weights(keras.saving.load_model(init).get_weights())
             state["weights"] = f"initialised from {init}"
         opt = make_optimizer(r.optimizer, r.learning_rate, r.weight_decay)
+        kd = (spec.task.n_outputs, kd_alpha, kd_temperature, r.label_smoothing)
         if teacher:
-            if r.loss != "categorical_crossentropy":
-                raise ValueError("distillation needs a categorical_crossentropy recipe")
-            teacher_model = keras.saving.load_model(teacher)
-            train_model = distill.wrap(core, teacher_model, spec.input_shape)
-            train_model.compile(opt, distill.DistillLoss(spec.task.n_outputs, kd_alpha, kd_temperature,
-                                                         r.label_smoothing), metrics=[distill.student_accuracy])
+            train_model = distill.wrap(core, keras.saving.load_model(teacher), spec.input_shape)
+            train_model.compile(opt, distill.DistillLoss(*kd), metrics=[distill.student_accuracy])
             state["teacher"] = str(teacher)
         elif tspec:
-            if r.loss != "categorical_crossentropy" or tspec.recipe.loss != r.loss:
-                raise ValueError("online distillation needs categorical_crossentropy recipes")
-            train_model = distill.wrap_online(core, models.build(online_teacher), spec.input_shape)
-            train_model.compile(opt, distill.DistillLoss(spec.task.n_outputs, kd_alpha, kd_temperature,
-                                                         r.label_smoothing, online=True,
+            train_model = distill.wrap(core, models.build(online_teacher), spec.input_shape, train_teacher=True)
+            train_model.compile(opt, distill.DistillLoss(*kd, online=True,
                                                          teacher_label_smoothing=tspec.recipe.label_smoothing),
                                 metrics=[distill.student_accuracy, distill.teacher_accuracy])
             state["teacher"] = f"{online_teacher} (online, trained alongside)"
         elif soft_targets:
             train_model = core
-            train_model.compile(opt, distill.DistillLoss(spec.task.n_outputs, kd_alpha, kd_temperature,
-                                                         r.label_smoothing),
-                                metrics=[distill.stored_student_accuracy])
+            train_model.compile(opt, distill.DistillLoss(*kd), metrics=[distill.stored_student_accuracy])
             state["teacher"] = f"stored soft targets {soft_targets}"
         else:
             train_model = core
@@ -313,20 +308,24 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     xte, yte = task_split(ds, spec, "PrivateTest", seed)
     if max_steps:
         xte, yte = xte[: max_steps * r.batch_size], yte[: max_steps * r.batch_size]
-    probs = ev.predict_keras(final, prepare(xte, spec))
-    report = ev.report(yte, probs, names)
-    flip = ev.report(yte, (probs + ev.predict_keras(final, prepare(xte[:, :, ::-1], spec))) / 2, names)
+    Xte, Xte_mirrored = prepare(xte, spec), prepare(xte[:, :, ::-1], spec)
+
+    def privatetest(model):
+        """PrivateTest reports of ``model``: as it is, and averaged with the mirrored faces."""
+        probs = ev.predict_keras(model, Xte)
+        return (ev.report(yte, probs, names),
+                ev.report(yte, (probs + ev.predict_keras(model, Xte_mirrored)) / 2, names))
+
+    report, flip = privatetest(final)
     teacher_metrics = None
     if tspec:
         # the teacher as it ended: its last epoch, where the cosine schedule reaches zero
         tcore = train_model.get_layer("teacher")
         tcore.save(out / "teacher.keras")
-        tprobs = ev.predict_keras(tcore, prepare(xte, spec))
+        t_report, t_flip = privatetest(tcore)
         teacher_metrics = {
             "model": tspec.name, "params": models.count_params(tcore)[0],
-            "privatetest_accuracy": ev.report(yte, tprobs, names)["accuracy"],
-            "privatetest_accuracy_flip_tta": ev.report(
-                yte, (tprobs + ev.predict_keras(tcore, prepare(xte[:, :, ::-1], spec))) / 2, names)["accuracy"],
+            "privatetest_accuracy": t_report["accuracy"], "privatetest_accuracy_flip_tta": t_flip["accuracy"],
             "publictest_accuracy": ev.report(yva, ev.predict_keras(tcore, Xva), names)["accuracy"],
         }
     metrics = {
@@ -340,7 +339,7 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
         "recipe": asdict(r), "weights": state.get("weights", weights or "none (from scratch)"), "seed": seed,
         "teacher": teacher or state.get("teacher"), "teacher_metrics": teacher_metrics,
         "kd": {"alpha": kd_alpha, "temperature": kd_temperature, "online": bool(tspec)}
-        if teacher or tspec or soft_targets else None,
+        if distilling else None,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     ev.plot_history(out / "history.csv", out / "curves.png")
