@@ -201,12 +201,20 @@ class Capture:
         except queue.Empty:
             raise TimeoutError from None
 
-    def __iter__(self):
-        while True:
-            frame = self.get()
+    def frames(self, until=lambda: False, poll: float = 0.2):
+        """The frames to the end of the source; stops early once ``until()`` is true, which is asked
+        before each frame and every ``poll`` seconds while none comes."""
+        while not until():
+            try:
+                frame = self.get(timeout=poll)
+            except TimeoutError:
+                continue
             if frame is None:
                 return
             yield frame
+
+    def __iter__(self):
+        return self.frames()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()

@@ -129,13 +129,7 @@ def run_headless(args) -> int:
         t_start = time.monotonic()
         last_status = t_start
         frames_since = 0
-        while not stopping["sig"]:
-            try:
-                frame = capture.get(timeout=0.5)
-            except TimeoutError:
-                continue
-            if frame is None:
-                break
+        for frame in capture.frames(lambda: stopping["sig"], poll=0.5):
             result = pipeline.process(frame)
             if result is None:
                 continue

@@ -3,9 +3,9 @@ or OpenCV's Haar cascade. Both return :class:`Detections` in frame pixels.
 
 Why tiles: the full-range model sees the frame at 192x192, so a 30 px face in a 1080p frame shrinks
 to 3 px and is lost. Cutting the frame into overlapping tiles brings such faces back to a size the
-model finds. Why round robin: running every tile on every frame costs ~8 detector calls; the
-tracker keeps a face's box between visits, so each frame runs only a few tiles and every tile is
-revisited within a handful of frames.
+model finds. Why round robin: running the whole frame and its 12 tiles on every frame costs 13
+detector calls; instead one view is visited every other frame, and the faces already found are
+followed on every frame by a cheap short-range pass (:class:`RoiRefiner`) in a small region each.
 """
 
 from __future__ import annotations

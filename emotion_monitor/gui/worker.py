@@ -87,13 +87,7 @@ class Worker(QObject):
     # ---- loop (worker thread) -------------------------------------------------------------------
     def _run(self):
         try:
-            while not self._stop.is_set():
-                try:
-                    frame = self.capture.get(timeout=0.2)
-                except TimeoutError:
-                    continue
-                if frame is None:
-                    break
+            for frame in self.capture.frames(self._stop.is_set):
                 if self._paused.is_set():
                     continue  # frames keep flowing (and being dropped) while paused
                 result = self.pipeline.process(frame)
