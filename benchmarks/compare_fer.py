@@ -32,6 +32,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks.boxes import load_reference, score  # noqa: E402
+from benchmarks.detection import read_frames  # noqa: E402
 
 MEDIA = ROOT.parent / "shared" / "media"
 DATA = ROOT.parent / "shared" / "data" / "fer2013.tar.xz"
@@ -75,13 +76,7 @@ def ours_video(frames, scale):
 
 
 def pipeline_table(lines):
-    cap = cv2.VideoCapture(str(MEDIA / "crowd_1080p.mp4"))
-    frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        frames.append(f)
+    frames = read_frames(MEDIA / "crowd_1080p.mp4")
     refs = load_reference(MEDIA / "crowd_1080p_faces.json")
     lines += ["## 1. Pipeline: crowd_1080p.mp4, every frame (105), detection + emotion of every face", "",
               "| input | package | fps | p50 ms | p95 ms | faces/frame | recall | unmatched/frame |",

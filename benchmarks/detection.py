@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks.boxes import load_reference, score  # noqa: E402
 from emotion_monitor.detection import HaarDetector, MediaPipeDetector  # noqa: E402
-from emotion_monitor.tracking import Tracker  # noqa: E402
+from emotion_monitor.pipeline import tracker_for  # noqa: E402
 
 MEDIA = ROOT.parent / "shared" / "media"
 
@@ -38,10 +38,10 @@ def read_frames(path):
         frames.append(f)
 
 
-def run(frames, detector, tracked=True, min_hits=2):
+def run(frames, detector, tracked=True):
     if hasattr(detector, "reset"):
         detector.reset()
-    tracker = Tracker(min_hits=min_hits, max_missed=max(12, 3 * getattr(detector, "full_cycle", 1) + 2))  # as Pipeline
+    tracker = tracker_for(detector)  # as the pipeline builds it
     preds, times = [], []
     for f in frames:
         t = time.perf_counter()

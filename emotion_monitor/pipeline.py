@@ -57,13 +57,19 @@ class PipelineConfig:
     max_faces: int = 64  # largest faces classified per frame (a bound on the batch)
 
 
+def tracker_for(detector) -> Tracker:
+    """The tracker a detector needs: a face survives unseen for three of the detector's full rounds
+    of views, so one that only a tile finds keeps its id until that tile comes by again."""
+    return Tracker(max_missed=max(12, 3 * getattr(detector, "full_cycle", 1) + 2))
+
+
 class Pipeline:
     def __init__(self, detector, classifier, tracker: Tracker | None = None, mood: MoodMonitor | None = None,
                  config: PipelineConfig | None = None, keep_timings: int = 100_000):
         self.detector = detector
         self.classifier = classifier
         self.config = config or PipelineConfig()
-        self.tracker = tracker or Tracker(max_missed=max(12, 3 * getattr(detector, "full_cycle", 1) + 2))
+        self.tracker = tracker or tracker_for(detector)
         self.mood = mood or MoodMonitor(MoodConfig())
         self.timings: dict[str, deque] = defaultdict(lambda: deque(maxlen=keep_timings))
         self.frames = 0
