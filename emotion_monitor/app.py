@@ -31,19 +31,23 @@ class Settings:
     mood: MoodConfig = field(default_factory=MoodConfig)
 
 
+def build_detector(s: Settings):
+    """The face detector the settings describe."""
+    from .detection import create
+
+    if s.detector == "mediapipe":
+        return create("mediapipe", min_confidence=s.min_confidence, tiles=s.tiles, tiles_per_frame=s.tiles_per_frame,
+                      min_face=s.min_face)
+    return create(s.detector, min_face=s.min_face)
+
+
 def build_pipeline(s: Settings, classifier=None):
     """Detector, classifier, tracker and mood monitor wired into a Pipeline."""
     from .classifier import DEFAULT_MODEL, EmotionClassifier
-    from .detection import create
     from .pipeline import Pipeline, PipelineConfig
 
     clf = classifier or EmotionClassifier(s.model or DEFAULT_MODEL, threads=s.threads)
-    if s.detector == "mediapipe":
-        det = create("mediapipe", min_confidence=s.min_confidence, tiles=s.tiles, tiles_per_frame=s.tiles_per_frame,
-                     min_face=s.min_face)
-    else:
-        det = create(s.detector, min_face=s.min_face)
-    return Pipeline(det, clf, mood=MoodMonitor(s.mood), config=PipelineConfig(min_face=s.min_face))
+    return Pipeline(build_detector(s), clf, mood=MoodMonitor(s.mood), config=PipelineConfig(min_face=s.min_face))
 
 
 def open_capture(camera: int | None = None, video: str | None = None, realtime: bool = False,

@@ -253,12 +253,14 @@ class MediaPipeDetector:
         return int(np.ceil(n_views / self.tiles_per_frame)) * self.discover_every
 
     def close(self) -> None:
-        # MediaPipe's destructor raises at interpreter exit; close explicitly and only once.
-        det, self._det = getattr(self, "_det", None), None
-        with quiet_native_stderr():
-            if det is not None:
-                det.close()
-            self._refiner = None
+        # MediaPipe's destructor raises at interpreter exit; close explicitly and only once. The lock
+        # waits for a call in flight on another thread (the GUI swaps detectors while it runs).
+        with self._lock:
+            det, self._det = getattr(self, "_det", None), None
+            with quiet_native_stderr():
+                if det is not None:
+                    det.close()
+                self._refiner = None
 
 
 def _short_range_anchors() -> np.ndarray:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDia
                                QMessageBox, QProgressBar, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from ..app import DEMO_CLIP, Settings, build_pipeline, open_capture
+from ..app import DEMO_CLIP, Settings, build_detector, build_pipeline, open_capture
 from ..errors import MonitorError
 from ..overlay import COLORS
 from ..types import LABELS
@@ -255,9 +255,7 @@ class MainWindow(QMainWindow):
             self.selected = max(tracks.values(), key=lambda t: (t.xyxy[2] - t.xyxy[0]) * (t.xyxy[3] - t.xyxy[1])).track_id
         self.worker.selected = self.selected
         self.worker.max_width = max(320, self.view.width())
-        t = tracks.get(self.selected)
-        self.bars.setOpts(height=t.probs if t is not None else np.zeros(7))
-        self.face_label.setText(f"#{t.track_id}: {t.label} {t.confidence:.0%}" if t is not None else "none")
+        self._show_face(tracks.get(self.selected))
         m = result.mood
         self.gauge.setValue(int(round(m.score * 100)))
         self.mood_t.append(result.frame.media_time)
@@ -282,9 +280,13 @@ class MainWindow(QMainWindow):
             x0, y0, x1, y1 = t.xyxy
             if x0 <= x <= x1 and y0 <= y <= y1:
                 self.selected = t.track_id
-                self.bars.setOpts(height=t.probs)
-                self.face_label.setText(f"#{t.track_id}: {t.label} {t.confidence:.0%}")
+                self._show_face(t)
                 return
+
+    def _show_face(self, t):
+        """The selected face's bars and label (or none)."""
+        self.bars.setOpts(height=t.probs if t is not None else np.zeros(7))
+        self.face_label.setText(f"#{t.track_id}: {t.label} {t.confidence:.0%}" if t is not None else "none")
 
     def _tick(self):
         if self.worker is not None:
@@ -355,11 +357,7 @@ class MainWindow(QMainWindow):
             pipe.mood.config = m  # the monitor reads its config on every update
             pipe.config.min_face = self.settings.min_face
             if detector_changed:
-                from ..detection import create
-
-                old = pipe.detector
-                kw = {"min_face": self.settings.min_face}
-                pipe.detector = create(self.settings.detector, **kw)
+                old, pipe.detector = pipe.detector, build_detector(self.settings)
                 old.close()
 
     def closeEvent(self, ev):
