@@ -1,33 +1,48 @@
 # Two entry points on a fresh machine (each does its own set-up in .venv):
 #   make demo   install the app and run the monitor: the camera, or the bundled demo clip without one
 #   make test   install the app, the test tools and the training extra, and run the tests
+# Installs take the versions pinned in constraints.txt (the set the tests passed with);
+# `make test-latest` runs the suite on the newest releases instead (.venv-latest), to meet a breaking
+# release before users do; `make constraints` re-pins from the current .venv after that passes.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+CONSTRAINTS := constraints.txt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.app: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+$(VENV)/.app: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e .
 	touch $@
 
-$(VENV)/.dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[dev,train]"
+$(VENV)/.dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[dev,train]"
 	touch $@ $(VENV)/.app
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-latest constraints bench clean
 demo: $(VENV)/.app
 	@if $(BIN)/python -c "import cv2,sys; c=cv2.VideoCapture(0); sys.exit(0 if c.isOpened() else 1)" 2>/dev/null; then \
 		$(BIN)/emotion-monitor --camera 0 --record session.csv; \
 	else \
-		echo "no camera found: playing the demo clip assets/demo.mp4"; \
+		echo "no camera found: playing the demo clip (bundled demo.mp4)"; \
 		$(BIN)/emotion-monitor --demo --realtime --record demo.csv --stats-json demo-stats.json; \
 	fi
 
 test: $(VENV)/.dev
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+test-latest:
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install -q --upgrade pip
+	.venv-latest/bin/python -m pip install -q --upgrade --upgrade-strategy eager -e ".[dev,train]"
+	.venv-latest/bin/python -m pip list --format=freeze | grep -iE "pyside6|shiboken6|pyqtgraph|numpy|opencv|litert|mediapipe"
+	QT_QPA_PLATFORM=offscreen .venv-latest/bin/python -m pytest -q
+
+constraints: $(VENV)/.dev
+	{ echo "# Versions the test suite passed with (make test); make constraints rewrites this file."; \
+	  $(BIN)/python -m pip list --format=freeze --exclude-editable | LC_ALL=C sort -f; } > $(CONSTRAINTS)
 
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/pipeline.py
@@ -35,4 +50,4 @@ bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/detection.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .venv-latest .pytest_cache

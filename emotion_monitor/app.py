@@ -14,9 +14,9 @@ from pathlib import Path  # noqa: E402
 from . import capture as cap_mod  # noqa: E402
 from .errors import SourceError  # noqa: E402
 from .mood import MoodConfig, MoodMonitor  # noqa: E402
+from .resources import bundled  # noqa: E402
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-DEMO_CLIP = PACKAGE_ROOT / "assets" / "demo.mp4"
+DEMO_CLIP = bundled("assets", "demo.mp4")
 
 
 @dataclass
@@ -51,7 +51,7 @@ def build_pipeline(s: Settings, classifier=None):
 
 
 def open_capture(camera: int | None = None, video: str | None = None, realtime: bool = False,
-                 max_frames: int | None = None, on_status=None) -> cap_mod.Capture:
+                 max_frames: int | None = None, on_status=None, loop: bool = False) -> cap_mod.Capture:
     if camera is not None:
         return cap_mod.Capture(cap_mod.open_camera(camera), "camera", str(camera), max_frames=max_frames,
                                on_status=on_status)
@@ -61,4 +61,4 @@ def open_capture(camera: int | None = None, video: str | None = None, realtime: 
     if not path.is_file():
         raise SourceError(f"video not found: {path}")
     return cap_mod.Capture(cap_mod.open_video(path), "video", str(path), realtime=realtime, max_frames=max_frames,
-                           on_status=on_status)
+                           on_status=on_status, loop=loop)

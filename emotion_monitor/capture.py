@@ -77,14 +77,17 @@ class Capture:
 
     ``latest_only``: keep just the newest frame (cameras, real-time playback). ``realtime``: pace a
     file at its own fps. ``retry``: reopen a failing source (cameras) with backoff from
-    ``backoff`` seconds up to ``max_backoff``; ``on_status`` receives messages about it.
+    ``backoff`` seconds up to ``max_backoff``; ``on_status`` receives messages about it. ``loop``:
+    play a file again from its start when it ends (a kiosk, a soak test); frame numbers and media
+    time keep counting up across passes.
     """
 
     def __init__(self, opener: Opener, kind: str = "video", name: str = "", latest_only: bool | None = None,
                  realtime: bool = False, retry: bool | None = None, backoff: float = 0.5, max_backoff: float = 5.0,
                  on_status: Callable[[str], None] | None = None, max_frames: int | None = None,
-                 queue_size: int = 4):
+                 queue_size: int = 4, loop: bool = False):
         self._opener = opener
+        self.loop = loop
         self._cap, self.info = probe(opener, kind, name)
         self.latest_only = (kind == "camera" or realtime) if latest_only is None else latest_only
         self.realtime = realtime
@@ -150,6 +153,7 @@ class Capture:
         index = 0
         start = time.monotonic()
         failures = 0
+        pass_start = 0  # index of the first frame of this pass through a looped file
         try:
             while not self._stop.is_set():
                 if self.max_frames is not None and index >= self.max_frames:
@@ -159,6 +163,10 @@ class Capture:
                 except Exception:
                     ok, image = False, None
                 if not ok or image is None:
+                    if self.loop and index > pass_start:  # end of a looped file: from the start again
+                        self._cap.release()
+                        self._cap, pass_start = self._opener(), index
+                        continue
                     if not self.retry:
                         break  # end of file (or a truncated one): stop cleanly
                     failures += 1

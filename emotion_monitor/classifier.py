@@ -12,9 +12,9 @@ import numpy as np
 
 from .errors import ModelError
 from .types import LABELS
+from .resources import bundled
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-DEFAULT_MODEL = MODELS_DIR / "emotion.tflite"
+DEFAULT_MODEL = bundled("models", "emotion.tflite")
 REQUIRED_KEYS = ("labels", "input_size", "channels", "input_scale", "input_offset")
 
 

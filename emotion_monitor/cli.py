@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--record", metavar="FILE.csv", help="append one row per face per frame to this CSV")
     p.add_argument("--stats-json", metavar="FILE", help="write a run summary (frames, faces, fps, stage timings)")
     p.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames")
+    p.add_argument("--loop", action="store_true", help="play a video file again from its start when it ends "
+                                                       "(stop with Ctrl+C or --max-frames)")
     p.add_argument("--realtime", action="store_true", help="play a video file at its own fps, dropping frames "
                    "when processing is slower (default: process every frame)")
     p.add_argument("--detector", choices=["mediapipe", "haar"], default="mediapipe")
@@ -115,7 +117,8 @@ def run_headless(args) -> int:
         signal.signal(signal.SIGTERM, on_signal)
     try:
         capture = open_capture(args.camera, video, args.realtime, args.max_frames,
-                               on_status=lambda m: print(f"{PROG}: {m}", file=sys.stderr, flush=True))
+                               on_status=lambda m: print(f"{PROG}: {m}", file=sys.stderr, flush=True),
+                               loop=args.loop)
         if args.record:
             recorder = CsvRecorder(args.record)
         if args.stats_json:
@@ -195,10 +198,17 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def run_gui(args) -> int:
+    from .errors import MonitorError
+
     try:
+        from .gui.binding import check_binding
         from .gui.main import run as gui_run
     except ImportError as exc:
         return error(f"the desktop window is not available ({exc}); run headless with --camera N or --video FILE")
+    try:
+        check_binding()
+    except MonitorError as exc:
+        return error(str(exc))
     return gui_run(args)
 
 

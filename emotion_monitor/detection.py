@@ -22,8 +22,8 @@ import numpy as np
 from .errors import ModelError
 from .tracking import iou_matrix
 from .types import Detections
+from .resources import bundled
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
 
 @contextlib.contextmanager
@@ -68,7 +68,7 @@ def _import_mediapipe():
         if hide:
             sys.modules.pop("tensorflow", None)
     return mp, BaseOptions, face_detector, VisionTaskRunningMode
-FULL_RANGE = MODELS_DIR / "face_detection_full_range_sparse.tflite"
+FULL_RANGE = bundled("models", "face_detection_full_range_sparse.tflite")
 
 
 def nms(dets: Detections, iou_threshold: float = 0.3) -> Detections:
@@ -286,7 +286,7 @@ class RoiRefiner:
     BOX_SCALE = 1 / 1.2
     BOX_SHIFT_Y = -0.135
 
-    def __init__(self, model_path: str | Path = MODELS_DIR / "face_detection_short_range.tflite",
+    def __init__(self, model_path: str | Path = bundled("models", "face_detection_short_range.tflite"),
                  threshold: float = 0.5, context: float = 2.6, threads: int = 2, min_overlap: float = 0.15):
         from ai_edge_litert.interpreter import Interpreter
 

@@ -211,8 +211,8 @@ class MainWindow(QMainWindow):
     def open_camera(self, index: int) -> bool:
         return self._open(lambda: open_capture(camera=index), f"camera {index}")
 
-    def open_video(self, path: str, realtime: bool = True) -> bool:
-        return self._open(lambda: open_capture(video=path, realtime=realtime), Path(path).name)
+    def open_video(self, path: str, realtime: bool = True, loop: bool = False) -> bool:
+        return self._open(lambda: open_capture(video=path, realtime=realtime, loop=loop), Path(path).name)
 
     def _open(self, make_capture, name) -> bool:
         self.stop()
@@ -374,7 +374,7 @@ def run(args) -> int:
     if getattr(args, "camera", None) is not None:
         win.open_camera(args.camera)
     elif getattr(args, "video", None) or getattr(args, "demo", False):
-        win.open_video(args.video or str(DEMO_CLIP))
+        win.open_video(args.video or str(DEMO_CLIP), loop=getattr(args, "loop", False))
     else:
         import cv2
 

@@ -1,0 +1,62 @@
+"""The wheel carries its models and demo clip: built, installed into a fresh venv outside the
+checkout, and run from a folder that is not the checkout (as `pip install emotion-monitor` users do)."""
+
+import csv
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIP = ROOT.parent / "shared" / "media" / "hikers_walking.mp4"
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    pytest.importorskip("build")
+    base = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(base / "dist"), str(ROOT)],
+                   check=True, capture_output=True, text=True, timeout=600)
+    wheels = list((base / "dist").glob("emotion_monitor-*.whl"))
+    assert len(wheels) == 1
+    env_dir = base / "venv"
+    venv.create(env_dir, with_pip=True)
+    py = env_dir / "bin" / "python"
+    proc = subprocess.run([str(py), "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt"), str(wheels[0])],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    run_dir = base / "elsewhere"
+    run_dir.mkdir()
+    return env_dir, run_dir
+
+
+def run(env_dir, run_dir, *args):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PYTHONPATH", None)
+    return subprocess.run([str(env_dir / "bin" / "emotion-monitor"), *args], cwd=run_dir, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_the_wheel_runs_its_demo_and_a_video_from_outside_the_checkout(installed):
+    env_dir, run_dir = installed
+    py = env_dir / "bin" / "python"
+    where = subprocess.run([str(py), "-c", "import emotion_monitor, emotion_monitor_training; "
+                                           "from emotion_monitor.classifier import DEFAULT_MODEL; "
+                                           "print(emotion_monitor.__file__, DEFAULT_MODEL)"],
+                           cwd=run_dir, capture_output=True, text=True, check=True).stdout
+    assert str(ROOT) not in where and "site-packages" in where
+    demo = run(env_dir, run_dir, "--demo", "--max-frames", "10", "--record", "demo.csv")
+    assert demo.returncode == 0, demo.stderr
+    with open(run_dir / "demo.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and {int(r["frame"]) for r in rows} <= set(range(10))
+    video = CLIP if CLIP.exists() else ROOT / "assets" / "demo.mp4"
+    clip = run(env_dir, run_dir, "--video", str(video), "--max-frames", "10", "--stats-json", "s.json")
+    assert clip.returncode == 0, clip.stderr
+    assert '"frames": 10' in (run_dir / "s.json").read_text()
+    # the training code installs under its own name, not as a top-level "training"
+    clash = subprocess.run([str(py), "-c", "import training"], cwd=run_dir, capture_output=True, text=True)
+    assert clash.returncode != 0
