@@ -8,6 +8,23 @@ import numpy as np
 from .types import Detections
 
 
+def stretch_contrast(faces: np.ndarray, low: float = 2.0, high: float = 98.0,
+                     min_range: float = 24.0) -> np.ndarray:
+    """Per-face contrast stretch, float32 0..255 out: each face's ``low``..``high`` percentiles map to
+    0..255 (values beyond clipped), so a dim or washed-out camera face looks like a well-exposed
+    training photo. A face whose range is under ``min_range`` gray levels is stretched only that far,
+    not into amplified noise. Training applies the same function after its camera augmentations.
+    """
+    x = np.asarray(faces, np.float32)
+    if not len(x):
+        return x.copy()
+    flat = x.reshape(len(x), -1)
+    lo, hi = np.percentile(flat, (low, high), axis=1)
+    span = np.maximum(hi - lo, min_range)
+    shape = (-1,) + (1,) * (x.ndim - 1)
+    return np.clip((x - lo.reshape(shape)) * (255.0 / span.reshape(shape)), 0.0, 255.0)
+
+
 def square_boxes(xyxy: np.ndarray, margin: float = 0.15) -> np.ndarray:
     """Square boxes centred on each box, side = longest side * (1 + 2*margin)."""
     xyxy = np.asarray(xyxy, np.float32).reshape(-1, 4)

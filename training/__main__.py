@@ -39,18 +39,20 @@ def _train(args) -> int:
           time_budget=args.time_budget, resume=not args.no_resume, verbose=args.verbose,
           max_steps=args.max_steps, export=not args.no_export, teacher=args.teacher, kd_alpha=args.kd_alpha,
           kd_temperature=args.kd_temperature, workers=args.workers, fine_tune_epochs=args.fine_tune_epochs,
-          online_teacher=args.online_teacher, soft_targets=args.soft_targets, init=args.init)
+          online_teacher=args.online_teacher, soft_targets=args.soft_targets, init=args.init,
+          ferplus=args.ferplus, fer2013_weight=args.fer2013_weight)
     return 0
 
 
 def _evaluate(args) -> int:
     from .evaluate import evaluate
 
-    rep = evaluate(args.model, args.data, args.split, tta_flip=args.tta_flip, spec_name=args.spec)
+    rep = evaluate(args.model, args.data, args.split, tta_flip=args.tta_flip, spec_name=args.spec,
+                   ferplus=args.ferplus)
     if args.json:
         print(json.dumps(rep, indent=1))
     else:
-        print(f"{rep['model']} on {rep['split']} (n={rep['n']}): accuracy {rep['accuracy']:.4f}, "
+        print(f"{rep['model']} on {rep['split']}, {rep['labels']} labels (n={rep['n']}): accuracy {rep['accuracy']:.4f}, "
               f"macro-F1 {rep['macro_f1']:.4f}")
         for name, m in rep["per_class"].items():
             print(f"  {name:10s} precision {m['precision']:.3f} recall {m['recall']:.3f} f1 {m['f1']:.3f} "
@@ -143,7 +145,7 @@ def main(argv=None) -> int:
     t.add_argument("--batch-size", type=int)
     t.add_argument("--optimizer", choices=["adam", "adamw", "sgd"])
     t.add_argument("--lr", type=float)
-    t.add_argument("--augment", help="comma list: flip,rotate,zoom,shift,shear,erase,blur ('' = none)")
+    t.add_argument("--augment", help="comma list: flip,rotate,zoom,shift,shear,erase,blur,camera ('' = none)")
     t.add_argument("--early-stopping", type=int, metavar="PATIENCE")
     t.add_argument("--fine-tune-epochs", type=int, help="transfer models: epochs with the base unfrozen")
     t.add_argument("--weights", help="local ImageNet weights file for transfer models (never downloaded)")
@@ -153,6 +155,11 @@ def main(argv=None) -> int:
                         "distills from its current soft labels; saved as OUT/teacher.keras")
     t.add_argument("--soft-targets", metavar="NPY",
                    help="a teacher's stored probabilities for the Training split (python -m training soft-targets)")
+    t.add_argument("--ferplus", metavar="CSV",
+                   help="ferplus_votes.csv: train on the FER+ vote distributions (contempt dropped) and select "
+                        "on FER+ PublicTest (majority vote)")
+    t.add_argument("--fer2013-weight", type=float, default=0.0,
+                   help="with --ferplus: share of the FER2013 label mixed into each target (0..1)")
     t.add_argument("--init", metavar="KERAS", help="start from this trained model's weights (same architecture)")
     t.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the distillation term")
     t.add_argument("--kd-temperature", type=float, default=4.0)
@@ -172,6 +179,7 @@ def main(argv=None) -> int:
     e.add_argument("--split", default="PrivateTest", choices=["Training", "PublicTest", "PrivateTest"])
     e.add_argument("--spec", help="registry model name when it cannot be inferred")
     e.add_argument("--tta-flip", action="store_true", help="average with the horizontally flipped face")
+    e.add_argument("--ferplus", metavar="CSV", help="score against the FER+ majority votes (ferplus_votes.csv)")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=_evaluate)
 

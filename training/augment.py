@@ -1,6 +1,7 @@
 """Augmentation as the seed reports use it, on the fly (host side, OpenCV) or offline.
 
-On-the-fly names (``--augment``): flip, rotate, zoom, shift, shear, erase, blur.
+On-the-fly names (``--augment``): flip, rotate, zoom, shift, shear, erase, blur, and ``camera``: what
+a webcam over a queue delivers and a photo archive does not (see :func:`camera_degrade`).
 Offline names (teuchert's copies added once before training): rotate45, rotate75, blur10.
 
 On-the-fly augmentation runs on the host in a :class:`keras.utils.PyDataset`: one OpenCV
@@ -18,7 +19,7 @@ import cv2
 import keras
 import numpy as np
 
-ONLINE = ("flip", "rotate", "zoom", "shift", "shear", "erase", "blur")
+ONLINE = ("flip", "rotate", "zoom", "shift", "shear", "erase", "blur", "camera")
 OFFLINE = ("rotate45", "rotate75", "blur10")
 
 
@@ -51,8 +52,62 @@ def random_affines(rng: np.random.Generator, n: int, w: int, h: int, names) -> n
     return m
 
 
-def augment_batch(x: np.ndarray, names, rng: np.random.Generator, value_range=(0.0, 1.0)) -> np.ndarray:
-    """Augment a float32 batch (N, H, W, C); returns a new array."""
+def _motion_kernel(rng: np.random.Generator) -> np.ndarray:
+    length = int(rng.integers(3, 8))
+    k = np.zeros((length, length), np.float32)
+    angle = rng.uniform(0, np.pi)
+    c = (length - 1) / 2
+    dx, dy = np.cos(angle) * c, np.sin(angle) * c
+    cv2.line(k, (int(round(c - dx)), int(round(c - dy))), (int(round(c + dx)), int(round(c + dy))), 1.0, 1)
+    return k / k.sum()
+
+
+def camera_degrade(u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """What a camera does to a face, on float32 gray levels 0..255 (N, H, W, C), each with its own
+    chance: head pitch (a perspective tilt: looking down at a phone or up at a screen), a face only
+    12-34 px across (down- then upscaled), motion or defocus blur, low light and gamma, sensor noise,
+    JPEG. A new array comes back."""
+    n, h, w, c = u.shape
+    out = np.empty_like(u)
+    for i in range(n):
+        im = u[i].reshape(h, w)
+        if rng.random() < 0.25:  # pitch: one edge of the face nearer the camera than the other
+            t = rng.uniform(0.0, 0.14) * w
+            squash = rng.uniform(0.85, 1.0)
+            top = rng.random() < 0.6  # looking down is the common case in a queue
+            src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+            y0, y1 = (1 - squash) * h / 2, h - (1 - squash) * h / 2
+            dst = (np.float32([[t, y0], [w - t, y0], [w, y1], [0, y1]]) if top
+                   else np.float32([[0, y0], [w, y0], [w - t, y1], [t, y1]]))
+            im = cv2.warpPerspective(im, cv2.getPerspectiveTransform(src, dst), (w, h),
+                                     borderMode=cv2.BORDER_REPLICATE)
+        if rng.random() < 0.3:  # a small face: 12-34 px, upscaled back
+            side = int(rng.integers(12, 35))
+            im = cv2.resize(cv2.resize(im, (side, side), interpolation=cv2.INTER_AREA), (w, h),
+                            interpolation=cv2.INTER_LINEAR)
+        r = rng.random()
+        if r < 0.15:
+            im = cv2.filter2D(im, -1, _motion_kernel(rng), borderType=cv2.BORDER_REFLECT_101)
+        elif r < 0.35:
+            im = cv2.GaussianBlur(im, (0, 0), rng.uniform(0.5, 1.4))
+        if rng.random() < 0.4:  # exposure: gamma, then a gain (dim rooms, backlight)
+            im = 255.0 * (np.clip(im, 0, 255) / 255.0) ** rng.uniform(0.6, 2.0) * rng.uniform(0.35, 1.1)
+        if rng.random() < 0.3:
+            im = im + rng.normal(0.0, rng.uniform(2.0, 10.0), im.shape).astype(np.float32)
+        im = np.clip(im, 0, 255)
+        if rng.random() < 0.3:
+            ok, buf = cv2.imencode(".jpg", im.astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 70))])
+            im = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE).astype(np.float32)
+        out[i] = im.reshape(h, w, c)
+    return out
+
+
+def augment_batch(x: np.ndarray, names, rng: np.random.Generator, value_range=(0.0, 1.0),
+                  finish=None) -> np.ndarray:
+    """Augment a float32 batch (N, H, W, C) whose pixels span ``value_range``; returns a new array.
+
+    ``finish``, when given, maps gray levels 0..255 to 0..255 after every augmentation (the model's
+    photometric normalisation, which the app applies to its crops the same way)."""
     n, h, w, c = x.shape
     out = x.copy()
     if any(k in names for k in ("flip", "rotate", "zoom", "shift", "shear")):
@@ -73,15 +128,23 @@ def augment_batch(x: np.ndarray, names, rng: np.random.Generator, value_range=(0
         noise = rng.uniform(*value_range, size=(len(pick), h, w, c)).astype(x.dtype)
         for j, i in enumerate(pick):
             out[i, y0[j]:y0[j] + eh[j], x0[j]:x0[j] + ew[j]] = noise[j, : eh[j], : ew[j]]
+    if "camera" in names or finish is not None:
+        lo, hi = value_range
+        u = (out - lo) * np.float32(255.0 / (hi - lo))
+        if "camera" in names:
+            u = camera_degrade(u, rng)
+        if finish is not None:
+            u = finish(u)
+        out = (u * np.float32((hi - lo) / 255.0) + np.float32(lo)).astype(x.dtype)
     return out
 
 
 class AugmentedSequence(keras.utils.PyDataset):
     """Shuffled batches of ``x`` (float32, (N,H,W,C)) augmented on the fly; deterministic per seed."""
 
-    def __init__(self, x, y, batch_size, names, value_range=(0.0, 1.0), seed=0, **kwargs):
+    def __init__(self, x, y, batch_size, names, value_range=(0.0, 1.0), seed=0, finish=None, **kwargs):
         super().__init__(**kwargs)
-        self.x, self.y, self.batch_size = x, y, batch_size
+        self.x, self.y, self.batch_size, self.finish = x, y, batch_size, finish
         self.names, self.value_range, self.seed = check_online(names), value_range, seed
         self.epoch = 0
         self._order = np.random.default_rng([seed, 0]).permutation(len(x))
@@ -92,7 +155,7 @@ class AugmentedSequence(keras.utils.PyDataset):
     def __getitem__(self, i):
         idx = np.sort(self._order[i * self.batch_size:(i + 1) * self.batch_size])
         rng = np.random.default_rng([self.seed, self.epoch, i])
-        return augment_batch(self.x[idx], self.names, rng, self.value_range), self.y[idx]
+        return augment_batch(self.x[idx], self.names, rng, self.value_range, self.finish), self.y[idx]
 
     def on_epoch_end(self):
         self.epoch += 1

@@ -106,8 +106,11 @@ def plot_confusion(rep: dict, out_png: Path, title: str) -> None:
 
 
 def evaluate(model_path: str, data_path: str, split: str = "PrivateTest", tta_flip: bool = False,
-             spec_name: str | None = None) -> dict:
-    """Evaluate a .keras or .tflite model; .tflite metadata comes from the .json beside it."""
+             spec_name: str | None = None, ferplus: str | None = None) -> dict:
+    """Evaluate a .keras or .tflite model; .tflite metadata comes from the .json beside it.
+
+    With ``ferplus`` (ferplus_votes.csv) the labels are the FER+ majority votes of the split (faces
+    whose top vote is contempt, unknown, not-a-face or tied left out) instead of FER2013's."""
     from . import data, models
     from .train import prepare, task_split, class_names
 
@@ -130,9 +133,19 @@ def evaluate(model_path: str, data_path: str, split: str = "PrivateTest", tta_fl
     if meta:  # the file's own preprocessing wins over the registry's defaults
         from dataclasses import replace
 
-        spec = replace(spec, input_scale=float(meta["input_scale"]), input_offset=float(meta["input_offset"]))
+        spec = replace(spec, input_scale=float(meta["input_scale"]), input_offset=float(meta["input_offset"]),
+                       photometric=meta.get("photometric", "none"))
     ds = data.load(data_path)
     x, y = task_split(ds, spec, split)
+    if ferplus:
+        if spec.task.classes:
+            raise ValueError(f"{spec.name} is not a 7-class model: FER+ labels do not apply")
+        from . import ferplus as fp
+        from .data import USAGES
+
+        labels, keep = fp.majority(fp.load_votes(ferplus, ds))
+        in_split = ds.usage == USAGES.index(split)
+        x, y = x[keep[in_split]], labels[in_split][keep[in_split]]
     names = meta.get("labels") or class_names(ds, spec)
 
     def run(images):
@@ -145,5 +158,6 @@ def evaluate(model_path: str, data_path: str, split: str = "PrivateTest", tta_fl
     if tta_flip:
         probs = (probs + run(x[:, :, ::-1])) / 2
     rep = report(y, probs, names)
-    rep.update({"model": str(path), "split": split, "tta_flip": tta_flip})
+    rep.update({"model": str(path), "split": split, "tta_flip": tta_flip,
+                "labels": "FER+ majority vote" if ferplus else "FER2013"})
     return rep

@@ -68,6 +68,7 @@ def export_tflite(model, out: Path, spec, labels, quantize: str | None = None, r
         "channels": c,
         "input_scale": spec.input_scale,
         "input_offset": spec.input_offset,
+        "photometric": spec.photometric,
         "quantization": quantize or "float32",
     }
     if metrics:

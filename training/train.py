@@ -20,11 +20,16 @@ CKPT = "checkpoint.keras"
 STATE = "state.json"
 
 
-def prepare(images: np.ndarray, spec: models.ModelSpec) -> np.ndarray:
-    """uint8 gray (N,48,48) -> float32 model input, resized and channel-expanded as the spec asks."""
+def prepare(images: np.ndarray, spec: models.ModelSpec, photometric: bool = True) -> np.ndarray:
+    """uint8 gray (N,48,48) -> float32 model input, resized and channel-expanded as the spec asks,
+    after the spec's photometric normalisation (unless ``photometric`` is False: training applies it
+    after augmenting)."""
     h, w, c = spec.input_shape
     if images.shape[1:3] != (h, w):
         images = np.stack([cv2.resize(im, (w, h), interpolation=cv2.INTER_LINEAR) for im in images])
+    norm = models.photometric(spec) if photometric else None
+    if norm is not None:
+        images = norm(images)
     x = images.astype(np.float32)[..., None] if images.ndim == 3 else images.astype(np.float32)
     if x.shape[-1] != c:
         x = np.repeat(x, c, axis=-1)
@@ -169,16 +174,21 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
           precision="float32", time_budget=None, resume=True, verbose=1, max_steps=None,
           dataset: data.Dataset | None = None, export=True, fine_tune_epochs=None, teacher: str | None = None,
           kd_alpha: float = 0.7, kd_temperature: float = 4.0, workers: int = 1,
-          online_teacher: str | None = None, soft_targets: str | None = None, init: str | None = None) -> dict:
+          online_teacher: str | None = None, soft_targets: str | None = None, init: str | None = None,
+          ferplus: str | None = None, fer2013_weight: float = 0.0) -> dict:
     """Train one registry model; see ``python -m training train --help`` for the arguments.
 
     ``teacher`` distills from a trained .keras model (frozen); ``online_teacher`` names a registry
     model trained alongside the student from scratch (online distillation), saved as teacher.keras;
     ``soft_targets`` is a .npy of a teacher's probabilities for the Training split (see
     ``python -m training soft-targets``). ``init`` starts from a trained .keras model's weights.
+    ``ferplus`` (ferplus_votes.csv) trains on the FER+ vote distributions mixed with
+    ``fer2013_weight`` of the FER2013 label, and selects on FER+ PublicTest (majority vote).
     """
     if sum(map(bool, (teacher, online_teacher, soft_targets))) > 1:
         raise ValueError("give one teacher: a trained teacher, an online teacher or soft targets, not several")
+    if ferplus and (teacher or online_teacher or soft_targets):
+        raise ValueError("FER+ labels are trained without a teacher")
     spec = models.get(model_name)
     tspec = models.get(online_teacher) if online_teacher else None
     if tspec and (tspec.input_shape != spec.input_shape or tspec.input_scale != spec.input_scale
@@ -203,16 +213,36 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
         keras.mixed_precision.set_global_policy(precision)
 
     ds = dataset if dataset is not None else data.load(data_path)
+    label_set = None
+    if ferplus:
+        if spec.task.classes or r.loss != "categorical_crossentropy":
+            raise ValueError(f"{spec.name}: FER+ labels need a 7-class categorical_crossentropy model")
+        from . import ferplus as fp
+
+        votes = fp.load_votes(ferplus, ds)
+        soft, usable = fp.soft_labels(ds, votes, fer2013_weight)
+        fer_major, fer_keep = fp.majority(votes)
+        label_set = {"train": soft, "usable": usable, "major": fer_major, "keep": fer_keep}
+        state_note = f"FER+ votes ({ferplus}), FER2013 label weight {fer2013_weight}"
     xtr, ytr = task_split(ds, spec, "Training", seed)
     xva, yva = task_split(ds, spec, "PublicTest", seed)
+    if label_set is not None:
+        tr, va = ds.usage == 0, ds.usage == 1
+        keep_tr = label_set["usable"][tr]
+        xtr, ytr, soft_tr = xtr[keep_tr], ytr[keep_tr], label_set["train"][tr][keep_tr]
+        keep_va = label_set["keep"][va]
+        xva, yva = xva[keep_va], label_set["major"][va][keep_va]
     if r.offline_augment:
         xtr, ytr = augment.offline_copies(xtr, ytr, r.offline_augment)
     n_train = len(xtr)
     if max_steps:  # smoke runs: a few batches only
         n = max_steps * r.batch_size
         xtr, ytr, xva, yva = xtr[:n], ytr[:n], xva[:n], yva[:n]
-    Xtr, Xva = prepare(xtr, spec), prepare(xva, spec)
+    finish = models.photometric(spec) if r.augment else None  # applied after augmenting, batch by batch
+    Xtr, Xva = prepare(xtr, spec, photometric=finish is None), prepare(xva, spec)
     Ytr, Yva = targets(ytr, spec, r.loss), targets(yva, spec, r.loss)
+    if label_set is not None:
+        Ytr = soft_tr[: len(Ytr)]
     if soft_targets:
         soft = np.load(soft_targets).astype(np.float32)
         if r.offline_augment or soft.shape != (n_train, Ytr.shape[1]):
@@ -239,6 +269,8 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
         if init:
             core.set_weights(keras.saving.load_model(init).get_weights())
             state["weights"] = f"initialised from {init}"
+        if label_set is not None:
+            state["labels"] = state_note
         opt = make_optimizer(r.optimizer, r.learning_rate, r.weight_decay)
         kd = (spec.task.n_outputs, kd_alpha, kd_temperature, r.label_smoothing)
         if teacher:
@@ -273,7 +305,8 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     fit_epochs = planned if not time_budget else max(planned, 10_000)
     if initial_epoch < planned:
         if r.augment:
-            seq = augment.AugmentedSequence(Xtr, Ytr, r.batch_size, r.augment, (lo, hi), seed, workers=workers)
+            seq = augment.AugmentedSequence(Xtr, Ytr, r.batch_size, r.augment, (lo, hi), seed, finish=finish,
+                                            workers=workers)
             seq.epoch = initial_epoch
             train_model.fit(seq, epochs=fit_epochs, initial_epoch=initial_epoch, validation_data=(Xva, Yva),
                             callbacks=callbacks, verbose=verbose)
@@ -317,6 +350,11 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
                 ev.report(yte, (probs + ev.predict_keras(model, Xte_mirrored)) / 2, names))
 
     report, flip = privatetest(final)
+    ferplus_report = None
+    if label_set is not None and not max_steps:
+        te = ds.usage == 2
+        keep = label_set["keep"][te]
+        ferplus_report = ev.report(label_set["major"][te][keep], ev.predict_keras(final, Xte[keep]), names)
     teacher_metrics = None
     if tspec:
         # the teacher as it ended: its last epoch, where the cosine schedule reaches zero
@@ -334,6 +372,9 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
         "best_epoch": state.get("best_epoch"), "publictest_accuracy": state.get("best"),
         "privatetest": report, "privatetest_accuracy": report["accuracy"],
         "privatetest_accuracy_flip_tta": flip["accuracy"],
+        "ferplus_privatetest": ferplus_report,
+        "ferplus_privatetest_accuracy": ferplus_report["accuracy"] if ferplus_report else None,
+        "labels": state.get("labels", "FER2013"),
         "wall_seconds": round(wall, 1), "backend": keras.backend.backend(), "precision": precision,
         "machine": f"{platform.node()} {platform.processor() or platform.machine()} ({os.cpu_count()} cpus)",
         "recipe": asdict(r), "weights": state.get("weights", weights or "none (from scratch)"), "seed": seed,
@@ -353,5 +394,6 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
             print("the .tflite converter needs the TensorFlow backend: skipped the export "
                   f"(run: python -m training export --model {out / 'model.keras'})", flush=True)
     print(json.dumps({k: metrics[k] for k in ("model", "privatetest_accuracy", "privatetest_accuracy_flip_tta",
-                                              "epochs_trained", "wall_seconds")}), flush=True)
+                                              "ferplus_privatetest_accuracy", "epochs_trained", "wall_seconds")}),
+                     flush=True)
     return metrics
