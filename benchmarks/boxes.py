@@ -23,8 +23,26 @@ def match(pred: np.ndarray, ref: np.ndarray, thr: float = 0.3) -> tuple[int, int
 
 
 def load_reference(path: str | Path) -> list[np.ndarray]:
+    """Reference boxes per frame, (N, 4) each. The files hold {"frames": ...} or {clip name: {"frames": ...}};
+    a row is [x1, y1, x2, y2] or [x1, y1, x2, y2, p]."""
     d = json.loads(Path(path).read_text())
-    return [np.array(f["boxes"] if isinstance(f, dict) else f, np.float32).reshape(-1, 4) for f in d["frames"]]
+    if "frames" not in d:
+        d = next(v for v in d.values() if isinstance(v, dict) and "frames" in v)
+    out = []
+    for f in d["frames"]:
+        rows = f["boxes"] if isinstance(f, dict) else f
+        out.append(np.array([r[:4] for r in rows], np.float32).reshape(-1, 4))
+    return out
+
+
+def unmatched_boxes(pred: np.ndarray, ref: np.ndarray, thr: float = 0.3) -> np.ndarray:
+    """The predicted boxes that match no reference box (same one-to-one rule as :func:`match`)."""
+    if len(pred) == 0 or len(ref) == 0:
+        return np.asarray(pred, np.float32).reshape(-1, 4)
+    iou = iou_matrix(pred, ref)
+    rows, cols = linear_sum_assignment(-iou)
+    matched = {r for r, c in zip(rows, cols) if iou[r, c] >= thr}
+    return np.array([p for i, p in enumerate(pred) if i not in matched], np.float32).reshape(-1, 4)
 
 
 def score(per_frame_pred: list[np.ndarray], refs: list[np.ndarray]) -> dict:

@@ -21,7 +21,9 @@ DEMO_CLIP = bundled("assets", "demo.mp4")
 
 @dataclass
 class Settings:
-    detector: str = "mediapipe"
+    detector: str = "yunet"
+    detect_every: int = 2  # yunet: whole-frame search every K frames
+    detect_width: int = 960  # yunet: detection input width cap
     model: str | None = None  # emotion .tflite; None = models/emotion.tflite
     tiles: tuple[int, int] | None = (4, 3)
     tiles_per_frame: int | None = 1
@@ -35,6 +37,8 @@ def build_detector(s: Settings):
     """The face detector the settings describe."""
     from .detection import create
 
+    if s.detector == "yunet":
+        return create("yunet", every=s.detect_every, max_width=s.detect_width, min_face=s.min_face)
     if s.detector == "mediapipe":
         return create("mediapipe", min_confidence=s.min_confidence, tiles=s.tiles, tiles_per_frame=s.tiles_per_frame,
                       min_face=s.min_face)

@@ -67,7 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "(stop with Ctrl+C or --max-frames)")
     p.add_argument("--realtime", action="store_true", help="play a video file at its own fps, dropping frames "
                    "when processing is slower (default: process every frame)")
-    p.add_argument("--detector", choices=["mediapipe", "haar"], default="mediapipe")
+    p.add_argument("--detector", choices=["yunet", "mediapipe", "haar"], default="yunet",
+                   help="face detector: yunet (default: boxes and landmarks, small and turned faces), "
+                        "mediapipe (tiles), haar")
+    p.add_argument("--detect-every", type=_positive_int, default=2, metavar="K",
+                   help="yunet: search the whole frame every K frames, faces followed between (default 2)")
+    p.add_argument("--detect-width", type=_positive_int, default=960, metavar="PX",
+                   help="yunet: frames wider than this are downscaled to it for detection (default 960)")
     p.add_argument("--model", metavar="PATH", help="emotion model .tflite (its .json beside it)")
     p.add_argument("--tiles", type=_tiles, default=(4, 3), metavar="COLSxROWS",
                    help="tile grid for small faces in large frames (default 4x3; 'off' for none)")
@@ -91,6 +97,7 @@ def settings_from(args):
 
     return Settings(detector=args.detector, model=args.model, tiles=args.tiles,
                     tiles_per_frame=args.tiles_per_frame or None, min_face=args.min_face, threads=max(1, args.threads),
+                    detect_every=args.detect_every, detect_width=args.detect_width,
                     mood=MoodConfig(args.threshold, args.window, args.duration, args.hysteresis, args.cooldown))
 
 

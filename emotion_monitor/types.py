@@ -24,16 +24,24 @@ class Frame:
 
 @dataclass
 class Detections:
-    """Face boxes of one frame: ``xyxy`` float32 (N, 4) in pixels and ``confidence`` (N,)."""
+    """Face boxes of one frame: ``xyxy`` float32 (N, 4) in pixels, ``confidence`` (N,) and
+    ``landmarks`` float32 (N, 5, 2): right eye, left eye, nose tip, right and left mouth corner (the
+    person's right and left, YuNet's order), in pixels; NaN where the detector gives none."""
 
     xyxy: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
     confidence: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.float32))
+    landmarks: np.ndarray | None = None
 
     def __post_init__(self):
         self.xyxy = np.asarray(self.xyxy, np.float32).reshape(-1, 4)
         self.confidence = np.asarray(self.confidence, np.float32).reshape(-1)
         if len(self.xyxy) != len(self.confidence):
             raise ValueError("xyxy and confidence differ in length")
+        if self.landmarks is None:
+            self.landmarks = np.full((len(self.xyxy), 5, 2), np.nan, np.float32)
+        self.landmarks = np.asarray(self.landmarks, np.float32).reshape(-1, 5, 2)
+        if len(self.landmarks) != len(self.xyxy):
+            raise ValueError("xyxy and landmarks differ in length")
 
     def __len__(self) -> int:
         return len(self.xyxy)
@@ -44,13 +52,14 @@ class Detections:
         return wh[:, 0] * wh[:, 1]
 
     def __getitem__(self, idx) -> "Detections":
-        return Detections(self.xyxy[idx], self.confidence[idx])
+        return Detections(self.xyxy[idx], self.confidence[idx], self.landmarks[idx])
 
     @staticmethod
     def merge(parts: list["Detections"]) -> "Detections":
         if not parts:
             return Detections()
-        return Detections(np.concatenate([p.xyxy for p in parts]), np.concatenate([p.confidence for p in parts]))
+        return Detections(np.concatenate([p.xyxy for p in parts]), np.concatenate([p.confidence for p in parts]),
+                          np.concatenate([p.landmarks for p in parts]))
 
 
 @dataclass

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDia
                                QWidget)
 
 from ..app import DEMO_CLIP, Settings, build_detector, build_pipeline, open_capture
+from ..detection import DETECTORS
 from ..errors import MonitorError
 from ..overlay import COLORS
 from ..types import LABELS
@@ -78,7 +79,7 @@ class SettingsDialog(QDialog):
         self.window = QDoubleSpinBox(minimum=1, maximum=600, value=s.mood.window, suffix=" s")
         self.duration = QDoubleSpinBox(minimum=0, maximum=600, value=s.mood.duration, suffix=" s")
         self.detector = QComboBox()
-        self.detector.addItems(["mediapipe", "haar"])
+        self.detector.addItems(list(DETECTORS))
         self.detector.setCurrentText(s.detector)
         self.min_face = QSpinBox(minimum=0, maximum=500, value=s.min_face, suffix=" px")
         form.addRow("Alert threshold", self.threshold)
