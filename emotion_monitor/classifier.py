@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .crops import stretch_contrast
 from .errors import ModelError
 from .types import LABELS
 from .resources import bundled
@@ -46,6 +47,10 @@ class EmotionClassifier:
         self.channels = int(self.meta["channels"])
         self.scale = np.float32(self.meta["input_scale"])
         self.offset = np.float32(self.meta["input_offset"])
+        self.photometric = self.meta.get("photometric", "none")
+        if self.photometric not in ("none", "stretch"):
+            raise ModelError(f"model metadata {self.path.with_suffix('.json')}: unknown photometric "
+                             f"normalisation {self.photometric!r}")
         try:
             from ai_edge_litert.interpreter import Interpreter
 
@@ -75,7 +80,8 @@ class EmotionClassifier:
             return np.zeros((0, len(LABELS)), np.float32)
         if crops.shape[1:3] != (self.size, self.size):
             raise ValueError(f"crops must be {self.size}x{self.size}, got {crops.shape[1:3]}")
-        x = crops.astype(np.float32).reshape(n, self.size, self.size, 1) * self.scale + self.offset
+        x = stretch_contrast(crops) if self.photometric == "stretch" else crops.astype(np.float32)
+        x = x.reshape(n, self.size, self.size, 1) * self.scale + self.offset
         if self.channels != 1:
             x = np.repeat(x, self.channels, axis=-1)
         if n != self._batch:

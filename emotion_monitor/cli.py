@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=_seconds, default=5.0, metavar="S", help="seconds below threshold to alert")
     p.add_argument("--hysteresis", type=_seconds, default=0.1, help="margin above threshold to clear an alert")
     p.add_argument("--cooldown", type=_seconds, default=30.0, metavar="S", help="seconds after a clear with no alert")
+    p.add_argument("--drop", type=_seconds, default=0.3,
+                   help="also alert when mood stays this far below its own baseline (0 = off; default 0.3)")
+    p.add_argument("--baseline", type=_seconds, default=180.0, metavar="S",
+                   help="seconds of history the mood baseline averages (default 180)")
     p.add_argument("--threads", type=_positive_int, default=2, help="classifier threads")
     p.add_argument("--quiet", action="store_true", help="no status lines (alerts and errors still print)")
     return p
@@ -98,7 +102,9 @@ def settings_from(args):
     return Settings(detector=args.detector, model=args.model, tiles=args.tiles,
                     tiles_per_frame=args.tiles_per_frame or None, min_face=args.min_face, threads=max(1, args.threads),
                     detect_every=args.detect_every, detect_width=args.detect_width,
-                    mood=MoodConfig(args.threshold, args.window, args.duration, args.hysteresis, args.cooldown))
+                    mood=MoodConfig(threshold=args.threshold, window=args.window, duration=args.duration,
+                                    hysteresis=args.hysteresis, cooldown=args.cooldown, drop=args.drop,
+                                    baseline=args.baseline))
 
 
 def error(msg: str) -> int:
@@ -148,8 +154,10 @@ def run_headless(args) -> int:
                 recorder.write(result)
             m = result.mood
             if m.event == "alert":
-                print(f"ALERT {iso_utc(frame.timestamp)} frame {frame.index}: mood {m.score:+.2f} below "
-                      f"{args.threshold:+.2f} for {args.duration:.0f} s ({m.faces} faces)", flush=True)
+                bar = (f"below {args.threshold:+.2f}" if m.reason == "threshold" else
+                       f"{args.drop:.2f} or more below its baseline {m.baseline:+.2f}")
+                print(f"ALERT {iso_utc(frame.timestamp)} frame {frame.index}: mood {m.score:+.2f} {bar} "
+                      f"for {args.duration:.0f} s ({m.faces} faces)", flush=True)
             elif m.event == "clear":
                 print(f"CLEAR {iso_utc(frame.timestamp)} frame {frame.index}: mood {m.score:+.2f}", flush=True)
             now = time.monotonic()

@@ -4,9 +4,14 @@ Per face (smoothed probabilities p):   s = p(happy) - [p(angry) + p(disgust) + p
 neutral and surprise count 0 (surprise is as often pleasant as not). Group score = mean of s over
 the tracked faces. The alert watches the score averaged over the last ``window`` seconds:
 
-* it starts when that average has stayed below ``threshold`` for ``duration`` seconds;
-* it clears when the average has stayed above ``threshold + hysteresis`` for ``duration / 2``;
+* it starts when that average has stayed negative for ``duration`` seconds: below ``threshold``
+  (the absolute rule), or more than ``drop`` below its own baseline (the relative rule: the
+  queue's mood "trends negative"). The baseline is the mean score over the ``baseline`` seconds
+  before the window, known once ``baseline_min`` seconds of it exist, and frozen during an alert;
+* it clears when the average has stayed above both bars plus ``hysteresis`` for ``duration / 2``;
 * after it clears, no new alert starts for ``cooldown`` seconds.
+
+Only faces the quality gate passed (``Track.quality == "ok"``) count; the others stay tracked.
 
 Time is the source's clock (frame index / fps for a file, wall time for a camera), so a video
 processed faster than real time raises the same alerts as when played live.
@@ -38,14 +43,20 @@ class MoodConfig:
     duration: float = 5.0  # seconds below threshold before an alert
     hysteresis: float = 0.1
     cooldown: float = 30.0
+    drop: float = 0.3  # relative rule: this far below the baseline counts as negative (0 = off)
+    baseline: float = 180.0  # seconds of history the baseline averages
+    baseline_min: float = 30.0  # seconds of history before the relative rule applies
 
 
 class MoodMonitor:
     def __init__(self, config: MoodConfig | None = None):
         self.config = config or MoodConfig()
         self._history: deque[tuple[float, float]] = deque()  # (time, instantaneous score)
+        self._long: deque[tuple[float, float]] = deque()  # the same, over the baseline's span, outside alerts
         self.alert = False
         self.alert_started: float | None = None
+        self.reason: str | None = None
+        self._alert_baseline: float | None = None
         self._below_since: float | None = None
         self._above_since: float | None = None
         self._cleared_at: float | None = None
@@ -71,31 +82,61 @@ class MoodMonitor:
             return 0.0
         return float(np.polyfit(t - t[0], s, 1)[0] * 60.0)
 
+    def baseline(self, now: float) -> float | None:
+        """Mean score over the ``baseline`` seconds before the averaging window; None until
+        ``baseline_min`` seconds of it exist or with the relative rule off."""
+        c = self.config
+        if self.alert:
+            return self._alert_baseline  # frozen while the alert lasts
+        while self._long and self._long[0][0] < now - c.window - c.baseline:
+            self._long.popleft()
+        if not c.drop:
+            return None
+        old = [(t, s) for t, s in self._long if t < now - c.window]
+        if not old or old[-1][0] - old[0][0] < c.baseline_min:
+            return None
+        return float(np.mean([s for _, s in old]))
+
+    def _negative(self, mean: float, base: float | None, margin: float = 0.0) -> str | None:
+        """Which rule calls ``mean`` negative ("threshold", "drop") with ``margin`` added, or None."""
+        c = self.config
+        if mean < c.threshold + margin:
+            return "threshold"
+        if base is not None and mean < base - c.drop + margin:
+            return "drop"
+        return None
+
     def update(self, tracks: list[Track], now: float) -> MoodState:
         c = self.config
-        faces = len(tracks)
+        counted = [t for t in tracks if t.quality == "ok"]
+        faces = len(counted)
         event = None
         if faces:
-            score = float(np.mean(face_score(np.stack([t.probs for t in tracks]))))
+            score = float(np.mean(face_score(np.stack([t.probs for t in counted]))))
             self._history.append((now, score))
+            if not self.alert:
+                self._long.append((now, score))
         else:
             score = 0.0
         mean = self._window_mean(now)
+        base = self.baseline(now)
         if mean is None or not faces:
             # nobody in view: the queue's mood is unknown, so no timer advances
             self._below_since = self._above_since = None
         elif not self.alert:
             cooling = self._cleared_at is not None and now - self._cleared_at < c.cooldown
-            if mean < c.threshold and not cooling:
+            why = self._negative(mean, base)
+            if why and not cooling:
                 if self._below_since is None:
                     self._below_since = now
                 if now - self._below_since >= c.duration:
-                    self.alert, self.alert_started, event = True, now, "alert"
+                    self.alert, self.alert_started, event, self.reason = True, now, "alert", why
+                    self._alert_baseline = base
                     self._above_since = None
             else:
                 self._below_since = None
         else:
-            if mean > c.threshold + c.hysteresis:
+            if self._negative(mean, base, c.hysteresis) is None:
                 if self._above_since is None:
                     self._above_since = now
                 if now - self._above_since >= c.duration / 2:
@@ -104,5 +145,6 @@ class MoodMonitor:
             else:
                 self._above_since = None
         state = MoodState(score=mean if mean is not None and faces else score, trend=self.trend(), faces=faces,
-                          alert=self.alert, alert_started=self.alert_started if self.alert else None, event=event)
+                          alert=self.alert, alert_started=self.alert_started if self.alert else None, event=event,
+                          baseline=base, reason=self.reason if self.alert else None)
         return state

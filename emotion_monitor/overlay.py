@@ -14,6 +14,9 @@ COLORS = {
 }
 
 
+GREY = (150, 150, 150)  # faces left out of the mood by the quality gate, labelled with the reason
+
+
 def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mood_line: bool = True) -> np.ndarray:
     """Draw on a copy of ``image``: a box per face coloured by emotion, 'id label confidence'."""
     out = image.copy()
@@ -21,9 +24,10 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
     thick = max(1, int(round(2 * scale)))
     for t in result.tracks:
         x0, y0, x1, y1 = (int(round(v)) for v in t.xyxy)
-        color = COLORS.get(t.label, (255, 255, 255))
+        counted = t.quality == "ok"
+        color = COLORS.get(t.label, (255, 255, 255)) if counted else GREY
         cv2.rectangle(out, (x0, y0), (x1, y1), color, thick + (2 if t.track_id == selected else 0))
-        text = f"#{t.track_id} {t.label} {t.confidence:.0%}"
+        text = f"#{t.track_id} {t.label} {t.confidence:.0%}" if counted else f"#{t.track_id} ({t.quality})"
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, thick)
         ty = y0 - 4 if y0 - th - base - 4 > 0 else y1 + th + 4
         cv2.rectangle(out, (x0, ty - th - base), (x0 + tw + 4, ty + base), color, -1)

@@ -18,6 +18,7 @@ import numpy as np
 from .crops import crop_faces
 from .detection import quiet_native_stderr
 from .mood import MoodConfig, MoodMonitor
+from .quality import QualityGate
 from .tracking import Tracker
 from .types import Frame, FrameResult
 
@@ -55,6 +56,7 @@ class PipelineConfig:
     min_face: int = 0  # pixels; smaller detections are ignored
     margin: float = 0.15  # crop margin around a box, each side, as a share of its size
     max_faces: int = 64  # largest faces classified per frame (a bound on the batch)
+    quality: QualityGate | None = QualityGate()  # faces that fail it stay tracked but leave the mood; None: off
 
 
 def tracker_for(detector) -> Tracker:
@@ -98,12 +100,13 @@ class Pipeline:
         t = time.perf_counter()
         size = getattr(self.classifier, "size", 48)
         crops = crop_faces(image, dets, size, self.config.margin)
+        quality = self.config.quality.assess(dets, crops) if self.config.quality else None
         times["crop"] = time.perf_counter() - t
         t = time.perf_counter()
         probs = self.classifier(crops)
         times["classify"] = time.perf_counter() - t
         t = time.perf_counter()
-        tracks = self.tracker.update(dets, probs, frame.media_time)
+        tracks = self.tracker.update(dets, probs, frame.media_time, quality)
         times["track"] = time.perf_counter() - t
         t = time.perf_counter()
         mood = self.mood.update(tracks, frame.media_time)

@@ -16,7 +16,8 @@ from pathlib import Path
 from .errors import RecordingError
 from .types import LABELS, FrameResult
 
-HEADER = ["timestamp", "frame", "face_id", "x", "y", "w", "h", "emotion", "confidence", *LABELS, "mood", "alert"]
+HEADER = ["timestamp", "frame", "face_id", "x", "y", "w", "h", "emotion", "confidence", *LABELS, "mood", "alert",
+          "quality"]
 
 
 def iso_utc(ts: float) -> str:
@@ -59,7 +60,7 @@ class CsvRecorder:
             x0, y0, x1, y1 = (float(v) for v in t.xyxy)
             rows.append([ts, result.frame.index, t.track_id, round(x0), round(y0), round(x1 - x0), round(y1 - y0),
                          t.label, f"{t.confidence:.4f}", *(f"{p:.5f}" for p in t.probs),
-                         f"{mood.score:.4f}", int(mood.alert)])
+                         f"{mood.score:.4f}", int(mood.alert), t.quality])
         if rows:
             self._write(rows)
             self.rows += len(rows)

@@ -74,9 +74,12 @@ class Tracker:
         v = self._velocity.get(t.track_id)
         return t.xyxy if v is None else t.xyxy + np.tile(v, 2)
 
-    def update(self, dets: Detections, probs: np.ndarray, timestamp: float = 0.0) -> list[Track]:
-        """Match this frame's detections (with their probabilities) to tracks; return reported tracks."""
+    def update(self, dets: Detections, probs: np.ndarray, timestamp: float = 0.0,
+               quality: list[str] | None = None) -> list[Track]:
+        """Match this frame's detections (with their probabilities and quality) to tracks; return
+        reported tracks."""
         probs = np.asarray(probs, np.float32).reshape(len(dets), len(LABELS))
+        quality = quality if quality is not None else ["ok"] * len(dets)
         predicted = np.array([self._predicted(t) for t in self._tracks], np.float32).reshape(-1, 4)
         pairs = greedy_match(iou_matrix(predicted, dets.xyxy), self.iou_threshold)
         matched_t = {r for r, _ in pairs}
@@ -95,6 +98,7 @@ class Tracker:
             t.hits += 1
             t.missed = 0
             t.last_seen = timestamp
+            t.quality = quality[c]
             if dets.confidence[c] >= self.sure:
                 self._confident.add(t.track_id)
         for i, t in enumerate(self._tracks):
@@ -105,7 +109,7 @@ class Tracker:
             if c in matched_d:
                 continue
             t = Track(self._next_id, dets.xyxy[c].copy(), probs[c].copy(), probs[c].copy(),
-                      first_seen=timestamp, last_seen=timestamp)
+                      first_seen=timestamp, last_seen=timestamp, quality=quality[c])
             if dets.confidence[c] >= self.sure:
                 self._confident.add(t.track_id)
             self._next_id += 1

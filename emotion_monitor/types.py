@@ -74,6 +74,7 @@ class Track:
     missed: int = 0  # frames since the last detection matched this track
     first_seen: float = 0.0
     last_seen: float = 0.0
+    quality: str = "ok"  # "ok" or why the face does not count in the mood (quality.py)
 
     @property
     def label(self) -> str:
@@ -90,10 +91,12 @@ class MoodState:
 
     score: float  # [-1, 1]; 0 with no face
     trend: float  # score change per minute over the trend window
-    faces: int
+    faces: int  # faces counted in the score (quality "ok")
     alert: bool
     alert_started: float | None = None  # timestamp the current alert began
     event: str | None = None  # "alert" when one starts, "clear" when it ends, else None
+    baseline: float | None = None  # the score's running baseline (the relative rule), None until known
+    reason: str | None = None  # what raised the current alert: "threshold" or "drop"
 
 
 @dataclass

@@ -121,3 +121,46 @@ def test_no_faces_means_no_alert_and_a_trend_per_minute():
         p = HAPPY * (1 - k / 59) + SAD * (k / 59)
         s = m.update(_tracks([p]), 10 + k / 10)
     assert s.trend < -5  # about -2 per 6 s = -20 per minute on the smoothed window
+
+
+def _run(m, probs, seconds, t0, fps=5, quality="ok"):
+    states = []
+    for k in range(int(seconds * fps)):
+        tracks = _tracks([probs] * 3)
+        for t in tracks:
+            t.quality = quality
+        states.append(m.update(tracks, t0 + k / fps))
+    return t0 + seconds, states
+
+
+def test_a_fall_below_the_baseline_alerts_though_the_threshold_is_not_crossed():
+    m = MoodMonitor(MoodConfig(threshold=-0.3, window=5.0, duration=3.0, drop=0.3, baseline=60.0, baseline_min=20.0))
+    cheerful = 0.5 * HAPPY + 0.5 * NEUTRAL  # +0.5
+    t, states = _run(m, cheerful, 60.0, 0.0)
+    assert not any(s.alert for s in states) and states[-1].baseline == pytest.approx(0.5, abs=1e-3)
+    glum = 0.9 * NEUTRAL + 0.1 * SAD  # -0.1: far above the -0.3 threshold, 0.6 below the baseline
+    t, states = _run(m, glum, 15.0, t)
+    alerts = [s for s in states if s.event == "alert"]
+    assert len(alerts) == 1 and alerts[0].reason == "drop"
+    # the baseline is frozen during the alert: a glum queue does not clear its own alert by lowering it
+    t, states = _run(m, glum, 120.0, t)
+    # (the baseline froze when the alert began: it holds the first glum half second, hence 0.49)
+    assert all(s.alert for s in states) and states[-1].baseline == pytest.approx(0.5, abs=0.02)
+    t, states = _run(m, cheerful, 10.0, t)
+    assert any(s.event == "clear" for s in states)
+
+
+def test_a_steady_neutral_queue_never_alerts_and_no_baseline_before_its_minimum():
+    m = MoodMonitor(MoodConfig(drop=0.3, baseline=60.0, baseline_min=20.0, window=5.0, duration=3.0))
+    t, states = _run(m, NEUTRAL, 20.0, 0.0)
+    assert all(s.baseline is None for s in states)  # 15 s of history before the window: not yet
+    t, states = _run(m, 0.9 * NEUTRAL + 0.1 * SAD, 600.0, t)  # slightly negative, steady for 10 minutes
+    assert not any(s.alert for s in states)
+
+
+def test_faces_failing_the_quality_gate_leave_the_mood():
+    m = MoodMonitor(MoodConfig(window=1.0, duration=0.5))
+    t, states = _run(m, SAD, 5.0, 0.0, quality="dark")
+    assert all(s.faces == 0 and s.score == 0.0 and not s.alert for s in states)
+    t, states = _run(m, SAD, 5.0, t)
+    assert states[-1].faces == 3 and states[-1].alert
