@@ -1,4 +1,4 @@
-"""Assembly shared by the CLI and the GUI: settings -> capture + pipeline."""
+"""Assembly shared by the CLI and the window: settings -> detector, pipeline, capture, session."""
 
 from __future__ import annotations
 
@@ -8,29 +8,14 @@ import os
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from . import capture as cap_mod  # noqa: E402
 from .errors import SourceError  # noqa: E402
-from .mood import MoodConfig, MoodMonitor  # noqa: E402
 from .resources import bundled  # noqa: E402
+from .settings import Settings  # noqa: E402
 
 DEMO_CLIP = bundled("assets", "demo.mp4")
-
-
-@dataclass
-class Settings:
-    detector: str = "yunet"
-    detect_every: int = 2  # yunet: whole-frame search every K frames
-    detect_width: int = 960  # yunet: detection input width cap
-    model: str | None = None  # emotion .tflite; None = models/emotion.tflite
-    tiles: tuple[int, int] | None = (4, 3)
-    tiles_per_frame: int | None = 1
-    min_confidence: float = 0.5
-    min_face: int = 0
-    threads: int = 2
-    mood: MoodConfig = field(default_factory=MoodConfig)
 
 
 def build_detector(s: Settings):
@@ -40,18 +25,19 @@ def build_detector(s: Settings):
     if s.detector == "yunet":
         return create("yunet", every=s.detect_every, max_width=s.detect_width, min_face=s.min_face)
     if s.detector == "mediapipe":
-        return create("mediapipe", min_confidence=s.min_confidence, tiles=s.tiles, tiles_per_frame=s.tiles_per_frame,
-                      min_face=s.min_face)
+        return create("mediapipe", min_confidence=s.min_confidence, tiles=s.tile_grid(),
+                      tiles_per_frame=s.tiles_per_frame or None, min_face=s.min_face)
     return create(s.detector, min_face=s.min_face)
 
 
 def build_pipeline(s: Settings, classifier=None):
     """Detector, classifier, tracker and mood monitor wired into a Pipeline."""
     from .classifier import DEFAULT_MODEL, EmotionClassifier
+    from .mood import MoodMonitor
     from .pipeline import Pipeline, PipelineConfig
 
     clf = classifier or EmotionClassifier(s.model or DEFAULT_MODEL, threads=s.threads)
-    return Pipeline(build_detector(s), clf, mood=MoodMonitor(s.mood), config=PipelineConfig(min_face=s.min_face))
+    return Pipeline(build_detector(s), clf, mood=MoodMonitor(s.mood()), config=PipelineConfig(min_face=s.min_face))
 
 
 def open_capture(camera: int | None = None, video: str | None = None, realtime: bool = False,
@@ -66,3 +52,10 @@ def open_capture(camera: int | None = None, video: str | None = None, realtime: 
         raise SourceError(f"video not found: {path}")
     return cap_mod.Capture(cap_mod.open_video(path), "video", str(path), realtime=realtime, max_frames=max_frames,
                            on_status=on_status, loop=loop)
+
+
+def open_session(s: Settings, capture: cap_mod.Capture, classifier=None, sinks=(), **callbacks):
+    """A :class:`Session` of ``capture`` through the pipeline the settings describe."""
+    from .session import Session
+
+    return Session(s, capture, build_pipeline(s, classifier), sinks, build_detector=build_detector, **callbacks)

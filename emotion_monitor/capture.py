@@ -54,7 +54,7 @@ def open_video(path: str | Path) -> Opener:
 
 def probe(opener: Opener, kind: str, name: str) -> tuple[object, SourceInfo]:
     """Open the source once and read its properties; SourceError if it cannot be opened."""
-    from .detection import quiet_native_stderr
+    from .native import quiet_native_stderr
 
     with quiet_native_stderr():  # OpenCV's backends print a paragraph each for a missing camera
         cap = opener()
@@ -99,12 +99,21 @@ class Capture:
         self._latest: Frame | None = None
         self._cond = threading.Condition()
         self._stop = threading.Event()
+        self._pause = threading.Event()
         self._done = False
         self.dropped = 0
         self.read_failures = 0
         self.reconnects = 0
         self.error: str | None = None
         self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
+
+    def set_paused(self, paused: bool) -> None:
+        """A paused file waits where it is; a paused camera keeps reading and drops what it reads."""
+        (self._pause.set if paused else self._pause.clear)()
+
+    @property
+    def paused(self) -> bool:
+        return self._pause.is_set()
 
     def start(self) -> "Capture":
         self._thread.start()
@@ -158,6 +167,12 @@ class Capture:
             while not self._stop.is_set():
                 if self.max_frames is not None and index >= self.max_frames:
                     break
+                if self._pause.is_set() and self.info.kind != "camera":
+                    paused_at = time.monotonic()
+                    while self._pause.is_set() and not self._stop.wait(0.05):
+                        pass
+                    start += time.monotonic() - paused_at  # real-time pacing resumes where it stopped
+                    continue
                 try:
                     ok, image = self._cap.read()
                 except Exception:
@@ -187,6 +202,9 @@ class Capture:
                 media_time = index / self.info.fps if self.info.kind != "camera" else time.monotonic() - start
                 frame = Frame(image, index, time.time(), media_time=media_time)
                 index += 1
+                if self._pause.is_set():  # a paused camera: nothing is shown or recorded
+                    self.dropped += 1
+                    continue
                 self._publish(frame)
         except Exception as exc:  # never let the thread die silently
             self.error = f"capture failed: {exc}"

@@ -54,7 +54,7 @@ class EmotionClassifier:
         try:
             from ai_edge_litert.interpreter import Interpreter
 
-            from .detection import quiet_native_stderr
+            from .native import quiet_native_stderr
 
             with quiet_native_stderr():  # LiteRT logs its delegate set-up
                 self._interp = Interpreter(model_path=str(self.path), num_threads=threads)
@@ -96,7 +96,7 @@ class EmotionClassifier:
         return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
 
     def close(self) -> None:
-        from .detection import quiet_native_stderr
+        from .native import quiet_native_stderr
 
         with quiet_native_stderr():  # LiteRT logs its teardown
             self._interp = None

@@ -36,7 +36,7 @@ def face_score(probs: np.ndarray) -> np.ndarray:
     return np.asarray(probs, np.float32).reshape(-1, len(LABELS)) @ WEIGHTS
 
 
-@dataclass
+@dataclass(frozen=True)
 class MoodConfig:
     threshold: float = -0.3
     window: float = 10.0  # seconds averaged for the alert and the trend
@@ -46,6 +46,9 @@ class MoodConfig:
     drop: float = 0.3  # relative rule: this far below the baseline counts as negative (0 = off)
     baseline: float = 180.0  # seconds of history the baseline averages
     baseline_min: float = 30.0  # seconds of history before the relative rule applies
+
+
+MOOD_DEFAULTS = MoodConfig()  # the defaults, read by the settings model (settings.py)
 
 
 class MoodMonitor:

@@ -10,13 +10,13 @@ import contextlib
 import logging
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from .crops import crop_faces
-from .detection import quiet_native_stderr
+from .native import quiet_native_stderr
 from .mood import MoodConfig, MoodMonitor
 from .quality import QualityGate
 from .tracking import Tracker
@@ -59,19 +59,13 @@ class PipelineConfig:
     quality: QualityGate | None = QualityGate()  # faces that fail it stay tracked but leave the mood; None: off
 
 
-def tracker_for(detector) -> Tracker:
-    """The tracker a detector needs: a face survives unseen for three of the detector's full rounds
-    of views, so one that only a tile finds keeps its id until that tile comes by again."""
-    return Tracker(max_missed=max(12, 3 * getattr(detector, "full_cycle", 1) + 2))
-
-
 class Pipeline:
     def __init__(self, detector, classifier, tracker: Tracker | None = None, mood: MoodMonitor | None = None,
                  config: PipelineConfig | None = None, keep_timings: int = 100_000):
         self.detector = detector
         self.classifier = classifier
         self.config = config or PipelineConfig()
-        self.tracker = tracker or tracker_for(detector)
+        self.tracker = tracker or Tracker()
         self.mood = mood or MoodMonitor(MoodConfig())
         self.timings: dict[str, deque] = defaultdict(lambda: deque(maxlen=keep_timings))
         self.frames = 0
@@ -85,12 +79,12 @@ class Pipeline:
         if image is None:
             self.skipped += 1
             return None
-        frame.image = image
+        frame = replace(frame, image=image)
         times = {}
         t = time.perf_counter()
         # native runtimes log their lazy set-up on the first inference; keep the console clean
         with quiet_native_stderr() if self.frames == 0 else contextlib.nullcontext():
-            dets = self.detector(image)
+            dets = self.detector(image, hints=self.tracker.predicted_boxes())
         if self.config.min_face:
             wh = dets.xyxy[:, 2:] - dets.xyxy[:, :2]
             dets = dets[np.min(wh, axis=1) >= self.config.min_face]

@@ -2,12 +2,15 @@
 
 Matching is greedy on IoU (highest pairs first). Hand-written rather than scipy's Hungarian solver
 because the app must not pull SciPy in for a handful of faces, where greedy IoU gives the same pairs.
-A track keeps its box, moved by its recent velocity, while the detector misses it (a tile not
-visited this frame, a blink, a turned head) and is retired after ``max_missed`` frames without a
-match.
+A face keeps its box, moved by its recent velocity, while the detector misses it (a frame between
+two detector passes, a blink, a turned head) and is forgotten after ``max_age`` seconds without a
+match. The tracker owns this memory of faces; detectors that follow faces (MediaPipe) take its
+predicted boxes as hints instead of keeping their own.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,91 +42,90 @@ def greedy_match(iou: np.ndarray, threshold: float) -> list[tuple[int, int]]:
         iou[:, c] = -1
 
 
+@dataclass
+class _Face:
+    """The tracker's own, mutable memory of one face (never handed out: see :meth:`_Face.snapshot`)."""
+
+    track_id: int
+    xyxy: np.ndarray
+    probs: np.ndarray
+    raw_probs: np.ndarray
+    first_seen: float
+    last_seen: float
+    quality: str = "ok"
+    hits: int = 1
+    missed: int = 0
+    velocity: np.ndarray | None = None  # px a frame, centre
+    confident: bool = False
+
+    def predicted(self) -> np.ndarray:
+        return self.xyxy if self.velocity is None else self.xyxy + np.tile(self.velocity, 2)
+
+    def snapshot(self) -> Track:
+        return Track(self.track_id, self.xyxy, self.probs, self.raw_probs, self.hits, self.missed, self.first_seen,
+                     self.last_seen, self.quality)
+
+
 class Tracker:
     """IoU tracker with exponential smoothing of each face's probabilities.
 
-    ``alpha``: weight of the newest classification (EMA). ``max_missed``: frames a track survives
-    without a detection (so a face that reappears keeps its id). ``report_missed``: frames it is
-    still reported (and drawn, recorded) without one. ``min_hits``: detections before a track is
-    reported (suppresses one-frame false detections); one detected with confidence >= ``sure`` is
-    reported at once. Defaults measured on crowd_1080p.mp4 (benchmarks/pipeline.py): min_hits 3 and
-    sure 0.7 cut boxes matching no reference face from 1.07 to 0.86 a frame (door frames, a coat) at
-    the same recall (0.903 -> 0.902); a new face shows two frames later unless it is a clear one.
+    ``alpha``: weight of the newest classification (EMA). ``max_age``: seconds a face survives
+    without a detection (so a face that reappears keeps its id). ``report_gap``: seconds it is still
+    reported (and drawn, recorded) without one, moved along its predicted path: this spans the frame
+    between two detector passes and one missed detection (0.12 s: three frames at 25 fps). ``min_hits``: detections before a face is reported (suppresses
+    one-frame false detections); one detected with confidence >= ``sure`` is reported at once.
+    Limits are in seconds of the source's clock, so they mean the same whatever the detector's
+    schedule or the frame rate. :meth:`update` returns frozen :class:`Track` snapshots.
     """
 
-    def __init__(self, iou_threshold: float = 0.2, alpha: float = 0.4, max_missed: int = 12,
-                 min_hits: int = 3, sure: float = 0.7, report_missed: int = 2):
-        self.iou_threshold, self.alpha, self.max_missed = iou_threshold, alpha, max_missed
-        self.report_missed = report_missed
+    def __init__(self, iou_threshold: float = 0.2, alpha: float = 0.4, max_age: float = 1.5,
+                 min_hits: int = 3, sure: float = 0.7, report_gap: float = 0.12):
+        self.iou_threshold, self.alpha, self.max_age = iou_threshold, alpha, max_age
+        self.report_gap = report_gap
         self.min_hits, self.sure = min_hits, sure
-        self._tracks: list[Track] = []
-        self._velocity: dict[int, np.ndarray] = {}
-        self._confident: set[int] = set()
+        self._faces: list[_Face] = []
         self._next_id = 1
 
     def reset(self) -> None:
-        self._tracks.clear()
-        self._velocity.clear()
-        self._confident.clear()
+        self._faces.clear()
 
-    @property
-    def tracks(self) -> list[Track]:
-        return list(self._tracks)
-
-    def _predicted(self, t: Track) -> np.ndarray:
-        v = self._velocity.get(t.track_id)
-        return t.xyxy if v is None else t.xyxy + np.tile(v, 2)
+    def predicted_boxes(self) -> np.ndarray:
+        """Where each followed face should be on the next frame (N, 4): the detectors' hints."""
+        return np.array([f.predicted() for f in self._faces], np.float32).reshape(-1, 4)
 
     def update(self, dets: Detections, probs: np.ndarray, timestamp: float = 0.0,
-               quality: list[str] | None = None) -> list[Track]:
-        """Match this frame's detections (with their probabilities and quality) to tracks; return
-        reported tracks."""
+               quality: list[str] | None = None) -> tuple[Track, ...]:
+        """Match this frame's detections (with their probabilities and quality) to faces; return the
+        reported faces as snapshots."""
         probs = np.asarray(probs, np.float32).reshape(len(dets), len(LABELS))
         quality = quality if quality is not None else ["ok"] * len(dets)
-        predicted = np.array([self._predicted(t) for t in self._tracks], np.float32).reshape(-1, 4)
-        pairs = greedy_match(iou_matrix(predicted, dets.xyxy), self.iou_threshold)
+        pairs = greedy_match(iou_matrix(self.predicted_boxes(), dets.xyxy), self.iou_threshold)
         matched_t = {r for r, _ in pairs}
         matched_d = {c for _, c in pairs}
         for r, c in pairs:
-            t = self._tracks[r]
+            f = self._faces[r]
             box = dets.xyxy[c]
-            steps = t.missed + 1
-            move = ((box[:2] + box[2:]) - (t.xyxy[:2] + t.xyxy[2:])) / 2 / steps
-            old_v = self._velocity.get(t.track_id, move)
-            self._velocity[t.track_id] = 0.5 * old_v + 0.5 * move
-            t.xyxy = box.copy()
-            t.raw_probs = probs[c].copy()
-            t.probs = self.alpha * probs[c] + (1 - self.alpha) * t.probs
-            t.probs = t.probs / t.probs.sum()
-            t.hits += 1
-            t.missed = 0
-            t.last_seen = timestamp
-            t.quality = quality[c]
-            if dets.confidence[c] >= self.sure:
-                self._confident.add(t.track_id)
-        for i, t in enumerate(self._tracks):
+            move = ((box[:2] + box[2:]) - (f.xyxy[:2] + f.xyxy[2:])) / 2 / (f.missed + 1)
+            f.velocity = move if f.velocity is None else 0.5 * f.velocity + 0.5 * move
+            f.xyxy = box.copy()
+            f.raw_probs = probs[c].copy()
+            p = self.alpha * probs[c] + (1 - self.alpha) * f.probs
+            f.probs = p / p.sum()
+            f.hits += 1
+            f.missed = 0
+            f.last_seen = timestamp
+            f.quality = quality[c]
+            f.confident |= bool(dets.confidence[c] >= self.sure)
+        for i, f in enumerate(self._faces):
             if i not in matched_t:
-                t.missed += 1
-                t.xyxy = self._predicted(t).astype(np.float32)
+                f.missed += 1
+                f.xyxy = f.predicted().astype(np.float32)
         for c in range(len(dets)):
-            if c in matched_d:
-                continue
-            t = Track(self._next_id, dets.xyxy[c].copy(), probs[c].copy(), probs[c].copy(),
-                      first_seen=timestamp, last_seen=timestamp, quality=quality[c])
-            if dets.confidence[c] >= self.sure:
-                self._confident.add(t.track_id)
-            self._next_id += 1
-            self._tracks.append(t)
-        alive = []
-        for t in self._tracks:
-            if t.missed > self.max_missed:
-                self._velocity.pop(t.track_id, None)
-                self._confident.discard(t.track_id)
-            else:
-                alive.append(t)
-        self._tracks = alive
-        return self.reported()
-
-    def reported(self) -> list[Track]:
-        return [t for t in self._tracks if t.missed <= self.report_missed
-                and (t.hits >= self.min_hits or t.track_id in self._confident)]
+            if c not in matched_d:
+                self._faces.append(_Face(self._next_id, dets.xyxy[c].copy(), probs[c].copy(), probs[c].copy(),
+                                         timestamp, timestamp, quality[c],
+                                         confident=bool(dets.confidence[c] >= self.sure)))
+                self._next_id += 1
+        self._faces = [f for f in self._faces if timestamp - f.last_seen <= self.max_age]
+        return tuple(f.snapshot() for f in self._faces
+                     if timestamp - f.last_seen <= self.report_gap and (f.hits >= self.min_hits or f.confident))

@@ -1,18 +1,33 @@
 """Typed records that flow through the pipeline, one direction:
 
-Frame -> Detections -> FaceCrops -> probabilities -> Tracks -> MoodState -> sinks.
+Frame -> Detections -> face crops -> probabilities -> Tracks -> MoodState -> FrameResult -> sinks.
+
+Every record is frozen and its arrays are read-only: a result handed to a sink (the CSV, the window,
+the metrics) never changes after it was returned, whatever later frames do. The tracker keeps its
+own mutable state and hands out :class:`Track` snapshots.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
 
 import numpy as np
 
 LABELS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 
 
-@dataclass
+def frozen_array(a, dtype=np.float32, shape=None) -> np.ndarray:
+    """A read-only copy of ``a`` (reshaped to ``shape`` when given)."""
+    out = np.array(a, dtype=dtype, copy=True)
+    if shape is not None:
+        out = out.reshape(shape)
+    out.flags.writeable = False
+    return out
+
+
+@dataclass(frozen=True)
 class Frame:
     """One BGR image from a source, numbered in decode order, stamped with UTC wall time."""
 
@@ -22,7 +37,7 @@ class Frame:
     media_time: float = 0.0  # seconds on the source's clock (index / fps for files)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Detections:
     """Face boxes of one frame: ``xyxy`` float32 (N, 4) in pixels, ``confidence`` (N,) and
     ``landmarks`` float32 (N, 5, 2): right eye, left eye, nose tip, right and left mouth corner (the
@@ -33,15 +48,17 @@ class Detections:
     landmarks: np.ndarray | None = None
 
     def __post_init__(self):
-        self.xyxy = np.asarray(self.xyxy, np.float32).reshape(-1, 4)
-        self.confidence = np.asarray(self.confidence, np.float32).reshape(-1)
-        if len(self.xyxy) != len(self.confidence):
+        xyxy = frozen_array(self.xyxy, shape=(-1, 4))
+        confidence = frozen_array(self.confidence, shape=(-1,))
+        if len(xyxy) != len(confidence):
             raise ValueError("xyxy and confidence differ in length")
-        if self.landmarks is None:
-            self.landmarks = np.full((len(self.xyxy), 5, 2), np.nan, np.float32)
-        self.landmarks = np.asarray(self.landmarks, np.float32).reshape(-1, 5, 2)
-        if len(self.landmarks) != len(self.xyxy):
+        lm = np.full((len(xyxy), 5, 2), np.nan, np.float32) if self.landmarks is None else self.landmarks
+        landmarks = frozen_array(lm, shape=(-1, 5, 2))
+        if len(landmarks) != len(xyxy):
             raise ValueError("xyxy and landmarks differ in length")
+        object.__setattr__(self, "xyxy", xyxy)
+        object.__setattr__(self, "confidence", confidence)
+        object.__setattr__(self, "landmarks", landmarks)
 
     def __len__(self) -> int:
         return len(self.xyxy)
@@ -62,19 +79,25 @@ class Detections:
                           np.concatenate([p.landmarks for p in parts]))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Track:
-    """A face followed across frames: a stable id, its box and its smoothed probabilities."""
+    """A face followed across frames, as it stood on one frame: a stable id, its box, its smoothed
+    probabilities and whether it counts in the mood."""
 
     track_id: int
     xyxy: np.ndarray  # float32 (4,)
     probs: np.ndarray  # float32 (7,) smoothed, sums to 1
-    raw_probs: np.ndarray  # float32 (7,) this frame's classifier output (or last one)
+    raw_probs: np.ndarray  # float32 (7,) the latest classifier output for this face
     hits: int = 1
     missed: int = 0  # frames since the last detection matched this track
     first_seen: float = 0.0
     last_seen: float = 0.0
     quality: str = "ok"  # "ok" or why the face does not count in the mood (quality.py)
+
+    def __post_init__(self):
+        object.__setattr__(self, "xyxy", frozen_array(self.xyxy, shape=(4,)))
+        object.__setattr__(self, "probs", frozen_array(self.probs, shape=(len(LABELS),)))
+        object.__setattr__(self, "raw_probs", frozen_array(self.raw_probs, shape=(len(LABELS),)))
 
     @property
     def label(self) -> str:
@@ -85,7 +108,7 @@ class Track:
         return float(np.max(self.probs))
 
 
-@dataclass
+@dataclass(frozen=True)
 class MoodState:
     """The group's mood at one moment."""
 
@@ -93,18 +116,22 @@ class MoodState:
     trend: float  # score change per minute over the trend window
     faces: int  # faces counted in the score (quality "ok")
     alert: bool
-    alert_started: float | None = None  # timestamp the current alert began
+    alert_started: float | None = None  # media time the current alert began
     event: str | None = None  # "alert" when one starts, "clear" when it ends, else None
     baseline: float | None = None  # the score's running baseline (the relative rule), None until known
     reason: str | None = None  # what raised the current alert: "threshold" or "drop"
 
 
-@dataclass
+@dataclass(frozen=True)
 class FrameResult:
     """Everything the pipeline knows about one frame; what sinks consume."""
 
     frame: Frame
     detections: Detections
-    tracks: list[Track]
+    tracks: tuple[Track, ...]
     mood: MoodState
-    timings_ms: dict[str, float] = field(default_factory=dict)
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "tracks", tuple(self.tracks))
+        object.__setattr__(self, "timings_ms", MappingProxyType(dict(self.timings_ms)))

@@ -95,7 +95,10 @@ class FixedDetector:
     def __init__(self, n):
         self.n = n
 
-    def __call__(self, img):
+    name = "fixed"
+    fresh = True
+
+    def __call__(self, img, hints=None):
         h, w = img.shape[:2]
         s = min(w, h) // self.n
         boxes = [[c * s, r * s, c * s + s - 4, r * s + s - 4] for r in range(self.n) for c in range(self.n)]

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from emotion_monitor.detection import HaarDetector, MediaPipeDetector, make_tiles, nms
+from emotion_monitor.detection import HaarDetector
+from emotion_monitor.detection.boxes import make_tiles, nms
+from emotion_monitor.detection.mediapipe import MediaPipeDetector
 from emotion_monitor.tracking import iou_matrix
 from emotion_monitor.types import Detections
 
@@ -98,7 +100,7 @@ def test_follower_keeps_its_face_beside_a_clearer_neighbour(astronaut_bgr):
     # Two faces side by side; the one being followed is blurred, so its neighbour scores higher. The
     # follower must report the followed face (or nothing), never jump to the neighbour: on the crowd
     # clip such jumps lost a face for 19 frames while its neighbour got two boxes.
-    from emotion_monitor.detection import RoiRefiner
+    from emotion_monitor.detection.blazeface import RoiRefiner
 
     crop = astronaut_bgr[0:300, 100:350, ::-1].copy()  # RGB, face at x 70..180, y 40..170
     refiner = RoiRefiner(context=3.5)

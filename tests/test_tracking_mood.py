@@ -32,25 +32,50 @@ def test_ids_persist_on_a_moving_sequence():
     assert ids[-1][left] > ids[0][left]
 
 
-def test_ids_survive_missed_detections_and_retire_after_max_missed():
-    tr = Tracker(max_missed=5, report_missed=2)
-    tr.update(Detections([[0, 0, 50, 50]], [0.9]), HAPPY[None])
-    tid = tr.update(Detections([[2, 0, 52, 50]], [0.9]), HAPPY[None])[0].track_id
-    for _ in range(2):
-        assert [t.track_id for t in tr.update(Detections(), np.zeros((0, 7)))] == [tid]
-    for _ in range(2):
-        assert tr.update(Detections(), np.zeros((0, 7))) == []  # coasting: kept, not reported
-    back = tr.update(Detections([[12, 0, 62, 50]], [0.9]), HAPPY[None])
-    assert [t.track_id for t in back] == [tid]
-    for _ in range(6):
-        tr.update(Detections(), np.zeros((0, 7)))
-    new = tr.update(Detections([[12, 0, 62, 50]], [0.9]), HAPPY[None])
-    assert [t.track_id for t in new] == [tid + 1]
+def test_ids_survive_missed_detections_and_retire_after_max_age_in_seconds():
+    tr = Tracker(max_age=0.5, report_gap=0.2)  # at 10 frames a second: reported 2 frames unseen, kept 5
+    tr.update(Detections([[0, 0, 50, 50]], [0.9]), HAPPY[None], 0.0)
+    tid = tr.update(Detections([[2, 0, 52, 50]], [0.9]), HAPPY[None], 0.1)[0].track_id
+    for t in (0.2, 0.3):
+        assert [f.track_id for f in tr.update(Detections(), np.zeros((0, 7)), t)] == [tid]
+    for t in (0.4, 0.5):
+        assert tr.update(Detections(), np.zeros((0, 7)), t) == ()  # coasting: kept, not reported
+    back = tr.update(Detections([[12, 0, 62, 50]], [0.9]), HAPPY[None], 0.6)
+    assert [f.track_id for f in back] == [tid]
+    for k in range(6):
+        tr.update(Detections(), np.zeros((0, 7)), 0.7 + k / 10)
+    new = tr.update(Detections([[12, 0, 62, 50]], [0.9]), HAPPY[None], 1.3)
+    assert [f.track_id for f in new] == [tid + 1]
+
+
+def test_the_same_limits_hold_at_any_frame_rate():
+    for fps in (5, 30):
+        tr = Tracker(max_age=1.0, report_gap=0.3)
+        tr.update(Detections([[0, 0, 50, 50]], [0.9]), HAPPY[None], 0.0)
+        tid = tr.update(Detections([[0, 0, 50, 50]], [0.9]), HAPPY[None], 1 / fps)[0].track_id
+        frames_unseen = int(0.9 * fps)  # 0.9 s unseen: still remembered
+        for k in range(frames_unseen):
+            tr.update(Detections(), np.zeros((0, 7)), (2 + k) / fps)
+        back = tr.update(Detections([[0, 0, 50, 50]], [0.9]), HAPPY[None], (2 + frames_unseen) / fps)
+        assert [f.track_id for f in back] == [tid], fps
+
+
+def test_results_never_change_after_they_are_returned():
+    tr = Tracker(min_hits=1)
+    first = tr.update(Detections([[0, 0, 50, 50]], [0.9]), HAPPY[None], 0.0)
+    box, probs = first[0].xyxy.copy(), first[0].probs.copy()
+    results = [tr.update(Detections([[5 * k, 0, 50 + 5 * k, 50]], [0.9]), SAD[None], k / 10) for k in range(1, 6)]
+    assert np.array_equal(first[0].xyxy, box) and np.array_equal(first[0].probs, probs)
+    assert [r[0].xyxy[0] for r in results] == [5.0, 10.0, 15.0, 20.0, 25.0]  # each frame keeps its own box
+    with pytest.raises(ValueError):
+        first[0].probs[0] = 1.0  # read-only arrays
+    with pytest.raises(AttributeError):
+        first[0].quality = "dark"  # frozen records
 
 
 def test_one_frame_false_detection_is_not_reported():
     tr = Tracker(min_hits=2, sure=0.95)
-    assert tr.update(Detections([[0, 0, 30, 30]], [0.6]), NEUTRAL[None]) == []
+    assert tr.update(Detections([[0, 0, 30, 30]], [0.6]), NEUTRAL[None]) == ()
     assert len(tr.update(Detections([[1, 0, 31, 30]], [0.6]), NEUTRAL[None])) == 1
 
 
@@ -70,8 +95,8 @@ def test_greedy_matching_prefers_the_best_overlap():
     assert sorted(greedy_match(iou, 0.2)) == [(0, 1), (1, 0)]
 
 
-def _tracks(probs):
-    return [Track(i, np.zeros(4, np.float32), p, p) for i, p in enumerate(probs)]
+def _tracks(probs, quality="ok"):
+    return [Track(i, np.zeros(4, np.float32), p, p, quality=quality) for i, p in enumerate(probs)]
 
 
 def test_face_score_formula():
@@ -126,9 +151,7 @@ def test_no_faces_means_no_alert_and_a_trend_per_minute():
 def _run(m, probs, seconds, t0, fps=5, quality="ok"):
     states = []
     for k in range(int(seconds * fps)):
-        tracks = _tracks([probs] * 3)
-        for t in tracks:
-            t.quality = quality
+        tracks = _tracks([probs] * 3, quality)
         states.append(m.update(tracks, t0 + k / fps))
     return t0 + seconds, states
 

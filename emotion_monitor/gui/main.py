@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
+from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 
@@ -22,26 +23,13 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDia
                                QMessageBox, QProgressBar, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from ..app import DEMO_CLIP, Settings, build_detector, build_pipeline, open_capture
+from .. import settings as settings_model
+from ..app import DEMO_CLIP, open_capture, open_session
 from ..detection import DETECTORS
 from ..errors import MonitorError
 from ..overlay import COLORS
 from ..types import LABELS
 from .worker import Worker
-
-SETTINGS_KEYS = {"threshold": float, "window": float, "duration": float, "detector": str, "min_face": int}
-
-
-def load_settings(store: QSettings) -> Settings:
-    s = Settings()
-    m = s.mood
-    m.threshold = float(store.value("threshold", m.threshold))
-    m.window = float(store.value("window", m.window))
-    m.duration = float(store.value("duration", m.duration))
-    s.detector = str(store.value("detector", s.detector))
-    s.min_face = int(store.value("min_face", s.min_face))
-    return s
-
 
 class VideoView(QLabel):
     """Shows frames scaled with aspect ratio kept; reports clicks in frame coordinates."""
@@ -71,38 +59,47 @@ class VideoView(QLabel):
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, s: Settings, parent=None):
+    """One widget a setting the window keeps (settings.window_fields): a list for choices, a spin box
+    with the field's range and unit for numbers, its help text as the tooltip."""
+
+    def __init__(self, s: settings_model.Settings, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
-        self.threshold = QDoubleSpinBox(minimum=-1, maximum=1, singleStep=0.05, value=s.mood.threshold)
-        self.window = QDoubleSpinBox(minimum=1, maximum=600, value=s.mood.window, suffix=" s")
-        self.duration = QDoubleSpinBox(minimum=0, maximum=600, value=s.mood.duration, suffix=" s")
-        self.detector = QComboBox()
-        self.detector.addItems(list(DETECTORS))
-        self.detector.setCurrentText(s.detector)
-        self.min_face = QSpinBox(minimum=0, maximum=500, value=s.min_face, suffix=" px")
-        form.addRow("Alert threshold", self.threshold)
-        form.addRow("Mood window", self.window)
-        form.addRow("Alert after", self.duration)
-        form.addRow("Detector", self.detector)
-        form.addRow("Minimum face size", self.min_face)
+        self.widgets = {}
+        for f in settings_model.window_fields():
+            m, value = f.metadata, getattr(s, f.name)
+            if m["choices"]:
+                w = QComboBox()
+                w.addItems(list(m["choices"]))
+                w.setCurrentText(value)
+            elif isinstance(value, int):
+                w = QSpinBox(minimum=int(m["min"]), maximum=int(m["max"]), value=value)
+            else:
+                w = QDoubleSpinBox(minimum=m["min"], maximum=m["max"], singleStep=0.05 if m["max"] <= 2 else 1.0,
+                                   decimals=2, value=value)
+            if m["unit"] and not m["choices"]:
+                w.setSuffix(f" {m['unit']}")
+            w.setToolTip(m["help"])
+            self.widgets[f.name] = w
+            form.addRow(m["label"] or f.name.replace("_", " ").capitalize(), w)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
     def values(self) -> dict:
-        return {"threshold": self.threshold.value(), "window": self.window.value(), "duration": self.duration.value(),
-                "detector": self.detector.currentText(), "min_face": self.min_face.value()}
+        return {name: (w.currentText() if isinstance(w, QComboBox) else w.value()) for name, w in self.widgets.items()}
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, store: QSettings | None = None, classifier=None, beep: bool = False):
+    def __init__(self, store: QSettings | None = None, classifier=None, beep: bool = False,
+                 settings: settings_model.Settings | None = None):
         super().__init__()
         self.setWindowTitle("Emotion Monitor")
         self.store = store or QSettings("EmotionMonitor", "emotion-monitor")
-        self.settings = load_settings(self.store)
+        # saved preferences, unless the command line gave settings for this run
+        self.settings = settings or settings_model.load(self.store)
         self.classifier = classifier  # tests inject a stub; None = the shipped model
         self.worker: Worker | None = None
         self.source = None
@@ -149,7 +146,7 @@ class MainWindow(QMainWindow):
         self.timeline.setYRange(-1, 1)
         self.timeline.setLabel("bottom", "seconds")
         self.mood_curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2))
-        self.threshold_line = pg.InfiniteLine(self.settings.mood.threshold, angle=0,
+        self.threshold_line = pg.InfiniteLine(self.settings.threshold, angle=0,
                                               pen=pg.mkPen("#c62828", style=Qt.DashLine))
         self.timeline.addItem(self.threshold_line)
         self.timeline.setMaximumHeight(170)
@@ -219,14 +216,15 @@ class MainWindow(QMainWindow):
         self.stop()
         try:
             capture = make_capture()
-            pipeline = build_pipeline(self.settings, classifier=self.classifier)
+            session = open_session(self.settings, capture, classifier=self.classifier)
         except MonitorError as exc:
             self.statusBar().showMessage(str(exc), 10_000)
             QMessageBox.warning(self, "Emotion Monitor", f"{exc}\n\nOpen a video file or the demo clip instead.")
             return False
         self.source = name
-        self.worker = Worker(capture, pipeline)
+        self.worker = Worker(session)
         self.worker.new_result.connect(self._show_latest)
+        self.worker.event.connect(self._show_event)
         self.worker.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.worker.failed.connect(self._failed)
         self.worker.start()
@@ -239,7 +237,7 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             w, self.worker = self.worker, None
             w.stop()
-            w.pipeline.close()
+            w.session.close()
 
     # ---- results --------------------------------------------------------------------------------
     def _show_latest(self):
@@ -264,15 +262,15 @@ class MainWindow(QMainWindow):
         t_arr = np.array(self.mood_t)
         keep = t_arr >= t_arr[-1] - 180  # the last three minutes
         self.mood_curve.setData(t_arr[keep], np.array(self.mood_v)[keep])
-        if m.event == "alert":
-            started = datetime.now().strftime("%H:%M:%S")
-            self.banner.setText(f"Queue mood is negative since {started}")
-            self.events.insertItem(0, f"{started}  ALERT  mood {m.score:+.2f}")
+        self.banner.setVisible(m.alert)
+
+    def _show_event(self, event):
+        """An alert or its clearing, in the session's words, stamped with its frame's time."""
+        self.events.insertItem(0, event.text)
+        if event.kind == "alert":
+            self.banner.setText(f"Queue mood is negative since {datetime.fromtimestamp(event.timestamp):%H:%M:%S}")
             if self.sound.isChecked():
                 QApplication.beep()
-        elif m.event == "clear":
-            self.events.insertItem(0, f"{datetime.now():%H:%M:%S}  cleared  mood {m.score:+.2f}")
-        self.banner.setVisible(m.alert)
 
     def select_at(self, x: float, y: float):
         if self.last_result is None:
@@ -345,21 +343,12 @@ class MainWindow(QMainWindow):
             self.apply_settings(dlg.values())
 
     def apply_settings(self, values: dict):
-        """Apply live: mood settings at once, detector changes by rebuilding the pipeline's detector."""
-        for k, v in values.items():
-            self.store.setValue(k, v)
-        m = self.settings.mood
-        m.threshold, m.window, m.duration = values["threshold"], values["window"], values["duration"]
-        self.threshold_line.setValue(m.threshold)
-        detector_changed = (values["detector"], values["min_face"]) != (self.settings.detector, self.settings.min_face)
-        self.settings.detector, self.settings.min_face = values["detector"], values["min_face"]
+        """Apply live (the session swaps the detector between frames when detection changed) and keep."""
+        self.settings = self.settings.changed(**values)
+        settings_model.save(self.settings, self.store)
+        self.threshold_line.setValue(self.settings.threshold)
         if self.worker is not None:
-            pipe = self.worker.pipeline
-            pipe.mood.config = m  # the monitor reads its config on every update
-            pipe.config.min_face = self.settings.min_face
-            if detector_changed:
-                old, pipe.detector = pipe.detector, build_detector(self.settings)
-                old.close()
+            self.worker.session.update_settings(self.settings)
 
     def closeEvent(self, ev):
         self.stop()
@@ -370,16 +359,22 @@ class MainWindow(QMainWindow):
 def run(args) -> int:
     """Entry point from the CLI: open the window, on the given source if any."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    win = MainWindow()
+    store = QSettings("EmotionMonitor", "emotion-monitor")
+    # settings given on the command line apply to this run over the saved ones (not saved)
+    win = MainWindow(store=store, settings=settings_model.from_args(args, settings_model.load(store)))
     win.show()
+    if getattr(args, "record", None):
+        win.pending_record_path = args.record  # recording starts with the source
     if getattr(args, "camera", None) is not None:
         win.open_camera(args.camera)
     elif getattr(args, "video", None) or getattr(args, "demo", False):
         win.open_video(args.video or str(DEMO_CLIP), loop=getattr(args, "loop", False))
+    if getattr(args, "record", None) and win.worker is not None:
+        win.record_button.setChecked(True)
     else:
         import cv2
 
-        from ..detection import quiet_native_stderr
+        from ..native import quiet_native_stderr
 
         with quiet_native_stderr():
             cap = cv2.VideoCapture(0)

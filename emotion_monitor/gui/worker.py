@@ -1,21 +1,20 @@
-"""The GUI's worker: runs capture + pipeline + sinks off the UI thread and hands the newest result over.
+"""The window's worker: iterates the core :class:`~emotion_monitor.session.Session` on a thread and
+hands the newest result (with its overlay drawn) to the UI.
 
 The UI thread never waits on capture or inference: the worker keeps only the newest (result,
 overlay image) pair and emits a signal; the window takes whatever is newest when it gets to it, so a
-slow UI skips results instead of queueing them.
+slow UI skips results instead of queueing them. Alert events, status lines and sink errors come from
+the session, as the command line gets them.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections import deque
 
 import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from ..errors import MonitorError
 from ..overlay import draw
 from ..recording import CsvRecorder
 
@@ -24,45 +23,54 @@ class Worker(QObject):
     new_result = Signal()
     status = Signal(str)
     failed = Signal(str)
+    event = Signal(object)  # session.Event
     finished = Signal()
 
-    def __init__(self, capture, pipeline, parent=None):
+    def __init__(self, session, parent=None):
         super().__init__(parent)
-        self.capture, self.pipeline = capture, pipeline
+        self.session = session
         self._lock = threading.Lock()
         self._latest = None
-        self._paused = threading.Event()
         self._stop = threading.Event()
         self._recorder: CsvRecorder | None = None
         self.selected: int | None = None
         self.max_width = 1280  # the window sets it to its view's width
-        self._times = deque(maxlen=30)
-        self.fps = 0.0
+        session.on_event = self.event.emit
+        session.on_status = self._status
+        session.on_sink_error = lambda sink, msg: self._sink_failed(sink, msg)
         self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
 
     # ---- control (UI thread) --------------------------------------------------------------------
     def start(self):
-        self.capture.on_status = self.status.emit
-        self.capture.start()
+        self.session.capture.on_status = self.status.emit
+        self.session.capture.start()
         self._thread.start()
 
     def set_paused(self, paused: bool):
-        (self._paused.set if paused else self._paused.clear)()
+        self.session.set_paused(paused)
 
     @property
     def paused(self) -> bool:
-        return self._paused.is_set()
+        return self.session.paused
+
+    @property
+    def fps(self) -> float:
+        return self.session.fps
+
+    @property
+    def pipeline(self):
+        return self.session.pipeline
 
     def start_recording(self, path: str) -> None:
         rec = CsvRecorder(path)  # raises RecordingError with a clear message
-        with self._lock:
-            self._recorder = rec
+        self.stop_recording()
+        self._recorder = rec
+        self.session.add_sink(rec)
 
     def stop_recording(self) -> None:
-        with self._lock:
-            rec, self._recorder = self._recorder, None
-        if rec:
-            rec.close()
+        rec, self._recorder = self._recorder, None
+        if rec is not None:
+            self.session.remove_sink(rec)
 
     @property
     def recording(self) -> bool:
@@ -75,40 +83,32 @@ class Worker(QObject):
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        self.capture.stop(timeout)
+        self.session.capture.stop(timeout)
         if self._thread.is_alive():
             self._thread.join(timeout)
         self.stop_recording()
 
     @property
     def threads(self) -> list[threading.Thread]:
-        return [self._thread, self.capture._thread]
+        return [self._thread, self.session.capture._thread]
 
     # ---- loop (worker thread) -------------------------------------------------------------------
+    def _status(self, line: str) -> None:
+        if line.startswith("end of video"):
+            self.status.emit(line)  # per-second status lines are the window's status bar's job
+
+    def _sink_failed(self, sink, msg: str) -> None:
+        if sink is self._recorder:
+            self._recorder = None
+        self.failed.emit(msg)
+
     def _run(self):
         try:
-            for frame in self.capture.frames(self._stop.is_set):
-                if self._paused.is_set():
-                    continue  # frames keep flowing (and being dropped) while paused
-                result = self.pipeline.process(frame)
-                if result is None:
-                    continue
+            for result in self.session.results(self._stop.is_set):
                 overlay = draw(result.frame.image, result, self.selected, mood_line=False)
                 if overlay.shape[1] > self.max_width:  # scale here, not on the UI thread
                     h = round(overlay.shape[0] * self.max_width / overlay.shape[1])
                     overlay = cv2.resize(overlay, (self.max_width, h), interpolation=cv2.INTER_AREA)
-                with self._lock:
-                    rec = self._recorder
-                if rec is not None:
-                    try:
-                        rec.write(result)
-                    except MonitorError as exc:
-                        self.stop_recording()
-                        self.failed.emit(str(exc))
-                now = time.monotonic()
-                self._times.append(now)
-                if len(self._times) > 1:
-                    self.fps = (len(self._times) - 1) / (self._times[-1] - self._times[0])
                 with self._lock:
                     self._latest = (result, np.ascontiguousarray(overlay[:, :, ::-1]))  # BGR -> RGB
                 self.new_result.emit()

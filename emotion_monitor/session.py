@@ -1,0 +1,191 @@
+"""The one run loop: source -> pipeline -> sinks, with alert events, status and a run summary.
+
+Qt-free. The command line iterates :meth:`Session.results` on the main thread; the window's worker
+iterates it on a thread of its own. Both get the same alert text and the same clock: an event is
+stamped with the frame's own time (UTC wall time when it was captured), so a CSV row, a status line
+and the window's alert list agree.
+
+Controls (:meth:`set_paused`, :meth:`add_sink`, :meth:`remove_sink`, :meth:`update_settings`) may
+be called from another thread; settings changes are applied between two frames.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Callable, Iterator, Protocol
+
+from .errors import MonitorError
+from .settings import Settings
+from .types import FrameResult
+
+DETECTION_SETTINGS = ("detector", "detect_every", "detect_width", "tiles", "tiles_per_frame", "min_confidence",
+                      "min_face")
+
+
+class Sink(Protocol):
+    """Anything that takes every result: the CSV recorder, the metrics exporter, the window's view."""
+
+    def write(self, result: FrameResult) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def iso_utc(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Event:
+    """An alert starting or clearing, with the line the CLI prints and the window lists."""
+
+    kind: str  # "alert" or "clear"
+    timestamp: float  # the frame's UTC wall time
+    frame: int
+    score: float
+    faces: int
+    text: str
+
+
+def event_of(result: FrameResult, settings: Settings) -> Event | None:
+    m, f = result.mood, result.frame
+    if m.event == "alert":
+        bar = (f"below {settings.threshold:+.2f}" if m.reason == "threshold"
+               else f"{settings.drop:.2f} or more below its baseline {m.baseline:+.2f}")
+        text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: mood {m.score:+.2f} {bar} "
+                f"for {settings.duration:.0f} s ({m.faces} faces)")
+    elif m.event == "clear":
+        text = f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: mood {m.score:+.2f}"
+    else:
+        return None
+    return Event(m.event, f.timestamp, f.index, m.score, m.faces, text)
+
+
+class Session:
+    """Runs a capture through a pipeline into sinks.
+
+    ``on_event`` gets each :class:`Event`; ``on_status`` a status line about once a second and a
+    last one when the source ends; ``on_sink_error`` a sink's one-line error (the sink is then
+    dropped and the run goes on); without it the error ends the run.
+    """
+
+    def __init__(self, settings: Settings, capture, pipeline, sinks=(),
+                 on_event: Callable[[Event], None] | None = None, on_status: Callable[[str], None] | None = None,
+                 on_sink_error: Callable[[Sink, str], None] | None = None, build_detector=None):
+        self.settings, self.capture, self.pipeline = settings, capture, pipeline
+        self._sinks = list(sinks)
+        self.on_event = on_event or (lambda e: None)
+        self.on_status = on_status or (lambda s: None)
+        self.on_sink_error = on_sink_error
+        self._build_detector = build_detector
+        self._lock = threading.Lock()
+        self._pending: Settings | None = None
+        self.ended = False  # the source ran out (end of a file); False when stopped
+        self.fps = 0.0
+        self.started: float | None = None
+        self.elapsed = 0.0
+
+    # ---- controls (any thread) ------------------------------------------------------------------
+    def set_paused(self, paused: bool) -> None:
+        """Pause a file where it is (no frame is dropped); a camera keeps only its newest frame."""
+        self.capture.set_paused(paused)
+
+    @property
+    def paused(self) -> bool:
+        return self.capture.paused
+
+    def add_sink(self, sink: Sink) -> None:
+        with self._lock:
+            self._sinks.append(sink)
+
+    def remove_sink(self, sink: Sink) -> None:
+        with self._lock:
+            if sink in self._sinks:
+                self._sinks.remove(sink)
+        sink.close()
+
+    @property
+    def sinks(self) -> list[Sink]:
+        with self._lock:
+            return list(self._sinks)
+
+    def update_settings(self, settings: Settings) -> None:
+        """Apply new settings from the next frame on (mood at once; detection by a new detector)."""
+        with self._lock:
+            self._pending = settings
+
+    # ---- the loop -------------------------------------------------------------------------------
+    def _apply_pending(self) -> None:
+        with self._lock:
+            new, self._pending = self._pending, None
+        if new is None or new == self.settings:
+            return
+        old, self.settings = self.settings, new
+        self.pipeline.mood.config = new.mood()
+        self.pipeline.config = replace(self.pipeline.config, min_face=new.min_face)
+        if any(getattr(old, k) != getattr(new, k) for k in DETECTION_SETTINGS) and self._build_detector:
+            previous, self.pipeline.detector = self.pipeline.detector, self._build_detector(new)
+            previous.close()
+            self.pipeline.tracker.reset()  # new boxes, new ids: the old faces are not carried over
+
+    def results(self, until: Callable[[], bool] = lambda: False) -> Iterator[FrameResult]:
+        """Every processed frame's result, until the source ends or ``until()`` is true."""
+        self.started = time.monotonic()
+        last_status, since = self.started, 0
+        try:
+            for frame in self.capture.frames(until):
+                self._apply_pending()
+                result = self.pipeline.process(frame)
+                if result is None:
+                    continue
+                for sink in self.sinks:
+                    try:
+                        sink.write(result)
+                    except MonitorError as exc:
+                        if self.on_sink_error is None:
+                            raise
+                        self.remove_sink(sink)
+                        self.on_sink_error(sink, str(exc))
+                event = event_of(result, self.settings)
+                if event is not None:
+                    self.on_event(event)
+                since += 1
+                now = time.monotonic()
+                if now - last_status >= 1.0:
+                    self.fps = since / (now - last_status)
+                    m = result.mood
+                    self.on_status(f"frame {frame.index:6d}  fps {self.fps:5.1f}  faces {m.faces:2d}  "
+                                   f"mood {m.score:+.2f}  trend {m.trend:+.2f}/min{'  ALERT' if m.alert else ''}")
+                    last_status, since = now, 0
+                yield result
+            if self.capture.error:
+                raise MonitorError(self.capture.error)
+            self.ended = not until()
+            if self.ended and self.capture.info.kind != "camera":
+                self.on_status(f"end of video: {self.pipeline.frames} frames")
+        finally:
+            self.elapsed = time.monotonic() - self.started
+
+    def run(self, until: Callable[[], bool] = lambda: False) -> dict:
+        for _ in self.results(until):
+            pass
+        return self.summary()
+
+    def summary(self) -> dict:
+        p, info = self.pipeline, self.capture.info
+        csv_rows = sum(getattr(s, "rows", 0) for s in self.sinks)
+        return {
+            "source": f"{info.kind}:{info.name}", "frames": p.frames, "skipped_frames": p.skipped,
+            "dropped_frames": self.capture.dropped, "mean_faces": round(p.faces / max(p.frames, 1), 3),
+            "fps": round(p.frames / self.elapsed, 2) if self.elapsed > 0 else 0.0,
+            "seconds": round(self.elapsed, 3), "stages": p.stats(), "detector": self.settings.detector,
+            "model": getattr(p.classifier, "name", "?"), "csv_rows": csv_rows, "ended": self.ended,
+        }
+
+    def close(self) -> None:
+        self.capture.stop()
+        for sink in self.sinks:
+            sink.close()
+        self.pipeline.close()

@@ -1,0 +1,162 @@
+"""One settings model for the whole app: the command line, the window's settings dialog and the saved
+preferences are all derived from the fields of :class:`Settings`.
+
+Each field carries its help text, its range or choices, its unit and whether the window shows and
+keeps it (:func:`setting`). ``add_arguments`` builds the argparse options, ``from_args`` reads them
+back, ``load`` / ``save`` go through any store with ``value(key, default)`` and ``setValue(key, v)``
+(QSettings in the window, a dict adapter in tests), and the dialog (gui/main.py) makes one widget a
+field. Mood defaults live once, in :class:`MoodConfig`, and are referred to here.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .detection import DETECTORS
+from .mood import MOOD_DEFAULTS, MoodConfig
+
+
+def setting(default, help: str, *, minimum=None, maximum=None, choices=None, unit: str = "", group: str = "",
+            window: bool = True, label: str | None = None, metavar: str | None = None):
+    """A settings field: ``window`` False keeps it off the dialog and out of saved preferences."""
+    return field(default=default, metadata={"help": help, "min": minimum, "max": maximum, "choices": choices,
+                                            "unit": unit, "group": group, "window": window, "label": label,
+                                            "metavar": metavar})
+
+
+@dataclass(frozen=True)
+class Settings:
+    detector: str = setting("yunet", "face detector: yunet (boxes and landmarks; small and turned faces), "
+                                     "mediapipe (tiles), haar", choices=DETECTORS, group="Detection")
+    detect_every: int = setting(2, "yunet: search the whole frame every K frames, faces followed between",
+                                minimum=1, maximum=10, unit="frames", group="Detection", label="Detect every")
+    detect_width: int = setting(960, "yunet: frames wider than this are downscaled to it for detection",
+                                minimum=160, maximum=3840, unit="px", group="Detection", label="Detection width")
+    tiles: str = setting("4x3", "mediapipe: tile grid COLSxROWS for small faces in large frames, or 'off'",
+                         group="Detection", window=False, metavar="COLSxROWS")
+    tiles_per_frame: int = setting(1, "mediapipe: views (whole frame or a tile) searched per frame for new faces, "
+                                      "round robin; 0 searches every view on every frame",
+                                   minimum=0, maximum=32, group="Detection", window=False)
+    min_confidence: float = setting(0.5, "mediapipe: detections below this confidence are dropped",
+                                    minimum=0.05, maximum=0.99, group="Detection", window=False)
+    min_face: int = setting(0, "ignore faces smaller than this", minimum=0, maximum=500, unit="px",
+                            group="Detection", label="Minimum face size")
+    model: str = setting("", "emotion model .tflite with its .json beside it (empty: the bundled model)",
+                         group="Model", window=False, metavar="PATH")
+    threads: int = setting(2, "classifier threads", minimum=1, maximum=64, group="Model", window=False)
+    threshold: float = setting(MOOD_DEFAULTS.threshold, "alert when the mood stays below this",
+                               minimum=-1.0, maximum=1.0, group="Alert", label="Alert threshold")
+    drop: float = setting(MOOD_DEFAULTS.drop, "also alert when the mood stays this far below its own baseline "
+                                              "(0 turns this rule off)",
+                          minimum=0.0, maximum=2.0, group="Alert", label="Alert on a drop of")
+    window: float = setting(MOOD_DEFAULTS.window, "seconds of mood averaged for the alert and the trend",
+                            minimum=0.1, maximum=600.0, unit="s", group="Alert", label="Mood window")
+    duration: float = setting(MOOD_DEFAULTS.duration, "seconds the mood must stay negative before an alert",
+                              minimum=0.0, maximum=600.0, unit="s", group="Alert", label="Alert after")
+    hysteresis: float = setting(MOOD_DEFAULTS.hysteresis, "margin above the bars to clear an alert",
+                                minimum=0.0, maximum=1.0, group="Alert")
+    cooldown: float = setting(MOOD_DEFAULTS.cooldown, "seconds after a clear with no new alert",
+                              minimum=0.0, maximum=3600.0, unit="s", group="Alert")
+    baseline: float = setting(MOOD_DEFAULTS.baseline, "seconds of history the mood's baseline averages",
+                              minimum=10.0, maximum=3600.0, unit="s", group="Alert", label="Baseline over")
+
+    def __post_init__(self):
+        for f in fields(self):
+            check(f.name, getattr(self, f.name))
+
+    def mood(self) -> MoodConfig:
+        """The mood stage's configuration."""
+        return MoodConfig(**{k: getattr(self, k) for k in MoodConfig.__dataclass_fields__
+                             if k in self.__dataclass_fields__},
+                          baseline_min=MOOD_DEFAULTS.baseline_min)
+
+    def tile_grid(self) -> tuple[int, int] | None:
+        return None if self.tiles == "off" else tuple(int(v) for v in self.tiles.lower().split("x"))
+
+    def changed(self, **changes) -> "Settings":
+        """A copy with ``changes`` applied (validated)."""
+        return replace(self, **changes)
+
+
+def _field(name: str):
+    try:
+        return Settings.__dataclass_fields__[name]
+    except KeyError:
+        raise ValueError(f"unknown setting {name!r}") from None
+
+
+def check(name: str, value: Any) -> None:
+    """ValueError with a one-line reason when ``value`` is not allowed for setting ``name``."""
+    m = _field(name).metadata
+    if m["choices"] and value not in m["choices"]:
+        raise ValueError(f"{name} must be one of {', '.join(m['choices'])}, not {value!r}")
+    if m["min"] is not None and not (m["min"] <= value <= m["max"]):
+        raise ValueError(f"{name} must be between {m['min']} and {m['max']}{m['unit'] and ' ' + m['unit']}, "
+                         f"not {value}")
+    if name == "tiles" and value != "off":
+        parts = str(value).lower().split("x")
+        if len(parts) != 2 or not all(p.isdigit() and 1 <= int(p) <= 8 for p in parts):
+            raise ValueError(f"tiles must be COLSxROWS between 1x1 and 8x8 (e.g. 4x3) or 'off', not {value!r}")
+
+
+def _kind(f) -> type:
+    return {"str": str, "int": int, "float": float}[f.type if isinstance(f.type, str) else f.type.__name__]
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """One option a setting, with its help, default and range; values are checked as they are parsed."""
+    for f in fields(Settings):
+        m, kind = f.metadata, _kind(f)
+
+        def parse(text, name=f.name, kind=kind):
+            try:
+                value = kind(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"not a{'n' if kind is int else ''} {kind.__name__}: {text!r}")
+            try:
+                check(name, value)
+            except ValueError as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from None
+            return value
+
+        extra = f" (default {f.default!r}{' ' + m['unit'] if m['unit'] else ''})" if f.default != "" else ""
+        metavar = m["metavar"] or ("{" + ",".join(m["choices"]) + "}" if m["choices"] else
+                                   m["unit"].upper() or kind.__name__.upper())
+        parser.add_argument(flag(f.name), dest=f.name, type=parse, default=argparse.SUPPRESS, metavar=metavar,
+                            help=m["help"] + extra)
+
+
+def from_args(args: argparse.Namespace, base: Settings | None = None) -> Settings:
+    """Settings from parsed options; options not given keep ``base``'s values (the defaults)."""
+    given = {f.name: getattr(args, f.name) for f in fields(Settings) if hasattr(args, f.name)}
+    return replace(base or Settings(), **given)
+
+
+def window_fields():
+    """The fields the window shows in its dialog and keeps between runs, in order."""
+    return [f for f in fields(Settings) if f.metadata["window"]]
+
+
+def load(store, base: Settings | None = None) -> Settings:
+    """Saved preferences over ``base``; a saved value that is no longer valid is ignored."""
+    s = base or Settings()
+    for f in window_fields():
+        raw = store.value(f.name, None)
+        if raw is None:
+            continue
+        try:
+            s = replace(s, **{f.name: _kind(f)(raw)})
+        except (TypeError, ValueError):
+            continue  # an old or hand-edited value: keep the default
+    return s
+
+
+def save(s: Settings, store) -> None:
+    for f in window_fields():
+        store.setValue(f.name, getattr(s, f.name))
