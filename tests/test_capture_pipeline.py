@@ -133,10 +133,32 @@ def test_fifty_faces_in_one_frame_go_through_in_one_batch():
     assert r1 is not None
 
 
-def test_4k_frames_are_processed():
-    pipe = Pipeline(FixedDetector(2), SadClassifier())
-    r = pipe.process(Frame(np.zeros((2160, 3840, 3), np.uint8), 0, 0.0))
-    assert len(r.detections) == 4
+def test_a_4k_frame_gives_each_face_the_crop_of_its_own_pixels():
+    """Four boxes over a 3840x2160 frame whose regions are painted 40, 90, 140 and 190: each crop the
+    classifier gets must be its own region's gray level (no mix-up, no rescaling of coordinates)."""
+    img = np.zeros((2160, 3840, 3), np.uint8)
+    boxes = [[100, 100, 500, 500], [3300, 120, 3700, 520], [150, 1600, 550, 2000], [3200, 1650, 3600, 2050]]
+    levels = [40, 90, 140, 190]
+    for (x0, y0, x1, y1), v in zip(boxes, levels):
+        img[max(0, y0 - 200):y1 + 200, max(0, x0 - 200):x1 + 200] = v  # the crop's margin stays inside the paint
+
+    class Boxes:
+        name, fresh = "boxes", True
+
+        def __call__(self, image, hints=None):
+            return Detections(boxes, np.full(4, 0.9))
+
+    seen = []
+
+    class Recorder(SadClassifier):
+        def __call__(self, crops):
+            seen.append(crops.copy())
+            return super().__call__(crops)
+
+    pipe = Pipeline(Boxes(), Recorder())
+    r = pipe.process(Frame(img, 0, 0.0))
+    assert len(r.detections) == 4 and seen[0].shape == (4, 48, 48)
+    assert [int(round(c.mean())) for c in seen[0]] == levels
 
 
 def test_camera_outage_keeps_the_csv_whole(tmp_path):

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 
 import numpy as np
 import pytest
@@ -80,7 +81,9 @@ def test_disk_full_keeps_earlier_rows(tmp_path, monkeypatch):
     rec.close()
 
 
-def test_killed_writer_leaves_a_parseable_csv(tmp_path):
+def test_rows_reach_the_os_every_frame_so_a_killed_writer_leaves_a_parseable_csv(tmp_path):
+    """SIGKILL: what was flushed to the OS survives the process (this checks the per-frame flush; a
+    power cut is the fsync's business, tested below)."""
     path = tmp_path / "killed.csv"
     code = textwrap.dedent(f"""
         import sys, time
@@ -108,3 +111,19 @@ def test_killed_writer_leaves_a_parseable_csv(tmp_path):
     frames = [int(r[1]) for r in rows[1:]]
     assert all(len(r) == len(HEADER) for r in rows)
     assert max(frames) >= written - 1  # every frame reported written before the kill is there
+
+
+def test_rows_are_fsynced_at_least_once_a_second(tmp_path, monkeypatch):
+    from emotion_monitor import recording
+
+    synced = []
+    clock = {"t": 1000.0}
+    monkeypatch.setattr(recording.os, "fsync", lambda fd: synced.append(clock["t"]))
+    monkeypatch.setattr(recording, "time", types.SimpleNamespace(monotonic=lambda: clock["t"]))
+    rec = CsvRecorder(tmp_path / "sync.csv", sync_every=1.0)
+    for i in range(50):  # 5 s of frames at 10 a second
+        clock["t"] += 0.1
+        rec.write(result(i))
+    assert 4 <= len(synced) <= 6 and all(b - a <= 1.0 + 1e-9 for a, b in zip(synced, synced[1:]))
+    rec.close()
+    assert len(synced) >= 5  # closing syncs what is left

@@ -1,0 +1,184 @@
+"""The one run loop (session.py) and the one settings model (settings.py)."""
+
+import argparse
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from emotion_monitor import settings as settings_model
+from emotion_monitor.app import open_capture, open_session
+from emotion_monitor.capture import Capture, SyntheticSource
+from emotion_monitor.errors import RecordingError
+from emotion_monitor.recording import CsvRecorder
+from emotion_monitor.settings import Settings
+from emotion_monitor.types import LABELS
+
+from .conftest import scene
+
+
+class Sad:
+    size, name = 48, "sad"
+
+    def __call__(self, crops):
+        p = np.full((len(crops), 7), 0.02, np.float32)
+        p[:, LABELS.index("sad")] = 0.88
+        return p
+
+
+def synthetic_capture(astronaut_bgr, n=60, **kw):
+    src = SyntheticSource(lambda i: scene(astronaut_bgr, i % 80, step=4), count=n, size=(960, 540))
+    return Capture(lambda: src, "video", "synthetic", **kw)
+
+
+def test_the_end_of_a_video_is_reported_and_the_summary_says_so(astronaut_bgr):
+    status = []
+    cap = synthetic_capture(astronaut_bgr, n=30)
+    session = open_session(Settings(), cap, classifier=Sad(), on_status=status.append)
+    cap.start()
+    summary = session.run()
+    session.close()
+    assert summary["frames"] == 30 and summary["ended"] and status[-1] == "end of video: 30 frames"
+
+
+def test_a_stopped_run_is_not_an_end_of_video(astronaut_bgr):
+    status = []
+    cap = synthetic_capture(astronaut_bgr, n=1000)
+    session = open_session(Settings(), cap, classifier=Sad(), on_status=status.append)
+    cap.start()
+    seen = []
+    for r in session.results(lambda: len(seen) >= 5):
+        seen.append(r)
+    session.close()
+    assert not session.ended and not any(s.startswith("end of video") for s in status)
+
+
+def test_a_live_detector_switch_takes_effect_between_frames_and_starts_new_ids(astronaut_bgr):
+    cap = synthetic_capture(astronaut_bgr, n=80)
+    session = open_session(Settings(detector="yunet", detect_every=1), cap, classifier=Sad())
+    cap.start()
+    names, ids = [], []
+    for i, r in enumerate(session.results()):
+        names.append(session.pipeline.detector.name)
+        ids.append({t.track_id for t in r.tracks})
+        if i == 30:
+            session.update_settings(session.settings.changed(detector="haar"))
+    session.close()
+    assert names[:31] == ["yunet"] * 31 and set(names[32:]) == {"haar"}
+    old_ids = set().union(*ids[:31])
+    assert old_ids and set().union(*ids[40:]) and not (old_ids & set().union(*ids[40:]))
+
+
+def test_pause_holds_a_file_where_it_is_without_dropping_frames(astronaut_bgr):
+    cap = synthetic_capture(astronaut_bgr, n=60, realtime=True)  # real time: late frames are dropped...
+    session = open_session(Settings(), cap, classifier=Sad())
+    cap.start()
+    indices, marks = [], {}
+
+    def pause_for_a_while():
+        time.sleep(0.8)
+        session.set_paused(True)
+        time.sleep(0.3)  # frames already on their way arrive
+        marks["paused"] = (len(indices), cap.dropped)
+        time.sleep(1.0)
+        marks["resumed"] = (len(indices), cap.dropped)
+        session.set_paused(False)
+
+    t = threading.Thread(target=pause_for_a_while)
+    t.start()
+    for r in session.results():
+        indices.append(r.frame.index)
+    t.join()
+    session.close()
+    assert marks["paused"] == marks["resumed"]  # ...but none while paused, and nothing new is shown
+    k = marks["paused"][0]
+    assert indices[k] - indices[k - 1] <= 2  # playback resumes where it stopped, not a second later
+    assert indices == sorted(set(indices)) and indices[-1] == 59
+
+
+def test_a_failing_recording_stops_only_the_recording_with_one_line(astronaut_bgr, tmp_path):
+    class Full(CsvRecorder):
+        def write(self, result):
+            if self.rows >= 5:
+                raise RecordingError(f"cannot write CSV {self.path}: No space left on device")
+            super().write(result)
+
+    errors = []
+    rec = Full(tmp_path / "rows.csv")
+    cap = synthetic_capture(astronaut_bgr, n=40)
+    session = open_session(Settings(), cap, classifier=Sad(), sinks=[rec], on_sink_error=lambda s, m: errors.append(m))
+    cap.start()
+    summary = session.run()
+    session.close()
+    assert summary["frames"] == 40  # the run went on
+    assert errors == [f"cannot write CSV {tmp_path / 'rows.csv'}: No space left on device"]
+    lines = (tmp_path / "rows.csv").read_text().splitlines()
+    assert len(lines) == 1 + 5  # header and the rows written before the failure, whole
+
+
+def test_without_an_error_handler_a_failing_recording_ends_the_run(astronaut_bgr, tmp_path):
+    class Broken(CsvRecorder):
+        def write(self, result):
+            raise RecordingError("cannot write CSV x: disk gone")
+
+    cap = synthetic_capture(astronaut_bgr, n=40)
+    session = open_session(Settings(), cap, classifier=Sad(), sinks=[Broken(tmp_path / "x.csv")])
+    cap.start()
+    with pytest.raises(RecordingError):
+        session.run()
+    session.close()
+
+
+def test_every_setting_has_one_option_with_its_default_help_and_range():
+    p = argparse.ArgumentParser()
+    settings_model.add_arguments(p)
+    fields = Settings.__dataclass_fields__
+    options = {a.dest: a for a in p._actions if a.dest in fields}
+    assert set(options) == set(fields)
+    for name, action in options.items():
+        assert action.help and action.option_strings == ["--" + name.replace("_", "-")]
+    assert settings_model.from_args(p.parse_args([])) == Settings()
+    s = settings_model.from_args(p.parse_args(["--threshold", "-0.5", "--detector", "haar", "--detect-every", "3"]))
+    assert (s.threshold, s.detector, s.detect_every) == (-0.5, "haar", 3)
+    with pytest.raises(SystemExit):
+        p.parse_args(["--threshold", "2"])  # outside its range
+    with pytest.raises(SystemExit):
+        p.parse_args(["--detector", "dlib"])
+    assert Settings().mood().threshold == Settings().threshold  # the mood stage gets the same values
+
+
+def test_saved_preferences_round_trip_and_bad_values_fall_back():
+    store = {}
+
+    class Store:
+        def value(self, k, default=None):
+            return store.get(k, default)
+
+        def setValue(self, k, v):
+            store[k] = str(v)  # QSettings' INI files give strings back
+
+    s = Settings(threshold=-0.45, detector="haar", min_face=30, window=12.5)
+    settings_model.save(s, Store())
+    assert "tiles" not in store and "model" not in store  # command-line-only settings are not kept
+    assert settings_model.load(Store()) == s
+    store["threshold"] = "7"  # out of range: ignored
+    assert settings_model.load(Store()).threshold == Settings().threshold
+
+
+def test_the_window_refuses_run_options_it_cannot_honour(capsys):
+    from emotion_monitor.cli import main
+
+    assert main(["--gui", "--video", "x.mp4", "--stats-json", "s.json"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("emotion-monitor: error: the window does not take --stats-json") and "\n" not in err
+
+
+def test_open_capture_loops_a_file(scene_video):
+    cap = open_capture(video=str(scene_video), loop=True, max_frames=250)
+    cap.start()
+    frames = list(cap)
+    cap.stop()
+    assert len(frames) == 250 and [f.index for f in frames] == list(range(250))
+    media = [f.media_time for f in frames]
+    assert all(b > a for a, b in zip(media, media[1:]))  # the clock keeps counting across passes
