@@ -19,6 +19,18 @@ DEFAULT_MODEL = bundled("models", "emotion.tflite")
 REQUIRED_KEYS = ("labels", "input_size", "channels", "input_scale", "input_offset")
 
 
+def calibrate(probs: np.ndarray, temperature: float = 1.0, bias=None) -> np.ndarray:
+    """``softmax(log p / temperature + bias)``: the model's calibration (training/calibrate.py), rows sum to 1."""
+    if temperature == 1.0 and bias is None:
+        return probs
+    z = np.log(np.clip(probs, 1e-6, 1.0)) / np.float32(temperature)
+    if bias is not None:
+        z = z + np.asarray(bias, np.float32)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
 def load_metadata(model_path: Path) -> dict:
     meta_path = model_path.with_suffix(".json")
     if not meta_path.is_file():
@@ -48,6 +60,9 @@ class EmotionClassifier:
         self.scale = np.float32(self.meta["input_scale"])
         self.offset = np.float32(self.meta["input_offset"])
         self.photometric = self.meta.get("photometric", "none")
+        cal = self.meta.get("calibration") or {}
+        self.temperature = float(cal.get("temperature", 1.0))
+        self.bias = np.asarray(cal["bias"], np.float32) if "bias" in cal else None
         if self.photometric not in ("none", "stretch"):
             raise ModelError(f"model metadata {self.path.with_suffix('.json')}: unknown photometric "
                              f"normalisation {self.photometric!r}")
@@ -93,7 +108,8 @@ class EmotionClassifier:
         p = np.array(self._interp.get_tensor(self._out["index"]), np.float32)
         # int8 outputs are quantized: renormalize so every row is a distribution again
         p = np.clip(p, 0, None)
-        return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+        p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+        return calibrate(p, self.temperature, self.bias)
 
     def close(self) -> None:
         from .native import quiet_native_stderr

@@ -1,4 +1,5 @@
-"""emotion-monitor: headless monitor (--camera / --video), or the desktop window with no source.
+"""emotion-monitor: headless monitor (--camera / --video), the desktop window with no source, or
+``emotion-monitor report session.csv --out report.html``.
 
 Every setting's option comes from the settings model (settings.py); the options below it are about
 this run only (its source, recording, when to stop).
@@ -48,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--realtime", action="store_true", help="play a video file at its own fps, dropping frames "
                      "when processing is slower (default: process every frame; the window always plays in real time)")
     run.add_argument("--quiet", action="store_true", help="no status lines (alerts and errors still print)")
+    out = p.add_argument_group("fleet (monitoring many cameras)")
+    out.add_argument("--name", default="camera", help="this camera's name in metrics and alert events")
+    out.add_argument("--metrics-port", type=_count, metavar="PORT",
+                     help="serve Prometheus metrics on http://HOST:PORT/metrics (0: any free port)")
+    out.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
+                     help="address the metrics endpoint binds to (default 127.0.0.1: this machine only)")
+    out.add_argument("--alert-webhook", metavar="URL", help="POST a JSON event to this URL when an alert starts "
+                     "and when it clears")
     settings_model.add_arguments(p.add_argument_group("settings (the window keeps its own between runs)"))
     return p
 
@@ -55,6 +64,25 @@ def build_parser() -> argparse.ArgumentParser:
 def error(msg: str) -> int:
     print(f"{PROG}: error: {msg}", file=sys.stderr)
     return 1
+
+
+def fleet_sinks(args, stats, warn) -> list:
+    """The metrics endpoint and the alert webhook the options ask for (none by default)."""
+    sinks = []
+    if args.metrics_port is not None:
+        from .metrics import MetricsSink
+
+        sinks.append(MetricsSink(args.metrics_port, args.name, args.metrics_host, stats=stats))
+    if args.alert_webhook:
+        from .alerts import WebhookSink
+
+        try:
+            sinks.append(WebhookSink(args.alert_webhook, args.name, warn=warn))
+        except ValueError as exc:
+            from .errors import MonitorError
+
+            raise MonitorError(str(exc)) from None
+    return sinks
 
 
 def run_headless(args) -> int:
@@ -74,6 +102,7 @@ def run_headless(args) -> int:
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, on_signal)
     session = capture = recorder = None
+    fleet = []
     try:
         capture = open_capture(args.camera, video, args.realtime, args.max_frames,
                                on_status=lambda m: print(f"{PROG}: {m}", file=sys.stderr, flush=True),
@@ -83,8 +112,14 @@ def run_headless(args) -> int:
         if args.stats_json:
             _check_writable(Path(args.stats_json))
         say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
+        warn = lambda line: print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)  # noqa: E731
+        fleet = fleet_sinks(args, lambda: (session.fps, capture.dropped, capture.reconnects), warn)
         session = open_session(settings, capture, sinks=[recorder] if recorder else [],
                                on_event=lambda e: print(e.text, flush=True), on_status=say)
+        for sink in fleet:
+            session.add_sink(sink)
+            if hasattr(sink, "port"):
+                say(f"metrics: http://{args.metrics_host}:{sink.port}/metrics")
         info = capture.info
         say(f"{info.kind} {info.name}: {info.width}x{info.height} at {info.fps:.0f} fps; "
             f"detector {settings.detector}, model {session.pipeline.classifier.name}")
@@ -106,8 +141,9 @@ def run_headless(args) -> int:
         else:
             if capture:
                 capture.stop()
-            if recorder:
-                recorder.close()
+            for sink in [recorder, *fleet]:
+                if sink:
+                    sink.close()
 
 
 def _check_writable(path: Path) -> None:
@@ -144,7 +180,28 @@ def run_gui(args) -> int:
     return gui_run(args)
 
 
+def report_main(argv) -> int:
+    p = argparse.ArgumentParser(prog=f"{PROG} report", description="A session report from a recorded CSV: mood "
+                                "over time with alert spans, emotions per minute, faces in view, the faces seen.")
+    p.add_argument("csv", help="a CSV written by --record (it may still be being written)")
+    p.add_argument("--out", required=True, help="report file: .html, .png or .pdf")
+    args = p.parse_args(argv)
+    from .errors import MonitorError
+    from .report import write_report
+
+    try:
+        s = write_report(args.csv, args.out)
+    except MonitorError as exc:
+        return error(str(exc))
+    print(f"{args.out}: {s.frames} frames, {len(s.faces_seen)} faces, {s.rows} rows"
+          + (f" ({s.skipped} damaged or unfinished lines skipped)" if s.skipped else ""))
+    return 0
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["report"]:
+        return report_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.gui or (args.camera is None and args.video is None and not args.demo):
         return run_gui(args)

@@ -29,7 +29,8 @@ def stretch_contrast(faces: np.ndarray, low: float = 2.0, high: float = 98.0,
     lo, hi = np.percentile(flat, (low, high), axis=1)
     span = np.maximum(hi - lo, min_range)
     shape = (-1,) + (1,) * (x.ndim - 1)
-    return np.clip((x - lo.reshape(shape)) * (255.0 / span.reshape(shape)), 0.0, 255.0)
+    out = (x - lo.reshape(shape).astype(np.float32)) * (255.0 / span.reshape(shape)).astype(np.float32)
+    return np.clip(out, 0.0, 255.0, out=out)
 
 
 # YuNet's box in units of the FER2013 image side (benchmarks/framing.py, PublicTest medians)

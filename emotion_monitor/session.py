@@ -76,6 +76,7 @@ class Session:
                  on_sink_error: Callable[[Sink, str], None] | None = None, build_detector=None):
         self.settings, self.capture, self.pipeline = settings, capture, pipeline
         self._sinks = list(sinks)
+        self._borrowed: list[Sink] = []  # sinks someone else closes (the window's metrics endpoint)
         self.on_event = on_event or (lambda e: None)
         self.on_status = on_status or (lambda s: None)
         self.on_sink_error = on_sink_error
@@ -96,9 +97,12 @@ class Session:
     def paused(self) -> bool:
         return self.capture.paused
 
-    def add_sink(self, sink: Sink) -> None:
+    def add_sink(self, sink: Sink, owned: bool = True) -> None:
+        """Send every result to ``sink`` from now on; the session closes it at the end unless not ``owned``."""
         with self._lock:
             self._sinks.append(sink)
+            if not owned:
+                self._borrowed.append(sink)
 
     def remove_sink(self, sink: Sink) -> None:
         with self._lock:
@@ -187,5 +191,6 @@ class Session:
     def close(self) -> None:
         self.capture.stop()
         for sink in self.sinks:
-            sink.close()
+            if sink not in self._borrowed:
+                sink.close()
         self.pipeline.close()

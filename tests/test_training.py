@@ -112,7 +112,8 @@ def test_class_folders_of_users_own_data(tmp_path):
 
 def test_tiny_training_run_writes_every_artifact_and_the_export_agrees(tmp_path):
     from training.evaluate import predict_keras, predict_tflite
-    from training.train import prepare, train
+    from training.preprocess import prepare
+    from training.train import train
 
     write_tar(tmp_path / "fer.tar.xz", synthetic(8))
     out = tmp_path / "run"
@@ -123,6 +124,7 @@ def test_tiny_training_run_writes_every_artifact_and_the_export_agrees(tmp_path)
     assert any((out / "logs").rglob("*")), "TensorBoard logs"
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs_trained"] == 2 and metrics["privatetest"]["n"] == 56
+    assert m["privatetest_accuracy"] == metrics["privatetest_accuracy"]
     # the reported accuracy is the saved model's own on PrivateTest, recomputed here
     ds = data.load(tmp_path / "fer.tar.xz", cache=False)
     x, y = ds.split("PrivateTest")
@@ -209,7 +211,7 @@ def test_online_distillation_trains_teacher_and_student_together(tmp_path):
     assert m["teacher_metrics"]["model"] == "emo-vgg"
     teacher = keras.saving.load_model(out / "teacher.keras")  # the reported figure is the saved teacher's
     from training.evaluate import predict_keras
-    from training.train import prepare
+    from training.preprocess import prepare
 
     x, y = data.load(tmp_path / "fer.tar.xz", cache=False).split("PrivateTest")
     acc = float((predict_keras(teacher, prepare(x, models.get("emo-vgg"))).argmax(1) == y).mean())

@@ -64,7 +64,7 @@ def _soft_targets(args) -> int:
     import numpy as np
 
     from . import data, evaluate, models
-    from .train import prepare, task_split
+    from .preprocess import prepare, task_split
 
     spec = models.get(args.spec)
     x, _ = task_split(data.load(args.data), spec, "Training")
@@ -87,7 +87,7 @@ def _soup(args) -> int:
     import numpy as np
 
     from . import data, models, soup
-    from .train import prepare, task_split
+    from .preprocess import prepare, task_split
 
     a, b = keras.saving.load_model(args.a), keras.saving.load_model(args.b)
     spec = models.get(args.spec or a.name.replace("_", "-"))
@@ -105,12 +105,43 @@ def _soup(args) -> int:
     return 0
 
 
+def _calibrate(args) -> int:
+    """Fit temperature and class bias on PublicTest (FER+ majority) and store them in the model's .json."""
+    from pathlib import Path
+
+
+    from . import calibrate, data, ferplus, models
+    from .evaluate import predict_tflite
+    from .preprocess import prepare
+
+    model = Path(args.model)
+    meta_path = model.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    meta.pop("calibration", None)
+    from dataclasses import replace
+
+    spec = replace(models.get(meta["model"]), photometric=meta.get("photometric", "none"))
+    ds = data.load(args.data)
+    labels, keep = ferplus.majority(ferplus.load_votes(args.ferplus, ds))
+    m = (ds.usage == data.USAGES.index("PublicTest")) & keep
+    probs = predict_tflite(model, prepare(ds.images[m], spec))
+    t, b = calibrate.fit(probs, labels[m], bias=not args.temperature_only)
+    after = calibrate.calibrate(probs, t, b)
+    meta["calibration"] = {"temperature": round(t, 4), "bias": [round(float(v), 4) for v in b],
+                           "chosen_on": "FER+ PublicTest majority votes, log-loss (training/calibrate.py)",
+                           "publictest_nll": [round(calibrate.nll(probs, labels[m]), 4),
+                                              round(calibrate.nll(after, labels[m]), 4)]}
+    meta_path.write_text(json.dumps(meta, indent=1) + "\n")
+    print(json.dumps(meta["calibration"]))
+    return 0
+
+
 def _export(args) -> int:
     import keras
     import numpy as np
 
     from . import data, export, models
-    from .train import prepare, task_split
+    from .preprocess import prepare, task_split
 
     model = keras.saving.load_model(args.model)
     spec = models.get(args.spec or model.name.replace("_", "-"))
@@ -200,6 +231,13 @@ def main(argv=None) -> int:
     sp.add_argument("--step", type=float, default=0.05, help="grid step of the mix in [0, 1]")
     sp.add_argument("--mix", type=float, help="use this mix instead of choosing one")
     sp.set_defaults(func=_soup)
+
+    c = sub.add_parser("calibrate", help="fit temperature and class prior on PublicTest into a .tflite's .json")
+    c.add_argument("--model", required=True, help=".tflite with its .json beside it")
+    c.add_argument("--data", required=True)
+    c.add_argument("--ferplus", required=True, metavar="CSV", help="ferplus_votes.csv (PublicTest majority votes)")
+    c.add_argument("--temperature-only", action="store_true", help="no class bias")
+    c.set_defaults(func=_calibrate)
 
     x = sub.add_parser("export", help="export a .keras model to .tflite + .json metadata")
     x.add_argument("--model", required=True)

@@ -112,7 +112,7 @@ def evaluate(model_path: str, data_path: str, split: str = "PrivateTest", tta_fl
     With ``ferplus`` (ferplus_votes.csv) the labels are the FER+ majority votes of the split (faces
     whose top vote is contempt, unknown, not-a-face or tied left out) instead of FER2013's."""
     from . import data, models
-    from .train import prepare, task_split, class_names
+    from .preprocess import class_names, prepare, task_split
 
     path = Path(model_path)
     if not path.exists():

@@ -3,69 +3,19 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-import cv2
 import keras
 import numpy as np
 
 from . import augment, data, distill, models
+from .callbacks import CKPT, STATE, Checkpoint, Schedule
+from .preprocess import class_names, prepare, targets, task_split
 
-CKPT = "checkpoint.keras"
-STATE = "state.json"
-
-
-def prepare(images: np.ndarray, spec: models.ModelSpec, photometric: bool = True) -> np.ndarray:
-    """uint8 gray (N,48,48) -> float32 model input, resized and channel-expanded as the spec asks,
-    after the spec's photometric normalisation (unless ``photometric`` is False: training applies it
-    after augmenting)."""
-    h, w, c = spec.input_shape
-    if images.shape[1:3] != (h, w):
-        images = np.stack([cv2.resize(im, (w, h), interpolation=cv2.INTER_LINEAR) for im in images])
-    norm = models.photometric(spec) if photometric else None
-    if norm is not None:
-        images = norm(images)
-    x = images.astype(np.float32)[..., None] if images.ndim == 3 else images.astype(np.float32)
-    if x.shape[-1] != c:
-        x = np.repeat(x, c, axis=-1)
-    return x * np.float32(spec.input_scale) + np.float32(spec.input_offset)
-
-
-def task_split(ds: data.Dataset, spec: models.ModelSpec, split: str, seed: int = 0):
-    """(uint8 images, labels) of one split, relabelled for the model's task (stand-ins)."""
-    x, y = ds.split(split)
-    classes = spec.task.classes
-    if classes:
-        ids = [ds.class_names.index(c) for c in classes]
-        keep = np.isin(y, ids)
-        x, y = x[keep], np.array([ids.index(v) for v in y[keep]], np.int64)
-        if spec.task.max_per_class:
-            rng = np.random.default_rng(seed)
-            pick = np.concatenate([rng.permutation(np.flatnonzero(y == k))[: spec.task.max_per_class]
-                                   for k in range(len(classes))])
-            pick.sort()
-            x, y = x[pick], y[pick]
-    return x, y
-
-
-def class_names(ds: data.Dataset, spec: models.ModelSpec) -> list[str]:
-    if spec.task.classes:
-        return list(spec.task.classes)
-    names = list(ds.class_names)
-    return names + [f"unused{i}" for i in range(len(names), spec.task.n_outputs)]
-
-
-def targets(y: np.ndarray, spec: models.ModelSpec, loss: str):
-    if loss == "binary_crossentropy":
-        return y.astype(np.float32)[:, None]
-    if loss == "categorical_crossentropy":
-        return keras.utils.to_categorical(y, spec.task.n_outputs).astype(np.float32)
-    return y
 
 
 def make_loss(name: str, label_smoothing: float):
@@ -87,86 +37,6 @@ def make_optimizer(name: str, lr: float, weight_decay: float = 0.0):
     if name == "adamw":
         return keras.optimizers.AdamW(lr, weight_decay=weight_decay or 1e-4)
     raise ValueError(f"unknown optimizer {name!r}")
-
-
-class Schedule(keras.callbacks.Callback):
-    """Per-epoch learning rate (linear warm-up then cosine) and an optional wall-time budget.
-
-    With ``time_budget`` the number of epochs is fixed after the first timed epoch so the cosine
-    reaches zero when the budget runs out; the planned count is written to state.json, so
-    ``--epochs N`` with that N replays the same schedule on any machine.
-    """
-
-    def __init__(self, base_lr, epochs, kind="cosine", warmup=2, time_budget=None, state=None):
-        super().__init__()
-        self.base_lr, self.epochs, self.kind, self.warmup = base_lr, epochs, kind, warmup
-        self.time_budget = time_budget
-        self.state = state if state is not None else {}
-        self.t0 = None
-        self.epoch_start = None
-
-    def lr_at(self, epoch):
-        if self.kind != "cosine":
-            return self.base_lr
-        if epoch < self.warmup:
-            return self.base_lr * (epoch + 1) / (self.warmup + 1)
-        span = max(1, self.epochs - self.warmup)
-        return 0.5 * self.base_lr * (1 + math.cos(math.pi * min(1.0, (epoch - self.warmup) / span)))
-
-    def on_train_begin(self, logs=None):
-        self.t0 = time.monotonic() - self.state.get("elapsed", 0.0)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_start = time.monotonic()
-        self.model.optimizer.learning_rate = self.lr_at(epoch)
-
-    def on_epoch_end(self, epoch, logs=None):
-        now = time.monotonic()
-        if logs is not None:
-            logs["lr"] = float(self.lr_at(epoch))
-        self.state["elapsed"] = now - self.t0
-        if self.time_budget and not self.state.get("planned"):
-            # epoch 0 carries compilation; plan from the second epoch's time
-            if epoch >= 1:
-                per_epoch = now - self.epoch_start
-                left = self.time_budget - (now - self.t0)
-                self.epochs = max(epoch + 1, min(self.epochs, epoch + 1 + int(left // per_epoch)))
-                self.state["planned"] = self.epochs
-                print(f"time budget: {per_epoch:.1f} s/epoch, planning {self.epochs} epochs", flush=True)
-        if epoch + 1 >= self.epochs:
-            self.model.stop_training = True
-
-
-class Checkpoint(keras.callbacks.Callback):
-    """Saves the training model (weights + optimizer) each epoch and the best core model on val."""
-
-    def __init__(self, out: Path, core: keras.Model, state: dict, monitor="val_accuracy", every=60.0):
-        super().__init__()
-        self.out, self.core, self.state, self.monitor = out, core, state, monitor
-        self.every, self.last_save = every, time.monotonic()
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        val = logs.get(self.monitor)
-        if val is not None and val > self.state.get("best", -1.0):
-            self.state["best"], self.state["best_epoch"] = float(val), epoch
-            self.core.save(self.out / "best.keras")
-        self.state["epoch"] = epoch + 1
-        now = time.monotonic()
-        # A full checkpoint (weights + optimizer state) is ~4x the model; on a fast machine an epoch
-        # takes seconds, so write it at most every `every` seconds and at the end of training.
-        if now - self.last_save >= self.every or self.model.stop_training:
-            self.save()
-            self.last_save = now
-
-    def on_train_end(self, logs=None):
-        self.save()
-
-    def save(self):
-        tmp = self.out / ("tmp-" + CKPT)
-        self.model.save(tmp)
-        os.replace(tmp, self.out / CKPT)
-        (self.out / STATE).write_text(json.dumps(self.state, indent=1))
 
 
 def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=None, optimizer=None,

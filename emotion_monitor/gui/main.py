@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
-from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDia
 
 from .. import settings as settings_model
 from ..app import DEMO_CLIP, open_capture, open_session
-from ..detection import DETECTORS
 from ..errors import MonitorError
 from ..overlay import COLORS
 from ..types import LABELS
@@ -94,12 +92,13 @@ class SettingsDialog(QDialog):
 
 class MainWindow(QMainWindow):
     def __init__(self, store: QSettings | None = None, classifier=None, beep: bool = False,
-                 settings: settings_model.Settings | None = None):
+                 settings: settings_model.Settings | None = None, fleet_sinks=()):
         super().__init__()
         self.setWindowTitle("Emotion Monitor")
         self.store = store or QSettings("EmotionMonitor", "emotion-monitor")
         # saved preferences, unless the command line gave settings for this run
         self.settings = settings or settings_model.load(self.store)
+        self.fleet_sinks = list(fleet_sinks)  # metrics endpoint, alert webhook: kept across sources
         self.classifier = classifier  # tests inject a stub; None = the shipped model
         self.worker: Worker | None = None
         self.source = None
@@ -222,6 +221,8 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Emotion Monitor", f"{exc}\n\nOpen a video file or the demo clip instead.")
             return False
         self.source = name
+        for sink in self.fleet_sinks:
+            session.add_sink(sink, owned=False)
         self.worker = Worker(session)
         self.worker.new_result.connect(self._show_latest)
         self.worker.event.connect(self._show_event)
@@ -352,6 +353,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, ev):
         self.stop()
+        for sink in self.fleet_sinks:
+            sink.close()
+        self.fleet_sinks = []
         self.store.sync()
         super().closeEvent(ev)
 
@@ -361,7 +365,21 @@ def run(args) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     store = QSettings("EmotionMonitor", "emotion-monitor")
     # settings given on the command line apply to this run over the saved ones (not saved)
-    win = MainWindow(store=store, settings=settings_model.from_args(args, settings_model.load(store)))
+    from ..cli import fleet_sinks
+
+    win = None
+
+    def stats():
+        w = win.worker if win is not None else None
+        return (w.fps, w.session.capture.dropped, w.session.capture.reconnects) if w else (0.0, 0, 0)
+
+    try:
+        sinks = fleet_sinks(args, stats, lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr))
+    except MonitorError as exc:
+        print(f"emotion-monitor: error: {exc}", file=sys.stderr)
+        return 1
+    win = MainWindow(store=store, settings=settings_model.from_args(args, settings_model.load(store)),
+                     fleet_sinks=sinks)
     win.show()
     if getattr(args, "record", None):
         win.pending_record_path = args.record  # recording starts with the source

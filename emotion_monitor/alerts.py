@@ -1,0 +1,114 @@
+"""Alert delivery: a sink that POSTs a JSON event to a webhook when an alert starts and when it clears.
+
+Posting happens on a thread of its own behind a bounded queue, so a slow or dead endpoint never
+slows the pipeline: when the queue is full the oldest event waiting is dropped (and counted). Each
+event is tried ``attempts`` times with exponential backoff; an endpoint that cannot be reached gives
+one warning line (the first failure), not a crash. Standard library HTTP (urllib): one POST of a
+small JSON body needs no dependency.
+
+The event: ``{"event": "alert" | "clear", "camera": NAME, "time": ISO 8601 UTC of the frame,
+"frame": N, "mood": score, "faces": faces counted, "duration": seconds the alert lasted (0 when it
+starts), "reason": "threshold" | "drop" | null}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from .session import iso_utc
+from .types import FrameResult
+
+log = logging.getLogger("emotion_monitor")
+
+
+class WebhookSink:
+    def __init__(self, url: str, camera: str = "camera", attempts: int = 4, backoff: float = 0.5,
+                 timeout: float = 3.0, max_queue: int = 100, warn=None):
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"webhook URL must start with http:// or https://, not {url!r}")
+        self.url, self.camera = url, camera
+        self.attempts, self.backoff, self.timeout = attempts, backoff, timeout
+        self.warn = warn or log.warning
+        self._queue: queue.Queue = queue.Queue(maxsize=max_queue)
+        self.sent = self.failed = self.dropped = 0
+        self._warned = False
+        self._alert_media_time: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="webhook", daemon=True)
+        self._thread.start()
+
+    # ---- pipeline side: never blocks --------------------------------------------------------------
+    def write(self, result: FrameResult) -> None:
+        m = result.mood
+        if m.event not in ("alert", "clear"):
+            return
+        now = result.frame.media_time
+        if m.event == "alert":
+            self._alert_media_time, duration = now, 0.0
+        else:
+            duration = now - self._alert_media_time if self._alert_media_time is not None else 0.0
+            self._alert_media_time = None
+        event = {"event": m.event, "camera": self.camera, "time": iso_utc(result.frame.timestamp),
+                 "frame": result.frame.index, "mood": round(m.score, 4), "faces": m.faces,
+                 "duration": round(duration, 3), "reason": m.reason if m.event == "alert" else None}
+        while True:
+            try:
+                self._queue.put_nowait(event)
+                return
+            except queue.Full:
+                try:
+                    self._queue.get_nowait()  # the oldest waiting event makes room
+                    self.dropped += 1
+                except queue.Empty:
+                    pass
+
+    # ---- delivery thread --------------------------------------------------------------------------
+    def _post(self, event: dict) -> None:
+        body = json.dumps(event).encode()
+        req = urllib.request.Request(self.url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json", "User-Agent": "emotion-monitor"})
+        with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            if resp.status >= 300:
+                raise urllib.error.HTTPError(self.url, resp.status, resp.reason, resp.headers, None)
+
+    def _deliver(self, event: dict) -> None:
+        delay = self.backoff
+        for attempt in range(self.attempts):
+            try:
+                self._post(event)
+                self.sent += 1
+                return
+            except (OSError, urllib.error.URLError) as exc:  # refused, timed out, HTTP error
+                last = exc
+            if attempt + 1 < self.attempts and self._stop.wait(delay):
+                break
+            delay *= 2
+        self.failed += 1
+        if not self._warned:
+            self._warned = True
+            reason = getattr(last, "reason", None) or last
+            self.warn(f"alert webhook {self.url} unreachable ({reason}); the run goes on without it")
+
+    def _run(self) -> None:
+        while True:
+            try:
+                event = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                if self._stop.is_set():
+                    return
+                continue
+            self._deliver(event)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Deliver what is waiting (up to ``timeout`` seconds), then stop."""
+        deadline = time.monotonic() + timeout
+        while not self._queue.empty() and time.monotonic() < deadline and self._thread.is_alive():
+            time.sleep(0.05)
+        self._stop.set()
+        self._thread.join(max(0.0, deadline - time.monotonic()) + 0.5)

@@ -1,0 +1,272 @@
+"""Session report: ``emotion-monitor report session.csv --out report.html`` (or .png / .pdf).
+
+For a manager who never opens the CSV: the group mood over time with the alert spans shaded, the
+share of each emotion minute by minute, the faces in view, and a table of the faces seen (how long,
+their dominant emotion). Charts by matplotlib.
+
+The CSV is read in one streaming pass (:func:`summarize`), never whole: a frame's rows are folded
+into per-second bins, per-minute emotion counts and per-face tallies as they come, so a multi-hour
+session costs memory for its seconds and faces, not its rows. A CSV still being written is fine: a
+last line cut short is skipped. Rows the quality gate left out of the mood (``quality`` other than
+"ok") count as faces in view but not in the emotion shares.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .errors import MonitorError
+from .types import LABELS
+
+REQUIRED = ("timestamp", "frame", "face_id", "emotion", "mood", "alert")
+
+
+@dataclass
+class FaceTally:
+    first: float
+    last: float
+    rows: int = 0
+    emotions: Counter = field(default_factory=Counter)
+
+    @property
+    def dominant(self) -> tuple[str, float]:
+        if not self.emotions:
+            return "-", 0.0
+        label, n = self.emotions.most_common(1)[0]
+        return label, n / sum(self.emotions.values())
+
+
+@dataclass
+class SessionSummary:
+    seconds: np.ndarray  # UTC epoch seconds of each bin
+    mood: np.ndarray  # mean group mood in the bin
+    alert: np.ndarray  # 1 if the alert was on in the bin
+    faces: np.ndarray  # mean faces in view in the bin
+    minutes: np.ndarray  # UTC epoch of each minute
+    shares: np.ndarray  # (minutes, 7) share of each emotion among counted faces
+    faces_seen: dict[int, FaceTally]
+    rows: int
+    frames: int
+    skipped: int  # malformed or cut-short lines
+
+
+def _epoch(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def summarize(path: str | Path) -> SessionSummary:
+    """One streaming pass over a session CSV (see the module docstring)."""
+    path = Path(path)
+    try:
+        fh = open(path, newline="", encoding="utf-8")
+    except OSError as exc:
+        raise MonitorError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    bins: dict[int, list] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, frames, alert, faces sum
+    minute_counts: dict[int, Counter] = defaultdict(Counter)
+    faces: dict[int, FaceTally] = {}
+    rows = frames = skipped = 0
+    last_ts_text, last_ts = None, 0.0
+    current = None  # (timestamp text, frame) of the frame being read
+    frame_rows = 0
+    frame_mood = frame_alert = 0.0
+
+    def close_frame():
+        nonlocal frames
+        if current is None:
+            return
+        b = bins[int(last_ts)]
+        b[0] += frame_mood
+        b[1] += 1
+        b[2] = max(b[2], int(frame_alert))
+        b[3] += frame_rows
+        frames += 1
+
+    with fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None or any(k not in header for k in REQUIRED):
+            raise MonitorError(f"{path} is not an emotion-monitor CSV (expected columns {', '.join(REQUIRED)})")
+        col = {k: header.index(k) for k in header}
+        q = col.get("quality")
+        n = len(header)
+        for row in reader:
+            if len(row) != n:
+                skipped += 1  # a line cut short (a file still being written) or damaged
+                continue
+            try:
+                ts_text, frame = row[col["timestamp"]], row[col["frame"]]
+                if ts_text != last_ts_text:
+                    last_ts_text, last_ts = ts_text, _epoch(ts_text)
+                key = (ts_text, frame)
+                if key != current:
+                    close_frame()
+                    current, frame_rows = key, 0
+                    frame_mood, frame_alert = float(row[col["mood"]]), float(row[col["alert"]])
+                face_id, emotion = int(row[col["face_id"]]), row[col["emotion"]]
+            except ValueError:
+                skipped += 1
+                continue
+            frame_rows += 1
+            rows += 1
+            tally = faces.get(face_id)
+            if tally is None:
+                tally = faces[face_id] = FaceTally(last_ts, last_ts)
+            tally.last = last_ts
+            tally.rows += 1
+            if q is None or row[q] == "ok":
+                tally.emotions[emotion] += 1
+                minute_counts[int(last_ts // 60) * 60][emotion] += 1
+        close_frame()
+    secs = np.array(sorted(bins), np.float64)
+    b = np.array([bins[int(s)] for s in secs], np.float64).reshape(-1, 4)
+    count = np.maximum(b[:, 1], 1)
+    minutes = np.array(sorted(minute_counts), np.float64)
+    shares = np.array([[minute_counts[int(m)][label] for label in LABELS] for m in minutes], np.float64).reshape(-1, 7)
+    shares = shares / np.maximum(shares.sum(1, keepdims=True), 1)
+    return SessionSummary(secs, b[:, 0] / count, b[:, 2], b[:, 3] / count, minutes, shares, faces, rows, frames,
+                          skipped)
+
+
+def _spans(t: np.ndarray, on: np.ndarray) -> list[tuple[float, float]]:
+    out, start = [], None
+    for ti, a in zip(t, on):
+        if a and start is None:
+            start = ti
+        elif not a and start is not None:
+            out.append((start, ti))
+            start = None
+    if start is not None:
+        out.append((start, t[-1] + 1))
+    return out
+
+
+def figure(s: SessionSummary, title: str):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    from .overlay import COLORS
+
+    to_dt = lambda a: [datetime.fromtimestamp(x, timezone.utc) for x in a]  # noqa: E731
+    fig, axes = plt.subplots(3, 1, figsize=(11, 9), sharex=True, gridspec_kw={"height_ratios": [3, 2, 1.3]})
+    t = to_dt(s.seconds)
+    ax = axes[0]
+    ax.plot(t, s.mood, color="#1565c0", lw=1.2, label="group mood (mean per second)")
+    ax.axhline(0, color="#777", lw=0.8)
+    for i, (a, b) in enumerate(_spans(s.seconds, s.alert > 0)):
+        ax.axvspan(*to_dt([a, b]), color="#c62828", alpha=0.18, lw=0, label="alert" if i == 0 else None)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_ylabel("mood (-1 negative .. +1 positive)")
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    ax.grid(alpha=0.3)
+    ax = axes[1]
+    if len(s.minutes):
+        tm = to_dt(s.minutes + 30)
+        bottom = np.zeros(len(s.minutes))
+        width = 50 / 86400  # bars 50 s wide, in days
+        for k, label in enumerate(LABELS):
+            rgb = tuple(c / 255 for c in COLORS[label][::-1])
+            ax.bar(tm, s.shares[:, k], width, bottom=bottom, color=rgb, label=label)
+            bottom += s.shares[:, k]
+        ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, title="emotion", title_fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of faces per minute")
+    ax.grid(alpha=0.3, axis="y")
+    ax = axes[2]
+    ax.fill_between(t, s.faces, step="mid", color="#607d8b", alpha=0.6)
+    ax.set_ylabel("faces in view")
+    ax.set_xlabel("time (UTC)")
+    ax.grid(alpha=0.3)
+    ax.set_xlim(*to_dt([s.seconds[0], s.seconds[-1] + 1]))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S" if np.ptp(s.seconds) < 3600 else "%H:%M"))
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def face_rows(s: SessionSummary, limit: int | None = None) -> list[tuple]:
+    """(face id, first seen UTC, seconds seen, dominant emotion, its share), longest seen first."""
+    items = sorted(s.faces_seen.items(), key=lambda kv: -(kv[1].last - kv[1].first))
+    out = []
+    for face_id, f in items[:limit]:
+        label, share = f.dominant
+        out.append((face_id, datetime.fromtimestamp(f.first, timezone.utc).strftime("%H:%M:%S"),
+                    round(f.last - f.first, 1), label, share))
+    return out
+
+
+def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
+    csv_path, out = Path(csv_path), Path(out)
+    if out.suffix.lower() not in (".html", ".png", ".pdf"):
+        raise MonitorError(f"report must end in .html, .png or .pdf, not {out.name}")
+    s = summarize(csv_path)
+    if not s.frames:
+        raise MonitorError(f"{csv_path} holds no face rows to report on")
+    start = datetime.fromtimestamp(s.seconds[0], timezone.utc)
+    span = s.seconds[-1] - s.seconds[0] + 1
+    alert_s = float((s.alert > 0).sum())
+    title = (f"{csv_path.name}: {start:%Y-%m-%d %H:%M} UTC, {span / 60:.1f} min, {len(s.faces_seen)} faces, "
+             f"mean mood {np.mean(s.mood):+.2f}, alert {alert_s:.0f} s")
+    import matplotlib.pyplot as plt
+
+    fig = figure(s, title)
+    try:
+        if out.suffix.lower() == ".png":
+            fig.savefig(out, dpi=110)
+        elif out.suffix.lower() == ".pdf":
+            from matplotlib.backends.backend_pdf import PdfPages
+
+            with PdfPages(out) as pdf:
+                pdf.savefig(fig)
+                pdf.savefig(_table_figure(face_rows(s, 40)))
+        else:
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=110)
+            out.write_text(_html(title, base64.b64encode(buf.getvalue()).decode(), face_rows(s), s), encoding="utf-8")
+    finally:
+        plt.close("all")
+    return s
+
+
+def _table_figure(rows):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(11, 0.6 + 0.25 * max(len(rows), 1)))
+    ax.axis("off")
+    ax.set_title("Faces seen, longest first (at most 40)", loc="left", fontsize=11)
+    cells = [[str(i), t0, f"{secs:.1f}", label, f"{share:.0%}"] for i, t0, secs, label, share in rows] or [["-"] * 5]
+    table = ax.table(cellText=cells, colLabels=["face", "first seen (UTC)", "seconds seen", "dominant emotion", "share"],
+                     loc="upper left", cellLoc="left")
+    table.auto_set_font_size(False)
+    table.set_fontsize(8)
+    fig.tight_layout()
+    return fig
+
+
+def _html(title: str, png_b64: str, rows, s: SessionSummary) -> str:
+    body = "".join(f"<tr><td>{i}</td><td>{t0}</td><td>{secs:.1f}</td><td>{html.escape(label)}</td>"
+                   f"<td>{share:.0%}</td></tr>" for i, t0, secs, label, share in rows)
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1200px}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}} th{{background:#eee}}</style></head>
+<body><h1>Emotion Monitor session report</h1><p>{html.escape(title)}</p>
+<img alt="mood over time, emotions per minute, faces in view" style="max-width:100%" src="data:image/png;base64,{png_b64}">
+<h2>Faces seen ({len(rows)}), longest first</h2>
+<p>{s.rows} face rows in {s.frames} frames{f"; {s.skipped} damaged or unfinished lines skipped" if s.skipped else ""}.
+No face image is stored: only boxes, emotions and the mood.</p>
+<table><tr><th>face</th><th>first seen (UTC)</th><th>seconds seen</th><th>dominant emotion</th><th>share</th></tr>
+{body}</table></body></html>
+"""
