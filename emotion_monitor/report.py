@@ -77,13 +77,13 @@ def summarize(path: str | Path) -> SessionSummary:
     last_ts_text, last_ts = None, 0.0
     current = None  # (timestamp text, frame) of the frame being read
     frame_rows = 0
-    frame_mood = frame_alert = 0.0
+    frame_mood = frame_alert = frame_ts = 0.0
 
     def close_frame():
         nonlocal frames
         if current is None:
             return
-        b = bins[int(last_ts)]
+        b = bins[int(frame_ts)]
         b[0] += frame_mood
         b[1] += 1
         b[2] = max(b[2], int(frame_alert))
@@ -109,7 +109,7 @@ def summarize(path: str | Path) -> SessionSummary:
                 key = (ts_text, frame)
                 if key != current:
                     close_frame()
-                    current, frame_rows = key, 0
+                    current, frame_rows, frame_ts = key, 0, last_ts
                     frame_mood, frame_alert = float(row[col["mood"]]), float(row[col["alert"]])
                 face_id, emotion = int(row[col["face_id"]]), row[col["emotion"]]
             except ValueError:

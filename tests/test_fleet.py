@@ -1,0 +1,271 @@
+"""Beyond one camera: Prometheus metrics read back through a real Prometheus server, the alert
+webhook against a local receiver (and a dead one), and the session report."""
+
+import csv
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emotion_monitor.alerts import WebhookSink
+from emotion_monitor.app import open_session
+from emotion_monitor.capture import Capture, SyntheticSource
+from emotion_monitor.recording import CsvRecorder
+from emotion_monitor.settings import Settings
+from emotion_monitor.types import LABELS
+
+from .conftest import scene
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIP = ROOT.parent / "shared" / "media" / "hikers_walking.mp4"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return json.loads(r.read())
+
+
+@pytest.mark.skipif(shutil.which("prometheus") is None and not os.environ.get("CI"),
+                    reason="Debian's prometheus is not installed (.ci/run installs it)")
+def test_a_real_prometheus_scrapes_the_monitor_and_reads_mood_and_alert_back(tmp_path):
+    assert shutil.which("prometheus"), ".ci/run installs Debian's prometheus"
+    mport, pport = free_port(), free_port()
+    video = CLIP if CLIP.exists() else ROOT / "assets" / "demo.mp4"
+    monitor = subprocess.Popen([sys.executable, "-m", "emotion_monitor.cli", "--video", str(video), "--loop",
+                                "--realtime", "--quiet", "--metrics-port", str(mport), "--name", "queue-1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    (tmp_path / "prometheus.yml").write_text(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        "scrape_configs:\n  - job_name: emotion-monitor\n"
+        f"    static_configs: [{{targets: ['127.0.0.1:{mport}']}}]\n")
+    prom = subprocess.Popen(["prometheus", f"--config.file={tmp_path / 'prometheus.yml'}",
+                             f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{pport}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    api = f"http://127.0.0.1:{pport}/api/v1/query?query="
+    try:
+        found = {}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(found) < 3:
+            time.sleep(1)
+            for q in ('emotion_monitor_group_mood{camera="queue-1"}', 'emotion_monitor_alert{camera="queue-1"}',
+                      'emotion_monitor_frames_total{camera="queue-1"}'):
+                try:
+                    res = get_json(api + urllib.parse.quote(q))["data"]["result"]
+                except OSError:
+                    continue
+                if res:
+                    found[q.split("{")[0]] = float(res[0]["value"][1])
+        assert monitor.poll() is None, monitor.stderr.read()
+        assert len(found) == 3, found
+        assert -1.0 <= found["emotion_monitor_group_mood"] <= 1.0
+        assert found["emotion_monitor_alert"] in (0.0, 1.0)
+        assert found["emotion_monitor_frames_total"] > 0
+        # what Prometheus stored is what the monitor serves (the mood moves slowly; frames only grow)
+        own = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=5).read().decode()
+        assert 'emotion_monitor_stage_seconds_bucket{camera="queue-1",le="0.05",stage="detect"}' in own
+        assert 'emotion_monitor_frames_dropped_total{camera="queue-1"}' in own
+    finally:
+        for p in (prom, monitor):
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def test_the_metrics_endpoint_binds_to_localhost_by_default():
+    from emotion_monitor.metrics import MetricsSink
+
+    sink = MetricsSink(0, "cam")
+    try:
+        assert sink._server.server_address[0] == "127.0.0.1"
+    finally:
+        sink.close()
+
+
+class Receiver:
+    def __init__(self):
+        self.events = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.events.append(json.loads(body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Flip:
+    """Sad faces for the first ``n`` calls, happy after."""
+
+    size, name = 48, "flip"
+
+    def __init__(self, n):
+        self.n, self.calls = n, 0
+
+    def __call__(self, crops):
+        self.calls += 1
+        p = np.full((len(crops), 7), 0.02, np.float32)
+        p[:, LABELS.index("sad" if self.calls <= self.n else "happy")] = 0.88
+        return p
+
+
+def run_with(astronaut_bgr, tmp_path, sink, frames=200):
+    src = SyntheticSource(lambda i: scene(astronaut_bgr, i % 80, step=4), count=frames, size=(960, 540))
+    cap = Capture(lambda: src, "video", "synthetic")
+    rec = CsvRecorder(tmp_path / "rows.csv")
+    s = Settings(window=0.4, duration=0.4, cooldown=0.0, detect_every=1)
+    session = open_session(s, cap, classifier=Flip(90), sinks=[rec, sink])
+    cap.start()
+    t0 = time.perf_counter()
+    summary = session.run()
+    wall = time.perf_counter() - t0
+    session.close()
+    with open(tmp_path / "rows.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    return summary, rows, wall
+
+
+def test_the_webhook_gets_alert_and_clear_with_their_fields(astronaut_bgr, tmp_path):
+    rx = Receiver()
+    try:
+        sink = WebhookSink(rx.url, camera="queue-1")
+        summary, rows, _ = run_with(astronaut_bgr, tmp_path, sink)
+    finally:
+        rx.close()
+    kinds = [e["event"] for e in rx.events]
+    assert kinds[:2] == ["alert", "clear"], rx.events
+    alert, clear = rx.events[:2]
+    for e in (alert, clear):
+        assert e["camera"] == "queue-1" and e["time"].endswith("Z") and e["faces"] == 1
+    assert alert["mood"] < -0.3 and alert["duration"] == 0 and alert["reason"] == "threshold"
+    assert clear["mood"] > alert["mood"] and clear["duration"] > 0 and clear["frame"] > alert["frame"]
+    # the CSV agrees: the alert column turns on at the alert's frame
+    first_on = min(int(r["frame"]) for r in rows if r["alert"] == "1")
+    assert first_on == alert["frame"]
+
+
+class NoSink:
+    def write(self, result):
+        pass
+
+    def close(self):
+        pass
+
+
+def test_a_dead_webhook_costs_one_warning_and_no_row(astronaut_bgr, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _, expected, _ = run_with(astronaut_bgr, tmp_path / "a", NoSink())  # the same run without a webhook
+    warnings = []
+    dead = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens there
+    sink = WebhookSink(dead, attempts=2, backoff=0.05, warn=warnings.append)
+    summary, rows, wall = run_with(astronaut_bgr, tmp_path / "b", sink)
+    assert summary["frames"] == 200
+    strip = lambda rs: [{k: v for k, v in r.items() if k != "timestamp"} for r in rs]  # noqa: E731
+    assert strip(rows) == strip(expected)  # every row, as without the webhook
+    assert len(warnings) == 1 and "unreachable" in warnings[0]
+    assert sink.failed >= 1 and sink.sent == 0
+
+
+def test_the_webhook_never_blocks_the_pipeline(astronaut_bgr, tmp_path):
+    """A receiver that takes 2 s to answer: the run's pace does not change."""
+    slow_events = []
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self):
+            time.sleep(2.0)
+            slow_events.append(1)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sink = WebhookSink(f"http://127.0.0.1:{server.server_address[1]}/", timeout=5)
+        t0 = time.perf_counter()
+        for i in range(50):
+            from emotion_monitor.types import Detections, Frame, FrameResult, MoodState
+
+            event = "alert" if i % 2 == 0 else "clear"
+            sink.write(FrameResult(Frame(np.zeros((4, 4, 3), np.uint8), i, time.time(), i / 25), Detections(), (),
+                                   MoodState(-0.5, 0.0, 1, event == "alert", event=event)))
+        assert time.perf_counter() - t0 < 0.5  # 50 events queued in well under a second
+        assert sink.dropped == 0 or sink._queue.qsize() <= 100
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_report_from_a_recorded_csv_still_being_written(tmp_path):
+    from emotion_monitor.report import summarize, write_report
+
+    path = tmp_path / "live.csv"
+    from emotion_monitor.recording import HEADER
+
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for i in range(600):  # 60 s at 10 frames a second, 2 faces, an alert from 20 s to 35 s
+            ts = f"2026-11-27T10:00:{i // 10:02d}.{(i % 10) * 100:03d}Z" if i < 600 else ""
+            alert = int(200 <= i < 350)
+            for face, label in ((1, "sad" if alert else "neutral"), (2, "happy")):
+                w.writerow([ts, i, face, 10, 10, 50, 50, label, "0.8", *["0.1"] * 7,
+                            "-0.5" if alert else "0.1", alert, "ok" if face == 1 else "small"])
+        fh.write("2026-11-27T10:01:00.000Z,600,1,10,10")  # a last line being written, cut short
+    s = summarize(path)
+    assert s.frames == 600 and s.rows == 1200 and s.skipped == 1
+    assert len(s.seconds) == 60 and s.alert.sum() == 15
+    assert set(s.faces_seen) == {1, 2} and s.faces_seen[2].dominant == ("-", 0.0)  # face 2 never counted
+    assert s.shares[:, LABELS.index("happy")].max() == 0  # "small" faces stay out of the shares
+    for suffix in (".html", ".png", ".pdf"):
+        write_report(path, tmp_path / f"r{suffix}")
+        assert (tmp_path / f"r{suffix}").stat().st_size > 5000
+    assert "Faces seen (2)" in (tmp_path / "r.html").read_text()
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None and not os.environ.get("CI"),
+                    reason="Debian's prometheus (promtool) is not installed")
+def test_the_deploy_configs_are_valid_for_prometheus():
+    deploy = ROOT / "deploy"
+    for args in (["check", "config", "prometheus.yml"], ["check", "rules", "emotion-monitor-rules.yml"]):
+        proc = subprocess.run(["promtool", *args], cwd=deploy, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    dash = json.loads((deploy / "grafana-dashboard.json").read_text())
+    exprs = " ".join(t["expr"] for p in dash["panels"] for t in p["targets"])
+    for metric in ("emotion_monitor_group_mood", "emotion_monitor_alert", "emotion_monitor_faces",
+                   "emotion_monitor_fps", "emotion_monitor_stage_seconds_bucket"):
+        assert metric in exprs
