@@ -41,7 +41,8 @@ def build_pipeline(s: Settings, classifier=None):
 
 
 def open_capture(camera: int | None = None, video: str | None = None, realtime: bool = False,
-                 max_frames: int | None = None, on_status=None, loop: bool = False) -> cap_mod.Capture:
+                 max_frames: int | None = None, on_status=None, loop: bool = False,
+                 sample_fps: float | None = None) -> cap_mod.Capture:
     if camera is not None:
         return cap_mod.Capture(cap_mod.open_camera(camera), "camera", str(camera), max_frames=max_frames,
                                on_status=on_status)
@@ -51,7 +52,7 @@ def open_capture(camera: int | None = None, video: str | None = None, realtime: 
     if not path.is_file():
         raise SourceError(f"video not found: {path}")
     return cap_mod.Capture(cap_mod.open_video(path), "video", str(path), realtime=realtime, max_frames=max_frames,
-                           on_status=on_status, loop=loop)
+                           on_status=on_status, loop=loop, sample_fps=sample_fps)
 
 
 def open_session(s: Settings, capture: cap_mod.Capture, classifier=None, sinks=(), **callbacks):

@@ -85,7 +85,7 @@ class Capture:
     def __init__(self, opener: Opener, kind: str = "video", name: str = "", latest_only: bool | None = None,
                  realtime: bool = False, retry: bool | None = None, backoff: float = 0.5, max_backoff: float = 5.0,
                  on_status: Callable[[str], None] | None = None, max_frames: int | None = None,
-                 queue_size: int = 4, loop: bool = False):
+                 queue_size: int = 4, loop: bool = False, sample_fps: float | None = None):
         self._opener = opener
         self.loop = loop
         self._cap, self.info = probe(opener, kind, name)
@@ -106,6 +106,10 @@ class Capture:
         self.reconnects = 0
         self.error: str | None = None
         self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
+        self.opened_at = time.time()
+        if sample_fps is not None and sample_fps <= 0:
+            raise ValueError("sample_fps must be > 0")
+        self.sample_every = max(1, round(self.info.fps / sample_fps)) if sample_fps else 1
 
     def set_paused(self, paused: bool) -> None:
         """A paused file waits where it is; a paused camera keeps reading and drops what it reads."""
@@ -174,7 +178,13 @@ class Capture:
                     start += time.monotonic() - paused_at  # real-time pacing resumes where it stopped
                     continue
                 try:
-                    ok, image = self._cap.read()
+                    if self.sample_every > 1 and index % self.sample_every:
+                        ok, image = self._cap.grab(), None  # not a sampled frame: skip its decoding
+                        if ok:
+                            index += 1
+                            continue
+                    else:
+                        ok, image = self._cap.read()
                 except Exception:
                     ok, image = False, None
                 if not ok or image is None:
@@ -199,8 +209,12 @@ class Capture:
                     wait = due - time.monotonic()
                     if wait > 0 and self._stop.wait(wait):
                         break
-                media_time = index / self.info.fps if self.info.kind != "camera" else time.monotonic() - start
-                frame = Frame(image, index, time.time(), media_time=media_time)
+                if self.info.kind == "camera":
+                    media_time, stamp = time.monotonic() - start, time.time()
+                else:
+                    media_time = index / self.info.fps
+                    stamp = self.opened_at + media_time
+                frame = Frame(image, index, stamp, media_time=media_time)
                 index += 1
                 if self._pause.is_set():  # a paused camera: nothing is shown or recorded
                     self.dropped += 1
@@ -279,6 +293,10 @@ class SyntheticSource:
             return False, None
         img = self._frames(i) if callable(self._frames) else self._frames[i]
         return True, img
+
+    def grab(self):
+        ok, _ = self.read()
+        return ok
 
     def get(self, prop):
         return {cv2.CAP_PROP_FPS: self.fps, cv2.CAP_PROP_FRAME_COUNT: self.count,

@@ -1,5 +1,5 @@
 """emotion-monitor: headless monitor (--camera / --video), the desktop window with no source, or
-``emotion-monitor report session.csv --out report.html``.
+``emotion-monitor report session.csv --out report.html``, or ``emotion-monitor batch DIR --out OUT``.
 
 Every setting's option comes from the settings model (settings.py); the options below it are about
 this run only (its source, recording, when to stop).
@@ -198,10 +198,43 @@ def report_main(argv) -> int:
     return 0
 
 
+def batch_main(argv) -> int:
+    p = argparse.ArgumentParser(prog=f"{PROG} batch", description="Analyse every video in a folder: a CSV (the "
+                                "--record columns), a stats JSON and a report per video, and a summary table.")
+    p.add_argument("input", help="folder of videos (searched recursively)")
+    p.add_argument("--out", required=True, help="output folder (a rerun skips the files finished there)")
+    p.add_argument("--jobs", type=_count, default=1, help="processes on this machine (default 1)")
+    p.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster at ADDRESS ('local': a Ray runtime here); "
+                   "paths must be on storage the workers share")
+    p.add_argument("--sample-fps", type=float, metavar="F", help="analyse F frames a second of each video")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    settings_model.add_arguments(p.add_argument_group("settings"))
+    args = p.parse_args(argv)
+    if args.sample_fps is not None and args.sample_fps <= 0:
+        p.error("--sample-fps must be > 0")
+    from .batch import run_batch
+    from .errors import MonitorError
+
+    logging.basicConfig(level=logging.ERROR)
+    try:
+        s = run_batch(args.input, args.out, settings_model.from_args(args), jobs=max(1, args.jobs),
+                      ray_address=args.ray, sample_fps=args.sample_fps, progress=not args.no_progress)
+    except MonitorError as exc:
+        return error(str(exc))
+    print(f"{s['done']} analysed, {s['skipped']} skipped (done before), {len(s['failed'])} failed of {s['files']} "
+          f"files; {s['video_seconds_analysed']:.0f} s of video in {s['wall_seconds']:.0f} s "
+          f"({s['throughput']:.2f}x real time); summary: {Path(args.out) / 'summary.csv'}")
+    for f in s["failed"]:
+        print(f"  failed: {f['file']}: {f['error']}")
+    return 0
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["report"]:
         return report_main(argv[1:])
+    if argv[:1] == ["batch"]:
+        return batch_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.gui or (args.camera is None and args.video is None and not args.demo):
         return run_gui(args)

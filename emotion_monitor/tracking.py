@@ -87,7 +87,9 @@ class Tracker:
         self._next_id = 1
 
     def reset(self) -> None:
+        """Forget every face and number new ones from 1 again (a new source)."""
         self._faces.clear()
+        self._next_id = 1
 
     def predicted_boxes(self) -> np.ndarray:
         """Where each followed face should be on the next frame (N, 4): the detectors' hints."""
