@@ -60,7 +60,8 @@ def run_fer(*args) -> dict:
 
 
 def ours_video(frames, scale):
-    from emotion_monitor.app import Settings, build_pipeline
+    from emotion_monitor.app import build_pipeline
+    from emotion_monitor.settings import Settings
     from emotion_monitor.types import Frame
 
     pipe = build_pipeline(Settings())

@@ -31,8 +31,9 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks.boxes import load_reference, score, unmatched_boxes  # noqa: E402
-from emotion_monitor.detection import HaarDetector, MediaPipeDetector, YuNetDetector  # noqa: E402
-from emotion_monitor.pipeline import tracker_for  # noqa: E402
+from emotion_monitor.detection import HaarDetector, YuNetDetector  # noqa: E402
+from emotion_monitor.detection.mediapipe import MediaPipeDetector  # noqa: E402
+from emotion_monitor.tracking import Tracker  # noqa: E402
 
 MEDIA = ROOT.parent / "shared" / "media"
 CLIPS = ("crowd_1080p.mp4", "hikers_walking.mp4", "marathon_540p.mkv")
@@ -57,15 +58,15 @@ def read_frames(path):
         frames.append(f)
 
 
-def run(frames, detector):
+def run(frames, detector, fps=25.0):
     """Tracked boxes per frame (as the pipeline reports them) and mean detector ms a frame."""
-    tracker = tracker_for(detector)
+    tracker = Tracker()  # as the pipeline builds it
     preds, times = [], []
-    for f in frames:
+    for i, f in enumerate(frames):
         t = time.perf_counter()
-        dets = detector(f)
+        dets = detector(f, hints=tracker.predicted_boxes())
         times.append(time.perf_counter() - t)
-        tracks = tracker.update(dets, np.full((len(dets), 7), 1 / 7, np.float32))
+        tracks = tracker.update(dets, np.full((len(dets), 7), 1 / 7, np.float32), i / fps)
         preds.append(np.array([tr.xyxy for tr in tracks], np.float32).reshape(-1, 4))
     return preds, 1000 * float(np.mean(times))
 
@@ -79,7 +80,7 @@ def sweep(clips):
         n = min(len(frames), len(refs))
         for name, make in SETTINGS.items():
             det = make()
-            preds, ms = run(frames[:n], det)
+            preds, ms = run(frames[:n], det, cv2.VideoCapture(str(MEDIA / clip)).get(cv2.CAP_PROP_FPS) or 25.0)
             s = score(preds, refs[:n])
             faces = np.mean([len(p) for p in preds])
             print(f"| {clip} | {name} | {s['recall']:.3f} | {s['worst_frame_recall']:.2f} | {faces:.1f} | "

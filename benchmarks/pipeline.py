@@ -24,7 +24,8 @@ import numpy as np  # noqa: E402
 
 from benchmarks.boxes import load_reference, score  # noqa: E402
 from benchmarks.detection import MEDIA, read_frames  # noqa: E402
-from emotion_monitor.app import Settings, build_pipeline  # noqa: E402
+from emotion_monitor.app import build_pipeline  # noqa: E402
+from emotion_monitor.settings import Settings  # noqa: E402
 from emotion_monitor.pipeline import STAGES  # noqa: E402
 from emotion_monitor.types import Frame  # noqa: E402
 
@@ -40,7 +41,7 @@ def main():
     refs = load_reference(args.ref) if Path(args.ref).exists() else None
     rows = []
     for rep in range(args.repeat):
-        pipe = build_pipeline(Settings(tiles_per_frame=args.tiles_per_frame or None))
+        pipe = build_pipeline(Settings(tiles_per_frame=args.tiles_per_frame))
         boxes = []
         t0 = time.perf_counter()
         for i, img in enumerate(frames):

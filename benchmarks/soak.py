@@ -33,7 +33,8 @@ def main():
     ap.add_argument("--minutes", type=float, default=10)
     ap.add_argument("--video", default=str(ROOT / "assets" / "demo.mp4"))
     args = ap.parse_args()
-    from emotion_monitor.app import Settings, build_pipeline, open_capture
+    from emotion_monitor.app import build_pipeline, open_capture
+    from emotion_monitor.settings import Settings
 
     pipe = build_pipeline(Settings())
     cap = open_capture(video=args.video).start()

@@ -33,7 +33,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import composite  # noqa: E402
-from emotion_monitor.app import Settings, build_pipeline  # noqa: E402
+from emotion_monitor.app import build_pipeline  # noqa: E402
+from emotion_monitor.settings import Settings  # noqa: E402
 from emotion_monitor.crops import crop_faces  # noqa: E402
 from emotion_monitor.mood import face_score  # noqa: E402
 from emotion_monitor.types import LABELS, Frame  # noqa: E402
@@ -61,7 +62,7 @@ def clips(seconds):
 
 def run_clip(make_frames, fps, model):
     """Rows of (truth, smoothed probs, quality, raw probs of that face this frame or None) and crops."""
-    pipe = build_pipeline(Settings(model=model))
+    pipe = build_pipeline(Settings(model=model or ""))
     rows, moods, crops, crop_truth = [], [], [], []
     for i, (img, truth) in enumerate(make_frames()):
         r = pipe.process(Frame(img, i, 0.0, i / fps))
@@ -108,7 +109,7 @@ def main():
     print("|---|---|---|---|---|---|---|")
     for name, make, fps in clips(args.seconds):
         for model in models:
-            tag = Path(model).name if model else "shipped"
+            tag = f"{Path(model).parent.name}/{Path(model).name}" if model else "shipped"
             rows, moods, crops, crop_truth, raw = run_clip(make, fps, model)
             truth = [r[0] for r in rows]
             probs = [r[1] for r in rows]

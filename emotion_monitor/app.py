@@ -36,7 +36,7 @@ def build_pipeline(s: Settings, classifier=None):
     from .mood import MoodMonitor
     from .pipeline import Pipeline, PipelineConfig
 
-    clf = classifier or EmotionClassifier(s.model or DEFAULT_MODEL, threads=s.threads)
+    clf = classifier or EmotionClassifier(s.model or DEFAULT_MODEL, threads=s.threads, flip_average=s.flip_average)
     return Pipeline(build_detector(s), clf, mood=MoodMonitor(s.mood()), config=PipelineConfig(min_face=s.min_face))
 
 

@@ -50,8 +50,9 @@ def load_metadata(model_path: Path) -> dict:
 class EmotionClassifier:
     """Callable: uint8 gray crops (N, S, S) -> float32 probabilities (N, 7), rows summing to 1."""
 
-    def __init__(self, model_path: str | Path = DEFAULT_MODEL, threads: int = 2):
+    def __init__(self, model_path: str | Path = DEFAULT_MODEL, threads: int = 2, flip_average: bool = False):
         self.path = Path(model_path)
+        self.flip_average = flip_average
         if not self.path.is_file():
             raise ModelError(f"emotion model not found: {self.path}")
         self.meta = load_metadata(self.path)
@@ -95,6 +96,9 @@ class EmotionClassifier:
             return np.zeros((0, len(LABELS)), np.float32)
         if crops.shape[1:3] != (self.size, self.size):
             raise ValueError(f"crops must be {self.size}x{self.size}, got {crops.shape[1:3]}")
+        if self.flip_average:  # each face and its mirror image in one batch, averaged
+            crops = np.concatenate([crops, crops[:, :, ::-1]])
+            n = len(crops)
         x = stretch_contrast(crops) if self.photometric == "stretch" else crops.astype(np.float32)
         x = x.reshape(n, self.size, self.size, 1) * self.scale + self.offset
         if self.channels != 1:
@@ -109,6 +113,8 @@ class EmotionClassifier:
         # int8 outputs are quantized: renormalize so every row is a distribution again
         p = np.clip(p, 0, None)
         p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+        if self.flip_average:
+            p = (p[: n // 2] + p[n // 2:]) / 2
         return calibrate(p, self.temperature, self.bias)
 
     def close(self) -> None:

@@ -1,8 +1,13 @@
 """Group mood: a score in [-1, 1], its trend, and an alert with hysteresis and cooldown.
 
-Per face (smoothed probabilities p):   s = p(happy) - [p(angry) + p(disgust) + p(fear) + p(sad)]
-neutral and surprise count 0 (surprise is as often pleasant as not). Group score = mean of s over
-the tracked faces. The alert watches the score averaged over the last ``window`` seconds:
+Per face (smoothed probabilities p): when its most likely emotion is happy or a negative one,
+    s = p(happy) - [p(angry) + p(disgust) + p(fear) + p(sad)];
+when it is neutral or surprise (as often pleasant as not), s = 0. The gate matters: a model trained
+on FER+ votes gives a neutral face the share of taggers who saw something else in it, and those
+split towards sad and angry far more than towards happy, so without it every calm face would count
+as a little negative and a neutral queue could never score 0 (measured on crowd_1080p.mp4: mood
+-0.38 with 25% of rows reading negative; see docs/benchmarks.md). Group score = mean of s over the
+tracked faces. The alert watches the score averaged over the last ``window`` seconds:
 
 * it starts when that average has stayed negative for ``duration`` seconds: below ``threshold``
   (the absolute rule), or more than ``drop`` below its own baseline (the relative rule: the
@@ -31,9 +36,14 @@ POSITIVE = ("happy",)
 WEIGHTS = np.array([1.0 if l in POSITIVE else -1.0 if l in NEGATIVE else 0.0 for l in LABELS], np.float32)
 
 
+CALM = np.array([LABELS.index("neutral"), LABELS.index("surprise")])
+
+
 def face_score(probs: np.ndarray) -> np.ndarray:
-    """Score of each face from its probabilities (N, 7) -> (N,), each in [-1, 1]."""
-    return np.asarray(probs, np.float32).reshape(-1, len(LABELS)) @ WEIGHTS
+    """Score of each face from its probabilities (N, 7) -> (N,), each in [-1, 1]; 0 for a face whose
+    most likely emotion is neutral or surprise."""
+    p = np.asarray(probs, np.float32).reshape(-1, len(LABELS))
+    return np.where(np.isin(p.argmax(1), CALM), np.float32(0.0), p @ WEIGHTS)
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,7 @@ class Session:
         if any(getattr(old, k) != getattr(new, k) for k in DETECTION_SETTINGS) and self._build_detector:
             previous, self.pipeline.detector = self.pipeline.detector, self._build_detector(new)
             previous.close()
-            self.pipeline.tracker.reset()  # new boxes, new ids: the old faces are not carried over
+            self.pipeline.tracker.reset(renumber=False)  # new boxes, new ids: the old faces are not carried over
 
     def results(self, until: Callable[[], bool] = lambda: False) -> Iterator[FrameResult]:
         """Every processed frame's result, until the source ends or ``until()`` is true."""

@@ -86,10 +86,12 @@ class Tracker:
         self._faces: list[_Face] = []
         self._next_id = 1
 
-    def reset(self) -> None:
-        """Forget every face and number new ones from 1 again (a new source)."""
+    def reset(self, renumber: bool = True) -> None:
+        """Forget every face; number new ones from 1 again (a new source) unless not ``renumber`` (a
+        live change of detector: new faces must not take the ids the recording already used)."""
         self._faces.clear()
-        self._next_id = 1
+        if renumber:
+            self._next_id = 1
 
     def predicted_boxes(self) -> np.ndarray:
         """Where each followed face should be on the next frame (N, 4): the detectors' hints."""

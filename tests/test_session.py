@@ -137,7 +137,10 @@ def test_every_setting_has_one_option_with_its_default_help_and_range():
     options = {a.dest: a for a in p._actions if a.dest in fields}
     assert set(options) == set(fields)
     for name, action in options.items():
-        assert action.help and action.option_strings == ["--" + name.replace("_", "-")]
+        opt = "--" + name.replace("_", "-")
+        is_bool = isinstance(Settings.__dataclass_fields__[name].default, bool)
+        assert action.help and action.option_strings == ([opt, "--no-" + opt[2:]] if is_bool else [opt])
+    assert not settings_model.from_args(p.parse_args(["--no-flip-average"])).flip_average
     assert settings_model.from_args(p.parse_args([])) == Settings()
     s = settings_model.from_args(p.parse_args(["--threshold", "-0.5", "--detector", "haar", "--detect-every", "3"]))
     assert (s.threshold, s.detector, s.detect_every) == (-0.5, "haar", 3)
@@ -158,7 +161,7 @@ def test_saved_preferences_round_trip_and_bad_values_fall_back():
         def setValue(self, k, v):
             store[k] = str(v)  # QSettings' INI files give strings back
 
-    s = Settings(threshold=-0.45, detector="haar", min_face=30, window=12.5)
+    s = Settings(threshold=-0.45, detector="haar", min_face=30, window=12.5, flip_average=False)
     settings_model.save(s, Store())
     assert "tiles" not in store and "model" not in store  # command-line-only settings are not kept
     assert settings_model.load(Store()) == s

@@ -95,15 +95,30 @@ def test_greedy_matching_prefers_the_best_overlap():
     assert sorted(greedy_match(iou, 0.2)) == [(0, 1), (1, 0)]
 
 
+def mix(**shares) -> np.ndarray:
+    p = np.zeros(7, np.float32)
+    for label, v in shares.items():
+        p[LABELS.index(label)] = v
+    return p
+
+
 def _tracks(probs, quality="ok"):
     return [Track(i, np.zeros(4, np.float32), p, p, quality=quality) for i, p in enumerate(probs)]
 
 
 def test_face_score_formula():
     assert face_score(HAPPY)[0] == 1 and face_score(SAD)[0] == -1 and face_score(NEUTRAL)[0] == 0
-    mixed = np.zeros(7, np.float32)
-    mixed[[LABELS.index("angry"), LABELS.index("happy")]] = 0.5
-    assert face_score(mixed)[0] == pytest.approx(0)
+    assert face_score(mix(sad=0.4, happy=0.2, neutral=0.3, surprise=0.1))[0] == pytest.approx(-0.2)
+    assert face_score(mix(happy=0.6, sad=0.1, neutral=0.3))[0] == pytest.approx(0.5)
+
+
+def test_a_face_whose_top_emotion_is_neutral_or_surprise_counts_zero():
+    # the share of taggers who saw sadness in a calm face does not make it a negative face
+    assert face_score(mix(neutral=0.55, sad=0.3, angry=0.15))[0] == 0
+    assert face_score(mix(surprise=0.5, fear=0.3, happy=0.2))[0] == 0
+    m = MoodMonitor(MoodConfig(window=1.0, duration=0.5))
+    t, states = _run(m, mix(neutral=0.55, sad=0.3, angry=0.15), 30.0, 0.0)
+    assert not any(s.alert for s in states) and states[-1].score == 0
 
 
 def test_alert_fires_holds_and_clears_with_hysteresis():
@@ -125,7 +140,7 @@ def test_alert_fires_holds_and_clears_with_hysteresis():
     assert m.alert and events[0][0] == "alert"
     assert 2.0 <= events[0][1] <= 3.5
     # a mood just above the threshold but inside the hysteresis band keeps the alert
-    mild = 0.8 * NEUTRAL + 0.2 * SAD  # score -0.2: above -0.3, below -0.1
+    mild = mix(sad=0.4, happy=0.2, neutral=0.3, surprise=0.1)  # score -0.2: above -0.3, below -0.1
     t = run(mild, 4.0, t)
     assert m.alert and len(events) == 1
     t = run(HAPPY, 3.0, t)
@@ -158,10 +173,10 @@ def _run(m, probs, seconds, t0, fps=5, quality="ok"):
 
 def test_a_fall_below_the_baseline_alerts_though_the_threshold_is_not_crossed():
     m = MoodMonitor(MoodConfig(threshold=-0.3, window=5.0, duration=3.0, drop=0.3, baseline=60.0, baseline_min=20.0))
-    cheerful = 0.5 * HAPPY + 0.5 * NEUTRAL  # +0.5
+    cheerful = mix(happy=0.6, sad=0.1, neutral=0.3)  # +0.5
     t, states = _run(m, cheerful, 60.0, 0.0)
     assert not any(s.alert for s in states) and states[-1].baseline == pytest.approx(0.5, abs=1e-3)
-    glum = 0.9 * NEUTRAL + 0.1 * SAD  # -0.1: far above the -0.3 threshold, 0.6 below the baseline
+    glum = mix(sad=0.35, happy=0.25, neutral=0.3, surprise=0.1)  # -0.1: above the -0.3 threshold, 0.6 below the baseline
     t, states = _run(m, glum, 15.0, t)
     alerts = [s for s in states if s.event == "alert"]
     assert len(alerts) == 1 and alerts[0].reason == "drop"
@@ -177,7 +192,7 @@ def test_a_steady_neutral_queue_never_alerts_and_no_baseline_before_its_minimum(
     m = MoodMonitor(MoodConfig(drop=0.3, baseline=60.0, baseline_min=20.0, window=5.0, duration=3.0))
     t, states = _run(m, NEUTRAL, 20.0, 0.0)
     assert all(s.baseline is None for s in states)  # 15 s of history before the window: not yet
-    t, states = _run(m, 0.9 * NEUTRAL + 0.1 * SAD, 600.0, t)  # slightly negative, steady for 10 minutes
+    t, states = _run(m, mix(sad=0.35, happy=0.25, neutral=0.3, surprise=0.1), 600.0, t)  # -0.1, steady for 10 min
     assert not any(s.alert for s in states)
 
 

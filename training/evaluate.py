@@ -157,7 +157,12 @@ def evaluate(model_path: str, data_path: str, split: str = "PrivateTest", tta_fl
     probs = run(x)
     if tta_flip:
         probs = (probs + run(x[:, :, ::-1])) / 2
+    cal = meta.get("calibration")
+    if cal:  # as the app applies it to every face
+        from emotion_monitor.classifier import calibrate
+
+        probs = calibrate(probs.astype(np.float32), float(cal["temperature"]), cal.get("bias"))
     rep = report(y, probs, names)
-    rep.update({"model": str(path), "split": split, "tta_flip": tta_flip,
+    rep.update({"model": str(path), "split": split, "tta_flip": tta_flip, "calibrated": bool(cal),
                 "labels": "FER+ majority vote" if ferplus else "FER2013"})
     return rep

@@ -67,7 +67,10 @@ class SettingsDialog(QDialog):
         self.widgets = {}
         for f in settings_model.window_fields():
             m, value = f.metadata, getattr(s, f.name)
-            if m["choices"]:
+            if isinstance(value, bool):
+                w = QCheckBox()
+                w.setChecked(value)
+            elif m["choices"]:
                 w = QComboBox()
                 w.addItems(list(m["choices"]))
                 w.setCurrentText(value)
@@ -76,7 +79,7 @@ class SettingsDialog(QDialog):
             else:
                 w = QDoubleSpinBox(minimum=m["min"], maximum=m["max"], singleStep=0.05 if m["max"] <= 2 else 1.0,
                                    decimals=2, value=value)
-            if m["unit"] and not m["choices"]:
+            if m["unit"] and not m["choices"] and not isinstance(value, bool):
                 w.setSuffix(f" {m['unit']}")
             w.setToolTip(m["help"])
             self.widgets[f.name] = w
@@ -87,7 +90,8 @@ class SettingsDialog(QDialog):
         form.addRow(buttons)
 
     def values(self) -> dict:
-        return {name: (w.currentText() if isinstance(w, QComboBox) else w.value()) for name, w in self.widgets.items()}
+        return {name: (w.currentText() if isinstance(w, QComboBox) else w.isChecked() if isinstance(w, QCheckBox)
+                       else w.value()) for name, w in self.widgets.items()}
 
 
 class MainWindow(QMainWindow):
