@@ -55,7 +55,8 @@ def sanitize(image) -> np.ndarray | None:
 class PipelineConfig:
     min_face: int = 0  # pixels; smaller detections are ignored
     margin: float = 0.15  # crop margin around a box, each side, as a share of its size
-    max_faces: int = 64  # largest faces classified per frame (a bound on the batch)
+    max_faces: int = 64  # largest faces kept per frame
+    classify_budget: int = 24  # faces classified per frame; beyond it the stalest are refreshed first
     quality: QualityGate | None = QualityGate()  # faces that fail it stay tracked but leave the mood; None: off
 
 
@@ -97,7 +98,7 @@ class Pipeline:
         quality = self.config.quality.assess(dets, crops) if self.config.quality else None
         times["crop"] = time.perf_counter() - t
         t = time.perf_counter()
-        probs = self.classifier(crops)
+        probs = self._classify(crops, dets, frame.media_time)
         times["classify"] = time.perf_counter() - t
         t = time.perf_counter()
         tracks = self.tracker.update(dets, probs, frame.media_time, quality)
@@ -111,6 +112,21 @@ class Pipeline:
         self.frames += 1
         self.faces += len(tracks)
         return FrameResult(frame, dets, tracks, mood, {k: v * 1000 for k, v in times.items()})
+
+    def _classify(self, crops: np.ndarray, dets, now: float) -> np.ndarray:
+        """Probabilities of every face, in one batch. In a crowd beyond ``classify_budget`` only the
+        faces classified longest ago (new ones first) are, the others get NaN rows and keep their
+        smoothed readings: each face is refreshed every other frame or so instead of frames being
+        dropped."""
+        budget = self.config.classify_budget
+        if not budget or len(crops) <= budget:
+            return self.classifier(crops)
+        ages = self.tracker.staleness(dets, now)
+        n_new = int(np.isinf(ages).sum())
+        pick = np.argsort(-ages, kind="stable")[: max(budget, n_new)]
+        probs = np.full((len(crops), 7), np.nan, np.float32)
+        probs[pick] = self.classifier(crops[pick])
+        return probs
 
     def stats(self) -> dict:
         """p50/p95 milliseconds per stage and end to end."""

@@ -57,6 +57,7 @@ class _Face:
     missed: int = 0
     velocity: np.ndarray | None = None  # px a frame, centre
     confident: bool = False
+    classified_at: float = 0.0
 
     def predicted(self) -> np.ndarray:
         return self.xyxy if self.velocity is None else self.xyxy + np.tile(self.velocity, 2)
@@ -93,6 +94,14 @@ class Tracker:
         if renumber:
             self._next_id = 1
 
+    def staleness(self, dets: Detections, now: float) -> np.ndarray:
+        """Seconds since the face each detection would match was last classified (inf for a new face):
+        the pipeline refreshes the stalest faces first when a crowd exceeds its classification budget."""
+        ages = np.full(len(dets), np.inf)
+        for r, c in greedy_match(iou_matrix(self.predicted_boxes(), dets.xyxy), self.iou_threshold):
+            ages[c] = now - self._faces[r].classified_at
+        return ages
+
     def predicted_boxes(self) -> np.ndarray:
         """Where each followed face should be on the next frame (N, 4): the detectors' hints."""
         return np.array([f.predicted() for f in self._faces], np.float32).reshape(-1, 4)
@@ -100,7 +109,8 @@ class Tracker:
     def update(self, dets: Detections, probs: np.ndarray, timestamp: float = 0.0,
                quality: list[str] | None = None) -> tuple[Track, ...]:
         """Match this frame's detections (with their probabilities and quality) to faces; return the
-        reported faces as snapshots."""
+        reported faces as snapshots. A row of NaN probabilities means "not classified this frame": the
+        face's box moves, its readings stay."""
         probs = np.asarray(probs, np.float32).reshape(len(dets), len(LABELS))
         quality = quality if quality is not None else ["ok"] * len(dets)
         pairs = greedy_match(iou_matrix(self.predicted_boxes(), dets.xyxy), self.iou_threshold)
@@ -112,9 +122,11 @@ class Tracker:
             move = ((box[:2] + box[2:]) - (f.xyxy[:2] + f.xyxy[2:])) / 2 / (f.missed + 1)
             f.velocity = move if f.velocity is None else 0.5 * f.velocity + 0.5 * move
             f.xyxy = box.copy()
-            f.raw_probs = probs[c].copy()
-            p = self.alpha * probs[c] + (1 - self.alpha) * f.probs
-            f.probs = p / p.sum()
+            if np.isfinite(probs[c]).all():
+                f.raw_probs = probs[c].copy()
+                p = self.alpha * probs[c] + (1 - self.alpha) * f.probs
+                f.probs = p / p.sum()
+                f.classified_at = timestamp
             f.hits += 1
             f.missed = 0
             f.last_seen = timestamp
@@ -128,7 +140,7 @@ class Tracker:
             if c not in matched_d:
                 self._faces.append(_Face(self._next_id, dets.xyxy[c].copy(), probs[c].copy(), probs[c].copy(),
                                          timestamp, timestamp, quality[c],
-                                         confident=bool(dets.confidence[c] >= self.sure)))
+                                         confident=bool(dets.confidence[c] >= self.sure), classified_at=timestamp))
                 self._next_id += 1
         self._faces = [f for f in self._faces if timestamp - f.last_seen <= self.max_age]
         return tuple(f.snapshot() for f in self._faces

@@ -123,6 +123,7 @@ def test_fifty_faces_in_one_frame_go_through_in_one_batch():
     pipe = Pipeline(FixedDetector(8), clf)  # 64 boxes, capped to max_faces
     pipe.config.max_faces = 50
     pipe.config.quality = None  # the faces are a flat grey square: the gate would leave them out of the mood
+    pipe.config.classify_budget = 0  # every face on every frame (the budget is tested below)
     img = np.full((800, 800, 3), 120, np.uint8)
     r1 = pipe.process(Frame(img.copy(), 0, 0.0, 0.0))
     r2 = pipe.process(Frame(img.copy(), 1, 0.04, 0.04))
@@ -131,6 +132,28 @@ def test_fifty_faces_in_one_frame_go_through_in_one_batch():
     assert r2.mood.score == pytest.approx(-1)
     assert set(r2.timings_ms) >= {"detect", "crop", "classify", "track", "mood", "total"}
     assert r1 is not None
+
+
+def test_a_crowd_beyond_the_budget_refreshes_the_stalest_faces_first():
+    class Stamp(SadClassifier):
+        """Call k puts k/100 on happy: a face's raw probabilities tell when it was last classified."""
+
+        def __call__(self, crops):
+            self.batches.append(len(crops))
+            p = np.full((len(crops), 7), 0.1, np.float32)
+            p[:, LABELS.index("happy")] = len(self.batches) / 100
+            return p / p.sum(1, keepdims=True)
+
+    clf = Stamp()
+    pipe = Pipeline(FixedDetector(8), clf)  # 64 faces
+    pipe.config.classify_budget = 24
+    img = np.full((800, 800, 3), 120, np.uint8)
+    results = [pipe.process(Frame(img, i, i / 25, i / 25)) for i in range(4)]
+    assert clf.batches == [64, 24, 24, 24]  # every new face at once, then 24 a frame
+    last = results[-1].tracks
+    calls = {int(round(t.raw_probs[LABELS.index("happy")] / t.raw_probs[0] * 10)) for t in last}  # k/100 over 0.1
+    assert calls == {2, 3, 4}  # three frames after the first, every face was refreshed once
+    assert len(last) == 64
 
 
 def test_a_4k_frame_gives_each_face_the_crop_of_its_own_pixels():
