@@ -1,4 +1,6 @@
-"""LiteRT milliseconds per batch for the shipped emotion model (batch 1, 6, 8), 2 threads.
+"""LiteRT milliseconds per batch for the shipped emotion model (1, 6, 8, 24 and 40 faces), 2 threads, with
+and without the mirror-image average (the app's default), everything included (contrast stretch,
+calibration).
 
     python benchmarks/classifier.py [--model models/emotion.tflite]
 """
@@ -24,25 +26,25 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=200)
     args = ap.parse_args()
-    clf = EmotionClassifier(args.model, threads=args.threads)
     size = Path(args.model).stat().st_size / 1e6
-    print(f"{Path(args.model).name} ({clf.meta.get('quantization')}, {size:.2f} MB), LiteRT, {args.threads} threads")
-    print()
-    print("| batch | median ms | p95 ms | ms per face |")
-    print("|---|---|---|---|")
     rng = np.random.default_rng(0)
-    for n in (1, 6, 8):
-        x = rng.integers(0, 255, (n, clf.size, clf.size), dtype=np.uint8)
-        for _ in range(10):
-            clf(x)
-        ts = []
-        for _ in range(args.runs):
-            t = time.perf_counter()
-            clf(x)
-            ts.append((time.perf_counter() - t) * 1000)
-        med = float(np.median(ts))
-        print(f"| {n} | {med:.2f} | {np.percentile(ts, 95):.2f} | {med / n:.2f} |")
-    clf.close()
+    print("| faces | mirror average | median ms | p95 ms | ms per face |")
+    print("|---|---|---|---|---|")
+    for flip in (False, True):
+        clf = EmotionClassifier(args.model, threads=args.threads, flip_average=flip)
+        for n in (1, 6, 8, 24, 40):
+            x = rng.integers(0, 255, (n, clf.size, clf.size), dtype=np.uint8)
+            for _ in range(10):
+                clf(x)
+            ts = []
+            for _ in range(args.runs):
+                t = time.perf_counter()
+                clf(x)
+                ts.append((time.perf_counter() - t) * 1000)
+            med = float(np.median(ts))
+            print(f"| {n} | {'yes' if flip else 'no'} | {med:.2f} | {np.percentile(ts, 95):.2f} | {med / n:.3f} |")
+        clf.close()
+    print(f"\n{Path(args.model).name} ({clf.meta.get('quantization')}, {size:.2f} MB), LiteRT, {args.threads} threads")
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def run(frames, detector, fps=25.0):
     preds, times = [], []
     for i, f in enumerate(frames):
         t = time.perf_counter()
-        dets = detector(f, hints=tracker.predicted_boxes())
+        dets = detector(f, hints=tracker.hints())
         times.append(time.perf_counter() - t)
         tracks = tracker.update(dets, np.full((len(dets), 7), 1 / 7, np.float32), i / fps)
         preds.append(np.array([tr.xyxy for tr in tracks], np.float32).reshape(-1, 4))

@@ -85,7 +85,7 @@ class Pipeline:
         t = time.perf_counter()
         # native runtimes log their lazy set-up on the first inference; keep the console clean
         with quiet_native_stderr() if self.frames == 0 else contextlib.nullcontext():
-            dets = self.detector(image, hints=self.tracker.predicted_boxes())
+            dets = self.detector(image, hints=self.tracker.hints())
         if self.config.min_face:
             wh = dets.xyxy[:, 2:] - dets.xyxy[:, :2]
             dets = dets[np.min(wh, axis=1) >= self.config.min_face]

@@ -86,6 +86,7 @@ class Tracker:
         self.min_hits, self.sure = min_hits, sure
         self._faces: list[_Face] = []
         self._next_id = 1
+        self._now = 0.0
 
     def reset(self, renumber: bool = True) -> None:
         """Forget every face; number new ones from 1 again (a new source) unless not ``renumber`` (a
@@ -103,8 +104,14 @@ class Tracker:
         return ages
 
     def predicted_boxes(self) -> np.ndarray:
-        """Where each followed face should be on the next frame (N, 4): the detectors' hints."""
+        """Where each remembered face should be on the next frame (N, 4), in the tracker's order."""
         return np.array([f.predicted() for f in self._faces], np.float32).reshape(-1, 4)
+
+    def hints(self, recent: float = 0.2) -> np.ndarray:
+        """The detectors' hints: predicted boxes of the faces seen in the last ``recent`` seconds, most
+        recently seen first (a follower with a cap on regions spends them on faces still in view)."""
+        live = sorted((f for f in self._faces if self._now - f.last_seen <= recent), key=lambda f: -f.last_seen)
+        return np.array([f.predicted() for f in live], np.float32).reshape(-1, 4)
 
     def update(self, dets: Detections, probs: np.ndarray, timestamp: float = 0.0,
                quality: list[str] | None = None) -> tuple[Track, ...]:
@@ -113,6 +120,7 @@ class Tracker:
         face's box moves, its readings stay."""
         probs = np.asarray(probs, np.float32).reshape(len(dets), len(LABELS))
         quality = quality if quality is not None else ["ok"] * len(dets)
+        self._now = timestamp
         pairs = greedy_match(iou_matrix(self.predicted_boxes(), dets.xyxy), self.iou_threshold)
         matched_t = {r for r, _ in pairs}
         matched_d = {c for _, c in pairs}

@@ -268,3 +268,25 @@ def test_stored_soft_targets_from_a_teacher_train_a_student(tmp_path):
     with pytest.raises(ValueError, match="do not fit"):
         train("emo-fast", str(tmp_path / "fer.tar.xz"), str(tmp_path / "bad"), epochs=1, verbose=0,
               soft_targets=str(tmp_path / "bad.npy"), export=False)
+
+
+def test_no_training_module_imports_its_caller():
+    """The modules of training/ form an import graph without cycles (evaluate no longer imports train)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "training"
+    graph = {}
+    for f in root.glob("*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                deps |= {node.module} if node.module else {a.name for a in node.names}
+        graph[f.stem] = {d for d in deps if (root / f"{d}.py").exists()}
+
+    def reaches(start, target, seen=()):
+        return any(d == target or (d not in seen and reaches(d, target, (*seen, d))) for d in graph.get(start, ()))
+
+    cycles = [m for m in graph if m != "__main__" and reaches(m, m)]
+    assert cycles == [], cycles
+    assert "train" not in graph["evaluate"] and "train" not in graph["preprocess"]

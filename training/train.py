@@ -39,6 +39,50 @@ def make_optimizer(name: str, lr: float, weight_decay: float = 0.0):
     raise ValueError(f"unknown optimizer {name!r}")
 
 
+def training_sets(ds: data.Dataset, spec, r, seed, max_steps, ferplus=None, fer2013_weight=0.0,
+                  soft_targets=None) -> dict:
+    """Model inputs and targets of Training and PublicTest for one run: FER2013 labels, or FER+ vote
+    distributions (PublicTest then scored on the FER+ majority), offline copies, a stored teacher's
+    probabilities after the labels. ``finish`` is the photometric normalisation left to the augmenter."""
+    label_set = None
+    if ferplus:
+        if spec.task.classes or r.loss != "categorical_crossentropy":
+            raise ValueError(f"{spec.name}: FER+ labels need a 7-class categorical_crossentropy model")
+        from . import ferplus as fp
+
+        votes = fp.load_votes(ferplus, ds)
+        soft, usable = fp.soft_labels(ds, votes, fer2013_weight)
+        fer_major, fer_keep = fp.majority(votes)
+        label_set = {"train": soft, "usable": usable, "major": fer_major, "keep": fer_keep}
+    xtr, ytr = task_split(ds, spec, "Training", seed)
+    xva, yva = task_split(ds, spec, "PublicTest", seed)
+    if label_set is not None:
+        tr, va = ds.usage == 0, ds.usage == 1
+        keep_tr = label_set["usable"][tr]
+        xtr, ytr, soft_tr = xtr[keep_tr], ytr[keep_tr], label_set["train"][tr][keep_tr]
+        keep_va = label_set["keep"][va]
+        xva, yva = xva[keep_va], label_set["major"][va][keep_va]
+    if r.offline_augment:
+        xtr, ytr = augment.offline_copies(xtr, ytr, r.offline_augment)
+    n_train = len(xtr)
+    if max_steps:  # smoke runs: a few batches only
+        n = max_steps * r.batch_size
+        xtr, ytr, xva, yva = xtr[:n], ytr[:n], xva[:n], yva[:n]
+    finish = models.photometric(spec) if r.augment else None  # applied after augmenting, batch by batch
+    Xtr, Xva = prepare(xtr, spec, photometric=finish is None), prepare(xva, spec)
+    Ytr, Yva = targets(ytr, spec, r.loss), targets(yva, spec, r.loss)
+    if label_set is not None:
+        Ytr = soft_tr[: len(Ytr)]
+    if soft_targets:
+        soft = np.load(soft_targets).astype(np.float32)
+        if r.offline_augment or soft.shape != (n_train, Ytr.shape[1]):
+            raise ValueError(f"soft targets {soft.shape} do not fit {n_train} training labels of "
+                             f"{Ytr.shape[1]} classes (no offline copies)")
+        Ytr = np.concatenate([Ytr, soft[: len(Ytr)]], axis=1)
+        Yva = np.concatenate([Yva, Yva], axis=1)  # validation: the labels stand in for the teacher
+    return {"Xtr": Xtr, "Ytr": Ytr, "Xva": Xva, "Yva": Yva, "yva": yva, "finish": finish, "label_set": label_set}
+
+
 def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=None, optimizer=None,
           learning_rate=None, augment_names=None, early_stopping=None, weights=None, seed=0,
           precision="float32", time_budget=None, resume=True, verbose=1, max_steps=None,
@@ -83,43 +127,9 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
         keras.mixed_precision.set_global_policy(precision)
 
     ds = dataset if dataset is not None else data.load(data_path)
-    label_set = None
-    if ferplus:
-        if spec.task.classes or r.loss != "categorical_crossentropy":
-            raise ValueError(f"{spec.name}: FER+ labels need a 7-class categorical_crossentropy model")
-        from . import ferplus as fp
-
-        votes = fp.load_votes(ferplus, ds)
-        soft, usable = fp.soft_labels(ds, votes, fer2013_weight)
-        fer_major, fer_keep = fp.majority(votes)
-        label_set = {"train": soft, "usable": usable, "major": fer_major, "keep": fer_keep}
-        state_note = f"FER+ votes ({ferplus}), FER2013 label weight {fer2013_weight}"
-    xtr, ytr = task_split(ds, spec, "Training", seed)
-    xva, yva = task_split(ds, spec, "PublicTest", seed)
-    if label_set is not None:
-        tr, va = ds.usage == 0, ds.usage == 1
-        keep_tr = label_set["usable"][tr]
-        xtr, ytr, soft_tr = xtr[keep_tr], ytr[keep_tr], label_set["train"][tr][keep_tr]
-        keep_va = label_set["keep"][va]
-        xva, yva = xva[keep_va], label_set["major"][va][keep_va]
-    if r.offline_augment:
-        xtr, ytr = augment.offline_copies(xtr, ytr, r.offline_augment)
-    n_train = len(xtr)
-    if max_steps:  # smoke runs: a few batches only
-        n = max_steps * r.batch_size
-        xtr, ytr, xva, yva = xtr[:n], ytr[:n], xva[:n], yva[:n]
-    finish = models.photometric(spec) if r.augment else None  # applied after augmenting, batch by batch
-    Xtr, Xva = prepare(xtr, spec, photometric=finish is None), prepare(xva, spec)
-    Ytr, Yva = targets(ytr, spec, r.loss), targets(yva, spec, r.loss)
-    if label_set is not None:
-        Ytr = soft_tr[: len(Ytr)]
-    if soft_targets:
-        soft = np.load(soft_targets).astype(np.float32)
-        if r.offline_augment or soft.shape != (n_train, Ytr.shape[1]):
-            raise ValueError(f"soft targets {soft.shape} do not fit {n_train} training labels of "
-                             f"{Ytr.shape[1]} classes (no offline copies)")
-        Ytr = np.concatenate([Ytr, soft[: len(Ytr)]], axis=1)
-        Yva = np.concatenate([Yva, Yva], axis=1)  # validation: the labels stand in for the teacher
+    sets = training_sets(ds, spec, r, seed, max_steps, ferplus, fer2013_weight, soft_targets)
+    Xtr, Ytr, Xva, Yva, yva, finish, label_set = (sets[k] for k in ("Xtr", "Ytr", "Xva", "Yva", "yva", "finish",
+                                                                      "label_set"))
     print(f"{spec.name}: {len(Xtr)} training / {len(Xva)} validation images, input {spec.input_shape}; "
           f"{spec.task.note}", flush=True)
 
@@ -140,7 +150,7 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
             core.set_weights(keras.saving.load_model(init).get_weights())
             state["weights"] = f"initialised from {init}"
         if label_set is not None:
-            state["labels"] = state_note
+            state["labels"] = f"FER+ votes ({ferplus}), FER2013 label weight {fer2013_weight}"
         opt = make_optimizer(r.optimizer, r.learning_rate, r.weight_decay)
         kd = (spec.task.n_outputs, kd_alpha, kd_temperature, r.label_smoothing)
         if teacher:
