@@ -14,7 +14,7 @@ COLORS = {
 }
 
 
-GREY = (150, 150, 150)  # faces left out of the mood by the quality gate, labelled with the reason
+GREY = (80, 80, 80)  # faces left out of the mood by the quality gate (darker than neutral's), labelled with the reason
 
 
 def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mood_line: bool = True) -> np.ndarray:
@@ -31,7 +31,8 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, thick)
         ty = y0 - 4 if y0 - th - base - 4 > 0 else y1 + th + 4
         cv2.rectangle(out, (x0, ty - th - base), (x0 + tw + 4, ty + base), color, -1)
-        cv2.putText(out, text, (x0 + 2, ty), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, (0, 0, 0), thick, cv2.LINE_AA)
+        ink = (0, 0, 0) if counted else (255, 255, 255)
+        cv2.putText(out, text, (x0 + 2, ty), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, ink, thick, cv2.LINE_AA)
     if mood_line:
         m = result.mood
         text = f"faces {m.faces}  mood {m.score:+.2f}  trend {m.trend:+.2f}/min" + ("  ALERT" if m.alert else "")

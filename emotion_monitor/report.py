@@ -169,16 +169,17 @@ def figure(s: SessionSummary, title: str):
     ax.set_ylim(-1.05, 1.05)
     ax.set_ylabel("mood (-1 negative .. +1 positive)")
     ax.set_title(title, loc="left", fontsize=11)
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8)
     ax.grid(alpha=0.3)
     ax = axes[1]
     if len(s.minutes):
-        tm = to_dt(s.minutes + 30)
+        tm = to_dt(s.minutes)
         bottom = np.zeros(len(s.minutes))
-        width = 50 / 86400  # bars 50 s wide, in days
+        width = 60 / 86400  # a bar spans its minute (matplotlib dates are in days)
         for k, label in enumerate(LABELS):
             rgb = tuple(c / 255 for c in COLORS[label][::-1])
-            ax.bar(tm, s.shares[:, k], width, bottom=bottom, color=rgb, label=label)
+            ax.bar(tm, s.shares[:, k], width, bottom=bottom, color=rgb, label=label, align="edge",
+                   edgecolor="white", linewidth=0.5)
             bottom += s.shares[:, k]
         ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, title="emotion", title_fontsize=8)
     ax.set_ylim(0, 1)

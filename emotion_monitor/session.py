@@ -55,7 +55,7 @@ def event_of(result: FrameResult, settings: Settings) -> Event | None:
         bar = (f"below {settings.threshold:+.2f}" if m.reason == "threshold"
                else f"{settings.drop:.2f} or more below its baseline {m.baseline:+.2f}")
         text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: mood {m.score:+.2f} {bar} "
-                f"for {settings.duration:.0f} s ({m.faces} faces)")
+                f"for {settings.duration:.0f} s ({m.faces} face{'' if m.faces == 1 else 's'})")
     elif m.event == "clear":
         text = f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: mood {m.score:+.2f}"
     else:

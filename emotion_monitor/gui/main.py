@@ -262,11 +262,12 @@ class MainWindow(QMainWindow):
         self._show_face(tracks.get(self.selected))
         m = result.mood
         self.gauge.setValue(int(round(m.score * 100)))
+        self.gauge.setFormat("%v" if m.faces else "no face counted")
         self.mood_t.append(result.frame.media_time)
-        self.mood_v.append(m.score)
+        self.mood_v.append(m.score if m.faces else np.nan)  # nobody counted: a gap, not a mood of 0
         t_arr = np.array(self.mood_t)
         keep = t_arr >= t_arr[-1] - 180  # the last three minutes
-        self.mood_curve.setData(t_arr[keep], np.array(self.mood_v)[keep])
+        self.mood_curve.setData(t_arr[keep], np.array(self.mood_v)[keep], connect="finite")
         self.banner.setVisible(m.alert)
 
     def _show_event(self, event):
