@@ -79,7 +79,12 @@ class Capture:
     file at its own fps. ``retry``: reopen a failing source (cameras) with backoff from
     ``backoff`` seconds up to ``max_backoff``; ``on_status`` receives messages about it. ``loop``:
     play a file again from its start when it ends (a kiosk, a soak test); frame numbers and media
-    time keep counting up across passes.
+    time keep counting up across passes. ``sample_fps``: hand over only that many frames a second of
+    the source's clock (the others are grabbed, not decoded).
+
+    A camera frame is stamped with the wall time it was read; a file's frame with the time the file
+    was opened plus its media time, so its rows follow the video's own clock however fast it is
+    analysed. ``set_paused``: a paused file waits where it is; a paused camera drops what it reads.
     """
 
     def __init__(self, opener: Opener, kind: str = "video", name: str = "", latest_only: bool | None = None,

@@ -28,24 +28,3 @@ def quiet_native_stderr():
     finally:
         os.dup2(saved, fd)
         os.close(saved)
-
-
-def _import_mediapipe():
-    """Import MediaPipe Tasks without dragging in TensorFlow.
-
-    mediapipe's ``optional_dependencies`` imports TensorFlow only for documentation decorators; with
-    the [train] extra installed that costs ~7 s of start-up. Hiding TensorFlow for the duration of
-    the import makes it fall back to its no-op decorators; a TensorFlow already imported is left alone.
-    """
-    hide = "tensorflow" not in sys.modules
-    if hide:
-        sys.modules["tensorflow"] = None  # makes `import tensorflow...` raise ModuleNotFoundError
-    try:
-        import mediapipe as mp
-        from mediapipe.tasks.python.core.base_options import BaseOptions
-        from mediapipe.tasks.python.vision import face_detector
-        from mediapipe.tasks.python.vision.core.vision_task_running_mode import VisionTaskRunningMode
-    finally:
-        if hide:
-            sys.modules.pop("tensorflow", None)
-    return mp, BaseOptions, face_detector, VisionTaskRunningMode

@@ -122,3 +122,35 @@ def test_missing_video_shows_a_message_not_a_traceback(qtbot, tmp_path, monkeypa
     assert not win.open_video(str(tmp_path / "nope.mp4"))
     assert shown and "video not found" in shown[0]
     win.close()
+
+
+def test_the_window_honours_the_command_lines_source_record_and_settings(qtbot, tmp_path, monkeypatch, scene_video):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from emotion_monitor.cli import build_parser
+    from emotion_monitor.gui import main as gui_main
+
+    offered, seen = [], {}
+    monkeypatch.setattr(gui_main, "offer_a_source", offered.append)  # the no-source dialog must not come up
+    monkeypatch.setattr(gui_main, "QSettings", lambda *a: QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+
+    class Spy(gui_main.MainWindow):
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            seen["win"] = self
+
+    monkeypatch.setattr(gui_main, "MainWindow", Spy)
+    out = tmp_path / "gui.csv"
+    args = build_parser().parse_args(["--gui", "--video", str(scene_video), "--record", str(out),
+                                      "--threshold", "-0.4", "--detect-every", "1"])
+    QTimer.singleShot(4000, QApplication.instance().quit)
+    gui_main.run(args)
+    win = seen["win"]
+    try:
+        assert offered == []
+        assert win.settings.threshold == -0.4 and win.settings.detect_every == 1
+        assert win.threshold_line.value() == -0.4
+        assert out.exists() and len(out.read_text().splitlines()) > 10  # recording started with the source
+    finally:
+        win.close()

@@ -29,7 +29,6 @@ FULL_RANGE = bundled("models", "face_detection_full_range_sparse.tflite")
 
 
 def _import_mediapipe():
-
     """Import MediaPipe Tasks without dragging in TensorFlow.
 
     mediapipe's ``optional_dependencies`` imports TensorFlow only for documentation decorators; with

@@ -392,29 +392,34 @@ def run(args) -> int:
         win.open_camera(args.camera)
     elif getattr(args, "video", None) or getattr(args, "demo", False):
         win.open_video(args.video or str(DEMO_CLIP), loop=getattr(args, "loop", False))
+    else:
+        offer_a_source(win)
     if getattr(args, "record", None) and win.worker is not None:
         win.record_button.setChecked(True)
-    else:
-        import cv2
-
-        from ..native import quiet_native_stderr
-
-        with quiet_native_stderr():
-            cap = cv2.VideoCapture(0)
-            has_camera = cap.isOpened()
-            cap.release()
-        if has_camera:
-            win.open_camera(0)
-        else:
-            win.statusBar().showMessage("No camera found: open a video file (Ctrl+O) or the demo clip.")
-            box = QMessageBox(QMessageBox.Information, "Emotion Monitor",
-                              "No camera was found.\nOpen a video file, or play the bundled demo clip?", parent=win)
-            demo = box.addButton("Play demo clip", QMessageBox.AcceptRole)
-            box.addButton("Open video…", QMessageBox.ActionRole)
-            box.addButton(QMessageBox.Close)
-            box.exec()
-            if box.clickedButton() is demo:
-                win.open_video(str(DEMO_CLIP))
-            elif box.clickedButton() is not None and box.buttonRole(box.clickedButton()) == QMessageBox.ActionRole:
-                win.choose_file()
     return app.exec()
+
+
+def offer_a_source(win: MainWindow) -> None:
+    """No source given: camera 0 if there is one, else a choice of the demo clip or a file."""
+    import cv2
+
+    from ..native import quiet_native_stderr
+
+    with quiet_native_stderr():
+        cap = cv2.VideoCapture(0)
+        has_camera = cap.isOpened()
+        cap.release()
+    if has_camera:
+        win.open_camera(0)
+    else:
+        win.statusBar().showMessage("No camera found: open a video file (Ctrl+O) or the demo clip.")
+        box = QMessageBox(QMessageBox.Information, "Emotion Monitor",
+                          "No camera was found.\nOpen a video file, or play the bundled demo clip?", parent=win)
+        demo = box.addButton("Play demo clip", QMessageBox.AcceptRole)
+        box.addButton("Open video…", QMessageBox.ActionRole)
+        box.addButton(QMessageBox.Close)
+        box.exec()
+        if box.clickedButton() is demo:
+            win.open_video(str(DEMO_CLIP))
+        elif box.clickedButton() is not None and box.buttonRole(box.clickedButton()) == QMessageBox.ActionRole:
+            win.choose_file()
