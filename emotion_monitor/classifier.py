@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -17,6 +18,17 @@ from .resources import bundled
 
 DEFAULT_MODEL = bundled("models", "emotion.tflite")
 REQUIRED_KEYS = ("labels", "input_size", "channels", "input_scale", "input_offset")
+
+
+@runtime_checkable
+class EmotionModel(Protocol):
+    """What the pipeline asks of a classifier: ``size`` (the crops' side), ``name``, and a call from
+    uint8 gray crops (N, size, size) to probabilities (N, 7) in LABELS order, rows summing to 1."""
+
+    size: int
+    name: str
+
+    def __call__(self, crops: np.ndarray) -> np.ndarray: ...
 
 
 def calibrate(probs: np.ndarray, temperature: float = 1.0, bias=None) -> np.ndarray:

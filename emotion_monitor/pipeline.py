@@ -16,6 +16,8 @@ import cv2
 import numpy as np
 
 from .crops import crop_faces
+from .classifier import EmotionModel
+from .detection import FaceDetector
 from .native import quiet_native_stderr
 from .mood import MoodConfig, MoodMonitor
 from .quality import QualityGate
@@ -61,7 +63,8 @@ class PipelineConfig:
 
 
 class Pipeline:
-    def __init__(self, detector, classifier, tracker: Tracker | None = None, mood: MoodMonitor | None = None,
+    def __init__(self, detector: FaceDetector, classifier: EmotionModel, tracker: Tracker | None = None,
+                 mood: MoodMonitor | None = None,
                  config: PipelineConfig | None = None, keep_timings: int = 100_000):
         self.detector = detector
         self.classifier = classifier

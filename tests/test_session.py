@@ -185,3 +185,22 @@ def test_open_capture_loops_a_file(scene_video):
     assert len(frames) == 250 and [f.index for f in frames] == list(range(250))
     media = [f.media_time for f in frames]
     assert all(b > a for a, b in zip(media, media[1:]))  # the clock keeps counting across passes
+
+
+def test_stages_fit_their_protocols_and_tiles_per_frame_0_means_every_view():
+    from emotion_monitor.app import build_detector, build_pipeline
+    from emotion_monitor.classifier import EmotionModel
+    from emotion_monitor.detection import FaceDetector
+
+    pipe = build_pipeline(Settings())
+    try:
+        assert isinstance(pipe.detector, FaceDetector) and isinstance(pipe.classifier, EmotionModel)
+    finally:
+        pipe.close()
+    det = build_detector(Settings(detector="mediapipe", tiles_per_frame=0))
+    try:
+        assert isinstance(det, FaceDetector)
+        views = det.views_for(1920, 1080)
+        assert len(views) == 13 and det.tiles_per_frame is None  # the whole frame and 12 tiles, each call
+    finally:
+        det.close()
