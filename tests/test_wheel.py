@@ -60,3 +60,13 @@ def test_the_wheel_runs_its_demo_and_a_video_from_outside_the_checkout(installed
     # the training code installs under its own name, not as a top-level "training"
     clash = subprocess.run([str(py), "-c", "import training"], cwd=run_dir, capture_output=True, text=True)
     assert clash.returncode != 0
+
+
+def test_every_package_of_the_source_tree_is_in_the_wheel_list():
+    """A new subpackage must be named in pyproject.toml (the list is explicit: models/ and assets/ map
+    into the app's namespace), or the wheel installs without it."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "emotion_monitor").rglob("__init__.py")}
+    assert found <= listed, found - listed
