@@ -47,7 +47,7 @@ class Settings:
                          group="Model", window=False, metavar="PATH")
     threads: int = setting(2, "classifier threads", minimum=1, maximum=64, group="Model", window=False)
     flip_average: bool = setting(True, "classify each face and its mirror image and average the two (about twice "
-                                       "the classifier's time: 1.1 ms for 6 faces on a 2-core AVX-512 CPU; "
+                                       "the classifier's time: 1.3 ms for 6 faces on a 2-core AVX-512 CPU; "
                                        "FER+ PrivateTest 0.823 -> 0.829)", group="Model",
                                  label="Average with the mirror image")
     threshold: float = setting(MOOD_DEFAULTS.threshold, "alert when the mood stays below this",
