@@ -11,7 +11,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from pathlib import Path  # noqa: E402
 
 from . import capture as cap_mod  # noqa: E402
-from .errors import SourceError  # noqa: E402
+from .errors import MonitorError, SourceError  # noqa: E402
 from .resources import bundled  # noqa: E402
 from .settings import Settings  # noqa: E402
 
@@ -60,3 +60,22 @@ def open_session(s: Settings, capture: cap_mod.Capture, classifier=None, sinks=(
     from .session import Session
 
     return Session(s, capture, build_pipeline(s, classifier), sinks, build_detector=build_detector, **callbacks)
+
+
+def fleet_sinks(name: str, metrics_port: int | None, metrics_host: str, alert_webhook: str | None, stats,
+                warn) -> list:
+    """The metrics endpoint and the alert webhook asked for (none by default), for the CLI and the
+    window alike; ``stats()`` gives (fps, dropped, reconnects), ``warn`` takes one-line warnings."""
+    sinks = []
+    if metrics_port is not None:
+        from .metrics import MetricsSink
+
+        sinks.append(MetricsSink(metrics_port, name, metrics_host, stats=stats))
+    if alert_webhook:
+        from .alerts import WebhookSink
+
+        try:
+            sinks.append(WebhookSink(alert_webhook, name, warn=warn))
+        except ValueError as exc:
+            raise MonitorError(str(exc)) from None
+    return sinks

@@ -59,23 +59,6 @@ def is_done(video: Path, paths: dict[str, Path]) -> dict | None:
     return done
 
 
-def _mood_figures(csv_path: Path) -> dict:
-    """Mean group mood (per frame), seconds in alert and the share of negative rows, from the CSV."""
-    frames, mood_sum, alert_frames, rows, negative = {}, 0.0, 0, 0, 0
-    with open(csv_path, newline="") as fh:
-        for r in csv.DictReader(fh):
-            rows += 1
-            negative += r["emotion"] in ("angry", "disgust", "fear", "sad")
-            key = r["frame"]
-            if key not in frames:
-                frames[key] = True
-                mood_sum += float(r["mood"])
-                alert_frames += r["alert"] == "1"
-    n = max(len(frames), 1)
-    return {"mean_mood": round(mood_sum / n, 4), "alert_frames": alert_frames, "rows": rows,
-            "negative_rows": round(negative / max(rows, 1), 4)}
-
-
 class Analyser:
     """One pipeline, loaded once, analysing file after file (a process of --jobs, or a Ray actor)."""
 
@@ -110,11 +93,7 @@ class Analyser:
         try:
             capture = open_capture(video=str(video), sample_fps=sample_fps)
             recorder = CsvRecorder(paths["csv"])
-            self.pipeline.tracker.reset()
-            self.pipeline.mood.reset()
-            self.pipeline.detector.reset()
-            self.pipeline.frames = self.pipeline.faces = self.pipeline.skipped = 0
-            self.pipeline.timings.clear()
+            self.pipeline.reset()
             session = Session(self.settings, capture, self.pipeline, [recorder])
             capture.start()
             for r in session.results():
@@ -125,14 +104,13 @@ class Analyser:
             if stats["frames"] == 0:
                 raise MonitorError("no frame could be decoded")
             paths["stats"].write_text(json.dumps(stats, indent=1) + "\n")
-            write_report(paths["csv"], paths["report"])
-            figures = _mood_figures(paths["csv"])
+            report = write_report(paths["csv"], paths["report"])  # one pass over the CSV gives the figures too
             fps = capture.info.fps / capture.sample_every
             row.update(status="done", frames=stats["frames"],
                        video_seconds=round(stats["frames"] * capture.sample_every / capture.info.fps, 2),
                        wall_seconds=round(time.perf_counter() - t0, 2), mean_faces=stats["mean_faces"],
-                       mean_mood=figures["mean_mood"], alert_seconds=round(figures["alert_frames"] / fps, 2),
-                       negative_rows=figures["negative_rows"], rows=figures["rows"])
+                       mean_mood=round(report.mean_mood, 4), alert_seconds=round(report.alert_frames / fps, 2),
+                       negative_rows=round(report.negative_rows / max(report.rows, 1), 4), rows=report.rows)
             tmp = paths["done"].with_suffix(".tmp")
             tmp.write_text(json.dumps({"input": fingerprint(video), "summary": row}, indent=1) + "\n")
             os.replace(tmp, paths["done"])  # written last: the file counts as finished only now

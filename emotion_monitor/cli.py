@@ -66,27 +66,8 @@ def error(msg: str) -> int:
     return 1
 
 
-def fleet_sinks(args, stats, warn) -> list:
-    """The metrics endpoint and the alert webhook the options ask for (none by default)."""
-    sinks = []
-    if args.metrics_port is not None:
-        from .metrics import MetricsSink
-
-        sinks.append(MetricsSink(args.metrics_port, args.name, args.metrics_host, stats=stats))
-    if args.alert_webhook:
-        from .alerts import WebhookSink
-
-        try:
-            sinks.append(WebhookSink(args.alert_webhook, args.name, warn=warn))
-        except ValueError as exc:
-            from .errors import MonitorError
-
-            raise MonitorError(str(exc)) from None
-    return sinks
-
-
 def run_headless(args) -> int:
-    from .app import DEMO_CLIP, open_capture, open_session
+    from .app import DEMO_CLIP, fleet_sinks, open_capture, open_session
     from .errors import MonitorError
     from .recording import CsvRecorder
 
@@ -113,7 +94,8 @@ def run_headless(args) -> int:
             _check_writable(Path(args.stats_json))
         say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
         warn = lambda line: print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)  # noqa: E731
-        fleet = fleet_sinks(args, lambda: (session.fps, capture.dropped, capture.reconnects), warn)
+        fleet = fleet_sinks(args.name, args.metrics_port, args.metrics_host, args.alert_webhook,
+                            lambda: (session.fps, capture.dropped, capture.reconnects), warn)
         session = open_session(settings, capture, sinks=[recorder] if recorder else [],
                                on_event=lambda e: print(e.text, flush=True), on_status=say)
         for sink in fleet:

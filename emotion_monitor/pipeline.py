@@ -22,7 +22,7 @@ from .native import quiet_native_stderr
 from .mood import MoodConfig, MoodMonitor
 from .quality import QualityGate
 from .tracking import Tracker
-from .types import Frame, FrameResult
+from .types import LABELS, Frame, FrameResult
 
 log = logging.getLogger("emotion_monitor")
 STAGES = ("detect", "crop", "classify", "track", "mood", "total")
@@ -127,9 +127,17 @@ class Pipeline:
         ages = self.tracker.staleness(dets, now)
         n_new = int(np.isinf(ages).sum())
         pick = np.argsort(-ages, kind="stable")[: max(budget, n_new)]
-        probs = np.full((len(crops), 7), np.nan, np.float32)
+        probs = np.full((len(crops), len(LABELS)), np.nan, np.float32)
         probs[pick] = self.classifier(crops[pick])
         return probs
+
+    def reset(self) -> None:
+        """Start over for a new source: faces, mood, the detector's schedule, counters and timings."""
+        self.tracker.reset()
+        self.mood.reset()
+        self.detector.reset()
+        self.frames = self.faces = self.skipped = 0
+        self.timings.clear()
 
     def stats(self) -> dict:
         """p50/p95 milliseconds per stage and end to end."""

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MonitorError
+from .mood import NEGATIVE
 from .types import LABELS
 
 REQUIRED = ("timestamp", "frame", "face_id", "emotion", "mood", "alert")
@@ -57,6 +58,9 @@ class SessionSummary:
     rows: int
     frames: int
     skipped: int  # malformed or cut-short lines
+    mean_mood: float = 0.0  # over frames
+    alert_frames: int = 0
+    negative_rows: int = 0  # rows whose emotion is angry, disgust, fear or sad
 
 
 def _epoch(text: str) -> float:
@@ -73,14 +77,15 @@ def summarize(path: str | Path) -> SessionSummary:
     bins: dict[int, list] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, frames, alert, faces sum
     minute_counts: dict[int, Counter] = defaultdict(Counter)
     faces: dict[int, FaceTally] = {}
-    rows = frames = skipped = 0
+    rows = frames = skipped = alert_frames = negative_rows = 0
+    mood_total = 0.0
     last_ts_text, last_ts = None, 0.0
     current = None  # (timestamp text, frame) of the frame being read
     frame_rows = 0
     frame_mood = frame_alert = frame_ts = 0.0
 
     def close_frame():
-        nonlocal frames
+        nonlocal frames, mood_total, alert_frames
         if current is None:
             return
         b = bins[int(frame_ts)]
@@ -89,6 +94,8 @@ def summarize(path: str | Path) -> SessionSummary:
         b[2] = max(b[2], int(frame_alert))
         b[3] += frame_rows
         frames += 1
+        mood_total += frame_mood
+        alert_frames += frame_alert > 0
 
     with fh:
         reader = csv.reader(fh)
@@ -117,6 +124,7 @@ def summarize(path: str | Path) -> SessionSummary:
                 continue
             frame_rows += 1
             rows += 1
+            negative_rows += emotion in NEGATIVE
             tally = faces.get(face_id)
             if tally is None:
                 tally = faces[face_id] = FaceTally(last_ts, last_ts)
@@ -133,7 +141,7 @@ def summarize(path: str | Path) -> SessionSummary:
     shares = np.array([[minute_counts[int(m)][label] for label in LABELS] for m in minutes], np.float64).reshape(-1, 7)
     shares = shares / np.maximum(shares.sum(1, keepdims=True), 1)
     return SessionSummary(secs, b[:, 0] / count, b[:, 2], b[:, 3] / count, minutes, shares, faces, rows, frames,
-                          skipped)
+                          skipped, mood_total / max(frames, 1), int(alert_frames), negative_rows)
 
 
 def _spans(t: np.ndarray, on: np.ndarray) -> list[tuple[float, float]]:

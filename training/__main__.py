@@ -109,18 +109,15 @@ def _calibrate(args) -> int:
     """Fit temperature and class bias on PublicTest (FER+ majority) and store them in the model's .json."""
     from pathlib import Path
 
-
     from . import calibrate, data, ferplus, models
-    from .evaluate import predict_tflite
+    from .evaluate import file_spec, predict_tflite
     from .preprocess import prepare
 
     model = Path(args.model)
     meta_path = model.with_suffix(".json")
     meta = json.loads(meta_path.read_text())
     meta.pop("calibration", None)
-    from dataclasses import replace
-
-    spec = replace(models.get(meta["model"]), photometric=meta.get("photometric", "none"))
+    spec = file_spec(models.get(meta["model"]), meta)
     ds = data.load(args.data)
     labels, keep = ferplus.majority(ferplus.load_votes(args.ferplus, ds))
     m = (ds.usage == data.USAGES.index("PublicTest")) & keep

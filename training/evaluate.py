@@ -105,6 +105,16 @@ def plot_confusion(rep: dict, out_png: Path, title: str) -> None:
     plt.close(fig)
 
 
+def file_spec(spec, meta: dict):
+    """The registry spec with a model file's own preprocessing (its .json) over the registry's defaults."""
+    from dataclasses import replace
+
+    if not meta:
+        return spec
+    return replace(spec, input_scale=float(meta["input_scale"]), input_offset=float(meta["input_offset"]),
+                   photometric=meta.get("photometric", "none"))
+
+
 def evaluate(model_path: str, data_path: str, split: str = "PrivateTest", tta_flip: bool = False,
              spec_name: str | None = None, ferplus: str | None = None) -> dict:
     """Evaluate a .keras or .tflite model; .tflite metadata comes from the .json beside it.
@@ -129,12 +139,7 @@ def evaluate(model_path: str, data_path: str, split: str = "PrivateTest", tta_fl
         keras_model = keras.saving.load_model(path)  # loaded once: names the spec and predicts
     guessed = keras_model.name.replace("_", "-") if keras_model is not None else None
     name = spec_name or meta.get("model") or (guessed if guessed in models.REGISTRY else "emo-vgg")
-    spec = models.get(name)
-    if meta:  # the file's own preprocessing wins over the registry's defaults
-        from dataclasses import replace
-
-        spec = replace(spec, input_scale=float(meta["input_scale"]), input_offset=float(meta["input_offset"]),
-                       photometric=meta.get("photometric", "none"))
+    spec = file_spec(models.get(name), meta)
     ds = data.load(data_path)
     x, y = task_split(ds, spec, split)
     if ferplus:

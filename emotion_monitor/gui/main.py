@@ -370,7 +370,7 @@ def run(args) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     store = QSettings("EmotionMonitor", "emotion-monitor")
     # settings given on the command line apply to this run over the saved ones (not saved)
-    from ..cli import fleet_sinks
+    from ..app import fleet_sinks
 
     win = None
 
@@ -379,7 +379,8 @@ def run(args) -> int:
         return (w.fps, w.session.capture.dropped, w.session.capture.reconnects) if w else (0.0, 0, 0)
 
     try:
-        sinks = fleet_sinks(args, stats, lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr))
+        sinks = fleet_sinks(args.name, args.metrics_port, args.metrics_host, args.alert_webhook, stats,
+                            lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr))
     except MonitorError as exc:
         print(f"emotion-monitor: error: {exc}", file=sys.stderr)
         return 1
