@@ -290,3 +290,48 @@ def test_no_training_module_imports_its_caller():
     cycles = [m for m in graph if m != "__main__" and reaches(m, m)]
     assert cycles == [], cycles
     assert "train" not in graph["evaluate"] and "train" not in graph["preprocess"]
+
+
+def test_widening_keeps_what_the_narrow_network_computes_and_refuses_another_layout():
+    from training.widen import widen_into
+
+    from pathlib import Path
+
+    narrow = keras.saving.load_model(Path(__file__).resolve().parent.parent / "models" / "emotion.keras")
+    rng = np.random.default_rng(3)
+    wide = models.build("emo-wide")
+    x = rng.uniform(-1, 1, (16, 48, 48, 1)).astype("float32")
+    before = np.asarray(wide(x, training=False))
+    grown = widen_into(narrow, wide, noise=0.0)
+    assert grown == [(32, 48), (48, 72), (48, 72), (96, 144), (96, 144), (192, 288), (192, 288), (256, 384)]
+    expected = np.asarray(narrow(x, training=False))
+    got = np.asarray(wide(x, training=False))
+    assert np.abs(got - expected).max() < 1e-4 and np.abs(before - expected).max() > 1e-2
+    assert models.count_params(wide)[0] > 2 * models.count_params(narrow)[0]
+    # the copies' noise moves the outputs a little, not the decisions of a working network
+    widen_into(narrow, wide, noise=0.01)
+    assert 0 < np.abs(np.asarray(wide(x, training=False)) - expected).max() < 0.05
+    with pytest.raises(ValueError, match="do not share a layout"):
+        widen_into(models.build("vyas-m2"), wide)
+    with pytest.raises(ValueError, match="narrower"):
+        widen_into(wide, models.build("emo-wild"))
+
+
+def test_training_from_a_narrower_model_starts_from_its_function(tmp_path):
+    from pathlib import Path
+
+    from training.train import train
+
+    narrow = Path(__file__).resolve().parent.parent / "models" / "emotion.keras"
+    write_tar(tmp_path / "fer.tar.xz", synthetic(4))
+    m = train("emo-wide", str(tmp_path / "fer.tar.xz"), str(tmp_path / "w"), epochs=1, batch_size=16, verbose=0,
+              init=str(narrow), export=False, learning_rate=0.0)
+    assert m["weights"].startswith(f"widened from {narrow}") and m["params"] > 1_500_000
+    # with a zero learning rate the widened network decides as the narrow one it came from
+    ds = data.load(tmp_path / "fer.tar.xz", cache=False)
+    from training.preprocess import prepare
+
+    x = prepare(ds.split("PrivateTest")[0], models.get("emo-wide"))
+    a = keras.saving.load_model(narrow).predict(x, verbose=0)
+    b = keras.saving.load_model(tmp_path / "w" / "model.keras").predict(x, verbose=0)
+    assert np.abs(a - b).max() < 0.05 and (a.argmax(1) == b.argmax(1)).mean() >= 0.95

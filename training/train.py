@@ -147,8 +147,15 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
         core = models.build(model_name, weights)
         state["weights"] = weights or "none (from scratch)"
         if init:
-            core.set_weights(keras.saving.load_model(init).get_weights())
-            state["weights"] = f"initialised from {init}"
+            start = keras.saving.load_model(init)
+            if [w.shape for w in start.weights] == [w.shape for w in core.weights]:
+                core.set_weights(start.get_weights())
+                state["weights"] = f"initialised from {init}"
+            else:  # a narrower network of the same layout: grown into this one, same function
+                from .widen import widen_into
+
+                grown = widen_into(start, core, seed=seed)
+                state["weights"] = f"widened from {init} (Net2WiderNet: {len(grown)} layers grown)"
         if label_set is not None:
             state["labels"] = f"FER+ votes ({ferplus}), FER2013 label weight {fer2013_weight}"
         opt = make_optimizer(r.optimizer, r.learning_rate, r.weight_decay)
