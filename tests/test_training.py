@@ -335,3 +335,19 @@ def test_training_from_a_narrower_model_starts_from_its_function(tmp_path):
     a = keras.saving.load_model(narrow).predict(x, verbose=0)
     b = keras.saving.load_model(tmp_path / "w" / "model.keras").predict(x, verbose=0)
     assert np.abs(a - b).max() < 0.05 and (a.argmax(1) == b.argmax(1)).mean() >= 0.95
+
+
+def test_calibration_recovers_a_known_temperature_and_cross_validates():
+    from training.calibrate import cross_validate, fit, nll
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 2.5, (6000, 7))
+    truth = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    labels = np.array([rng.choice(7, p=p) for p in truth])
+    soft = np.exp(logits / 2) / np.exp(logits / 2).sum(1, keepdims=True)  # an underconfident model: T = 0.5
+    t, b = fit(soft, labels, bias=False)
+    assert t == pytest.approx(0.5, abs=0.05) and not b.any()
+    cv_t, cv_b = cross_validate(soft, labels, bias=False), cross_validate(soft, labels, bias=True)
+    assert cv_t["nll"] < nll(soft, labels) - 0.05  # held-out folds gain from the temperature
+    assert cv_t["accuracy"] == pytest.approx((soft.argmax(1) == labels).mean())  # T keeps every top emotion
+    assert abs(cv_b["nll"] - cv_t["nll"]) < 0.01  # no class prior to find: the bias buys nothing

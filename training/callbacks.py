@@ -64,18 +64,22 @@ class Schedule(keras.callbacks.Callback):
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """Saves the training model (weights + optimizer) each epoch and the best core model on val."""
+    """Saves the training model (weights + optimizer) each epoch and the best core model on val
+    (highest ``monitor``, or lowest when it is a loss)."""
 
     def __init__(self, out: Path, core: keras.Model, state: dict, monitor="val_accuracy", every=60.0):
         super().__init__()
         self.out, self.core, self.state, self.monitor = out, core, state, monitor
+        self.sign = -1.0 if monitor.endswith("loss") else 1.0
         self.every, self.last_save = every, time.monotonic()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         val = logs.get(self.monitor)
-        if val is not None and val > self.state.get("best", -1.0):
+        best = self.state.get("best")
+        if val is not None and (best is None or self.sign * val > self.sign * best):
             self.state["best"], self.state["best_epoch"] = float(val), epoch
+            self.state["monitor"] = self.monitor
             self.core.save(self.out / "best.keras")
         self.state["epoch"] = epoch + 1
         now = time.monotonic()
