@@ -76,7 +76,8 @@ class Checkpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         val = logs.get(self.monitor)
-        best = self.state.get("best")
+        # a run resumed under another criterion (older states name none: they kept the accuracy) starts afresh
+        best = self.state.get("best") if self.state.get("monitor", "val_accuracy") == self.monitor else None
         if val is not None and (best is None or self.sign * val > self.sign * best):
             self.state["best"], self.state["best_epoch"] = float(val), epoch
             self.state["monitor"] = self.monitor
