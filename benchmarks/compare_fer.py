@@ -129,7 +129,8 @@ def classifier_table(lines):
               + " | ms/face (1 face) | ms/face (batched) |",
               "|---|---|---|---|---|" + "---|" * len(data.LABELS) + "---|---|"]
     for pkg, model, probs, one, batch in (
-            ("ours", "emo-wild int8 (LiteRT), mirror average, calibrated", ours, ours_one, ours_batch),
+            ("ours", f"{clf.meta.get('model')} {clf.meta.get('quantization', 'float')} (LiteRT), mirror average, "
+                     "calibrated", ours, ours_one, ours_batch),
             ("fer", "mini-Xception 64x64, its default quantized TFLite", np.array(fer["probs"]), fer["ms_per_face_single"],
              fer["ms_per_face_batch"])):
         for labels, truth, p in (("FER+", fp_y[fp_mask], probs[fp_mask]), ("FER2013", y, probs)):
