@@ -293,9 +293,9 @@ def test_no_training_module_imports_its_caller():
 
 
 def test_widening_keeps_what_the_narrow_network_computes_and_refuses_another_layout():
-    from training.widen import widen_into
-
     from pathlib import Path
+
+    from training.widen import widen_into
 
     narrow = keras.saving.load_model(Path(__file__).resolve().parent.parent / "models" / "emotion.keras")
     rng = np.random.default_rng(3)

@@ -110,8 +110,6 @@ def _calibrate(args) -> int:
     them in the model's .json; prints a 5-fold cross-validation of both choices on PublicTest."""
     from pathlib import Path
 
-    import numpy as np
-
     from . import calibrate, data, ferplus, models
     from .evaluate import file_spec, predict_tflite
     from .preprocess import prepare
