@@ -65,7 +65,11 @@ class MoodMonitor:
     def __init__(self, config: MoodConfig | None = None):
         self.config = config or MoodConfig()
         self._history: deque[tuple[float, float]] = deque()  # (time, instantaneous score)
-        self._long: deque[tuple[float, float]] = deque()  # the same, over the baseline's span, outside alerts
+        # the baseline's history, outside alerts: the last ``window`` seconds wait in _fresh; older entries,
+        # back to ``baseline`` seconds before the window, are _old, whose sum is kept as entries come and go
+        self._fresh: deque[tuple[float, float]] = deque()
+        self._old: deque[tuple[float, float]] = deque()
+        self._old_sum = 0.0
         self.alert = False
         self.alert_started: float | None = None
         self.reason: str | None = None
@@ -101,14 +105,17 @@ class MoodMonitor:
         c = self.config
         if self.alert:
             return self._alert_baseline  # frozen while the alert lasts
-        while self._long and self._long[0][0] < now - c.window - c.baseline:
-            self._long.popleft()
+        while self._fresh and self._fresh[0][0] < now - c.window:
+            entry = self._fresh.popleft()
+            self._old.append(entry)
+            self._old_sum += entry[1]
+        while self._old and self._old[0][0] < now - c.window - c.baseline:
+            self._old_sum -= self._old.popleft()[1]
         if not c.drop:
             return None
-        old = [(t, s) for t, s in self._long if t < now - c.window]
-        if not old or old[-1][0] - old[0][0] < c.baseline_min:
+        if not self._old or self._old[-1][0] - self._old[0][0] < c.baseline_min:
             return None
-        return float(np.mean([s for _, s in old]))
+        return self._old_sum / len(self._old)
 
     def _negative(self, mean: float, base: float | None, margin: float = 0.0) -> str | None:
         """Which rule calls ``mean`` negative ("threshold", "drop") with ``margin`` added, or None."""
@@ -128,7 +135,7 @@ class MoodMonitor:
             score = float(np.mean(face_score(np.stack([t.probs for t in counted]))))
             self._history.append((now, score))
             if not self.alert:
-                self._long.append((now, score))
+                self._fresh.append((now, score))
         else:
             score = 0.0
         mean = self._window_mean(now)
