@@ -18,9 +18,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from emotion_monitor.mood import NEGATIVE
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-NEGATIVE = ("angry", "disgust", "fear", "sad")
 GROUPS = {"happy": ("happy",), "neutral": ("neutral",), "negative": NEGATIVE, "angry/sad": ("angry", "sad")}
 
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from emotion_monitor.recording import HEADER  # noqa: E402
-from emotion_monitor.session import iso_utc  # noqa: E402
+from emotion_monitor.recording import iso_utc  # noqa: E402
 from emotion_monitor.types import LABELS  # noqa: E402
 
 

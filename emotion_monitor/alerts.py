@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 
-from .session import iso_utc
+from .recording import iso_utc
 from .types import FrameResult
 
 log = logging.getLogger("emotion_monitor")

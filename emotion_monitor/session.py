@@ -14,10 +14,10 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from typing import Callable, Iterator, Protocol
 
 from .errors import MonitorError
+from .recording import iso_utc
 from .settings import Settings
 from .types import FrameResult
 
@@ -31,10 +31,6 @@ class Sink(Protocol):
     def write(self, result: FrameResult) -> None: ...
 
     def close(self) -> None: ...
-
-
-def iso_utc(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
