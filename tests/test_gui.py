@@ -75,6 +75,8 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     win.select_at((x0 + x1) / 2, (y0 + y1) / 2)
     assert win.selected == track.track_id
     assert np.allclose(win.bars.opts["height"], track.probs)
+    # the gauge reads the mood as the timeline and the command line do: sad faces, below zero
+    assert re.fullmatch(r"mood -\d\.\d\d", win.gauge.format()) and win.gauge.value() < 0
     # recording writes the CLI's columns
     out = tmp_path / "gui.csv"
     win.pending_record_path = str(out)

@@ -143,7 +143,7 @@ class MainWindow(QMainWindow):
         side.addWidget(self.bars_plot)
 
         side.addWidget(QLabel("Group mood"))
-        self.gauge = QProgressBar(minimum=-100, maximum=100, value=0, format="%v")
+        self.gauge = QProgressBar(minimum=-100, maximum=100, value=0, format="no face counted")
         side.addWidget(self.gauge)
         self.timeline = pg.PlotWidget(background="w")
         self.timeline.setYRange(-1, 1)
@@ -262,7 +262,8 @@ class MainWindow(QMainWindow):
         self._show_face(tracks.get(self.selected))
         m = result.mood
         self.gauge.setValue(int(round(m.score * 100)))
-        self.gauge.setFormat("%v" if m.faces else "no face counted")
+        # the mood on the timeline's and the command line's scale (-1..+1), not the bar's -100..100
+        self.gauge.setFormat(f"mood {m.score:+.2f}" if m.faces else "no face counted")
         self.mood_t.append(result.frame.media_time)
         self.mood_v.append(m.score if m.faces else np.nan)  # nobody counted: a gap, not a mood of 0
         t_arr = np.array(self.mood_t)
