@@ -141,6 +141,14 @@ def _calibrate(args) -> int:
     return 0
 
 
+def _cohort(args) -> int:
+    from .cohort import PLANS, train_cohort
+
+    train_cohort(PLANS[args.plan], args.data, args.ferplus, args.out, epochs=args.epochs, time_budget=args.time_budget,
+                 processes=args.processes, precision=args.precision, max_steps=args.max_steps)
+    return 0
+
+
 def _export(args) -> int:
     import keras
     import numpy as np
@@ -247,6 +255,19 @@ def main(argv=None) -> int:
     c.add_argument("--no-flip-average", dest="flip_average", action="store_false",
                    help="fit on single faces (for a model the app runs without --flip-average)")
     c.set_defaults(func=_calibrate)
+
+    co = sub.add_parser("cohort", help="train FER+ teachers and online-distilled students together (one batch "
+                                       "feeds all); writes every member's probabilities for every face")
+    co.add_argument("--plan", default="teachers", choices=["teachers"])
+    co.add_argument("--data", required=True)
+    co.add_argument("--ferplus", required=True, metavar="CSV")
+    co.add_argument("--out", required=True)
+    co.add_argument("--epochs", type=int, default=120)
+    co.add_argument("--time-budget", type=float, help="seconds: fewer epochs if the planned ones do not fit")
+    co.add_argument("--processes", type=int, default=0, help="augmentation processes (0: in the training process)")
+    co.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"])
+    co.add_argument("--max-steps", type=int, help="smoke test: this many batches per epoch")
+    co.set_defaults(func=_cohort)
 
     x = sub.add_parser("export", help="export a .keras model to .tflite + .json metadata")
     x.add_argument("--model", required=True)

@@ -1,6 +1,12 @@
-"""Timed training plans for a lent GPU (Keras on JAX): the shipped model, and the seed models.
+"""Timed training plans for a lent GPU (Keras on JAX): FER+ teachers, the shipped model, the seed models.
 
     KERAS_BACKEND=jax python -m training.gpu_plan --plan ship --data .data/fer2013.tar.xz --out $OUT/runs --budget 540
+    KERAS_BACKEND=jax python -m training.gpu_plan --plan teachers --data .data/fer2013.tar.xz \
+        --ferplus .data/ferplus_votes.csv --out /tmp/runs --budget 390 --processes 14   (training/gpu_teachers.sh)
+
+"teachers" is one cohort (training/cohort.py): three FER+ teachers from scratch and four students
+distilled from them online, all on the same augmented batches, every member's probabilities for every
+face written in the format of ../shared/data/ferplus_teachers.npz.
 
 Every model gets a share of the wall-time budget; a failure in one is logged and the plan goes on.
 ``--max-steps N`` makes a smoke run of a few batches (test it on the CPU before a GPU loan).
@@ -25,6 +31,7 @@ PLANS = {
         ("emo-fast", None, {"precision": "mixed_bfloat16", "epochs": 1000, "workers": 10,
                             "online_teacher": "emo-vgg"}),
     ],
+    "teachers": [],  # a cohort: training/cohort.py's PLANS["teachers"]
     "seeds": [
         ("vyas-m1", None, {}),
         ("teuchert-cnn", None, {}),
@@ -52,10 +59,24 @@ def main() -> int:
     ap.add_argument("--plan", choices=sorted(PLANS), default="ship")
     ap.add_argument("--only", help="comma list of models")
     ap.add_argument("--max-steps", type=int)
+    ap.add_argument("--ferplus", help="ferplus_votes.csv (plan teachers)")
+    ap.add_argument("--epochs", type=int, default=150, help="plan teachers: epochs, fewer if the budget is short")
+    ap.add_argument("--processes", type=int, default=14, help="plan teachers: augmentation processes")
     args = ap.parse_args()
     t0 = time.monotonic()
     ds = data.load(args.data)
     print(f"data loaded in {time.monotonic() - t0:.1f} s", flush=True)
+    if args.plan == "teachers":
+        from .cohort import PLANS as COHORTS, train_cohort
+
+        if not args.ferplus:
+            ap.error("plan teachers needs --ferplus")
+        left = args.budget - (time.monotonic() - t0)
+        train_cohort(COHORTS["teachers"], args.data, args.ferplus, str(Path(args.out) / "teachers"),
+                     epochs=args.epochs, time_budget=left, processes=args.processes,
+                     precision="mixed_bfloat16" if keras.backend.backend() == "jax" else "float32",
+                     max_steps=args.max_steps, dataset=ds)
+        return 0
     summary = {}
     for name, seconds, kw in PLANS[args.plan]:
         if args.only and name not in args.only.split(","):
