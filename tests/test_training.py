@@ -351,3 +351,117 @@ def test_calibration_recovers_a_known_temperature_and_cross_validates():
     assert cv_t["nll"] < nll(soft, labels) - 0.05  # held-out folds gain from the temperature
     assert cv_t["accuracy"] == pytest.approx((soft.argmax(1) == labels).mean())  # T keeps every top emotion
     assert abs(cv_b["nll"] - cv_t["nll"]) < 0.01  # no class prior to find: the bias buys nothing
+
+
+def write_votes(path, items, seed=0):
+    """A FER+ votes CSV for ``synthetic`` items: ten votes a face, most for the face's own class."""
+    from training import ferplus
+
+    fer_col = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "happiness",
+               "neutral": "neutral", "sad": "sadness", "surprise": "surprise"}
+    rng = np.random.default_rng(seed)
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["member", *ferplus.COLUMNS])
+        for usage, label, name, _ in items:
+            votes = dict.fromkeys(ferplus.COLUMNS, 0)
+            votes[fer_col[label]] = 7
+            votes[str(rng.choice(["neutral", "sadness"]))] += 3
+            top = "train" if usage == "Training" else "test"
+            w.writerow([f"{top}/{label}/{name}", *(votes[c] for c in ferplus.COLUMNS)])
+
+
+def test_pooled_augmentation_makes_the_same_batches_as_in_process():
+    from emotion_monitor.crops import stretch_contrast
+    from training import augment
+
+    x = (np.random.default_rng(0).random((80, 48, 48, 1)) * 2 - 1).astype(np.float32)
+    y = np.arange(80, dtype=np.float32)[:, None]
+    plain = augment.AugmentedSequence(x, y, 32, models.WILD_AUG, (-1, 1), seed=3, finish=stretch_contrast)
+    pooled = augment.AugmentedSequence(x, y, 32, models.WILD_AUG, (-1, 1), seed=3, finish=stretch_contrast,
+                                       processes=2)
+    try:
+        pooled.epoch = plain.epoch = 4  # as a resumed run sets it: the order is that epoch's
+        for _ in range(2):
+            for i in range(len(plain)):
+                (xa, ya), (xb, yb) = plain[i], pooled[i]
+                np.testing.assert_array_equal(ya, yb)
+                np.testing.assert_allclose(xa, xb, atol=1e-6)
+            plain.on_epoch_end()
+            pooled.on_epoch_end()
+        assert not np.array_equal(plain[0][1], augment.AugmentedSequence(x, y, 32, (), seed=3)[0][1])
+    finally:
+        pooled.close()
+    assert pooled._pool is None and pooled._shm is None
+
+
+def test_ferplus_votes_mixed_with_every_faces_stored_teachers(tmp_path):
+    from training import ferplus
+    from training.train import archive_soft_targets, train, training_sets
+
+    items = synthetic(4)
+    write_tar(tmp_path / "fer.tar.xz", items)
+    write_votes(tmp_path / "votes.csv", items)
+    ds = data.load(tmp_path / "fer.tar.xz", cache=False)
+    rng = np.random.default_rng(1)
+    t = rng.random((2, 2, len(ds), 7)).astype(np.float16)
+    np.savez(tmp_path / "teachers.npz", t_a=t[0], t_b=t[1], usage=ds.usage)
+    soft = archive_soft_targets(tmp_path / "teachers.npz", n_faces=len(ds))
+    expect = t.astype(np.float32).mean((0, 1))
+    np.testing.assert_allclose(soft, expect / expect.sum(1, keepdims=True), rtol=1e-5)
+    only_a = archive_soft_targets(tmp_path / "teachers.npz", ["a"])
+    assert not np.allclose(only_a, soft)
+    with pytest.raises(ValueError, match="no teacher c"):
+        archive_soft_targets(tmp_path / "teachers.npz", ["c"])
+    with pytest.raises(ValueError, match="another dataset"):
+        archive_soft_targets(tmp_path / "teachers.npz", n_faces=len(ds) + 1)
+
+    spec = models.get("emo-wild")
+    sets = training_sets(ds, spec, spec.recipe, 0, None, str(tmp_path / "votes.csv"), 0.0,
+                         str(tmp_path / "teachers.npz"))
+    votes, _ = ferplus.soft_labels(ds, ferplus.load_votes(tmp_path / "votes.csv", ds), 0.0)
+    tr = ds.usage == 0
+    np.testing.assert_allclose(sets["Ytr"][:, :7], votes[tr])  # the votes first, the teachers after
+    np.testing.assert_allclose(sets["Ytr"][:, 7:], soft[tr], rtol=1e-5)
+    m = train("emo-wild", str(tmp_path / "fer.tar.xz"), str(tmp_path / "kd"), epochs=1, batch_size=16, verbose=0,
+              ferplus=str(tmp_path / "votes.csv"), soft_targets=str(tmp_path / "teachers.npz"), kd_alpha=0.5,
+              kd_temperature=1.0, export=False)
+    assert m["teacher"].startswith("stored soft targets") and m["selected_on"] == "val_loss"
+    assert m["labels"].startswith("FER+ votes") and m["kd"]["alpha"] == 0.5
+
+
+def test_cohort_loss_is_each_members_own_loss():
+    from training.cohort import CohortLoss
+
+    rng = np.random.default_rng(0)
+    y, t, s = (rng.dirichlet(np.ones(7), 5).astype(np.float32) for _ in range(3))
+    members = [{"role": "teacher", "alpha": 0.0, "temperature": 1.0, "class_weight": None},
+               {"role": "student", "alpha": 0.5, "temperature": 1.0, "class_weight": [2.0] * 7}]
+    got = np.asarray(CohortLoss(members, reduction=None)(y, np.concatenate([t, s], 1)))
+    ce = lambda a, b: -(a * np.log(b)).sum(1)  # noqa: E731
+    kl = (t * (np.log(t) - np.log(s))).sum(1)
+    np.testing.assert_allclose(got, ce(y, t) + 2.0 * (0.5 * ce(y, s) + 0.5 * kl), rtol=1e-4)
+
+
+def test_a_cohort_trains_and_writes_every_faces_probabilities(tmp_path):
+    from training.cohort import Member, train_cohort
+
+    items = synthetic(4)
+    write_tar(tmp_path / "fer.tar.xz", items)
+    write_votes(tmp_path / "votes.csv", items)
+    members = [Member("t-a", "emo-wild", "teacher", seed=1), Member("s-a", "emo-wild", "student", seed=2, alpha=0.7)]
+    summary = train_cohort(members, str(tmp_path / "fer.tar.xz"), str(tmp_path / "votes.csv"), str(tmp_path / "c"),
+                           epochs=2, batch_size=16, verbose=0)
+    n = len(items)
+    with np.load(tmp_path / "c" / "probabilities.npz") as z:
+        assert set(z.files) == {"usage", "t_t_a", "t_s_a"} and z["usage"].shape == (n,)
+        for k in ("t_t_a", "t_s_a"):
+            assert z[k].shape == (2, n, 7) and z[k].dtype == np.float16
+            np.testing.assert_allclose(z[k].astype(np.float32).sum(-1), 1.0, atol=5e-3)
+            assert not np.allclose(z[k][0], z[k][1])  # the mirror view is predicted, not copied
+    assert summary["epochs_trained"] == 2 and set(summary["selected"]) == {"t-a", "s-a"}
+    assert (tmp_path / "c" / "s-a.keras").exists() and not (tmp_path / "c" / "t-a.keras").exists()
+    rows = [json.loads(line) for line in (tmp_path / "c" / "epochs.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [0, 1] and "ce" in rows[0]["s-a"]
+    with pytest.raises(ValueError, match="need at least one teacher"):
+        train_cohort(members[1:], str(tmp_path / "fer.tar.xz"), str(tmp_path / "votes.csv"), str(tmp_path / "d"))

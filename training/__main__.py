@@ -40,7 +40,8 @@ def _train(args) -> int:
           max_steps=args.max_steps, export=not args.no_export, teacher=args.teacher, kd_alpha=args.kd_alpha,
           kd_temperature=args.kd_temperature, workers=args.workers, fine_tune_epochs=args.fine_tune_epochs,
           online_teacher=args.online_teacher, soft_targets=args.soft_targets, init=args.init,
-          ferplus=args.ferplus, fer2013_weight=args.fer2013_weight)
+          ferplus=args.ferplus, fer2013_weight=args.fer2013_weight,
+          teachers=args.teachers.split(",") if args.teachers else None, processes=args.processes)
     return 0
 
 
@@ -197,8 +198,12 @@ def main(argv=None) -> int:
     t.add_argument("--online-teacher", metavar="MODEL",
                    help="a registry model (e.g. emo-vgg) trained from scratch alongside the student, which "
                         "distills from its current soft labels; saved as OUT/teacher.keras")
-    t.add_argument("--soft-targets", metavar="NPY",
-                   help="a teacher's stored probabilities for the Training split (python -m training soft-targets)")
+    t.add_argument("--soft-targets", metavar="NPY|NPZ",
+                   help="stored teacher probabilities: a .npy of the Training split (python -m training "
+                        "soft-targets), or an .npz of every face's (ferplus_teachers.npz, python -m training "
+                        "cohort); with --ferplus the votes and the teachers are mixed by --kd-alpha")
+    t.add_argument("--teachers", help="with an .npz of --soft-targets: comma list of its teachers to average "
+                                      "(default: all of them)")
     t.add_argument("--ferplus", metavar="CSV",
                    help="ferplus_votes.csv: train on the FER+ vote distributions (contempt dropped) and select "
                         "on FER+ PublicTest (majority vote)")
@@ -215,6 +220,8 @@ def main(argv=None) -> int:
     t.add_argument("--max-steps", type=int, help="smoke test: this many batches per epoch")
     t.add_argument("--verbose", type=int, default=1)
     t.add_argument("--workers", type=int, default=1, help="threads preparing augmented batches")
+    t.add_argument("--processes", type=int, default=0,
+                   help="processes preparing augmented batches (scale where threads do not: see augment.py)")
     t.set_defaults(func=_train)
 
     e = sub.add_parser("evaluate", help="evaluate a .keras or .tflite model")

@@ -39,11 +39,28 @@ def make_optimizer(name: str, lr: float, weight_decay: float = 0.0):
     raise ValueError(f"unknown optimizer {name!r}")
 
 
+def archive_soft_targets(path, teachers=None, n_faces=None) -> np.ndarray:
+    """float32 (N, 7): the mean of stored teachers' probabilities for every face of the archive, each
+    averaged over the face as is and mirrored (``../shared/data/ferplus_teachers.npz``'s format:
+    arrays ``t_NAME`` of shape (2, N, 7); ``teachers`` picks names, default every ``t_*`` array)."""
+    with np.load(path) as z:
+        names = list(teachers) if teachers else [k[2:] for k in z.files if k.startswith("t_")]
+        missing = [n for n in names if f"t_{n}" not in z.files]
+        if missing or not names:
+            have = ", ".join(k[2:] for k in z.files if k.startswith("t_")) or "none"
+            raise ValueError(f"{path}: no teacher {', '.join(missing) or '(none given)'} (it has: {have})")
+        probs = np.mean([z[f"t_{n}"].astype(np.float32).mean(0) for n in names], axis=0)
+    if n_faces is not None and len(probs) != n_faces:
+        raise ValueError(f"{path}: {len(probs)} faces for an archive of {n_faces}: another dataset's teachers")
+    return probs / probs.sum(1, keepdims=True)
+
+
 def training_sets(ds: data.Dataset, spec, r, seed, max_steps, ferplus=None, fer2013_weight=0.0,
-                  soft_targets=None) -> dict:
+                  soft_targets=None, teachers=None) -> dict:
     """Model inputs and targets of Training and PublicTest for one run: FER2013 labels, or FER+ vote
     distributions (PublicTest then scored on the FER+ majority), offline copies, a stored teacher's
-    probabilities after the labels. ``finish`` is the photometric normalisation left to the augmenter."""
+    probabilities after the labels (a .npy of the Training split, or an .npz of every face's teachers,
+    see :func:`archive_soft_targets`). ``finish`` is the photometric normalisation left to the augmenter."""
     label_set = None
     if ferplus:
         if spec.task.classes or r.loss != "categorical_crossentropy":
@@ -74,7 +91,13 @@ def training_sets(ds: data.Dataset, spec, r, seed, max_steps, ferplus=None, fer2
     if label_set is not None:
         Ytr = soft_tr[: len(Ytr)]
     if soft_targets:
-        soft = np.load(soft_targets).astype(np.float32)
+        if str(soft_targets).endswith(".npz"):  # every face's teacher probabilities: the rows of this split
+            tr = ds.usage == 0
+            soft = archive_soft_targets(soft_targets, teachers, len(ds))[tr]
+            if label_set is not None:
+                soft = soft[label_set["usable"][tr]]
+        else:
+            soft = np.load(soft_targets).astype(np.float32)
         if r.offline_augment or soft.shape != (n_train, Ytr.shape[1]):
             raise ValueError(f"soft targets {soft.shape} do not fit {n_train} training labels of "
                              f"{Ytr.shape[1]} classes (no offline copies)")
@@ -89,7 +112,8 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
           dataset: data.Dataset | None = None, export=True, fine_tune_epochs=None, teacher: str | None = None,
           kd_alpha: float = 0.7, kd_temperature: float = 4.0, workers: int = 1,
           online_teacher: str | None = None, soft_targets: str | None = None, init: str | None = None,
-          ferplus: str | None = None, fer2013_weight: float = 0.0) -> dict:
+          ferplus: str | None = None, fer2013_weight: float = 0.0, teachers: list[str] | None = None,
+          processes: int = 0) -> dict:
     """Train one registry model; see ``python -m training train --help`` for the arguments.
 
     ``teacher`` distills from a trained .keras model (frozen); ``online_teacher`` names a registry
@@ -97,12 +121,13 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     ``soft_targets`` is a .npy of a teacher's probabilities for the Training split (see
     ``python -m training soft-targets``). ``init`` starts from a trained .keras model's weights.
     ``ferplus`` (ferplus_votes.csv) trains on the FER+ vote distributions mixed with
-    ``fer2013_weight`` of the FER2013 label, and selects on FER+ PublicTest (majority vote).
+    ``fer2013_weight`` of the FER2013 label, and selects on FER+ PublicTest (majority vote); with
+    ``soft_targets`` too, the loss is ``(1 - kd_alpha) * CE(votes) + kd_alpha * KL(teachers || student)``.
     """
     if sum(map(bool, (teacher, online_teacher, soft_targets))) > 1:
         raise ValueError("give one teacher: a trained teacher, an online teacher or soft targets, not several")
-    if ferplus and (teacher or online_teacher or soft_targets):
-        raise ValueError("FER+ labels are trained without a teacher")
+    if ferplus and (teacher or online_teacher):
+        raise ValueError("FER+ labels take stored teachers (--soft-targets), not a live one")
     spec = models.get(model_name)
     tspec = models.get(online_teacher) if online_teacher else None
     if tspec and (tspec.input_shape != spec.input_shape or tspec.input_scale != spec.input_scale
@@ -127,7 +152,7 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
         keras.mixed_precision.set_global_policy(precision)
 
     ds = dataset if dataset is not None else data.load(data_path)
-    sets = training_sets(ds, spec, r, seed, max_steps, ferplus, fer2013_weight, soft_targets)
+    sets = training_sets(ds, spec, r, seed, max_steps, ferplus, fer2013_weight, soft_targets, teachers)
     Xtr, Ytr, Xva, Yva, yva, finish, label_set = (sets[k] for k in ("Xtr", "Ytr", "Xva", "Yva", "yva", "finish",
                                                                       "label_set"))
     print(f"{spec.name}: {len(Xtr)} training / {len(Xva)} validation images, input {spec.input_shape}; "
@@ -196,10 +221,13 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     if initial_epoch < planned:
         if r.augment:
             seq = augment.AugmentedSequence(Xtr, Ytr, r.batch_size, r.augment, (lo, hi), seed, finish=finish,
-                                            workers=workers)
+                                            workers=workers, processes=processes)
             seq.epoch = initial_epoch
-            train_model.fit(seq, epochs=fit_epochs, initial_epoch=initial_epoch, validation_data=(Xva, Yva),
-                            callbacks=callbacks, verbose=verbose)
+            try:
+                train_model.fit(seq, epochs=fit_epochs, initial_epoch=initial_epoch, validation_data=(Xva, Yva),
+                                callbacks=callbacks, verbose=verbose)
+            finally:
+                seq.close()
         else:
             train_model.fit(Xtr, Ytr, batch_size=r.batch_size, epochs=fit_epochs, initial_epoch=initial_epoch,
                             validation_data=(Xva, Yva), callbacks=callbacks, verbose=verbose, shuffle=True)
