@@ -83,3 +83,79 @@ def truth_of(box, truth) -> str | None:
         if x0 <= cx <= x1 and y0 <= cy <= y1:
             return label
     return None
+
+
+# People who walk, cross, hide and turn, with known identities (benchmarks/identity.py). Each person is
+# a FER+ face over a shirt; two share a shirt colour, so appearance must come from the face as well.
+# Path: (time s, x, y) waypoints of the face's top-left corner; None hides the person (off screen).
+SHIRTS = [(40, 40, 200), (200, 120, 30), (60, 170, 60), (40, 40, 200), (170, 60, 170), (30, 160, 200)]
+PATHS = {
+    1: [(0, 20, 60), (11, 900, 60), (11.01, None, None), (15, None, None), (15.01, 900, 60), (30, 20, 60)],
+    2: [(0, 880, 70), (12, 0, 70), (30, 0, 70)],  # crosses person 1 (in front of them) at about 6 s
+    3: [(0, 180, 260), (30, 200, 270)],  # stands in the queue; turns to profile twice
+    4: [(0, 380, 250), (30, 370, 255)],
+    5: [(0, 520, 260), (12, 840, 260), (30, 820, 262)],  # walks behind the pillar
+    6: [(0, 0, 400), (3.5, 860, 400), (3.51, None, None), (6, None, None), (6.01, 860, 400), (9.5, 0, 400),
+        (9.51, None, None), (12, None, None), (12.01, 0, 400), (15.5, 860, 400), (30, 860, 400)],  # fast walker
+}
+TURNS = {3: [(8.0, 9.5), (20.0, 21.0)], 4: [(14.0, 15.0)]}  # face squashed to 45% of its width
+PILLAR = (640, 0, 720, 540)
+
+
+def _at(path, t):
+    for (t0, x0, y0), (t1, x1, y1) in zip(path, path[1:]):
+        if t0 <= t < t1:
+            if x0 is None or x1 is None:
+                return None
+            a = (t - t0) / (t1 - t0)
+            return x0 + a * (x1 - x0), y0 + a * (y1 - y0)
+    t_last, x, y = path[-1]
+    return None if x is None else (x, y)
+
+
+def people_frames(seconds: float = 30.0, fps: float = 25.0, face_px: int = 72, seed: int = 0):
+    """``(BGR frame, [(person, x0, y0, x1, y1, visible share), ...])``: six people on a 960x540 scene,
+    their face boxes and how much of each face is in view (the pillar and people in front hide)."""
+    images, _ = labelled_faces("neutral")
+    rng = np.random.default_rng(seed)
+    faces = {p: images[i] for p, i in zip(PATHS, rng.choice(len(images), len(PATHS), replace=False))}
+    bg = background((960, 540))
+    pad = face_px // 5
+    for i in range(int(seconds * fps)):
+        t = i / fps
+        img = bg.copy()
+        cover = np.zeros(img.shape[:2], np.int16)  # who is drawn on top at each pixel
+        boxes = {}
+        for p, path in PATHS.items():  # later people are drawn in front of earlier ones
+            pos = _at(path, t)
+            if pos is None:
+                continue
+            x, y = int(pos[0]), int(pos[1])
+            w = face_px
+            if any(a <= t < b for a, b in TURNS.get(p, ())):
+                w = int(face_px * 0.45)
+            face = cv2.resize(faces[p], (w, face_px), interpolation=cv2.INTER_CUBIC)
+            tile = cv2.copyMakeBorder(face, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+            th, tw = tile.shape
+            x0 = x + (face_px - w) // 2
+            shirt = (x0 - pad, y + th - 2, x0 + tw + pad, y + th + 2 * face_px)
+            sx0, sy0, sx1, sy1 = (int(np.clip(v, 0, lim)) for v, lim in zip(shirt, (960, 540, 960, 540)))
+            img[sy0:sy1, sx0:sx1] = SHIRTS[p - 1]
+            cover[sy0:sy1, sx0:sx1] = p
+            fx0, fy0 = max(0, x0), max(0, y)
+            fx1, fy1 = min(960, x0 + tw), min(540, y + th)
+            if fx1 <= fx0 or fy1 <= fy0:
+                continue
+            img[fy0:fy1, fx0:fx1] = cv2.cvtColor(tile[fy0 - y:fy1 - y, fx0 - x0:fx1 - x0], cv2.COLOR_GRAY2BGR)
+            cover[fy0:fy1, fx0:fx1] = p
+            boxes[p] = (x0 + pad, y + pad, x0 + pad + w, y + pad + face_px)
+        px0, py0, px1, py1 = PILLAR
+        img[py0:py1, px0:px1] = (90, 95, 100)
+        cover[py0:py1, px0:px1] = -1
+        truth = []
+        for p, (x0, y0, x1, y1) in boxes.items():
+            region = cover[max(0, y0):min(540, y1), max(0, x0):min(960, x1)]
+            full = max(1, (x1 - x0) * (y1 - y0))
+            truth.append((p, x0, y0, x1, y1, float((region == p).sum()) / full))
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 70])
+        yield cv2.imdecode(buf, cv2.IMREAD_COLOR), truth

@@ -36,7 +36,8 @@ POSITIVE = ("happy",)
 WEIGHTS = np.array([1.0 if l in POSITIVE else -1.0 if l in NEGATIVE else 0.0 for l in LABELS], np.float32)
 
 
-CALM = np.array([LABELS.index("neutral"), LABELS.index("surprise")])
+CALM_LABELS = ("neutral", "surprise")
+CALM = np.array([LABELS.index(label) for label in CALM_LABELS])
 
 
 def face_score(probs: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from .detection import FaceDetector
 from .native import quiet_native_stderr
 from .mood import MoodConfig, MoodMonitor
 from .quality import QualityGate
-from .tracking import Tracker
+from .tracking import Tracker, describe
 from .types import LABELS, Frame, FrameResult
 
 log = logging.getLogger("emotion_monitor")
@@ -101,11 +101,14 @@ class Pipeline:
         quality = self.config.quality.assess(dets, crops) if self.config.quality else None
         times["crop"] = time.perf_counter() - t
         t = time.perf_counter()
-        probs = self._classify(crops, dets, frame.media_time)
+        features = describe(image, dets, crops) if len(dets) else None
+        t_describe = time.perf_counter() - t
+        t = time.perf_counter()
+        probs = self._classify(crops, dets, frame.media_time, features)
         times["classify"] = time.perf_counter() - t
         t = time.perf_counter()
-        tracks = self.tracker.update(dets, probs, frame.media_time, quality)
-        times["track"] = time.perf_counter() - t
+        tracks = self.tracker.update(dets, probs, frame.media_time, quality, features)
+        times["track"] = time.perf_counter() - t + t_describe
         t = time.perf_counter()
         mood = self.mood.update(tracks, frame.media_time)
         times["mood"] = time.perf_counter() - t
@@ -116,7 +119,7 @@ class Pipeline:
         self.faces += len(tracks)
         return FrameResult(frame, dets, tracks, mood, {k: v * 1000 for k, v in times.items()})
 
-    def _classify(self, crops: np.ndarray, dets, now: float) -> np.ndarray:
+    def _classify(self, crops: np.ndarray, dets, now: float, features: np.ndarray | None = None) -> np.ndarray:
         """Probabilities of every face, in one batch. In a crowd beyond ``classify_budget`` only the
         faces classified longest ago (new ones first) are, the others get NaN rows and keep their
         smoothed readings: each face is refreshed every other frame or so instead of frames being
@@ -124,7 +127,7 @@ class Pipeline:
         budget = self.config.classify_budget
         if not budget or len(crops) <= budget:
             return self.classifier(crops)
-        ages = self.tracker.staleness(dets, now)
+        ages = self.tracker.staleness(dets, now, features)
         n_new = int(np.isinf(ages).sum())
         pick = np.argsort(-ages, kind="stable")[: max(budget, n_new)]
         probs = np.full((len(crops), len(LABELS)), np.nan, np.float32)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MonitorError
-from .mood import NEGATIVE
+from .mood import CALM_LABELS, NEGATIVE, POSITIVE
 from .types import LABELS
 
 REQUIRED = ("timestamp", "frame", "face_id", "emotion", "mood", "alert")
@@ -33,10 +33,24 @@ REQUIRED = ("timestamp", "frame", "face_id", "emotion", "mood", "alert")
 
 @dataclass
 class FaceTally:
+    """One person (a face id) over the session; the mood figures over the rows that counted in the
+    mood (quality "ok"): the face score of people.py and the rows whose emotion was negative."""
+
     first: float
     last: float
     rows: int = 0
     emotions: Counter = field(default_factory=Counter)
+    counted: int = 0
+    score_sum: float = 0.0
+    negative: int = 0
+
+    @property
+    def mean_mood(self) -> float | None:
+        return self.score_sum / self.counted if self.counted else None
+
+    @property
+    def negative_share(self) -> float | None:
+        return self.negative / self.counted if self.counted else None
 
     @property
     def dominant(self) -> tuple[str, float]:
@@ -105,6 +119,8 @@ def summarize(path: str | Path) -> SessionSummary:
         col = {k: header.index(k) for k in header}
         q = col.get("quality")
         n = len(header)
+        # the face score (mood.face_score) from the row's probabilities, where the file has them
+        score_cols = ([col[k] for k in POSITIVE], [col[k] for k in NEGATIVE]) if all(k in col for k in LABELS) else None
         for row in reader:
             if len(row) != n:
                 skipped += 1  # a line cut short (a file still being written) or damaged
@@ -133,6 +149,15 @@ def summarize(path: str | Path) -> SessionSummary:
             if q is None or row[q] == "ok":
                 tally.emotions[emotion] += 1
                 minute_counts[int(last_ts // 60) * 60][emotion] += 1
+                tally.counted += 1
+                if emotion in NEGATIVE:
+                    tally.negative += 1
+                if score_cols is not None and emotion not in CALM_LABELS:
+                    try:
+                        tally.score_sum += (sum(float(row[c]) for c in score_cols[0])
+                                            - sum(float(row[c]) for c in score_cols[1]))
+                    except ValueError:
+                        pass
         close_frame()
     secs = np.array(sorted(bins), np.float64)
     b = np.array([bins[int(s)] for s in secs], np.float64).reshape(-1, 4)
@@ -205,14 +230,21 @@ def figure(s: SessionSummary, title: str):
     return fig
 
 
-def face_rows(s: SessionSummary, limit: int | None = None) -> list[tuple]:
-    """(face id, first seen UTC, seconds seen, dominant emotion, its share), longest seen first."""
+COLUMNS = ("person", "first seen (UTC)", "last seen (UTC)", "seconds in view", "mean mood", "time negative",
+           "dominant emotion", "share")
+
+
+def face_rows(s: SessionSummary, limit: int | None = None) -> list[tuple[str, ...]]:
+    """One row of text per person (a face id), in :data:`COLUMNS`' order, longest in view first."""
     items = sorted(s.faces_seen.items(), key=lambda kv: -(kv[1].last - kv[1].first))
     out = []
+    hms = lambda t: datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M:%S")  # noqa: E731
     for face_id, f in items[:limit]:
         label, share = f.dominant
-        out.append((face_id, datetime.fromtimestamp(f.first, timezone.utc).strftime("%H:%M:%S"),
-                    round(f.last - f.first, 1), label, share))
+        mood, neg = f.mean_mood, f.negative_share
+        mood = None if mood is None else round(mood, 2) + 0.0  # no "-0.00"
+        out.append((f"#{face_id}", hms(f.first), hms(f.last), f"{f.last - f.first:.1f}",
+                    "-" if mood is None else f"{mood:+.2f}", "-" if neg is None else f"{neg:.0%}", label, f"{share:.0%}"))
     return out
 
 
@@ -254,10 +286,9 @@ def _table_figure(rows):
 
     fig, ax = plt.subplots(figsize=(11, 0.6 + 0.25 * max(len(rows), 1)))
     ax.axis("off")
-    ax.set_title("Faces seen, longest first (at most 40)", loc="left", fontsize=11)
-    cells = [[str(i), t0, f"{secs:.1f}", label, f"{share:.0%}"] for i, t0, secs, label, share in rows] or [["-"] * 5]
-    table = ax.table(cellText=cells, colLabels=["face", "first seen (UTC)", "seconds seen", "dominant emotion", "share"],
-                     loc="upper left", cellLoc="left")
+    ax.set_title("People seen, longest in view first (at most 40)", loc="left", fontsize=11)
+    cells = [list(r) for r in rows] or [["-"] * len(COLUMNS)]
+    table = ax.table(cellText=cells, colLabels=list(COLUMNS), loc="upper left", cellLoc="left")
     table.auto_set_font_size(False)
     table.set_fontsize(8)
     fig.tight_layout()
@@ -265,17 +296,19 @@ def _table_figure(rows):
 
 
 def _html(title: str, png_b64: str, rows, s: SessionSummary) -> str:
-    body = "".join(f"<tr><td>{i}</td><td>{t0}</td><td>{secs:.1f}</td><td>{html.escape(label)}</td>"
-                   f"<td>{share:.0%}</td></tr>" for i, t0, secs, label, share in rows)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>\n" for r in rows)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1200px}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}} th{{background:#eee}}</style></head>
 <body><h1>Emotion Monitor session report</h1><p>{html.escape(title)}</p>
 <img alt="mood over time, emotions per minute, faces in view" style="max-width:100%" src="data:image/png;base64,{png_b64}">
-<h2>Faces seen ({len(rows)}), longest first</h2>
+<h2>People seen ({len(rows)}), longest in view first</h2>
 <p>{s.rows} face rows in {s.frames} frames{f"; {s.skipped} damaged or unfinished lines skipped" if s.skipped else ""}.
 No face image is stored: only boxes, emotions and the mood.</p>
-<table><tr><th>face</th><th>first seen (UTC)</th><th>seconds seen</th><th>dominant emotion</th><th>share</th></tr>
+<p>Mean mood: the person's own face score (-1..+1, 0 when calm) over the frames their face counted;
+time negative: the share of those frames whose top emotion was angry, disgust, fear or sad.</p>
+<table><tr>{head}</tr>
 {body}</table></body></html>
 """

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Protocol
 
 from .errors import MonitorError
+from .people import PeopleLog
 from .recording import iso_utc
 from .settings import Settings
 from .types import FrameResult
@@ -83,6 +84,7 @@ class Session:
         self.fps = 0.0
         self.started: float | None = None
         self.elapsed = 0.0
+        self.people = PeopleLog()  # per-person figures for the summary (stats JSON)
 
     # ---- controls (any thread) ------------------------------------------------------------------
     def set_paused(self, paused: bool) -> None:
@@ -140,6 +142,7 @@ class Session:
                 result = self.pipeline.process(frame)
                 if result is None:
                     continue
+                self.people.update(result)
                 for sink in self.sinks:
                     try:
                         sink.write(result)
@@ -182,6 +185,7 @@ class Session:
             "fps": round(p.frames / self.elapsed, 2) if self.elapsed > 0 else 0.0,
             "seconds": round(self.elapsed, 3), "stages": p.stats(), "detector": self.settings.detector,
             "model": getattr(p.classifier, "name", "?"), "csv_rows": csv_rows, "ended": self.ended,
+            "people": self.people.summary(),
         }
 
     def close(self) -> None:

@@ -1,17 +1,33 @@
-"""Tracking: stable face ids across frames and per-face smoothing of the emotion probabilities.
+"""Tracking: one id per person across frames, and per-face smoothing of the emotion probabilities.
 
-Matching is greedy on IoU (highest pairs first). Hand-written rather than scipy's Hungarian solver
-because the app must not pull SciPy in for a handful of faces, where greedy IoU gives the same pairs.
-A face keeps its box, moved by its recent velocity, while the detector misses it (a frame between
-two detector passes, a blink, a turned head) and is forgotten after ``max_age`` seconds without a
-match. The tracker owns this memory of faces; detectors that follow faces (MediaPipe) take its
-predicted boxes as hints instead of keeping their own.
+Association runs in three stages a frame, each greedy (highest score first) on what the earlier ones
+left (ByteTrack's idea of a second association, OC-SORT's re-anchoring on the last observation):
+
+1. **overlap**: IoU of each face's predicted box (its last observation moved along its velocity in
+   pixels a second, for at most ``coast`` seconds) with the detections;
+2. **motion**: for faces seen in the last ``motion_gap`` seconds, the distance between centres in
+   units of the face's size, with similar sizes (a fast walker whose box moved more than its width
+   between two detector passes: the crowd clip's profile face got a new id every 3-4 frames);
+3. **re-identification**: faces unseen for longer, up to ``max_age`` seconds, by appearance (the
+   cosine of :func:`describe`'s descriptors: the face's HOG and the colour of what the person wears)
+   within a radius that grows with the time unseen.
+
+A new face gets its public id only once it is confirmed (``min_hits`` detections, or one detection
+of confidence >= ``sure``): one-frame false detections no longer use up ids. A face that is not
+detected on a frame but overlaps one that is (IoU > ``ghost_iou``) is not reported: one box per head.
+
+Hand-written: ``supervision``'s ByteTrack pulls opencv-python beside our opencv-contrib-python (two
+cv2 packages in one environment) and re-identifies nothing; ``norfair`` pins numpy < 2 (its 2.3.0);
+neither knows the detector's schedule (a detector pass every 2nd frame, followed faces between).
+Matching is greedy rather than the Hungarian solver: with IoU and gated distances, pairs rarely
+compete and greedy gives the same answer for a handful of faces (tests/test_tracking_mood.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from .types import LABELS, Detections, Track
@@ -28,128 +44,266 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-6)
 
 
-def greedy_match(iou: np.ndarray, threshold: float) -> list[tuple[int, int]]:
-    pairs = []
-    if iou.size == 0:
+def greedy_match(score: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    """Pairs (row, column) taken highest score first, each row and column once, scores >= threshold."""
+    pairs: list[tuple[int, int]] = []
+    if score.size == 0:
         return pairs
-    iou = iou.copy()
+    score = score.astype(np.float64, copy=True)
     while True:
-        r, c = np.unravel_index(np.argmax(iou), iou.shape)
-        if iou[r, c] < threshold:
+        r, c = np.unravel_index(np.argmax(score), score.shape)
+        if score[r, c] < threshold:
             return pairs
         pairs.append((int(r), int(c)))
-        iou[r, :] = -1
-        iou[:, c] = -1
+        score[r, :] = -np.inf
+        score[:, c] = -np.inf
+
+
+_HOG = cv2.HOGDescriptor((48, 48), (16, 16), (8, 8), (8, 8), 9)
+
+
+def describe(image: np.ndarray, dets: Detections, crops: np.ndarray) -> np.ndarray:
+    """Appearance descriptors (N, D), unit length: the aligned gray face crop's HOG (48x48 crops) and a
+    hue-saturation histogram of the region below the face (clothes), half the weight each.
+    About 40 us a face (benchmarks/identity.py)."""
+    n = len(dets)
+    if n == 0:
+        return np.zeros((0, 900 + 32), np.float32)
+    faces = np.stack([_HOG.compute(cv2.resize(c, (48, 48)) if c.shape[:2] != (48, 48) else c).ravel()
+                      for c in np.asarray(crops, np.uint8)])
+    faces /= np.linalg.norm(faces, axis=1, keepdims=True) + 1e-6
+    h, w = image.shape[:2]
+    body = np.zeros((n, 32), np.float32)
+    hsv = None
+    for i, (x0, y0, x1, y1) in enumerate(dets.xyxy):
+        bw, bh = x1 - x0, y1 - y0
+        bx0, bx1 = int(max(0, x0 - 0.25 * bw)), int(min(w, x1 + 0.25 * bw))
+        by0, by1 = int(max(0, y1 + 0.3 * bh)), int(min(h, y1 + 1.5 * bh))
+        if bx1 - bx0 < 4 or by1 - by0 < 4:
+            continue
+        if hsv is None:
+            hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV) if image.ndim == 3 else None
+            if hsv is None:
+                break
+        hist = cv2.calcHist([hsv[by0:by1, bx0:bx1]], [0, 1], None, [8, 4], [0, 180, 0, 256]).ravel()
+        body[i] = hist / (np.linalg.norm(hist) + 1e-6)
+    return np.concatenate([faces, body], axis=1) * np.float32(np.sqrt(0.5))
 
 
 @dataclass
 class _Face:
     """The tracker's own, mutable memory of one face (never handed out: see :meth:`_Face.snapshot`)."""
 
-    track_id: int
-    xyxy: np.ndarray
+    xyxy: np.ndarray  # last reported box
+    obs: np.ndarray  # last observed (detected) box
     probs: np.ndarray
     raw_probs: np.ndarray
     first_seen: float
     last_seen: float
+    track_id: int = 0  # 0 until confirmed
     quality: str = "ok"
     hits: int = 1
     missed: int = 0
-    velocity: np.ndarray | None = None  # px a frame, centre
+    velocity: np.ndarray | None = None  # px a second, centre
     confident: bool = False
     classified_at: float = 0.0
+    feature: np.ndarray | None = None
+    matched_now: bool = True
 
-    def predicted(self) -> np.ndarray:
-        return self.xyxy if self.velocity is None else self.xyxy + np.tile(self.velocity, 2)
+    def predicted(self, now: float, coast: float) -> np.ndarray:
+        if self.velocity is None:
+            return self.obs
+        dt = min(max(now - self.last_seen, 0.0), coast)
+        return self.obs + np.tile(self.velocity * dt, 2).astype(np.float32)
+
+    @property
+    def size(self) -> float:
+        return float(np.sqrt(max(1.0, (self.obs[2] - self.obs[0]) * (self.obs[3] - self.obs[1]))))
 
     def snapshot(self) -> Track:
         return Track(self.track_id, self.xyxy, self.probs, self.raw_probs, self.hits, self.missed, self.first_seen,
                      self.last_seen, self.quality)
 
 
-class Tracker:
-    """IoU tracker with exponential smoothing of each face's probabilities.
+def _centres(b: np.ndarray) -> np.ndarray:
+    return (b[:, :2] + b[:, 2:]) / 2
 
-    ``alpha``: weight of the newest classification (EMA). ``max_age``: seconds a face survives
-    without a detection (so a face that reappears keeps its id). ``report_gap``: seconds it is still
-    reported (and drawn, recorded) without one, moved along its predicted path: this spans the frame
-    between two detector passes and one missed detection (0.12 s: three frames at 25 fps). ``min_hits``: detections before a face is reported (suppresses
-    one-frame false detections); one detected with confidence >= ``sure`` is reported at once.
-    Limits are in seconds of the source's clock, so they mean the same whatever the detector's
-    schedule or the frame rate. :meth:`update` returns frozen :class:`Track` snapshots.
+
+class Tracker:
+    """Faces followed across frames (see the module's docstring) with exponential smoothing of each
+    face's probabilities.
+
+    ``alpha``: weight of the newest classification (EMA). ``max_age``: seconds a face is remembered
+    unseen (a person who turns away or walks behind another keeps the id on return). ``motion_gap``:
+    seconds unseen within which a face is matched by overlap and motion; longer only by appearance.
+    ``report_gap``: seconds it is still reported (drawn, recorded) without a detection, moved along
+    its predicted path: the frame between two detector passes and one missed detection.
+    ``min_hits``: detections before a face is reported and numbered; one detected with confidence >=
+    ``sure`` at once. Limits are in seconds of the source's clock, so they mean the same whatever the
+    detector's schedule or the frame rate. :meth:`update` returns frozen :class:`Track` snapshots.
     """
 
-    def __init__(self, iou_threshold: float = 0.2, alpha: float = 0.4, max_age: float = 1.5,
-                 min_hits: int = 3, sure: float = 0.7, report_gap: float = 0.12):
+    def __init__(self, iou_threshold: float = 0.2, alpha: float = 0.4, max_age: float = 8.0,
+                 min_hits: int = 3, sure: float = 0.7, report_gap: float = 0.12, motion_gap: float = 0.6,
+                 coast: float = 0.3, max_jump: float = 1.2, reid_similarity: float = 0.75,
+                 ghost_iou: float = 0.4):
         self.iou_threshold, self.alpha, self.max_age = iou_threshold, alpha, max_age
-        self.report_gap = report_gap
+        self.report_gap, self.motion_gap, self.coast = report_gap, motion_gap, coast
         self.min_hits, self.sure = min_hits, sure
+        self.max_jump, self.reid_similarity, self.ghost_iou = max_jump, reid_similarity, ghost_iou
         self._faces: list[_Face] = []
         self._next_id = 1
         self._now = 0.0
+        self._last_pairs: tuple[int, list[tuple[int, int]]] | None = None
 
     def reset(self, renumber: bool = True) -> None:
         """Forget every face; number new ones from 1 again (a new source) unless not ``renumber`` (a
         live change of detector: new faces must not take the ids the recording already used)."""
         self._faces.clear()
+        self._last_pairs = None
         if renumber:
             self._next_id = 1
 
-    def staleness(self, dets: Detections, now: float) -> np.ndarray:
+    def staleness(self, dets: Detections, now: float, features: np.ndarray | None = None) -> np.ndarray:
         """Seconds since the face each detection would match was last classified (inf for a new face):
-        the pipeline refreshes the stalest faces first when a crowd exceeds its classification budget."""
+        the pipeline refreshes the stalest faces first when a crowd exceeds its classification budget.
+        The matching is kept for the :meth:`update` of the same detections (one match a frame)."""
+        pairs = self._associate(dets, now, features)
+        self._last_pairs = (id(dets), pairs)
         ages = np.full(len(dets), np.inf)
-        for r, c in greedy_match(iou_matrix(self.predicted_boxes(), dets.xyxy), self.iou_threshold):
+        for r, c in pairs:
             ages[c] = now - self._faces[r].classified_at
         return ages
 
     def predicted_boxes(self) -> np.ndarray:
         """Where each remembered face should be on the next frame (N, 4), in the tracker's order."""
-        return np.array([f.predicted() for f in self._faces], np.float32).reshape(-1, 4)
+        return np.array([f.predicted(self._now, self.coast) for f in self._faces], np.float32).reshape(-1, 4)
 
     def hints(self, recent: float = 0.2) -> np.ndarray:
         """The detectors' hints: predicted boxes of the faces seen in the last ``recent`` seconds, most
         recently seen first (a follower with a cap on regions spends them on faces still in view)."""
         live = sorted((f for f in self._faces if self._now - f.last_seen <= recent), key=lambda f: -f.last_seen)
-        return np.array([f.predicted() for f in live], np.float32).reshape(-1, 4)
+        return np.array([f.predicted(self._now, self.coast) for f in live], np.float32).reshape(-1, 4)
+
+    @property
+    def people(self) -> int:
+        """Ids handed out so far (the next id minus one)."""
+        return self._next_id - 1
+
+    def _associate(self, dets: Detections, now: float, features: np.ndarray | None) -> list[tuple[int, int]]:
+        """(face index, detection index) pairs: overlap, then motion, then appearance."""
+        n_f, n_d = len(self._faces), len(dets)
+        if not n_f or not n_d:
+            return []
+        unseen = np.array([now - f.last_seen for f in self._faces])
+        recent = unseen <= self.motion_gap
+        pred = np.array([f.predicted(now, self.coast) for f in self._faces], np.float32)
+        iou = iou_matrix(pred, dets.xyxy)
+        iou[~recent] = -1
+        pairs = greedy_match(iou, self.iou_threshold)
+        used_f, used_d = {r for r, _ in pairs}, {c for _, c in pairs}
+        free_f = [i for i in range(n_f) if i not in used_f]
+        free_d = [j for j in range(n_d) if j not in used_d]
+        if not free_f or not free_d:
+            return pairs
+        # motion: centre distance in face sizes, similar sizes, recent faces only
+        det_c = _centres(dets.xyxy)
+        det_s = np.sqrt(np.maximum(dets.area, 1.0))
+        sizes = np.array([self._faces[i].size for i in free_f])
+        dist = np.linalg.norm(_centres(pred[free_f])[:, None] - det_c[None, free_d], axis=2) / sizes[:, None]
+        ratio = det_s[None, free_d] / sizes[:, None]
+        ok = recent[free_f][:, None] & (ratio > 0.6) & (ratio < 1.6)
+        score = np.where(ok, -dist, -np.inf)
+        more = [(free_f[r], free_d[c]) for r, c in greedy_match(score, -self.max_jump)]
+        pairs += more
+        used_f |= {r for r, _ in more}
+        used_d |= {c for _, c in more}
+        free_f = [i for i in range(n_f) if i not in used_f]
+        free_d = [j for j in range(n_d) if j not in used_d]
+        if not free_f or not free_d:
+            return pairs
+        # re-identification: appearance within a radius growing with the time unseen
+        sim = np.full((len(free_f), len(free_d)), -np.inf)
+        for a, i in enumerate(free_f):
+            f = self._faces[i]
+            reach = (self.max_jump + 2.0 * unseen[i]) * f.size
+            d = np.linalg.norm(det_c[free_d] - _centres(f.obs[None])[0], axis=1)
+            r = det_s[free_d] / f.size
+            near = (d <= reach) & (r > 0.5) & (r < 2.0)
+            if f.feature is not None and features is not None:
+                sim[a] = np.where(near, features[free_d] @ f.feature, -np.inf)
+            elif features is None:  # no appearance: a face back where it was
+                sim[a] = np.where(near, iou_matrix(f.obs[None], dets.xyxy[free_d])[0] + self.reid_similarity - 0.3,
+                                  -np.inf)
+        pairs += [(free_f[r], free_d[c]) for r, c in greedy_match(sim, self.reid_similarity)]
+        return pairs
 
     def update(self, dets: Detections, probs: np.ndarray, timestamp: float = 0.0,
-               quality: list[str] | None = None) -> tuple[Track, ...]:
-        """Match this frame's detections (with their probabilities and quality) to faces; return the
-        reported faces as snapshots. A row of NaN probabilities means "not classified this frame": the
-        face's box moves, its readings stay."""
+               quality: list[str] | None = None, features: np.ndarray | None = None) -> tuple[Track, ...]:
+        """Match this frame's detections (with their probabilities, quality and appearance descriptors
+        from :func:`describe`) to faces; return the reported faces as snapshots. A row of NaN
+        probabilities means "not classified this frame": the face's box moves, its readings stay."""
         probs = np.asarray(probs, np.float32).reshape(len(dets), len(LABELS))
         quality = quality if quality is not None else ["ok"] * len(dets)
+        if features is not None:
+            features = np.asarray(features, np.float32).reshape(len(dets), -1)
+        if self._last_pairs is not None and self._last_pairs[0] == id(dets):
+            pairs = self._last_pairs[1]
+        else:
+            pairs = self._associate(dets, timestamp, features)
+        self._last_pairs = None
         self._now = timestamp
-        pairs = greedy_match(iou_matrix(self.predicted_boxes(), dets.xyxy), self.iou_threshold)
-        matched_t = {r for r, _ in pairs}
         matched_d = {c for _, c in pairs}
+        for f in self._faces:
+            f.matched_now = False
         for r, c in pairs:
             f = self._faces[r]
             box = dets.xyxy[c]
-            move = ((box[:2] + box[2:]) - (f.xyxy[:2] + f.xyxy[2:])) / 2 / (f.missed + 1)
-            f.velocity = move if f.velocity is None else 0.5 * f.velocity + 0.5 * move
+            dt = timestamp - f.last_seen
+            if dt > 0 and timestamp - f.last_seen <= self.motion_gap:
+                move = (_centres(box[None]) - _centres(f.obs[None]))[0] / dt
+                f.velocity = move if f.velocity is None else 0.5 * f.velocity + 0.5 * move
+            elif dt > self.motion_gap:
+                f.velocity = None  # re-anchored on a new observation after a long gap
             f.xyxy = box.copy()
+            f.obs = box.copy()
             if np.isfinite(probs[c]).all():
                 f.raw_probs = probs[c].copy()
                 p = self.alpha * probs[c] + (1 - self.alpha) * f.probs
                 f.probs = p / p.sum()
                 f.classified_at = timestamp
+            if features is not None:
+                ft = features[c]
+                f.feature = ft.copy() if f.feature is None else 0.8 * f.feature + 0.2 * ft
+                f.feature /= np.linalg.norm(f.feature) + 1e-6
             f.hits += 1
             f.missed = 0
             f.last_seen = timestamp
             f.quality = quality[c]
             f.confident |= bool(dets.confidence[c] >= self.sure)
-        for i, f in enumerate(self._faces):
-            if i not in matched_t:
+            f.matched_now = True
+        for f in self._faces:
+            if not f.matched_now:
                 f.missed += 1
-                f.xyxy = f.predicted().astype(np.float32)
+                f.xyxy = f.predicted(timestamp, self.coast).astype(np.float32)
         for c in range(len(dets)):
             if c not in matched_d:
-                self._faces.append(_Face(self._next_id, dets.xyxy[c].copy(), probs[c].copy(), probs[c].copy(),
-                                         timestamp, timestamp, quality[c],
-                                         confident=bool(dets.confidence[c] >= self.sure), classified_at=timestamp))
+                self._faces.append(_Face(dets.xyxy[c].copy(), dets.xyxy[c].copy(), probs[c].copy(), probs[c].copy(),
+                                         timestamp, timestamp, quality=quality[c],
+                                         confident=bool(dets.confidence[c] >= self.sure), classified_at=timestamp,
+                                         feature=None if features is None else features[c].copy()))
+        # a face never confirmed is dropped as soon as it is lost; a confirmed one is kept max_age
+        self._faces = [f for f in self._faces if timestamp - f.last_seen <= (self.max_age if f.track_id else
+                                                                             self.report_gap)]
+        for f in self._faces:
+            if not f.track_id and (f.hits >= self.min_hits or f.confident):
+                f.track_id = self._next_id
                 self._next_id += 1
-        self._faces = [f for f in self._faces if timestamp - f.last_seen <= self.max_age]
-        return tuple(f.snapshot() for f in self._faces
-                     if timestamp - f.last_seen <= self.report_gap and (f.hits >= self.min_hits or f.confident))
+        shown = [f for f in self._faces if f.track_id and timestamp - f.last_seen <= self.report_gap]
+        held = np.array([f.xyxy for f in shown if f.matched_now], np.float32).reshape(-1, 4)
+        out = []
+        for f in shown:
+            if not f.matched_now and len(held) and iou_matrix(f.xyxy[None], held).max() > self.ghost_iou:
+                continue  # a coasting box on a head another face holds now
+            out.append(f.snapshot())
+        return tuple(out)

@@ -45,6 +45,11 @@ def test_video_end_to_end(scene_video, tmp_path):
     s = json.loads(stats.read_text())
     assert s["frames"] == 30 and s["mean_faces"] > 0.8
     assert {"detect", "classify", "total"} <= set(s["stages"]) and s["stages"]["total"]["p95_ms"] > 0
+    (person,) = s["people"]  # the one face, as one person
+    assert person["person"] == int(body[0]["face_id"]) and person["frames"] == len(body)
+    assert person["first_seen"] == body[0]["timestamp"] and person["last_seen"] == body[-1]["timestamp"]
+    assert person["dwell_s"] == pytest.approx((len(body) - 1) / 25, abs=0.05)
+    assert -1 <= person["mean_mood"] <= 1 and 0 <= person["negative_share"] <= 1
 
 
 def test_no_camera_exits_1_fast_with_one_line():

@@ -243,18 +243,25 @@ def test_a_report_from_a_recorded_csv_still_being_written(tmp_path):
             ts = f"2026-11-27T10:00:{i // 10:02d}.{(i % 10) * 100:03d}Z" if i < 600 else ""
             alert = int(200 <= i < 350)
             for face, label in ((1, "sad" if alert else "neutral"), (2, "happy")):
-                w.writerow([ts, i, face, 10, 10, 50, 50, label, "0.8", *["0.1"] * 7,
+                probs = ["0.05"] * 7
+                probs[LABELS.index(label)] = "0.7"
+                w.writerow([ts, i, face, 10, 10, 50, 50, label, "0.7", *probs,
                             "-0.5" if alert else "0.1", alert, "ok" if face == 1 else "small"])
         fh.write("2026-11-27T10:01:00.000Z,600,1,10,10")  # a last line being written, cut short
     s = summarize(path)
     assert s.frames == 600 and s.rows == 1200 and s.skipped == 1
     assert len(s.seconds) == 60 and s.alert.sum() == 15
     assert set(s.faces_seen) == {1, 2} and s.faces_seen[2].dominant == ("-", 0.0)  # face 2 never counted
+    one = s.faces_seen[1]  # sad (score 0.05 - 0.7 - 3 x 0.05 = -0.8) 150 of its 600 frames, neutral (0) the rest
+    assert one.negative_share == pytest.approx(0.25) and one.mean_mood == pytest.approx(-0.8 * 0.25)
+    assert s.faces_seen[2].mean_mood is None and s.faces_seen[2].negative_share is None
     assert s.shares[:, LABELS.index("happy")].max() == 0  # "small" faces stay out of the shares
     for suffix in (".html", ".png", ".pdf"):
         write_report(path, tmp_path / f"r{suffix}")
         assert (tmp_path / f"r{suffix}").stat().st_size > 5000
-    assert "Faces seen (2)" in (tmp_path / "r.html").read_text()
+    page = (tmp_path / "r.html").read_text()
+    assert "People seen (2)" in page and "<th>time negative</th>" in page
+    assert "<tr><td>#1</td><td>10:00:00</td><td>10:00:59</td><td>59.9</td><td>-0.20</td><td>25%</td>" in page
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None and not os.environ.get("CI"),

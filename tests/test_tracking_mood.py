@@ -202,3 +202,70 @@ def test_faces_failing_the_quality_gate_leave_the_mood():
     assert all(s.faces == 0 and s.score == 0.0 and not s.alert for s in states)
     t, states = _run(m, SAD, 5.0, t)
     assert states[-1].faces == 3 and states[-1].alert
+
+
+def _feat(seed, d=16):
+    v = np.random.default_rng(seed).normal(size=d).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_a_fast_walker_keeps_its_id_though_its_box_jumps_past_its_width():
+    """The crowd clip's profile face: 95 px wide, 76 px further on each detector pass (every 2nd
+    frame), frames between without detections. IoU alone gave it a new id every pass."""
+    tr = Tracker()
+    ids = set()
+    for i in range(30):
+        x = 38 * i
+        dets = Detections([[x, 100, x + 95, 230]], [0.9]) if i % 2 == 0 else Detections()
+        probs = NEUTRAL[None] if len(dets) else np.zeros((0, 7))
+        ids |= {t.track_id for t in tr.update(dets, probs, i / 25)}
+    assert ids == {1}
+
+
+def test_a_face_back_after_seconds_is_recognised_by_appearance_and_a_stranger_is_not():
+    tr = Tracker(motion_gap=0.6, max_age=8.0)
+    a, b = _feat(1), _feat(2)
+    for i in range(5):
+        tracks = tr.update(Detections([[100, 100, 160, 170]], [0.9]), NEUTRAL[None], i / 10, features=a[None])
+    (first,) = tracks
+    for i in range(30):  # 3 s out of sight (turned away, behind someone)
+        tr.update(Detections(), np.zeros((0, 7)), 0.5 + i / 10)
+    # a stranger stands where the face was, and the face comes back a little to the side
+    back = tr.update(Detections([[102, 100, 162, 170], [170, 104, 230, 174]], [0.9, 0.9]),
+                     np.stack([NEUTRAL, NEUTRAL]), 3.6, features=np.stack([b, a * 0.95 + b * 0.05]))
+    by_x = {t.xyxy[0]: t.track_id for t in back}
+    assert by_x[170.0] == first.track_id and by_x[102.0] != first.track_id
+
+
+def test_ids_are_given_only_to_confirmed_faces():
+    tr = Tracker(min_hits=3, sure=0.95)
+    for k in range(5):  # five one-frame false detections at other places
+        tr.update(Detections([[300 * k, 0, 300 * k + 30, 30]], [0.6]), NEUTRAL[None], k / 10)
+    for k in range(3):
+        tracks = tr.update(Detections([[10, 400, 60, 460]], [0.6]), NEUTRAL[None], 1 + k / 10)
+    assert [t.track_id for t in tracks] == [1] and tr.people == 1
+
+
+def test_one_box_per_head_a_coasting_face_under_a_detected_one_is_not_reported():
+    tr = Tracker()
+    for i in range(4):  # one person stands, another walks towards them, 20 px a frame
+        x = 100 - 20 * i
+        tr.update(Detections([[0, 0, 50, 50], [x, 0, x + 50, 50]], [0.9, 0.9]), np.stack([HAPPY, SAD]), i / 25)
+    # the walker passes behind the one standing: one detection, the walker's predicted box on that head
+    shown = tr.update(Detections([[0, 0, 50, 50]], [0.9]), HAPPY[None], 4 / 25)
+    assert [t.xyxy[0] for t in shown] == [0.0]
+    assert len(tr.predicted_boxes()) == 2  # still remembered, for when the walker comes out
+
+
+def test_one_matching_a_frame_when_a_crowd_exceeds_the_budget(monkeypatch):
+    tr = Tracker()
+    calls = []
+    real = Tracker._associate
+    monkeypatch.setattr(Tracker, "_associate", lambda self, *a: calls.append(1) or real(self, *a))
+    dets = moving_faces(0)
+    tr.update(dets, np.stack([HAPPY, SAD]), 0.0)
+    calls.clear()
+    dets = moving_faces(1)
+    tr.staleness(dets, 0.04)
+    tr.update(dets, np.stack([HAPPY, SAD]), 0.04)
+    assert len(calls) == 1
