@@ -92,6 +92,8 @@ class Pipeline:
         if self.config.min_face:
             wh = dets.xyxy[:, 2:] - dets.xyxy[:, :2]
             dets = dets[np.min(wh, axis=1) >= self.config.min_face]
+        if len(dets):
+            dets = dets[self.tracker.admit(dets, frame.media_time)]
         if len(dets) > self.config.max_faces:
             dets = dets[np.argsort(-dets.area)[: self.config.max_faces]]
         times["detect"] = time.perf_counter() - t
@@ -100,15 +102,15 @@ class Pipeline:
         crops = crop_faces(image, dets, size, self.config.margin)
         quality = self.config.quality.assess(dets, crops) if self.config.quality else None
         times["crop"] = time.perf_counter() - t
-        t = time.perf_counter()
-        features = describe(image, dets, crops) if len(dets) else None
-        t_describe = time.perf_counter() - t
+        def features(idx):  # appearance, computed for the detections the tracker asks about
+            return describe(image, dets[idx], crops[idx])
+
         t = time.perf_counter()
         probs = self._classify(crops, dets, frame.media_time, features)
         times["classify"] = time.perf_counter() - t
         t = time.perf_counter()
         tracks = self.tracker.update(dets, probs, frame.media_time, quality, features)
-        times["track"] = time.perf_counter() - t + t_describe
+        times["track"] = time.perf_counter() - t
         t = time.perf_counter()
         mood = self.mood.update(tracks, frame.media_time)
         times["mood"] = time.perf_counter() - t
@@ -119,7 +121,7 @@ class Pipeline:
         self.faces += len(tracks)
         return FrameResult(frame, dets, tracks, mood, {k: v * 1000 for k, v in times.items()})
 
-    def _classify(self, crops: np.ndarray, dets, now: float, features: np.ndarray | None = None) -> np.ndarray:
+    def _classify(self, crops: np.ndarray, dets, now: float, features=None) -> np.ndarray:
         """Probabilities of every face, in one batch. In a crowd beyond ``classify_budget`` only the
         faces classified longest ago (new ones first) are, the others get NaN rows and keep their
         smoothed readings: each face is refreshed every other frame or so instead of frames being

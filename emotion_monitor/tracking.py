@@ -65,7 +65,7 @@ _HOG = cv2.HOGDescriptor((48, 48), (16, 16), (8, 8), (8, 8), 9)
 def describe(image: np.ndarray, dets: Detections, crops: np.ndarray) -> np.ndarray:
     """Appearance descriptors (N, D), unit length: the aligned gray face crop's HOG (48x48 crops) and a
     hue-saturation histogram of the region below the face (clothes), half the weight each.
-    About 40 us a face (benchmarks/identity.py)."""
+    About 55 us a face; the tracker asks only for the faces it needs (see :class:`Tracker`)."""
     n = len(dets)
     if n == 0:
         return np.zeros((0, 900 + 32), np.float32)
@@ -74,20 +74,45 @@ def describe(image: np.ndarray, dets: Detections, crops: np.ndarray) -> np.ndarr
     faces /= np.linalg.norm(faces, axis=1, keepdims=True) + 1e-6
     h, w = image.shape[:2]
     body = np.zeros((n, 32), np.float32)
-    hsv = None
+    if image.ndim != 3:
+        return np.concatenate([faces, body], axis=1) * np.float32(np.sqrt(0.5))
     for i, (x0, y0, x1, y1) in enumerate(dets.xyxy):
         bw, bh = x1 - x0, y1 - y0
         bx0, bx1 = int(max(0, x0 - 0.25 * bw)), int(min(w, x1 + 0.25 * bw))
         by0, by1 = int(max(0, y1 + 0.3 * bh)), int(min(h, y1 + 1.5 * bh))
         if bx1 - bx0 < 4 or by1 - by0 < 4:
             continue
-        if hsv is None:
-            hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV) if image.ndim == 3 else None
-            if hsv is None:
-                break
-        hist = cv2.calcHist([hsv[by0:by1, bx0:bx1]], [0, 1], None, [8, 4], [0, 180, 0, 256]).ravel()
+        region = image[by0:by1, bx0:bx1]
+        step = max(1, int(min(region.shape[:2]) // 24))  # about 24 px a side is enough for a histogram
+        hsv = cv2.cvtColor(np.ascontiguousarray(region[::step, ::step]), cv2.COLOR_BGR2HSV)
+        hist = cv2.calcHist([hsv], [0, 1], None, [8, 4], [0, 180, 0, 256]).ravel()
         body[i] = hist / (np.linalg.norm(hist) + 1e-6)
     return np.concatenate([faces, body], axis=1) * np.float32(np.sqrt(0.5))
+
+
+class _Features:
+    """Appearance descriptors of one frame's detections, computed on demand and once each: re-
+    identification needs those of the unmatched detections, and a followed face refreshes its own
+    every ``refresh`` seconds, so most frames describe few faces or none."""
+
+    def __init__(self, source, n: int):
+        self._fn = source if callable(source) else None
+        self._all = None if callable(source) or source is None else np.asarray(source, np.float32).reshape(n, -1)
+        self._rows: dict[int, np.ndarray] = {}
+
+    @staticmethod
+    def of(source, n: int) -> "_Features | None":
+        return None if source is None else _Features(source, n)
+
+    def get(self, idx) -> np.ndarray:
+        idx = [int(i) for i in idx]
+        if self._all is not None:
+            return self._all[idx]
+        missing = [i for i in idx if i not in self._rows]
+        if missing:
+            for i, row in zip(missing, np.asarray(self._fn(missing), np.float32)):
+                self._rows[i] = row
+        return np.array([self._rows[i] for i in idx], np.float32)
 
 
 @dataclass
@@ -108,6 +133,7 @@ class _Face:
     confident: bool = False
     classified_at: float = 0.0
     feature: np.ndarray | None = None
+    feature_at: float = 0.0
     matched_now: bool = True
 
     def predicted(self, now: float, coast: float) -> np.ndarray:
@@ -146,15 +172,16 @@ class Tracker:
     def __init__(self, iou_threshold: float = 0.2, alpha: float = 0.4, max_age: float = 8.0,
                  min_hits: int = 3, sure: float = 0.7, report_gap: float = 0.12, motion_gap: float = 0.6,
                  coast: float = 0.3, max_jump: float = 1.2, reid_similarity: float = 0.75,
-                 ghost_iou: float = 0.4):
+                 ghost_iou: float = 0.4, strong: float = 0.6, refresh: float = 0.5):
         self.iou_threshold, self.alpha, self.max_age = iou_threshold, alpha, max_age
         self.report_gap, self.motion_gap, self.coast = report_gap, motion_gap, coast
         self.min_hits, self.sure = min_hits, sure
         self.max_jump, self.reid_similarity, self.ghost_iou = max_jump, reid_similarity, ghost_iou
+        self.strong, self.refresh = strong, refresh
         self._faces: list[_Face] = []
         self._next_id = 1
         self._now = 0.0
-        self._last_pairs: tuple[int, list[tuple[int, int]]] | None = None
+        self._last_pairs: tuple | None = None  # (id of the detections, pairs, their features)
 
     def reset(self, renumber: bool = True) -> None:
         """Forget every face; number new ones from 1 again (a new source) unless not ``renumber`` (a
@@ -164,16 +191,29 @@ class Tracker:
         if renumber:
             self._next_id = 1
 
-    def staleness(self, dets: Detections, now: float, features: np.ndarray | None = None) -> np.ndarray:
+    def staleness(self, dets: Detections, now: float, features=None) -> np.ndarray:
         """Seconds since the face each detection would match was last classified (inf for a new face):
         the pipeline refreshes the stalest faces first when a crowd exceeds its classification budget.
         The matching is kept for the :meth:`update` of the same detections (one match a frame)."""
-        pairs = self._associate(dets, now, features)
-        self._last_pairs = (id(dets), pairs)
+        feats = _Features.of(features, len(dets))
+        pairs = self._associate(dets, now, feats)
+        self._last_pairs = (id(dets), pairs, feats)
         ages = np.full(len(dets), np.inf)
         for r, c in pairs:
             ages[c] = now - self._faces[r].classified_at
         return ages
+
+    def admit(self, dets: Detections, now: float) -> np.ndarray:
+        """Which detections to keep (bool mask): every one of confidence >= ``strong``, and a weaker one
+        only where it continues a face seen in the last ``motion_gap`` seconds (by overlap or motion;
+        ByteTrack's second association). A weak box never starts a face."""
+        keep = dets.confidence >= self.strong
+        if keep.all():
+            return keep
+        weak = np.flatnonzero(~keep)
+        for _, c in self._associate(dets[weak], now, None, reid=False):
+            keep[weak[c]] = True
+        return keep
 
     def predicted_boxes(self) -> np.ndarray:
         """Where each remembered face should be on the next frame (N, 4), in the tracker's order."""
@@ -190,8 +230,9 @@ class Tracker:
         """Ids handed out so far (the next id minus one)."""
         return self._next_id - 1
 
-    def _associate(self, dets: Detections, now: float, features: np.ndarray | None) -> list[tuple[int, int]]:
-        """(face index, detection index) pairs: overlap, then motion, then appearance."""
+    def _associate(self, dets: Detections, now: float, features: _Features | None,
+                   reid: bool = True) -> list[tuple[int, int]]:
+        """(face index, detection index) pairs: overlap, then motion, then (``reid``) appearance."""
         n_f, n_d = len(self._faces), len(dets)
         if not n_f or not n_d:
             return []
@@ -220,18 +261,20 @@ class Tracker:
         used_d |= {c for _, c in more}
         free_f = [i for i in range(n_f) if i not in used_f]
         free_d = [j for j in range(n_d) if j not in used_d]
-        if not free_f or not free_d:
+        if not free_f or not free_d or not reid:
             return pairs
         # re-identification: appearance within a radius growing with the time unseen
         sim = np.full((len(free_f), len(free_d)), -np.inf)
+        lost = [i for i in free_f if self._faces[i].feature is not None]
+        free_feats = features.get(free_d) if features is not None and lost else None
         for a, i in enumerate(free_f):
             f = self._faces[i]
             reach = (self.max_jump + 2.0 * unseen[i]) * f.size
             d = np.linalg.norm(det_c[free_d] - _centres(f.obs[None])[0], axis=1)
             r = det_s[free_d] / f.size
             near = (d <= reach) & (r > 0.5) & (r < 2.0)
-            if f.feature is not None and features is not None:
-                sim[a] = np.where(near, features[free_d] @ f.feature, -np.inf)
+            if f.feature is not None and free_feats is not None:
+                sim[a] = np.where(near, free_feats @ f.feature, -np.inf)
             elif features is None:  # no appearance: a face back where it was
                 sim[a] = np.where(near, iou_matrix(f.obs[None], dets.xyxy[free_d])[0] + self.reid_similarity - 0.3,
                                   -np.inf)
@@ -239,17 +282,18 @@ class Tracker:
         return pairs
 
     def update(self, dets: Detections, probs: np.ndarray, timestamp: float = 0.0,
-               quality: list[str] | None = None, features: np.ndarray | None = None) -> tuple[Track, ...]:
-        """Match this frame's detections (with their probabilities, quality and appearance descriptors
-        from :func:`describe`) to faces; return the reported faces as snapshots. A row of NaN
-        probabilities means "not classified this frame": the face's box moves, its readings stay."""
+               quality: list[str] | None = None, features=None) -> tuple[Track, ...]:
+        """Match this frame's detections (with their probabilities, quality and appearance) to faces;
+        return the reported faces as snapshots. ``features``: the detections' descriptors from
+        :func:`describe` (N, D), or a function of a list of detection indices returning theirs (only
+        the ones needed are computed). A row of NaN probabilities means "not classified this frame":
+        the face's box moves, its readings stay."""
         probs = np.asarray(probs, np.float32).reshape(len(dets), len(LABELS))
         quality = quality if quality is not None else ["ok"] * len(dets)
-        if features is not None:
-            features = np.asarray(features, np.float32).reshape(len(dets), -1)
         if self._last_pairs is not None and self._last_pairs[0] == id(dets):
-            pairs = self._last_pairs[1]
+            pairs, features = self._last_pairs[1], self._last_pairs[2]
         else:
+            features = _Features.of(features, len(dets))
             pairs = self._associate(dets, timestamp, features)
         self._last_pairs = None
         self._now = timestamp
@@ -272,10 +316,11 @@ class Tracker:
                 p = self.alpha * probs[c] + (1 - self.alpha) * f.probs
                 f.probs = p / p.sum()
                 f.classified_at = timestamp
-            if features is not None:
-                ft = features[c]
-                f.feature = ft.copy() if f.feature is None else 0.8 * f.feature + 0.2 * ft
+            if features is not None and (f.feature is None or timestamp - f.feature_at >= self.refresh):
+                ft = features.get([c])[0]
+                f.feature = ft.copy() if f.feature is None else 0.7 * f.feature + 0.3 * ft
                 f.feature /= np.linalg.norm(f.feature) + 1e-6
+                f.feature_at = timestamp
             f.hits += 1
             f.missed = 0
             f.last_seen = timestamp
@@ -287,11 +332,12 @@ class Tracker:
                 f.missed += 1
                 f.xyxy = f.predicted(timestamp, self.coast).astype(np.float32)
         for c in range(len(dets)):
-            if c not in matched_d:
+            if c not in matched_d and dets.confidence[c] >= self.strong:  # a weak box starts nothing
                 self._faces.append(_Face(dets.xyxy[c].copy(), dets.xyxy[c].copy(), probs[c].copy(), probs[c].copy(),
                                          timestamp, timestamp, quality=quality[c],
                                          confident=bool(dets.confidence[c] >= self.sure), classified_at=timestamp,
-                                         feature=None if features is None else features[c].copy()))
+                                         feature=None if features is None else features.get([c])[0],
+                                         feature_at=timestamp))
         # a face never confirmed is dropped as soon as it is lost; a confirmed one is kept max_age
         self._faces = [f for f in self._faces if timestamp - f.last_seen <= (self.max_age if f.track_id else
                                                                              self.report_gap)]

@@ -269,3 +269,30 @@ def test_one_matching_a_frame_when_a_crowd_exceeds_the_budget(monkeypatch):
     tr.staleness(dets, 0.04)
     tr.update(dets, np.stack([HAPPY, SAD]), 0.04)
     assert len(calls) == 1
+
+
+def test_appearance_is_computed_only_for_the_faces_that_need_it():
+    asked = []
+
+    def features(idx):
+        asked.append(list(idx))
+        return np.stack([_feat(10 + i) for i in idx])
+
+    tr = Tracker(refresh=0.5)
+    for i in range(25):  # two faces followed for a second at 25 fps: a descriptor each on arrival and
+        tr.update(moving_faces(i), np.stack([HAPPY, SAD]), i / 25, features=features)  # once at 0.52 s
+    assert sum(len(a) for a in asked) == 2 + 2  # not 50
+
+
+def test_a_weak_box_continues_a_face_but_starts_none():
+    tr = Tracker(strong=0.6)
+    for i in range(3):
+        tr.update(Detections([[100 + 4 * i, 100, 160 + 4 * i, 160]], [0.9]), HAPPY[None], i / 25)
+    weak = Detections([[112, 100, 172, 160], [400, 400, 460, 460]], [0.4, 0.4])  # blurred face; a stray box
+    keep = tr.admit(weak, 3 / 25)
+    assert keep.tolist() == [True, False]
+    shown = tr.update(weak[keep], HAPPY[None], 3 / 25)
+    assert [t.track_id for t in shown] == [1] and shown[0].xyxy[0] == 112
+    later = tr.update(Detections([[400, 400, 460, 460]], [0.4]), HAPPY[None], 4 / 25)
+    assert [(t.track_id, t.missed) for t in later] == [(1, 1)]  # the face coasts; the stray box is no one
+    assert len(tr.predicted_boxes()) == 1

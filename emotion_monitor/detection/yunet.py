@@ -20,20 +20,27 @@ class YuNetDetector:
     Schedule: the frame is searched every ``every`` frames; the frames between return no
     detections and ``fresh = False``, and the tracker carries each face along its predicted path (the
     pipeline then classifies nothing new on them). Measured in ``benchmarks/detection.py``.
+
+    Boxes down to ``weak_threshold`` are returned too: the tracker keeps those that continue a face it
+    follows (ByteTrack's second association: a face blurred or half hidden for a moment scores low)
+    and drops the rest; only boxes of at least ``score_threshold`` start a face.
     """
 
     name = "yunet"
 
     def __init__(self, model_path: str | Path = bundled("models", "yunet_n_640_640.onnx"), max_width: int = 960,
-                 score_threshold: float = 0.6, nms_threshold: float = 0.3, every: int = 2, min_face: int = 0):
+                 score_threshold: float = 0.6, nms_threshold: float = 0.3, every: int = 2, min_face: int = 0,
+                 weak_threshold: float = 0.45):
         if every < 1:
             raise ValueError("every must be >= 1")
         self.path, self.max_width, self.every, self.min_face = Path(model_path), int(max_width), int(every), min_face
         self.score_threshold, self.nms_threshold = score_threshold, nms_threshold
+        self.weak_threshold = min(weak_threshold, score_threshold)
         if not self.path.is_file():
             raise ModelError(f"face detection model not found: {self.path}")
         try:
-            self._net = cv2.FaceDetectorYN.create(str(self.path), "", (320, 320), score_threshold, nms_threshold, 5000)
+            self._net = cv2.FaceDetectorYN.create(str(self.path), "", (320, 320), self.weak_threshold, nms_threshold,
+                                                  5000)
         except cv2.error as exc:
             raise ModelError(f"cannot load face detection model {self.path}: {str(exc).splitlines()[0]}") from exc
         self._size: tuple[int, int] | None = None
