@@ -21,17 +21,23 @@ $(VENV)/.dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[dev,train]"
 	touch $@ $(VENV)/.app
 
-.PHONY: demo test test-latest constraints bench clean
+.PHONY: demo test docs test-latest constraints bench clean
 demo: $(VENV)/.app
 	@if $(BIN)/python -c "import cv2,sys; c=cv2.VideoCapture(0); sys.exit(0 if c.isOpened() else 1)" 2>/dev/null; then \
 		$(BIN)/emotion-monitor --camera 0 --record session.csv; \
 	else \
 		echo "no camera found: playing the demo clip (bundled demo.mp4)"; \
-		$(BIN)/emotion-monitor --demo --realtime --record demo.csv --stats-json demo-stats.json; \
+		$(BIN)/emotion-monitor --demo --realtime --record demo.csv --overwrite --stats-json demo-stats.json; \
 	fi
 
 test: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+docs: $(VENV)/.dev   ## the API reference, from the docstrings, into docs/api/
+	$(BIN)/python -m pdoc emotion_monitor emotion_monitor.api emotion_monitor.types emotion_monitor.settings \
+		emotion_monitor.session emotion_monitor.recording emotion_monitor.errors -o docs/api
 
 test-latest:
 	$(PYTHON) -m venv .venv-latest

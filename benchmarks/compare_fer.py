@@ -102,10 +102,8 @@ def pipeline_table(lines):
 
 def classifier_table(lines):
     from emotion_monitor.classifier import EmotionClassifier
-    from training import data
+    from training import data, ferplus
     from training.evaluate import report
-
-    from training import ferplus
 
     ds = data.load(DATA)
     x, y = ds.split("PrivateTest")
@@ -125,7 +123,7 @@ def classifier_table(lines):
     ours_one = (time.perf_counter() - t) * 1000 / 200
     lines += ["## 2. Classifier: PrivateTest, FER+ majority votes (3,349 faces) and FER2013 labels (3,589), "
               "each package with its own preprocessing", "",
-              "| package | model | labels | accuracy | macro-F1 | " + " | ".join(f"recall {l}" for l in data.LABELS)
+              "| package | model | labels | accuracy | macro-F1 | " + " | ".join(f"recall {c}" for c in data.LABELS)
               + " | ms/face (1 face) | ms/face (batched) |",
               "|---|---|---|---|---|" + "---|" * len(data.LABELS) + "---|---|"]
     for pkg, model, probs, one, batch in (
@@ -135,7 +133,7 @@ def classifier_table(lines):
              fer["ms_per_face_batch"])):
         for labels, truth, p in (("FER+", fp_y[fp_mask], probs[fp_mask]), ("FER2013", y, probs)):
             r = report(truth, p, data.LABELS)
-            rec = " | ".join(f"{r['per_class'][l]['recall']:.3f}" for l in data.LABELS)
+            rec = " | ".join(f"{r['per_class'][c]['recall']:.3f}" for c in data.LABELS)
             lines.append(f"| {pkg} | {model} | {labels} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {rec} | "
                          f"{one:.2f} | {batch:.2f} |")
     lines.append("")

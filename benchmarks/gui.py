@@ -25,9 +25,9 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+from soak import rss_mb  # noqa: E402  (benchmarks/soak.py, beside this file)
 
 from emotion_monitor.gui.main import MainWindow  # noqa: E402
-from soak import rss_mb  # noqa: E402  (benchmarks/soak.py, beside this file)
 
 MEDIA = ROOT.parent / "shared" / "media" / "crowd_1080p.mp4"
 

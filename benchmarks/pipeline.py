@@ -25,8 +25,8 @@ import numpy as np  # noqa: E402
 from benchmarks.boxes import load_reference, score  # noqa: E402
 from benchmarks.detection import MEDIA, read_frames  # noqa: E402
 from emotion_monitor.app import build_pipeline  # noqa: E402
-from emotion_monitor.settings import Settings  # noqa: E402
 from emotion_monitor.pipeline import STAGES  # noqa: E402
+from emotion_monitor.settings import Settings  # noqa: E402
 from emotion_monitor.types import Frame  # noqa: E402
 
 

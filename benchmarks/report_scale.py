@@ -23,8 +23,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emotion_monitor.recording import HEADER  # noqa: E402
-from emotion_monitor.recording import iso_utc  # noqa: E402
+from emotion_monitor.recording import (
+    HEADER,  # noqa: E402
+    iso_utc,  # noqa: E402
+)
 from emotion_monitor.types import LABELS  # noqa: E402
 
 

@@ -34,9 +34,9 @@ import numpy as np  # noqa: E402
 
 from benchmarks import composite  # noqa: E402
 from emotion_monitor.app import build_pipeline  # noqa: E402
-from emotion_monitor.settings import Settings  # noqa: E402
 from emotion_monitor.crops import crop_faces  # noqa: E402
 from emotion_monitor.mood import face_score  # noqa: E402
+from emotion_monitor.settings import Settings  # noqa: E402
 from emotion_monitor.types import LABELS, Frame  # noqa: E402
 
 MEDIA = ROOT.parent / "shared" / "media"

@@ -1,0 +1,59 @@
+"""Emotion Monitor: finds every face in a camera or video, tells its emotion, and warns when the mood
+of a group turns negative.
+
+    >>> import emotion_monitor as em
+    >>> faces = em.analyze("photo.jpg")  # doctest: +SKIP
+    >>> for result in em.Monitor(0):  # camera 0  # doctest: +SKIP
+    ...     print(result.mood.score, [t.label for t in result.tracks])
+
+The names below are the public API (see ``docs/api`` or ``make docs``). Importing the package loads
+nothing and changes nothing: each name is imported on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.2.0"
+
+_EXPORTS = {
+    "analyze": "api", "Face": "api", "Monitor": "api",
+    "Settings": "settings",
+    "FrameResult": "types", "Frame": "types", "Detections": "types", "Track": "types", "MoodState": "types",
+    "LABELS": "types",
+    "Event": "session",
+    "CsvRecorder": "recording",
+    "MonitorError": "errors", "SourceError": "errors", "ModelError": "errors",
+}
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:  # for type checkers and editors; at run time the names load lazily
+    from .api import Face as Face
+    from .api import Monitor as Monitor
+    from .api import analyze as analyze
+    from .errors import ModelError as ModelError
+    from .errors import MonitorError as MonitorError
+    from .errors import SourceError as SourceError
+    from .recording import CsvRecorder as CsvRecorder
+    from .session import Event as Event
+    from .settings import Settings as Settings
+    from .types import LABELS as LABELS
+    from .types import Detections as Detections
+    from .types import Frame as Frame
+    from .types import FrameResult as FrameResult
+    from .types import MoodState as MoodState
+    from .types import Track as Track
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'emotion_monitor' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

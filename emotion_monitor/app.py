@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
-# Quiet the native loggers of MediaPipe / LiteRT before they load (they print INFO lines to stderr).
-os.environ.setdefault("GLOG_minloglevel", "2")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-from pathlib import Path  # noqa: E402
-
-from . import capture as cap_mod  # noqa: E402
-from .errors import MonitorError, SourceError  # noqa: E402
-from .resources import bundled  # noqa: E402
-from .settings import Settings  # noqa: E402
+from . import capture as cap_mod
+from .errors import MonitorError, SourceError
+from .native import quiet_native_logs
+from .resources import bundled
+from .settings import Settings
 
 DEMO_CLIP = bundled("assets", "demo.mp4")
 
@@ -22,6 +17,7 @@ def build_detector(s: Settings):
     """The face detector the settings describe."""
     from .detection import create
 
+    quiet_native_logs()
     if s.detector == "yunet":
         return create("yunet", every=s.detect_every, max_width=s.detect_width, min_face=s.min_face)
     if s.detector == "mediapipe":
@@ -36,6 +32,7 @@ def build_pipeline(s: Settings, classifier=None):
     from .mood import MoodMonitor
     from .pipeline import Pipeline, PipelineConfig
 
+    quiet_native_logs()
     clf = classifier or EmotionClassifier(s.model or DEFAULT_MODEL, threads=s.threads, flip_average=s.flip_average)
     return Pipeline(build_detector(s), clf, mood=MoodMonitor(s.mood()), config=PipelineConfig(min_face=s.min_face))
 
@@ -43,6 +40,7 @@ def build_pipeline(s: Settings, classifier=None):
 def open_capture(camera: int | None = None, video: str | None = None, realtime: bool = False,
                  max_frames: int | None = None, on_status=None, loop: bool = False,
                  sample_fps: float | None = None) -> cap_mod.Capture:
+    quiet_native_logs()
     if camera is not None:
         return cap_mod.Capture(cap_mod.open_camera(camera), "camera", str(camera), max_frames=max_frames,
                                on_status=on_status)
@@ -66,7 +64,7 @@ def fleet_sinks(name: str, metrics_port: int | None, metrics_host: str, alert_we
                 warn) -> list:
     """The metrics endpoint and the alert webhook asked for (none by default), for the CLI and the
     window alike; ``stats()`` gives (fps, dropped, reconnects), ``warn`` takes one-line warnings."""
-    sinks = []
+    sinks: list = []
     if metrics_port is not None:
         from .metrics import MetricsSink
 

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
+import sys
 import time
 import traceback
 from dataclasses import asdict
@@ -75,7 +77,8 @@ class Analyser:
         self.settings = settings
         self.pipeline = build_pipeline(settings)
 
-    def analyse(self, video: str, root: str, out: str, sample_fps: float | None = None, progress=None) -> dict:
+    def analyse(self, video: str | Path, root: str | Path, out: str | Path, sample_fps: float | None = None,
+                progress=None) -> dict:
         """Analyse one file into its outputs; returns its summary row (status "done" or "failed")."""
         from .app import open_capture
         from .recording import CsvRecorder
@@ -84,7 +87,7 @@ class Analyser:
 
         video, root, out = Path(video), Path(root), Path(out)
         paths = outputs(video, root, out)
-        row = {"file": str(video.relative_to(root)), "status": "failed", "error": ""}
+        row: dict = {"file": str(video.relative_to(root)), "status": "failed", "error": ""}
         t0 = time.perf_counter()
         for p in paths.values():  # a partial output of an earlier run is redone, never kept
             p.unlink(missing_ok=True)
@@ -96,7 +99,7 @@ class Analyser:
             self.pipeline.reset()
             session = Session(self.settings, capture, self.pipeline, [recorder])
             capture.start()
-            for r in session.results():
+            for _ in session.results():
                 if progress is not None:
                     progress(1)
             recorder.close()
@@ -142,7 +145,19 @@ def _init_worker(settings_dict: dict, threads: int) -> None:
 
 
 def _work(args) -> dict:
+    assert _worker is not None, "the pool's initializer sets the worker"
     return _worker.analyse(*args)
+
+
+def _plain_progress(total: int, done: int):
+    """A stand-in for a progress bar's ``update`` on a pipe: one line a file, ``files 3/6``."""
+    count = [done]
+
+    def update(n: int = 1) -> None:
+        count[0] += n
+        print(f"files {count[0]}/{total}", file=sys.stderr, flush=True)
+
+    return update
 
 
 def run_batch(input_dir: str, out_dir: str, settings: Settings, jobs: int = 1, ray_address: str | None = None,
@@ -168,12 +183,16 @@ def run_batch(input_dir: str, out_dir: str, settings: Settings, jobs: int = 1, r
             todo.append(v)
     t0 = time.perf_counter()
     cores = os.cpu_count() or 1
-    bar = tqdm(total=len(videos), initial=len(videos) - len(todo), unit="file", desc="files", disable=not progress)
+    tty = sys.stderr.isatty()  # bars redraw a terminal line; on a pipe they are escape codes: plain lines there
+    bar = tqdm(total=len(videos), initial=len(videos) - len(todo), unit="file", desc="files",
+               disable=not (progress and tty))
+    if progress and not tty:
+        bar.update = _plain_progress(len(videos), len(videos) - len(todo))
     if ray_address:
         rows += _run_ray(todo, root, out, settings, ray_address, sample_fps, bar)
     elif jobs <= 1:
         analyser = Analyser(settings, threads=cores)
-        frames_bar = tqdm(unit="frame", desc="frames", position=1, leave=False, disable=not progress)
+        frames_bar = tqdm(unit="frame", desc="frames", position=1, leave=False, disable=not (progress and tty))
         try:
             for v in todo:
                 frames_bar.set_postfix_str(v.name)
@@ -222,7 +241,7 @@ def _run_ray(todo, root, out, settings, address, sample_fps, bar) -> list[dict]:
         raise MonitorError(f"--ray needs the [cluster] extra (pip install 'emotion-monitor[cluster]'): {exc}") from None
     if not ray.is_initialized():
         ray.init(address=None if address == "local" else address, num_cpus=os.cpu_count() if address == "local"
-                 else None, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+                 else None, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
     slots = max(1, int(ray.available_resources().get("CPU", 1)))
     per_actor = 1  # one core an actor: the cluster's cores are the unit of parallelism
     Remote = ray.remote(num_cpus=per_actor)(Analyser)
@@ -233,5 +252,5 @@ def _run_ray(todo, root, out, settings, address, sample_fps, bar) -> list[dict]:
         rows.append(row)
         bar.update(1)
     for a in actors:
-        ray.kill(a)
+        ray.kill(a)  # type: ignore[arg-type]
     return rows

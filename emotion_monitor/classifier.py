@@ -13,8 +13,8 @@ import numpy as np
 
 from .crops import stretch_contrast
 from .errors import ModelError
-from .types import LABELS
 from .resources import bundled
+from .types import LABELS
 
 DEFAULT_MODEL = bundled("models", "emotion.tflite")
 REQUIRED_KEYS = ("labels", "input_size", "channels", "input_scale", "input_offset")

@@ -13,12 +13,14 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from . import settings as settings_model
 
 PROG = "emotion-monitor"
 # run options the window cannot honour, and why
-NOT_IN_WINDOW = {"stats_json": "the window writes no run summary", "max_frames": "the window plays until closed",
+NOT_IN_WINDOW = {"stats_json": "the window writes no run summary",
+                 "overwrite": "the window appends to the CSV it records", "max_frames": "the window plays until closed",
                  "quiet": "the window prints no status lines"}
 
 
@@ -35,6 +37,9 @@ def _count(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Watch faces on a camera or video, tell their emotion, "
                                 "and alert when the group's mood turns negative. With no source, opens the window.")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     run = p.add_argument_group("this run")
     src = run.add_mutually_exclusive_group()
     src.add_argument("--camera", type=_count, metavar="N", help="camera index (0 is the default camera)")
@@ -42,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--demo", action="store_true", help="the bundled demo clip")
     run.add_argument("--gui", action="store_true", help="open the window on the given source")
     run.add_argument("--record", metavar="FILE.csv", help="append one row per face per frame to this CSV")
+    run.add_argument("--overwrite", action="store_true", help="with --record: replace the CSV instead of appending")
     run.add_argument("--stats-json", metavar="FILE", help="write a run summary (frames, faces, fps, stage timings)")
     run.add_argument("--max-frames", type=_count, metavar="N", help="stop after N frames")
     run.add_argument("--loop", action="store_true", help="play a video file again from its start when it ends "
@@ -82,14 +88,16 @@ def run_headless(args) -> int:
     old = signal.signal(signal.SIGINT, on_signal)
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, on_signal)
-    session = capture = recorder = None
+    session: Any = None
+    capture: Any = None
+    recorder: Any = None
     fleet = []
     try:
         capture = open_capture(args.camera, video, args.realtime, args.max_frames,
                                on_status=lambda m: print(f"{PROG}: {m}", file=sys.stderr, flush=True),
                                loop=args.loop)
         if args.record:
-            recorder = CsvRecorder(args.record)
+            recorder = CsvRecorder(args.record, overwrite=args.overwrite)
         if args.stats_json:
             _check_writable(Path(args.stats_json))
         say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
@@ -97,7 +105,7 @@ def run_headless(args) -> int:
         fleet = fleet_sinks(args.name, args.metrics_port, args.metrics_host, args.alert_webhook,
                             lambda: (session.fps, capture.dropped, capture.reconnects), warn)
         session = open_session(settings, capture, sinks=[recorder] if recorder else [],
-                               on_event=lambda e: print(e.text, flush=True), on_status=say)
+                               on_event=lambda e: print(e.text, flush=True), on_status=say, on_warning=warn)
         for sink in fleet:
             session.add_sink(sink)
             if hasattr(sink, "port"):
@@ -189,7 +197,8 @@ def batch_main(argv) -> int:
     p.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster at ADDRESS ('local': a Ray runtime here); "
                    "paths must be on storage the workers share")
     p.add_argument("--sample-fps", type=float, metavar="F", help="analyse F frames a second of each video")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress (bars on a terminal; one plain line per file when the output is a pipe or file)")
     settings_model.add_arguments(p.add_argument_group("settings"))
     args = p.parse_args(argv)
     if args.sample_fps is not None and args.sample_fps <= 0:
@@ -208,7 +217,7 @@ def batch_main(argv) -> int:
           f"({s['throughput']:.2f}x real time); summary: {Path(args.out) / 'summary.csv'}")
     for f in s["failed"]:
         print(f"  failed: {f['file']}: {f['error']}")
-    return 0
+    return 1 if s["failed"] else 0  # a script must see that a file failed
 
 
 def main(argv=None) -> int:

@@ -90,7 +90,7 @@ def crop_faces(image_bgr: np.ndarray, dets: Detections | np.ndarray, size: int =
     line is level (rolls beyond ``max_roll`` degrees are left as they are: a landmark error, not a
     head on its side); faces without get a square with ``margin`` around the box."""
     if isinstance(dets, Detections):
-        xyxy, landmarks = dets.xyxy, dets.landmarks
+        xyxy, landmarks = dets.xyxy, dets.marks
     else:
         xyxy = np.asarray(dets, np.float32).reshape(-1, 4)
         landmarks = np.full((len(xyxy), 5, 2), np.nan, np.float32)
@@ -121,6 +121,6 @@ def crop_faces(image_bgr: np.ndarray, dets: Detections | np.ndarray, size: int =
         patch = cv2.resize(patch, (big, big), interpolation=cv2.INTER_AREA if big < patch.shape[0] else cv2.INTER_LINEAR)
         roll = float(rolls[i]) if abs(rolls[i]) <= max_roll else 0.0
         m = cv2.getRotationMatrix2D((big / 2, big / 2), roll, 1.0)
-        m[:, 2] += size / 2 - big / 2
+        m[:, 2] += np.float64(size / 2 - big / 2)
         out[i] = cv2.warpAffine(patch, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out

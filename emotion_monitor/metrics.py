@@ -74,7 +74,7 @@ class MetricsSink:
         self._seen = (dropped, reconnects)
 
     def close(self) -> None:
-        server, self._server = getattr(self, "_server", None), None
+        server, self._server = getattr(self, "_server", None), None  # type: ignore[assignment]  # stopped
         if server is not None:
             server.shutdown()
             server.server_close()

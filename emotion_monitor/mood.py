@@ -25,6 +25,7 @@ processed faster than real time raises the same alerts as when played live.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ from .types import LABELS, MoodState, Track
 
 NEGATIVE = ("angry", "disgust", "fear", "sad")
 POSITIVE = ("happy",)
-WEIGHTS = np.array([1.0 if l in POSITIVE else -1.0 if l in NEGATIVE else 0.0 for l in LABELS], np.float32)
+WEIGHTS = np.array([1.0 if c in POSITIVE else -1.0 if c in NEGATIVE else 0.0 for c in LABELS], np.float32)
 
 
 CALM_LABELS = ("neutral", "surprise")
@@ -45,6 +46,12 @@ def face_score(probs: np.ndarray) -> np.ndarray:
     most likely emotion is neutral or surprise."""
     p = np.asarray(probs, np.float32).reshape(-1, len(LABELS))
     return np.where(np.isin(p.argmax(1), CALM), np.float32(0.0), p @ WEIGHTS)
+
+
+def format_mood(score: float) -> str:
+    """The group mood as every surface writes it (status line, alert line, overlay, window):
+    ``"mood -0.27"``, on the -1..+1 scale with two decimals and never ``"-0.00"``."""
+    return f"mood {round(float(score), 2) + 0.0:+.2f}"
 
 
 @dataclass(frozen=True)
@@ -80,7 +87,7 @@ class MoodMonitor:
         self._cleared_at: float | None = None
 
     def reset(self) -> None:
-        self.__init__(self.config)
+        MoodMonitor.__init__(self, self.config)
 
     def _window_mean(self, now: float) -> float | None:
         w = self.config.window
@@ -127,7 +134,7 @@ class MoodMonitor:
             return "drop"
         return None
 
-    def update(self, tracks: list[Track], now: float) -> MoodState:
+    def update(self, tracks: Sequence[Track], now: float) -> MoodState:
         c = self.config
         counted = [t for t in tracks if t.quality == "ok"]
         faces = len(counted)

@@ -7,6 +7,18 @@ import os
 import sys
 
 
+def quiet_native_logs() -> None:
+    """Ask MediaPipe's and LiteRT's native loggers (glog, TensorFlow Lite) for warnings and errors only,
+    and FFmpeg (inside OpenCV) for nothing: a damaged file's decoder lines ("Invalid NAL unit size")
+    give way to the app's one-line warning (capture.Capture.ended_early).
+
+    They read these variables when they first load, so this runs just before a source is opened or a
+    detector or the classifier is built, never on import; a value the user set is kept."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+
 @contextlib.contextmanager
 def quiet_native_stderr():
     """Silence stderr at the file-descriptor level while native code loads a model.

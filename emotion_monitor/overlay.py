@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .mood import format_mood
 from .types import FrameResult
 
 # BGR colour per emotion (shared with the GUI, which converts them to Qt colours)
@@ -35,7 +36,7 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
         cv2.putText(out, text, (x0 + 2, ty), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, ink, thick, cv2.LINE_AA)
     if mood_line:
         m = result.mood
-        text = f"faces {m.faces}  mood {m.score:+.2f}  trend {m.trend:+.2f}/min" + ("  ALERT" if m.alert else "")
+        text = f"faces {m.faces}  {format_mood(m.score)}  trend {m.trend:+.2f}/min" + ("  ALERT" if m.alert else "")
         cv2.putText(out, text, (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * scale,
                     (0, 0, 255) if m.alert else (255, 255, 255), thick + 1, cv2.LINE_AA)
     return out

@@ -32,7 +32,7 @@ class PersonTally:
     def as_dict(self, person: int) -> dict:
         return {"person": person, "first_seen": iso_utc(self.first_utc), "last_seen": iso_utc(self.last_utc),
                 "dwell_s": round(self.last - self.first, 2), "frames": self.frames,
-                "mean_mood": round(self.score_sum / self.counted, 3) if self.counted else None,
+                "mean_mood": round(self.score_sum / self.counted, 3) + 0.0 if self.counted else None,  # no -0.0
                 "negative_share": round(self.negative / self.counted, 3) if self.counted else None}
 
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from .crops import crop_faces
 from .classifier import EmotionModel
+from .crops import crop_faces
 from .detection import FaceDetector
-from .native import quiet_native_stderr
 from .mood import MoodConfig, MoodMonitor
+from .native import quiet_native_stderr
 from .quality import QualityGate
 from .tracking import Tracker, describe
 from .types import LABELS, Frame, FrameResult

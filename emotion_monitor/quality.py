@@ -37,7 +37,7 @@ class QualityGate:
         for i in range(len(dets)):
             x0, y0, x1, y1 = dets.xyxy[i]
             crop = crops[i]
-            lm = dets.landmarks[i]
+            lm = dets.marks[i]
             yaw = 0.0
             if np.isfinite(lm).all():
                 eye_mid, eye_dist = lm[:2].mean(0), float(np.linalg.norm(lm[0] - lm[1]))

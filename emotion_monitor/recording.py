@@ -16,24 +16,44 @@ from pathlib import Path
 from .errors import RecordingError
 from .types import LABELS, FrameResult
 
-HEADER = ["timestamp", "frame", "face_id", "x", "y", "w", "h", "emotion", "confidence", *LABELS, "mood", "alert",
-          "quality"]
+
+class Col:
+    """The CSV's column names: the one schema the recorder writes and the report reads."""
+
+    TIME, FRAME, FACE = "timestamp", "frame", "face_id"
+    X, Y, W, H = "x", "y", "w", "h"
+    EMOTION, CONFIDENCE = "emotion", "confidence"
+    MOOD, ALERT, QUALITY = "mood", "alert", "quality"
+
+
+HEADER = [Col.TIME, Col.FRAME, Col.FACE, Col.X, Col.Y, Col.W, Col.H, Col.EMOTION, Col.CONFIDENCE, *LABELS, Col.MOOD,
+          Col.ALERT, Col.QUALITY]
 
 
 def iso_utc(ts: float) -> str:
+    """The one time format of every output (CSV, alert lines, webhook, window): ISO 8601 UTC with
+    milliseconds, ``2026-11-30T20:10:29.123Z``."""
     return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def clock_utc(ts: float) -> str:
+    """The time of day of :func:`iso_utc`, for a short label: ``20:10:29 UTC``."""
+    return f"{datetime.fromtimestamp(ts, timezone.utc):%H:%M:%S} UTC"
+
+
 class CsvRecorder:
-    def __init__(self, path: str | os.PathLike, sync_every: float = 1.0):
+    """The CSV sink: one row per face per frame (``HEADER``), appended to ``path`` (the header once)
+    or, with ``overwrite``, replacing it; flushed every frame and fsynced every ``sync_every`` s."""
+
+    def __init__(self, path: str | os.PathLike, sync_every: float = 1.0, overwrite: bool = False):
         self.path = Path(path)
         self.sync_every = sync_every
         self.rows = 0
         try:
             if self.path.parent and not self.path.parent.exists():
                 raise FileNotFoundError(f"folder {self.path.parent} does not exist")
-            new = not self.path.exists() or self.path.stat().st_size == 0
-            self._fh = open(self.path, "a", newline="", encoding="utf-8")
+            new = overwrite or not self.path.exists() or self.path.stat().st_size == 0
+            self._fh = open(self.path, "w" if overwrite else "a", newline="", encoding="utf-8")
         except OSError as exc:
             raise RecordingError(f"cannot write CSV {self.path}: {exc.strerror or exc}") from exc
         self._writer = csv.writer(self._fh)
@@ -66,7 +86,7 @@ class CsvRecorder:
             self.rows += len(rows)
 
     def close(self) -> None:
-        fh, self._fh = getattr(self, "_fh", None), None
+        fh, self._fh = getattr(self, "_fh", None), None  # type: ignore[assignment]  # closed for good
         if fh is None or fh.closed:
             return
         try:

@@ -25,10 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MonitorError
-from .mood import CALM_LABELS, NEGATIVE, POSITIVE
+from .mood import CALM_LABELS, NEGATIVE, POSITIVE, format_mood
+from .recording import Col
 from .types import LABELS
 
-REQUIRED = ("timestamp", "frame", "face_id", "emotion", "mood", "alert")
+REQUIRED = (Col.TIME, Col.FRAME, Col.FACE, Col.EMOTION, Col.MOOD, Col.ALERT)  # older files may lack the rest
 
 
 @dataclass
@@ -117,7 +118,7 @@ def summarize(path: str | Path) -> SessionSummary:
         if header is None or any(k not in header for k in REQUIRED):
             raise MonitorError(f"{path} is not an emotion-monitor CSV (expected columns {', '.join(REQUIRED)})")
         col = {k: header.index(k) for k in header}
-        q = col.get("quality")
+        q = col.get(Col.QUALITY)
         n = len(header)
         # the face score (mood.face_score) from the row's probabilities, where the file has them
         score_cols = ([col[k] for k in POSITIVE], [col[k] for k in NEGATIVE]) if all(k in col for k in LABELS) else None
@@ -126,15 +127,15 @@ def summarize(path: str | Path) -> SessionSummary:
                 skipped += 1  # a line cut short (a file still being written) or damaged
                 continue
             try:
-                ts_text, frame = row[col["timestamp"]], row[col["frame"]]
+                ts_text, frame = row[col[Col.TIME]], row[col[Col.FRAME]]
                 if ts_text != last_ts_text:
                     last_ts_text, last_ts = ts_text, _epoch(ts_text)
                 key = (ts_text, frame)
                 if key != current:
                     close_frame()
                     current, frame_rows, frame_ts = key, 0, last_ts
-                    frame_mood, frame_alert = float(row[col["mood"]]), float(row[col["alert"]])
-                face_id, emotion = int(row[col["face_id"]]), row[col["emotion"]]
+                    frame_mood, frame_alert = float(row[col[Col.MOOD]]), float(row[col[Col.ALERT]])
+                face_id, emotion = int(row[col[Col.FACE]]), row[col[Col.EMOTION]]
             except ValueError:
                 skipped += 1
                 continue
@@ -234,7 +235,7 @@ COLUMNS = ("person", "first seen (UTC)", "last seen (UTC)", "seconds in view", "
            "dominant emotion", "share")
 
 
-def face_rows(s: SessionSummary, limit: int | None = None) -> list[tuple[str, ...]]:
+def face_rows(s: SessionSummary, limit: int | None = None) -> list[tuple[str, str, str, str, str, str, str, str]]:
     """One row of text per person (a face id), in :data:`COLUMNS`' order, longest in view first."""
     items = sorted(s.faces_seen.items(), key=lambda kv: -(kv[1].last - kv[1].first))
     out = []
@@ -259,7 +260,7 @@ def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
     span = s.seconds[-1] - s.seconds[0] + 1
     alert_s = float((s.alert > 0).sum())
     title = (f"{csv_path.name}: {start:%Y-%m-%d %H:%M} UTC, {span / 60:.1f} min, {len(s.faces_seen)} faces, "
-             f"mean mood {np.mean(s.mood):+.2f}, alert {alert_s:.0f} s")
+             f"mean {format_mood(float(np.mean(s.mood)))}, alert {alert_s:.0f} s")
     import matplotlib.pyplot as plt
 
     fig = figure(s, title)

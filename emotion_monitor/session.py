@@ -11,16 +11,21 @@ be called from another thread; settings changes are applied between two frames.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 
 from .errors import MonitorError
+from .mood import format_mood
 from .people import PeopleLog
 from .recording import iso_utc
 from .settings import Settings
 from .types import FrameResult
+
+log = logging.getLogger("emotion_monitor")
 
 DETECTION_SETTINGS = ("detector", "detect_every", "detect_width", "tiles", "tiles_per_frame", "min_confidence",
                       "min_face")
@@ -51,10 +56,10 @@ def event_of(result: FrameResult, settings: Settings) -> Event | None:
     if m.event == "alert":
         bar = (f"below {settings.threshold:+.2f}" if m.reason == "threshold"
                else f"{settings.drop:.2f} or more below its baseline {m.baseline:+.2f}")
-        text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: mood {m.score:+.2f} {bar} "
+        text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)} {bar} "
                 f"for {settings.duration:.0f} s ({m.faces} face{'' if m.faces == 1 else 's'})")
     elif m.event == "clear":
-        text = f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: mood {m.score:+.2f}"
+        text = f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)}"
     else:
         return None
     return Event(m.event, f.timestamp, f.index, m.score, m.faces, text)
@@ -64,19 +69,22 @@ class Session:
     """Runs a capture through a pipeline into sinks.
 
     ``on_event`` gets each :class:`Event`; ``on_status`` a status line about once a second and a
-    last one when the source ends; ``on_sink_error`` a sink's one-line error (the sink is then
+    last one when the source ends; ``on_warning`` a one-line warning (a file that ended early);
+    ``on_sink_error`` a sink's one-line error (the sink is then
     dropped and the run goes on); without it the error ends the run.
     """
 
     def __init__(self, settings: Settings, capture, pipeline, sinks=(),
                  on_event: Callable[[Event], None] | None = None, on_status: Callable[[str], None] | None = None,
-                 on_sink_error: Callable[[Sink, str], None] | None = None, build_detector=None):
+                 on_sink_error: Callable[[Sink, str], None] | None = None, build_detector=None,
+                 on_warning: Callable[[str], None] | None = None):
         self.settings, self.capture, self.pipeline = settings, capture, pipeline
         self._sinks = list(sinks)
         self._borrowed: list[Sink] = []  # sinks someone else closes (the window's metrics endpoint)
         self.on_event = on_event or (lambda e: None)
         self.on_status = on_status or (lambda s: None)
         self.on_sink_error = on_sink_error
+        self.on_warning = on_warning or (lambda w: log.warning("%s", w))
         self._build_detector = build_detector
         self._lock = threading.Lock()
         self._pending: Settings | None = None
@@ -160,7 +168,7 @@ class Session:
                     self.fps = since / (now - last_status)
                     m = result.mood
                     self.on_status(f"frame {frame.index:6d}  fps {self.fps:5.1f}  faces {m.faces:2d}  "
-                                   f"mood {m.score:+.2f}  trend {m.trend:+.2f}/min{'  ALERT' if m.alert else ''}")
+                                   f"{format_mood(m.score)}  trend {m.trend:+.2f}/min{'  ALERT' if m.alert else ''}")
                     last_status, since = now, 0
                 yield result
             if self.capture.error:
@@ -168,6 +176,9 @@ class Session:
             self.ended = not until()
             if self.ended and self.capture.info.kind != "camera":
                 self.on_status(f"end of video: {self.pipeline.frames} frames")
+                early = getattr(self.capture, "ended_early", lambda: None)()
+                if early:
+                    self.on_warning(early)
         finally:
             self.elapsed = time.monotonic() - self.started
 

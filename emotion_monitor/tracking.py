@@ -69,7 +69,7 @@ def describe(image: np.ndarray, dets: Detections, crops: np.ndarray) -> np.ndarr
     n = len(dets)
     if n == 0:
         return np.zeros((0, 900 + 32), np.float32)
-    faces = np.stack([_HOG.compute(cv2.resize(c, (48, 48)) if c.shape[:2] != (48, 48) else c).ravel()
+    faces = np.stack([np.asarray(_HOG.compute(cv2.resize(c, (48, 48)) if c.shape[:2] != (48, 48) else c)).ravel()
                       for c in np.asarray(crops, np.uint8)])
     faces /= np.linalg.norm(faces, axis=1, keepdims=True) + 1e-6
     h, w = image.shape[:2]
@@ -101,7 +101,7 @@ class _Features:
         self._rows: dict[int, np.ndarray] = {}
 
     @staticmethod
-    def of(source, n: int) -> "_Features | None":
+    def of(source, n: int) -> _Features | None:
         return None if source is None else _Features(source, n)
 
     def get(self, idx) -> np.ndarray:
@@ -109,7 +109,7 @@ class _Features:
         if self._all is not None:
             return self._all[idx]
         missing = [i for i in idx if i not in self._rows]
-        if missing:
+        if missing and self._fn is not None:
             for i, row in zip(missing, np.asarray(self._fn(missing), np.float32)):
                 self._rows[i] = row
         return np.array([self._rows[i] for i in idx], np.float32)

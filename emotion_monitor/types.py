@@ -9,9 +9,10 @@ own mutable state and hands out :class:`Track` snapshots.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -31,10 +32,17 @@ def frozen_array(a, dtype=np.float32, shape=None) -> np.ndarray:
 class Frame:
     """One BGR image from a source, numbered in decode order, stamped with UTC wall time."""
 
-    image: np.ndarray  # uint8 (H, W, 3) BGR
+    image: np.ndarray  # uint8 (H, W, 3) BGR, read-only
     index: int
     timestamp: float  # seconds since the epoch (UTC)
     media_time: float = 0.0  # seconds on the source's clock (index / fps for files)
+
+    def __post_init__(self):
+        # a read-only view, not a copy: the capture decodes every frame into a new buffer and keeps
+        # none, so nothing can change the pixels a result holds (a copy would cost 1 ms a 1080p frame)
+        img = self.image.view() if isinstance(self.image, np.ndarray) else np.array(self.image)
+        img.flags.writeable = False
+        object.__setattr__(self, "image", img)
 
 
 @dataclass(frozen=True)
@@ -68,11 +76,17 @@ class Detections:
         wh = np.clip(self.xyxy[:, 2:] - self.xyxy[:, :2], 0, None)
         return wh[:, 0] * wh[:, 1]
 
-    def __getitem__(self, idx) -> "Detections":
-        return Detections(self.xyxy[idx], self.confidence[idx], self.landmarks[idx])
+    def __getitem__(self, idx: Any) -> Detections:
+        return Detections(self.xyxy[idx], self.confidence[idx], self.marks[idx])
+
+    @property
+    def marks(self) -> np.ndarray:
+        """The landmarks (N, 5, 2), never None (NaN where the detector gives none)."""
+        assert self.landmarks is not None  # __post_init__ fills them
+        return self.landmarks
 
     @staticmethod
-    def merge(parts: list["Detections"]) -> "Detections":
+    def merge(parts: list[Detections]) -> Detections:
         if not parts:
             return Detections()
         return Detections(np.concatenate([p.xyxy for p in parts]), np.concatenate([p.confidence for p in parts]),

@@ -113,3 +113,17 @@ def test_batch_cli_bad_folder_is_one_line(tmp_path, capsys):
     assert main(["batch", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err.strip()
     assert err == f"emotion-monitor: error: input folder not found: {tmp_path / 'nope'}"
+
+
+def test_batch_cli_exits_1_when_a_file_failed_and_prints_plain_lines_on_a_pipe(archive, tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-m", "emotion_monitor.cli", "batch", str(archive), "--out",
+                           str(tmp_path / "out")], cwd=root, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1  # the corrupt file failed: a script must see it
+    assert "failed: " in proc.stdout
+    assert "\x1b[" not in proc.stderr and "\r" not in proc.stderr  # no bars redrawn on a pipe
+    n = 4  # three videos and the corrupt one; notes.txt is no video
+    assert [line for line in proc.stderr.splitlines() if line.startswith("files ")][-1] == f"files {n}/{n}"

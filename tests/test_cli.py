@@ -20,7 +20,7 @@ def run(*args, timeout=120):
 
 
 def one_error_line(proc):
-    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("emotion-monitor: error: ")
     assert "Traceback" not in proc.stderr

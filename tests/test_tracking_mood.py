@@ -93,6 +93,10 @@ def test_probabilities_are_smoothed_per_face():
 def test_greedy_matching_prefers_the_best_overlap():
     iou = iou_matrix([[0, 0, 10, 10], [20, 0, 30, 10]], [[21, 0, 31, 10], [1, 0, 11, 10]])
     assert sorted(greedy_match(iou, 0.2)) == [(0, 1), (1, 0)]
+    # two faces compete for one detection: the best pair is taken first, whatever the order of rows
+    score = np.array([[0.5, 0.4], [0.9, 0.0]])  # row by row would give face 0 the first box, face 1 nothing
+    assert sorted(greedy_match(score, 0.2)) == [(0, 1), (1, 0)]
+    assert greedy_match(np.array([[0.5, 0.1], [0.9, 0.1]]), 0.2) == [(1, 0)]  # the loser gets no box below 0.2
 
 
 def mix(**shares) -> np.ndarray:

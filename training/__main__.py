@@ -1,4 +1,5 @@
-"""python -m training {models,train,evaluate,soft-targets,soup,export}"""
+"""python -m training {models,train,cohort,evaluate,soft-targets,soup,calibrate,export}
+(python -m emotion_monitor_training from an installed wheel)"""
 
 from __future__ import annotations
 
@@ -162,7 +163,7 @@ def _export(args) -> int:
     rep = None
     if args.quantize == "int8":
         if not args.data:
-            raise SystemExit("python -m training export: error: --quantize int8 needs --data")
+            raise SystemExit(f"{PROG} export: error: --quantize int8 needs --data")
         x, _ = task_split(data.load(args.data), spec, "Training")
         idx = np.random.default_rng(0).permutation(len(x))[: args.calibration]
         rep = prepare(x[idx], spec)
@@ -174,8 +175,12 @@ def _export(args) -> int:
     return 0
 
 
+PROG = f"python -m {__package__ or 'training'}"  # emotion_monitor_training when installed from the wheel
+TRAIN_EXTRA = {"keras", "tensorflow", "jax"}
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
 
     m = sub.add_parser("models", help="list every model with its parameter counts")
@@ -290,8 +295,14 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     try:
         return args.func(args)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in TRAIN_EXTRA:
+            raise
+        print(f"{PROG}: error: training needs the [train] extra: pip install 'emotion-monitor[train]' "
+              f"({exc.name} is not installed)", file=sys.stderr)
+        return 1
     except (FileNotFoundError, ValueError) as exc:
-        print(f"python -m training: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
 
 

@@ -14,16 +14,14 @@ from pathlib import Path
 import numpy as np
 
 
-
 def export_tflite(model, out: Path, spec, labels, quantize: str | None = None, representative=None,
                   metrics: dict | None = None) -> dict:
     """Write ``out`` (.tflite) and ``out`` with .json; returns the metadata written.
 
     quantize: None (float32) or "int8" (needs ``representative``: float inputs, already scaled).
     """
-    import tensorflow as tf
-
     import keras
+    import tensorflow as tf
 
     from . import models
 

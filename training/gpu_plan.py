@@ -67,7 +67,8 @@ def main() -> int:
     ds = data.load(args.data)
     print(f"data loaded in {time.monotonic() - t0:.1f} s", flush=True)
     if args.plan == "teachers":
-        from .cohort import PLANS as COHORTS, train_cohort
+        from .cohort import PLANS as COHORTS
+        from .cohort import train_cohort
 
         if not args.ferplus:
             ap.error("plan teachers needs --ferplus")

@@ -6,8 +6,8 @@ Parameter counts are checked by tests against the figures the reports print.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import keras
 from keras import layers

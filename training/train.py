@@ -17,7 +17,6 @@ from .callbacks import CKPT, STATE, Checkpoint, Schedule
 from .preprocess import class_names, prepare, targets, task_split
 
 
-
 def make_loss(name: str, label_smoothing: float):
     if name == "categorical_crossentropy":
         return keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)

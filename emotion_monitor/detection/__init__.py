@@ -14,9 +14,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ..native import quiet_native_stderr
 from ..types import Detections
 from .haar import HaarDetector
-from ..native import quiet_native_stderr
 from .yunet import YuNetDetector
 
 DETECTORS = ("yunet", "mediapipe", "haar")

@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 
 from ..errors import ModelError
+from ..native import quiet_native_stderr
 from ..resources import bundled
 from ..tracking import iou_matrix
 from ..types import Detections
-from ..native import quiet_native_stderr
 
 
 def _short_range_anchors() -> np.ndarray:

@@ -13,9 +13,8 @@ def nms(dets: Detections, iou_threshold: float = 0.3) -> Detections:
     if len(dets) <= 1:
         return dets
     xywh = np.concatenate([dets.xyxy[:, :2], dets.xyxy[:, 2:] - dets.xyxy[:, :2]], axis=1)
-    keep = cv2.dnn.NMSBoxes(xywh.tolist(), dets.confidence.tolist(), 0.0, iou_threshold)
-    keep = np.array(keep, int).reshape(-1)
-    return dets[np.sort(keep)]
+    kept = np.array(cv2.dnn.NMSBoxes(xywh.tolist(), dets.confidence.tolist(), 0.0, iou_threshold), int).reshape(-1)
+    return dets[np.sort(kept)]
 
 
 def make_tiles(width: int, height: int, cols: int, rows: int, overlap: float = 0.25) -> list[tuple[int, int, int, int]]:
@@ -35,4 +34,4 @@ def clip_and_filter(dets: Detections, w: int, h: int, min_face: int) -> Detectio
     xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, h)
     size = np.minimum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1])
     keep = size >= max(min_face, 2)
-    return Detections(xyxy[keep], dets.confidence[keep], dets.landmarks[keep])
+    return Detections(xyxy[keep], dets.confidence[keep], dets.marks[keep])

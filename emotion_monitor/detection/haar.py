@@ -19,7 +19,7 @@ class HaarDetector:
 
     def __init__(self, min_face: int = 20, scale_factor: float = 1.1, min_neighbors: int = 5):
         min_face = min_face or 20
-        path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
+        path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
         self._cascade = cv2.CascadeClassifier(str(path))
         if self._cascade.empty():
             raise ModelError(f"cannot load Haar cascade {path}")
@@ -29,8 +29,8 @@ class HaarDetector:
         gray = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
         rects, _, weights = self._cascade.detectMultiScale3(
             gray, self.scale_factor, self.min_neighbors, minSize=(self.min_face, self.min_face), outputRejectLevels=True)
-        rects = np.array(rects, np.float32).reshape(-1, 4)
-        xyxy = np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1)
+        r = np.array(rects, np.float32).reshape(-1, 4)
+        xyxy = np.concatenate([r[:, :2], r[:, :2] + r[:, 2:]], axis=1)
         conf = 1 / (1 + np.exp(-np.array(weights, np.float32).reshape(-1)))  # level weight -> (0, 1)
         return Detections(xyxy, conf)
 

@@ -18,12 +18,12 @@ import cv2
 import numpy as np
 
 from ..errors import ModelError
+from ..native import quiet_native_stderr
 from ..resources import bundled
 from ..tracking import iou_matrix
 from ..types import Detections
 from .blazeface import RoiRefiner
 from .boxes import clip_and_filter, make_tiles, nms
-from ..native import quiet_native_stderr
 
 FULL_RANGE = bundled("models", "face_detection_full_range_sparse.tflite")
 
@@ -101,7 +101,7 @@ class MediaPipeDetector:
         self.overlap = overlap
         self.min_face = min_face
         self._tiles: list[tuple[int, int, int, int]] = []
-        self._shape = None
+        self._shape: tuple[int, int] | None = None
         self._next_tile = 0
         self._lock = threading.Lock()
         # The tracker's faces are looked for on every call, each in a small region around its
@@ -163,7 +163,7 @@ class MediaPipeDetector:
                 chosen[0] = self._tile_holding(views[1:], self._lost.pop(0))
             parts = [self._detect_rgb(rgb[y0:y1, x0:x1], x0, y0) for x0, y0, x1, y1 in chosen]
             regions = np.concatenate([follow[: self.max_follow], self._candidates]) if self._refiner else follow[:0]
-            if len(regions):
+            if len(regions) and self._refiner is not None:
                 parts.append(self._refiner(rgb, regions))
             found = clip_and_filter(nms(Detections.merge(parts)), w, h, self.min_face)
             sure = found.confidence >= self.min_confidence

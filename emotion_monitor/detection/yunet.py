@@ -23,14 +23,15 @@ class YuNetDetector:
 
     Boxes down to ``weak_threshold`` are returned too: the tracker keeps those that continue a face it
     follows (ByteTrack's second association: a face blurred or half hidden for a moment scores low)
-    and drops the rest; only boxes of at least ``score_threshold`` start a face.
+    and drops the rest; only boxes of at least ``score_threshold`` start a face. Off by default
+    (``weak_threshold`` = ``score_threshold``): README, "Identity", says what 0.45 did.
     """
 
     name = "yunet"
 
     def __init__(self, model_path: str | Path = bundled("models", "yunet_n_640_640.onnx"), max_width: int = 960,
                  score_threshold: float = 0.6, nms_threshold: float = 0.3, every: int = 2, min_face: int = 0,
-                 weak_threshold: float = 0.45):
+                 weak_threshold: float = 0.6):
         if every < 1:
             raise ValueError("every must be >= 1")
         self.path, self.max_width, self.every, self.min_face = Path(model_path), int(max_width), int(every), min_face
@@ -72,4 +73,4 @@ class YuNetDetector:
         self._calls = 0
 
     def close(self) -> None:
-        self._net = None
+        self._net = None  # type: ignore[assignment]  # released; the detector is not called again

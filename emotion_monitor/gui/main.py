@@ -10,24 +10,43 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPixmap
-from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
-                               QFileDialog, QFormLayout, QHBoxLayout, QLabel, QListWidget, QMainWindow,
-                               QMessageBox, QProgressBar, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .. import settings as settings_model
 from ..app import DEMO_CLIP, open_capture, open_session
 from ..errors import MonitorError
+from ..mood import format_mood
 from ..overlay import COLORS
+from ..recording import clock_utc
 from ..types import LABELS
 from .worker import Worker
+
 
 class VideoView(QLabel):
     """Shows frames scaled with aspect ratio kept; reports clicks in frame coordinates."""
@@ -67,6 +86,7 @@ class SettingsDialog(QDialog):
         self.widgets = {}
         for f in settings_model.window_fields():
             m, value = f.metadata, getattr(s, f.name)
+            w: QCheckBox | QComboBox | QSpinBox | QDoubleSpinBox
             if isinstance(value, bool):
                 w = QCheckBox()
                 w.setChecked(value)
@@ -79,7 +99,7 @@ class SettingsDialog(QDialog):
             else:
                 w = QDoubleSpinBox(minimum=m["min"], maximum=m["max"], singleStep=0.05 if m["max"] <= 2 else 1.0,
                                    decimals=2, value=value)
-            if m["unit"] and not m["choices"] and not isinstance(value, bool):
+            if m["unit"] and isinstance(w, (QSpinBox, QDoubleSpinBox)):
                 w.setSuffix(f" {m['unit']}")
             w.setToolTip(m["help"])
             self.widgets[f.name] = w
@@ -110,9 +130,10 @@ class MainWindow(QMainWindow):
         self.last_result = None
         self.record_started: float | None = None
         self.beep = beep
-        self.mood_t, self.mood_v = deque(maxlen=3000), deque(maxlen=3000)
+        self.mood_t: deque[float] = deque(maxlen=3000)
+        self.mood_v: deque[float] = deque(maxlen=3000)
         self._build()
-        self._timer = QTimer(self, interval=500, timeout=self._tick)
+        self._timer = QTimer(self, interval=500, timeout=self._tick)  # type: ignore[call-arg]
         self._timer.start()
 
     # ---- layout ---------------------------------------------------------------------------------
@@ -135,8 +156,8 @@ class MainWindow(QMainWindow):
         self.bars_plot = pg.PlotWidget(background="w")
         self.bars_plot.setYRange(0, 1)
         self.bars_plot.setMouseEnabled(False, False)
-        self.bars_plot.getAxis("bottom").setTicks([[(i, l[:3]) for i, l in enumerate(LABELS)]])
-        brushes = [pg.mkBrush(*COLORS[l][::-1]) for l in LABELS]
+        self.bars_plot.getAxis("bottom").setTicks([[(i, c[:3]) for i, c in enumerate(LABELS)]])
+        brushes = [pg.mkBrush(*COLORS[c][::-1]) for c in LABELS]
         self.bars = pg.BarGraphItem(x=np.arange(7), height=np.zeros(7), width=0.7, brushes=brushes)
         self.bars_plot.addItem(self.bars)
         self.bars_plot.setMaximumHeight(170)
@@ -263,7 +284,7 @@ class MainWindow(QMainWindow):
         m = result.mood
         self.gauge.setValue(int(round(m.score * 100)))
         # the mood on the timeline's and the command line's scale (-1..+1), not the bar's -100..100
-        self.gauge.setFormat(f"mood {m.score:+.2f}" if m.faces else "no face counted")
+        self.gauge.setFormat(format_mood(m.score) if m.faces else "no face counted")
         self.mood_t.append(result.frame.media_time)
         self.mood_v.append(m.score if m.faces else np.nan)  # nobody counted: a gap, not a mood of 0
         t_arr = np.array(self.mood_t)
@@ -275,7 +296,7 @@ class MainWindow(QMainWindow):
         """An alert or its clearing, in the session's words, stamped with its frame's time."""
         self.events.insertItem(0, event.text)
         if event.kind == "alert":
-            self.banner.setText(f"Queue mood is negative since {datetime.fromtimestamp(event.timestamp):%H:%M:%S}")
+            self.banner.setText(f"Queue mood is negative since {clock_utc(event.timestamp)}")
             if self.sound.isChecked():
                 QApplication.beep()
 

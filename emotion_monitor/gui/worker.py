@@ -23,7 +23,7 @@ class Worker(QObject):
     new_result = Signal()
     status = Signal(str)
     failed = Signal(str)
-    event = Signal(object)  # session.Event
+    event = Signal(object)  # type: ignore[assignment]  # session.Event (QObject.event is a method)
     finished = Signal()
 
     def __init__(self, session, parent=None):

@@ -1,0 +1,203 @@
+"""The public Python API: one call for an image, and a monitor over a camera or a video.
+
+Everything here is re-exported by :mod:`emotion_monitor`; nothing runs on import.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType, TracebackType
+from typing import Any
+
+import numpy as np
+
+from .errors import MonitorError, SourceError
+from .settings import Settings
+from .types import LABELS, FrameResult
+
+__all__ = ["Face", "Monitor", "analyze"]
+
+
+@dataclass(frozen=True)
+class Face:
+    """One face found in an image.
+
+    Attributes:
+        box: ``(x0, y0, x1, y1)`` in pixels of the image.
+        emotion: the most likely of ``LABELS`` (angry, disgust, fear, happy, neutral, sad, surprise).
+        confidence: its probability, 0..1.
+        probabilities: every label's probability (they sum to 1), read-only.
+        score: the face's mood score, -1 (unhappy) .. +1 (happy), 0 when neutral or surprised.
+        quality: ``"ok"``, or why the face would be left out of a group's mood (``"small"``,
+            ``"dark"``, ``"flat"``, ``"blurred"``, ``"turned"``, ``"occluded"``).
+        detector_confidence: the face detector's score, 0..1.
+    """
+
+    box: tuple[float, float, float, float]
+    emotion: str
+    confidence: float
+    probabilities: Mapping[str, float]
+    score: float
+    quality: str
+    detector_confidence: float
+
+
+class _Analyzer:
+    """A detector that searches every image it gets, the classifier and the quality gate."""
+
+    def __init__(self, settings: Settings):
+        from .app import build_detector
+        from .classifier import DEFAULT_MODEL, EmotionClassifier
+        from .quality import QualityGate
+
+        self.detector = build_detector(_every_frame(settings))
+        self.classifier = EmotionClassifier(settings.model or DEFAULT_MODEL, threads=settings.threads,
+                                            flip_average=settings.flip_average)
+        self.gate = QualityGate()
+        self.lock = threading.Lock()
+
+    def __call__(self, image: np.ndarray) -> list[Face]:
+        from .crops import crop_faces
+        from .mood import face_score
+
+        with self.lock:  # the native runtimes are not shared between threads
+            dets = self.detector(image)
+            # without a tracker to vouch for them, boxes below the detector's own threshold are dropped
+            dets = dets[dets.confidence >= getattr(self.detector, "score_threshold", 0.0)]
+            if not len(dets):
+                return []
+            crops = crop_faces(image, dets, self.classifier.size)
+            probs = self.classifier(crops)
+            quality = self.gate.assess(dets, crops)
+        scores = face_score(probs)
+        faces = []
+        for i in np.argsort(dets.xyxy[:, 0], kind="stable"):  # left to right
+            p = probs[i]
+            k = int(np.argmax(p))
+            faces.append(Face(tuple(float(v) for v in dets.xyxy[i]), LABELS[k], float(p[k]),  # type: ignore[arg-type]
+                              MappingProxyType({label: float(v) for label, v in zip(LABELS, p)}), float(scores[i]),
+                              quality[i], float(dets.confidence[i])))
+        return faces
+
+
+def _every_frame(settings: Settings) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, detect_every=1)
+
+
+_DEFAULT: dict[Settings, _Analyzer] = {}
+
+
+def analyze(image: np.ndarray | str | os.PathLike[str], settings: Settings | None = None) -> list[Face]:
+    """Find every face in one image and tell its emotion.
+
+    Args:
+        image: a BGR ``uint8`` array (H, W, 3) as OpenCV reads it, a gray one (H, W), or the path of an
+            image file.
+        settings: detection and model settings (:class:`emotion_monitor.Settings`); the defaults when
+            None. The models are loaded once per distinct settings and kept.
+
+    Returns:
+        The faces, left to right; an empty list when there is none.
+
+    Raises:
+        emotion_monitor.MonitorError: the file cannot be read as an image, or the array is not one.
+
+    Example:
+        >>> import emotion_monitor as em
+        >>> faces = em.analyze("group.jpg")  # doctest: +SKIP
+        >>> [(f.emotion, round(f.confidence, 2)) for f in faces]  # doctest: +SKIP
+        [('happy', 0.93), ('neutral', 0.71)]
+    """
+    from .pipeline import sanitize
+
+    if isinstance(image, (str, os.PathLike)):
+        import cv2
+
+        path = Path(image)
+        array = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
+        if array is None:
+            raise MonitorError(f"cannot read an image from {path}")
+        image = array
+    frame = sanitize(image)
+    if frame is None:
+        raise MonitorError(f"not an image: expected a uint8 array (H, W) or (H, W, 3), got "
+                           f"{getattr(image, 'dtype', type(image).__name__)} {getattr(image, 'shape', '')}")
+    s = settings or Settings()
+    if s not in _DEFAULT:
+        _DEFAULT[s] = _Analyzer(s)
+    return _DEFAULT[s](frame)
+
+
+class Monitor:
+    """Watch a camera or a video: every frame's faces, tracked, with the group's mood and alerts.
+
+    Iterate it for :class:`emotion_monitor.FrameResult` records (frozen: ``frame``, ``detections``,
+    ``tracks`` with stable ids and smoothed probabilities, ``mood`` with the score, trend and alert).
+    Results also go to ``sinks``: any object with ``write(result)`` and ``close()``, e.g.
+    :class:`emotion_monitor.CsvRecorder`.
+
+    Args:
+        source: a camera index (``0``) or the path of a video file.
+        settings: every setting of the CLI and the window (:class:`emotion_monitor.Settings`).
+        sinks: where each result is also written; the monitor closes them at the end.
+        realtime: pace a file at its own frame rate (dropping frames when slower), as a camera would.
+        max_frames: stop after this many frames.
+        on_alert: called with each ALERT / CLEAR event (:class:`emotion_monitor.Event`: ``kind``,
+            ``text`` with the reason, ``timestamp``).
+
+    Raises:
+        emotion_monitor.SourceError: no such camera or video file.
+
+    Example:
+        >>> import emotion_monitor as em
+        >>> with em.Monitor("queue.mp4", sinks=[em.CsvRecorder("queue.csv")]) as monitor:  # doctest: +SKIP
+        ...     for result in monitor:
+        ...         if result.mood.alert:
+        ...             print(result.frame.index, result.mood.score, result.mood.reason)
+    """
+
+    def __init__(self, source: int | str | os.PathLike[str], settings: Settings | None = None,
+                 sinks: Iterable[object] = (), realtime: bool = False, max_frames: int | None = None,
+                 on_alert: Callable[..., None] | None = None):
+        from .app import open_capture, open_session
+
+        self.settings = settings or Settings()
+        if isinstance(source, bool) or not isinstance(source, (int, str, os.PathLike)):
+            raise SourceError(f"a source is a camera index or a video path, not {source!r}")
+        camera = source if isinstance(source, int) else None
+        video = None if camera is not None else str(source)
+        self._capture = open_capture(camera=camera, video=video, realtime=realtime, max_frames=max_frames)
+        self._session = open_session(self.settings, self._capture, sinks=list(sinks), on_event=on_alert)
+        self._started = self._closed = False
+
+    def __iter__(self) -> Iterator[FrameResult]:
+        if self._closed:
+            raise MonitorError("this monitor is closed")
+        if not self._started:
+            self._capture.start()
+            self._started = True
+        yield from self._session.results()
+
+    def summary(self) -> dict[str, Any]:
+        """Frames, faces, speed per stage and each person seen (the CLI's ``--stats-json``)."""
+        summary: dict[str, Any] = self._session.summary()
+        return summary
+
+    def close(self) -> None:
+        """Stop the source and close the sinks (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            self._session.close()
+
+    def __enter__(self) -> Monitor:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,189 @@
+"""The public Python API (emotion_monitor), its examples and README section, and the rough edges of #24."""
+
+import csv
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import emotion_monitor as em
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_importing_the_package_loads_nothing_and_changes_nothing():
+    code = ("import os, sys; before = dict(os.environ); import emotion_monitor as em; "
+            "assert dict(os.environ) == before, 'environment changed'; "
+            "heavy = {'cv2', 'numpy', 'emotion_monitor.app', 'PySide6'} & set(sys.modules); "
+            "assert not heavy, heavy; print(em.__version__)")
+    env = {k: v for k, v in os.environ.items() if k not in ("GLOG_minloglevel", "TF_CPP_MIN_LOG_LEVEL")}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == em.__version__
+
+
+def test_every_public_name_is_documented_and_the_calls_say_args_returns_and_example():
+    for name in em.__all__:
+        obj = getattr(em, name)
+        if name in ("__version__", "LABELS"):
+            continue
+        assert (obj.__doc__ or "").strip(), f"{name} has no docstring"
+    for fn in (em.analyze, em.Monitor):
+        doc = fn.__doc__
+        assert "Args:" in doc and "Example:" in doc and ("Returns:" in doc or fn is em.Monitor), fn
+    assert (ROOT / "emotion_monitor" / "py.typed").exists()
+    with pytest.raises(AttributeError):
+        em.not_a_name  # noqa: B018
+
+
+def test_version_is_one_number_everywhere():
+    proc = subprocess.run([sys.executable, "-m", "emotion_monitor.cli", "--version"], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert proc.stdout.strip() == f"emotion-monitor {em.__version__}"
+    assert f"## {em.__version__}" in (ROOT / "CHANGELOG.md").read_text()
+    assert 'dynamic = ["version"]' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_analyze_finds_the_face_and_reads_it(astronaut_bgr, tmp_path):
+    faces = em.analyze(astronaut_bgr)
+    assert len(faces) == 1
+    f = faces[0]
+    x0, y0, x1, y1 = f.box
+    assert 150 < (x0 + x1) / 2 < 300 and 40 < (y0 + y1) / 2 < 200  # her face (conftest.ASTRONAUT_FACE)
+    assert f.emotion in em.LABELS and f.confidence == max(f.probabilities.values())
+    assert sum(f.probabilities.values()) == pytest.approx(1, abs=1e-3)
+    assert -1 <= f.score <= 1 and f.quality == "ok"
+    with pytest.raises(TypeError):
+        f.probabilities["happy"] = 1.0  # read-only
+    path = tmp_path / "a.png"
+    cv2.imwrite(str(path), astronaut_bgr)
+    assert [g.emotion for g in em.analyze(path)] == [f.emotion]  # a path reads the same
+    assert em.analyze(np.full((120, 160, 3), 128, np.uint8)) == []
+    with pytest.raises(em.MonitorError, match="cannot read an image"):
+        em.analyze(tmp_path / "missing.png")
+    with pytest.raises(em.MonitorError, match="not an image"):
+        em.analyze(np.zeros((5, 5, 3), np.float64) - 1)
+
+
+def test_a_monitor_yields_tracked_results_and_feeds_its_sinks(scene_video, tmp_path):
+    out = tmp_path / "m.csv"
+    with em.Monitor(scene_video, sinks=[em.CsvRecorder(out)]) as monitor:
+        results = list(monitor)
+        people = monitor.summary()["people"]
+    assert len(results) == 30 and all(isinstance(r, em.FrameResult) for r in results)
+    ids = {t.track_id for r in results for t in r.tracks}
+    assert ids == {1} and [p["person"] for p in people] == [1]
+    with pytest.raises(ValueError):
+        results[0].frame.image[0, 0, 0] = 1  # results never change: the frame is read-only too
+    rows = list(csv.reader(out.open()))
+    assert len(rows) - 1 == sum(len(r.tracks) for r in results)
+    with pytest.raises(em.SourceError):
+        em.Monitor(tmp_path / "missing.mp4")
+    with pytest.raises(em.MonitorError, match="closed"):
+        next(iter(monitor))
+
+
+def _readme_example() -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Use it from Python", 1)[1]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_the_readme_python_example_runs(tmp_path):
+    proc = subprocess.run([sys.executable, "-c", _readme_example()], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "mood" in proc.stdout and (tmp_path / "session.csv").stat().st_size > 100
+
+
+@pytest.mark.parametrize("script,args,expect", [("analyze_image.py", [], "face(s)"),
+                                                ("watch_video.py", ["--csv", "w.csv"], "people; rows in w.csv")])
+def test_the_examples_run(script, args, expect, tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / script), *args], cwd=tmp_path, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert expect in proc.stdout
+
+
+def test_one_mood_format_on_every_surface():
+    from emotion_monitor.mood import format_mood
+    from emotion_monitor.overlay import draw
+    from emotion_monitor.session import event_of
+    from emotion_monitor.settings import Settings
+    from emotion_monitor.types import Detections, Frame, FrameResult, MoodState
+
+    assert format_mood(-0.004) == "mood +0.00" and format_mood(-0.27) == "mood -0.27"
+    m = MoodState(-0.004, 0.0, 2, True, event="alert", reason="threshold")
+    text = event_of(FrameResult(Frame(np.zeros((8, 8, 3), np.uint8), 1, 0.0), Detections(), (), m), Settings()).text
+    assert "mood +0.00 " in text  # not "mood -0.00"
+    src = {p: (ROOT / "emotion_monitor" / p).read_text() for p in ("session.py", "overlay.py", "gui/main.py")}
+    for path, code in src.items():  # nobody formats the mood on their own any more
+        assert "format_mood(" in code and not re.search(r"mood \{[^}]*:\+\.2f\}", code), path
+    draw(np.zeros((50, 80, 3), np.uint8), FrameResult(Frame(np.zeros((50, 80, 3), np.uint8), 1, 0.0), Detections(), (),
+                                                       m))
+
+
+def test_one_time_convention_utc_everywhere():
+    from emotion_monitor.recording import clock_utc, iso_utc
+
+    ts = 1796067040.5
+    assert iso_utc(ts) == "2026-11-30T19:30:40.500Z" and clock_utc(ts) == "19:30:40 UTC"
+    window = (ROOT / "emotion_monitor" / "gui" / "main.py").read_text()
+    assert "clock_utc(event.timestamp)" in window and "fromtimestamp(" not in window  # no local time left
+
+
+def test_one_csv_schema():
+    from emotion_monitor import recording, report
+
+    assert set(report.REQUIRED) <= set(recording.HEADER)
+    code = (ROOT / "emotion_monitor" / "report.py").read_text()
+    assert "Col." in code and not re.search(r'col\[\s*"|col\.get\(\s*"', code)  # columns by the recorder's names
+    assert not re.search(r'REQUIRED = \("', code)
+
+
+def test_a_truncated_video_ends_with_one_warning_line(tmp_path):
+    from emotion_monitor.capture import Capture, SyntheticSource
+
+    def image(i):
+        return np.full((48, 64, 3), i, np.uint8)
+
+    cap = Capture(lambda: SyntheticSource(image, count=40, fail=range(25, 40)), "video", "cut.mp4")  # says 40, has 25
+    cap.start()
+    assert len(list(cap.frames())) == 25
+    assert cap.ended_early() == "cut.mp4 ended early: 25 of 40 frames; the file may be truncated or damaged"
+    whole = Capture(lambda: SyntheticSource(image, count=40), "video", "whole.mp4")
+    whole.start()
+    assert len(list(whole.frames())) == 40 and whole.ended_early() is None
+
+
+def test_demo_overwrites_its_own_csv(scene_video, tmp_path):
+    out = tmp_path / "demo.csv"
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-m", "emotion_monitor.cli", "--video", str(scene_video), "--record",
+                               str(out), "--overwrite", "--quiet"], cwd=ROOT, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    rows = list(csv.reader(out.open()))
+    assert sum(r[0] == "timestamp" for r in rows) == 1 and 25 <= len(rows) - 1 <= 30  # one session, not two
+    assert "--overwrite" in (ROOT / "Makefile").read_text().split("demo:")[1].split("\n\n")[0]
+
+
+def test_haar_says_its_cost_in_help():
+    from emotion_monitor.cli import build_parser
+
+    text = " ".join(build_parser().format_help().split())
+    assert "haar (frontal faces only, and slow on large frames: 1.9 fps" in text
+
+
+def test_a_missing_training_extra_is_one_line():
+    code = ("import sys; sys.modules['keras'] = None; from training.__main__ import main; "
+            "sys.exit(main(['models']))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        "python -m training: error: training needs the [train] extra: pip install 'emotion-monitor[train]' "
+        "(keras is not installed)"]
