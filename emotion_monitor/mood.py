@@ -64,6 +64,7 @@ class MoodConfig:
     drop: float = 0.3  # relative rule: this far below the baseline counts as negative (0 = off)
     baseline: float = 180.0  # seconds of history the baseline averages
     baseline_min: float = 30.0  # seconds of history before the relative rule applies
+    gap: float = 2.0  # seconds with nobody counted that the alert's timers survive; a longer gap resets them
 
 
 MOOD_DEFAULTS = MoodConfig()  # the defaults, read by the settings model (settings.py)
@@ -85,6 +86,7 @@ class MoodMonitor:
         self._below_since: float | None = None
         self._above_since: float | None = None
         self._cleared_at: float | None = None
+        self._empty_since: float | None = None  # when the current stretch with nobody counted began
 
     def reset(self) -> None:
         MoodMonitor.__init__(self, self.config)
@@ -149,9 +151,15 @@ class MoodMonitor:
         mean = self._window_mean(now)
         base = self.baseline(now)
         if mean is None or not faces:
-            # nobody in view: the queue's mood is unknown, so no timer advances
-            self._below_since = self._above_since = None
+            # nobody counted: the queue's mood is unknown. A short gap (a face turned away, a missed
+            # detection, someone passing in front) keeps the timers where they are; a gap longer than
+            # ``gap`` seconds starts them again
+            if self._empty_since is None:
+                self._empty_since = now
+            if now - self._empty_since > c.gap:
+                self._below_since = self._above_since = None
         elif not self.alert:
+            self._empty_since = None
             cooling = self._cleared_at is not None and now - self._cleared_at < c.cooldown
             why = self._negative(mean, base)
             if why and not cooling:
@@ -164,6 +172,7 @@ class MoodMonitor:
             else:
                 self._below_since = None
         else:
+            self._empty_since = None
             if self._negative(mean, base, c.hysteresis) is None:
                 if self._above_since is None:
                     self._above_since = now

@@ -49,6 +49,7 @@ class Event:
     score: float
     faces: int
     text: str
+    reason: str | None = None  # an alert's rule: "threshold" (below the threshold) or "drop" (below the baseline)
 
 
 def event_of(result: FrameResult, settings: Settings) -> Event | None:
@@ -62,7 +63,10 @@ def event_of(result: FrameResult, settings: Settings) -> Event | None:
         text = f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)}"
     else:
         return None
-    return Event(m.event, f.timestamp, f.index, m.score, m.faces, text)
+    return Event(m.event, f.timestamp, f.index, m.score, m.faces, text, m.reason if m.event == "alert" else None)
+
+
+WHY = {"threshold": "below the alert threshold", "drop": "well below its usual level"}
 
 
 class Session:

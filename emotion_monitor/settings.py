@@ -67,6 +67,9 @@ class Settings:
                               minimum=0.0, maximum=3600.0, unit="s", group="Alert")
     baseline: float = setting(MOOD_DEFAULTS.baseline, "seconds of history the mood's baseline averages",
                               minimum=10.0, maximum=3600.0, unit="s", group="Alert", label="Baseline over")
+    gap: float = setting(MOOD_DEFAULTS.gap, "seconds with nobody counted that the alert's timers survive (a face "
+                                            "turned away, someone passing in front); a longer gap starts them again",
+                         minimum=0.0, maximum=600.0, unit="s", group="Alert", label="Gap kept")
 
     def __post_init__(self):
         for f in fields(self):

@@ -85,6 +85,10 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     # sad faces raise the alert banner...
     qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=15000)
     assert win.events.count() >= 1 and "ALERT" in win.events.item(0).text()
+    # the banner says why and when, in the alert line's UTC clock
+    alert_line = win.events.item(0).text()
+    hms = re.search(r"T(\d\d:\d\d:\d\d)", alert_line).group(1)
+    assert re.fullmatch(rf"Queue mood -\d\.\d\d, below the alert threshold, since {hms} UTC", win.banner.text())
     # ...and happy ones clear it (after the hysteresis time)
     win.stub.label = "happy"
     qtbot.waitUntil(lambda: not win.banner.isVisible(), timeout=15000)

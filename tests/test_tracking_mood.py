@@ -300,3 +300,24 @@ def test_a_weak_box_continues_a_face_but_starts_none():
     later = tr.update(Detections([[400, 400, 460, 460]], [0.4]), HAPPY[None], 4 / 25)
     assert [(t.track_id, t.missed) for t in later] == [(1, 1)]  # the face coasts; the stray box is no one
     assert len(tr.predicted_boxes()) == 1
+
+
+def test_short_gaps_with_nobody_counted_keep_the_alert_timer_and_long_ones_reset_it():
+    sad = _tracks([SAD] * 3)
+
+    def run(gap_seconds):
+        m = MoodMonitor(MoodConfig(duration=5.0, window=2.0, gap=2.0, drop=0.0))
+        t, states = 0.0, []
+        for _ in range(15):  # 3 s of sad faces
+            states.append(m.update(sad, t))
+            t += 0.2
+        for _ in range(int(gap_seconds / 0.2)):  # nobody counted (turned away, hidden)
+            states.append(m.update([], t))
+            t += 0.2
+        for _ in range(15):  # 3 s more of sad faces
+            states.append(m.update(sad, t))
+            t += 0.2
+        return [s for s in states if s.event == "alert"]
+
+    assert len(run(1.0)) == 1  # a 1-s gap: 3 s + 3 s below the threshold make the 5 s
+    assert run(3.0) == []  # a 3-s gap: the timer starts again, 3 s are not enough

@@ -44,6 +44,7 @@ from ..errors import MonitorError
 from ..mood import format_mood
 from ..overlay import COLORS
 from ..recording import clock_utc
+from ..session import WHY
 from ..types import LABELS
 from .worker import Worker
 
@@ -296,7 +297,8 @@ class MainWindow(QMainWindow):
         """An alert or its clearing, in the session's words, stamped with its frame's time."""
         self.events.insertItem(0, event.text)
         if event.kind == "alert":
-            self.banner.setText(f"Queue mood is negative since {clock_utc(event.timestamp)}")
+            why = WHY.get(event.reason or "", "negative")
+            self.banner.setText(f"Queue mood {format_mood(event.score).split()[1]}, {why}, since {clock_utc(event.timestamp)}")
             if self.sound.isChecked():
                 QApplication.beep()
 
