@@ -15,25 +15,70 @@ COLORS = {
 }
 
 
-GREY = (80, 80, 80)  # faces left out of the mood by the quality gate (darker than neutral's), labelled with the reason
+GREY = (80, 80, 80)  # faces left out of the mood by the quality gate: a thin box, no text
+
+
+def place_labels(boxes: np.ndarray, sizes: list[tuple[int, int]], width: int, height: int,
+                 order: list[int] | None = None) -> list[tuple[int, int] | None]:
+    """Top-left corners of one label per box (``sizes``: label width, height), or None where none fits.
+
+    Each label tries above its box, below it, then inside its top edge, shifted to lie inside the
+    frame, and takes the first place that overlaps no label placed before it; boxes go in ``order``
+    (default: largest first, so the nearest faces keep theirs). Hand-written: a handful of
+    rectangles a frame, where a layout library would cost more than it saves."""
+    n = len(boxes)
+    order = order if order is not None else sorted(range(n), key=lambda i: -float(
+        (boxes[i][2] - boxes[i][0]) * (boxes[i][3] - boxes[i][1])))
+    placed: list[tuple[int, int, int, int]] = []
+    out: list[tuple[int, int] | None] = [None] * n
+    for i in order:
+        x0, y0, x1, y1 = (int(round(v)) for v in boxes[i])
+        w, h = sizes[i]
+        for cx, cy in ((x0, y0 - h - 2), (x0, y1 + 2), (x0, y0 + 2)):
+            cx = int(min(max(cx, 0), max(0, width - w)))
+            cy = int(min(max(cy, 0), max(0, height - h)))
+            rect = (cx, cy, cx + w, cy + h)
+            if all(rect[2] <= a or rect[0] >= c or rect[3] <= b or rect[1] >= d for a, b, c, d in placed):
+                placed.append(rect)
+                out[i] = (cx, cy)
+                break
+    return out
 
 
 def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mood_line: bool = True) -> np.ndarray:
-    """Draw on a copy of ``image``: a box per face coloured by emotion, 'id label confidence'."""
+    """Draw on a copy of ``image``: a box per face coloured by its emotion with 'label confidence' (the
+    selected face's with its id and a thicker box); faces left out of the mood (quality gate) as a thin
+    grey box without text. Labels never overlap and stay inside the frame (:func:`place_labels`); a
+    label that finds no room is left out, the box stays."""
     out = image.copy()
-    scale = max(0.5, out.shape[1] / 1280)
+    height, width = out.shape[:2]
+    scale = max(0.5, width / 1280)
     thick = max(1, int(round(2 * scale)))
+    font, fs = cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale
+    labelled, texts, sizes = [], [], []
     for t in result.tracks:
         x0, y0, x1, y1 = (int(round(v)) for v in t.xyxy)
-        counted = t.quality == "ok"
-        color = COLORS.get(t.label, (255, 255, 255)) if counted else GREY
+        if t.quality != "ok":
+            cv2.rectangle(out, (x0, y0), (x1, y1), GREY, 1)
+            continue
+        color = COLORS.get(t.label, (255, 255, 255))
         cv2.rectangle(out, (x0, y0), (x1, y1), color, thick + (2 if t.track_id == selected else 0))
-        text = f"#{t.track_id} {t.label} {t.confidence:.0%}" if counted else f"#{t.track_id} ({t.quality})"
-        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, thick)
-        ty = y0 - 4 if y0 - th - base - 4 > 0 else y1 + th + 4
-        cv2.rectangle(out, (x0, ty - th - base), (x0 + tw + 4, ty + base), color, -1)
-        ink = (0, 0, 0) if counted else (255, 255, 255)
-        cv2.putText(out, text, (x0 + 2, ty), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, ink, thick, cv2.LINE_AA)
+        text = f"#{t.track_id} {t.label} {t.confidence:.0%}" if t.track_id == selected else \
+            f"{t.label} {t.confidence:.0%}"
+        (tw, th), base = cv2.getTextSize(text, font, fs, thick)
+        labelled.append(t)
+        texts.append(text)
+        sizes.append((tw + 4, th + base + 4))
+    boxes = np.array([t.xyxy for t in labelled], np.float32).reshape(-1, 4)
+    first = [i for i, t in enumerate(labelled) if t.track_id == selected]  # the selected face's label first
+    rest = sorted((i for i in range(len(labelled)) if i not in first),
+                  key=lambda i: -float((boxes[i][2] - boxes[i][0]) * (boxes[i][3] - boxes[i][1])))
+    for t, text, (w, h), pos in zip(labelled, texts, sizes, place_labels(boxes, sizes, width, height, first + rest)):
+        if pos is None:
+            continue
+        x, y = pos
+        cv2.rectangle(out, (x, y), (x + w, y + h), COLORS.get(t.label, (255, 255, 255)), -1)
+        cv2.putText(out, text, (x + 2, y + h - 4 - int(2 * scale)), font, fs, (0, 0, 0), thick, cv2.LINE_AA)
     if mood_line:
         m = result.mood
         text = f"faces {m.faces}  {format_mood(m.score)}  trend {m.trend:+.2f}/min" + ("  ALERT" if m.alert else "")

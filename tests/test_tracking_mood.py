@@ -321,3 +321,35 @@ def test_short_gaps_with_nobody_counted_keep_the_alert_timer_and_long_ones_reset
 
     assert len(run(1.0)) == 1  # a 1-s gap: 3 s + 3 s below the threshold make the 5 s
     assert run(3.0) == []  # a 3-s gap: the timer starts again, 3 s are not enough
+
+
+def test_labels_never_overlap_stay_in_the_frame_and_left_out_faces_get_none():
+    from emotion_monitor.overlay import GREY, draw, place_labels
+
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 600, (40, 2))
+    boxes = np.concatenate([xy, xy + rng.uniform(20, 60, (40, 2))], axis=1)  # a dense, overlapping crowd
+    sizes = [(int(rng.integers(60, 120)), 18) for _ in range(40)]
+    spots = place_labels(boxes, sizes, 640, 480)
+    rects = [(x, y, x + w, y + h) for p, (w, h) in zip(spots, sizes) if p is not None for x, y in [p]]
+    assert len(rects) >= 10
+    for i, (a, b, c, d) in enumerate(rects):
+        assert 0 <= a and 0 <= b and c <= 640 and d <= 480
+        for e, f, g, h in rects[i + 1:]:
+            assert c <= e or a >= g or d <= f or b >= h  # no two labels overlap
+    # the face at the right edge keeps its label inside the frame
+    (spot,) = place_labels(np.array([[600.0, 200, 639, 240]]), [(100, 18)], 640, 480)
+    assert spot[0] + 100 <= 640
+    # a face left out of the mood: a thin grey box and no text
+    img = np.zeros((100, 200, 3), np.uint8)
+    small = Track(7, np.array([50, 40, 70, 60], np.float32), SAD, SAD, quality="small")
+    out = draw(img, _frame_result([small]), mood_line=False)
+    assert (out[40, 50:71] == GREY).all() and (out[41:60, 51:70] == 0).all()  # the outline only
+    assert (out[:38] == 0).all()  # nothing written above it
+
+
+def _frame_result(tracks):
+    from emotion_monitor.types import Frame, FrameResult, MoodState
+
+    return FrameResult(Frame(np.zeros((100, 200, 3), np.uint8), 0, 0.0), Detections(), tuple(tracks),
+                       MoodState(0.0, 0.0, 0, False))
