@@ -139,6 +139,8 @@ class Session:
         old, self.settings = self.settings, new
         self.pipeline.mood.config = new.mood()
         self.pipeline.config = replace(self.pipeline.config, min_face=new.min_face)
+        if hasattr(self.pipeline.classifier, "flip_average"):  # the mirror average: from the next batch on
+            self.pipeline.classifier.flip_average = new.flip_average
         if any(getattr(old, k) != getattr(new, k) for k in DETECTION_SETTINGS) and self._build_detector:
             previous, self.pipeline.detector = self.pipeline.detector, self._build_detector(new)
             previous.close()

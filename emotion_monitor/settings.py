@@ -4,7 +4,7 @@ preferences are all derived from the fields of :class:`Settings`.
 Each field carries its help text, its range or choices, its unit and whether the window shows and
 keeps it (:func:`setting`). ``add_arguments`` builds the argparse options, ``from_args`` reads them
 back, ``load`` / ``save`` go through any store with ``value(key, default)`` and ``setValue(key, v)``
-(QSettings in the window, a dict adapter in tests), and the dialog (gui/main.py) makes one widget a
+(QSettings in the window, a dict adapter in tests), and the dialog (gui/widgets.py) makes one widget a
 field. Mood defaults live once, in :class:`MoodConfig`, and are referred to here.
 """
 

@@ -121,7 +121,7 @@ def test_one_mood_format_on_every_surface():
     m = MoodState(-0.004, 0.0, 2, True, event="alert", reason="threshold")
     text = event_of(FrameResult(Frame(np.zeros((8, 8, 3), np.uint8), 1, 0.0), Detections(), (), m), Settings()).text
     assert "mood +0.00 " in text  # not "mood -0.00"
-    src = {p: (ROOT / "emotion_monitor" / p).read_text() for p in ("session.py", "overlay.py", "gui/main.py")}
+    src = {p: (ROOT / "emotion_monitor" / p).read_text() for p in ("session.py", "overlay.py", "gui/window.py")}
     for path, code in src.items():  # nobody formats the mood on their own any more
         assert "format_mood(" in code and not re.search(r"mood \{[^}]*:\+\.2f\}", code), path
     draw(np.zeros((50, 80, 3), np.uint8), FrameResult(Frame(np.zeros((50, 80, 3), np.uint8), 1, 0.0), Detections(), (),
@@ -133,7 +133,7 @@ def test_one_time_convention_utc_everywhere():
 
     ts = 1796067040.5
     assert iso_utc(ts) == "2026-11-30T19:30:40.500Z" and clock_utc(ts) == "19:30:40 UTC"
-    window = (ROOT / "emotion_monitor" / "gui" / "main.py").read_text()
+    window = (ROOT / "emotion_monitor" / "gui" / "window.py").read_text()
     assert "clock_utc(event.timestamp)" in window and "fromtimestamp(" not in window  # no local time left
 
 

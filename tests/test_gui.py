@@ -160,3 +160,11 @@ def test_the_window_honours_the_command_lines_source_record_and_settings(qtbot, 
         assert out.exists() and len(out.read_text().splitlines()) > 10  # recording started with the source
     finally:
         win.close()
+
+
+def test_every_file_of_the_window_stays_under_300_lines():
+    from pathlib import Path
+
+    for path in (Path(__file__).resolve().parent.parent / "emotion_monitor" / "gui").glob("*.py"):
+        n = sum(1 for line in path.read_text().splitlines() if line.strip())
+        assert n < 300, f"{path.name}: {n} non-blank lines"

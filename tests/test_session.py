@@ -204,3 +204,33 @@ def test_stages_fit_their_protocols_and_tiles_per_frame_0_means_every_view():
         assert len(views) == 13 and det.tiles_per_frame is None  # the whole frame and 12 tiles, each call
     finally:
         det.close()
+
+
+LIVE = {  # where each setting the window's dialog shows takes effect in the running pipeline
+    "detector": lambda p: p.detector.name, "detect_every": lambda p: p.detector.every,
+    "detect_width": lambda p: p.detector.max_width, "min_face": lambda p: p.config.min_face,
+    "flip_average": lambda p: p.classifier.flip_average,
+}
+NEW = {"detector": "haar", "detect_every": 3, "detect_width": 640, "min_face": 30, "flip_average": False,
+       "threshold": -0.5, "drop": 0.2, "window": 4.0, "duration": 3.0, "hysteresis": 0.2, "cooldown": 10.0,
+       "baseline": 60.0, "gap": 5.0}
+
+
+@pytest.mark.parametrize("name", [f.name for f in settings_model.window_fields()])
+def test_every_setting_of_the_dialog_applies_live(name, astronaut_bgr):
+    class Flippable(Sad):
+        flip_average = True
+
+    assert name in NEW, f"a new dialog setting needs its live check here: {name}"
+    cap = synthetic_capture(astronaut_bgr, n=12)
+    start = Settings(detect_every=1) if name == "detector" else Settings()
+    session = open_session(start, cap, classifier=Flippable())
+    get = LIVE.get(name, lambda p: getattr(p.mood.config, name))
+    cap.start()
+    seen = []
+    for i, _ in enumerate(session.results()):
+        seen.append(get(session.pipeline))
+        if i == 4:
+            session.update_settings(session.settings.changed(**{name: NEW[name]}))
+    session.close()
+    assert seen[0] != NEW[name] and seen[-1] == NEW[name], (name, seen)

@@ -1,0 +1,89 @@
+"""The window's own widgets: the video pane (click to select a face) and the settings dialog, which
+the settings model (settings.py) describes field by field."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QSizePolicy,
+    QSpinBox,
+)
+
+from .. import settings as settings_model
+
+
+class VideoView(QLabel):
+    """Shows frames scaled with aspect ratio kept; reports clicks in frame coordinates."""
+
+    def __init__(self, on_click):
+        super().__init__("No video")
+        self.setAlignment(Qt.AlignCenter)
+        self.setMinimumSize(320, 180)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setStyleSheet("background: #111; color: #aaa;")
+        self._frame_size = None
+        self._on_click = on_click
+
+    def show_rgb(self, rgb: np.ndarray) -> None:
+        h, w = rgb.shape[:2]
+        self._frame_size = (w, h)
+        img = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+        self.setPixmap(QPixmap.fromImage(img).scaled(self.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
+
+    def mousePressEvent(self, ev):
+        if not self._frame_size or self.pixmap() is None:
+            return
+        pm = self.pixmap()
+        ox, oy = (self.width() - pm.width()) / 2, (self.height() - pm.height()) / 2
+        s = pm.width() / self._frame_size[0]
+        self._on_click((ev.position().x() - ox) / s, (ev.position().y() - oy) / s)
+
+
+class SettingsDialog(QDialog):
+    """One widget a setting the window keeps (settings.window_fields): a list for choices, a spin box
+    with the field's range and unit for numbers, its help text as the tooltip."""
+
+    def __init__(self, s: settings_model.Settings, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        form = QFormLayout(self)
+        self.widgets = {}
+        for f in settings_model.window_fields():
+            m, value = f.metadata, getattr(s, f.name)
+            w: QCheckBox | QComboBox | QSpinBox | QDoubleSpinBox
+            if isinstance(value, bool):
+                w = QCheckBox()
+                w.setChecked(value)
+            elif m["choices"]:
+                w = QComboBox()
+                w.addItems(list(m["choices"]))
+                w.setCurrentText(value)
+            elif isinstance(value, int):
+                w = QSpinBox(minimum=int(m["min"]), maximum=int(m["max"]), value=value)
+            else:
+                w = QDoubleSpinBox(minimum=m["min"], maximum=m["max"], singleStep=0.05 if m["max"] <= 2 else 1.0,
+                                   decimals=2, value=value)
+            if m["unit"] and isinstance(w, (QSpinBox, QDoubleSpinBox)):
+                w.setSuffix(f" {m['unit']}")
+            w.setToolTip(m["help"])
+            self.widgets[f.name] = w
+            form.addRow(m["label"] or f.name.replace("_", " ").capitalize(), w)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def values(self) -> dict:
+        return {name: (w.currentText() if isinstance(w, QComboBox) else w.isChecked() if isinstance(w, QCheckBox)
+                       else w.value()) for name, w in self.widgets.items()}
+
+

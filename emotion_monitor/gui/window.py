@@ -1,0 +1,318 @@
+"""The desktop window: a thin view over the core pipeline (it owns no logic of its own).
+
+Live video with boxes and labels, the selected face's seven probabilities, the group mood as a
+gauge and a timeline with the alert threshold, the alert banner and an event list; source, pause,
+recording and settings controls. Settings persist with QSettings.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .. import settings as settings_model
+from ..app import DEMO_CLIP, open_capture, open_session
+from ..errors import MonitorError
+from ..mood import format_mood
+from ..overlay import COLORS
+from ..recording import clock_utc
+from ..session import WHY
+from ..types import LABELS
+from .widgets import SettingsDialog, VideoView
+from .worker import Worker
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: QSettings | None = None, classifier=None, beep: bool = False,
+                 settings: settings_model.Settings | None = None, fleet_sinks=()):
+        super().__init__()
+        self.setWindowTitle("Emotion Monitor")
+        self.store = store or QSettings("EmotionMonitor", "emotion-monitor")
+        # saved preferences, unless the command line gave settings for this run
+        self.settings = settings or settings_model.load(self.store)
+        self.fleet_sinks = list(fleet_sinks)  # metrics endpoint, alert webhook: kept across sources
+        self.classifier = classifier  # tests inject a stub; None = the shipped model
+        self.worker: Worker | None = None
+        self.source = None
+        self.selected: int | None = None
+        self.last_result = None
+        self.record_started: float | None = None
+        self.beep = beep
+        self.mood_t: deque[float] = deque(maxlen=3000)
+        self.mood_v: deque[float] = deque(maxlen=3000)
+        self._build()
+        self._timer = QTimer(self, interval=500, timeout=self._tick)  # type: ignore[call-arg]
+        self._timer.start()
+
+    # ---- layout ---------------------------------------------------------------------------------
+    def _build(self):
+        central = QWidget()
+        root = QHBoxLayout(central)
+        self.view = VideoView(self.select_at)
+        root.addWidget(self.view, 3)
+        side = QVBoxLayout()
+        root.addLayout(side, 2)
+
+        self.banner = QLabel("")
+        self.banner.setStyleSheet("background: #c62828; color: white; font-weight: bold; padding: 6px;")
+        self.banner.setVisible(False)
+        side.addWidget(self.banner)
+
+        side.addWidget(QLabel("Selected face"))
+        self.face_label = QLabel("none")
+        side.addWidget(self.face_label)
+        self.bars_plot = pg.PlotWidget(background="w")
+        self.bars_plot.setYRange(0, 1)
+        self.bars_plot.setMouseEnabled(False, False)
+        self.bars_plot.getAxis("bottom").setTicks([[(i, c[:3]) for i, c in enumerate(LABELS)]])
+        brushes = [pg.mkBrush(*COLORS[c][::-1]) for c in LABELS]
+        self.bars = pg.BarGraphItem(x=np.arange(7), height=np.zeros(7), width=0.7, brushes=brushes)
+        self.bars_plot.addItem(self.bars)
+        self.bars_plot.setMaximumHeight(170)
+        side.addWidget(self.bars_plot)
+
+        side.addWidget(QLabel("Group mood"))
+        self.gauge = QProgressBar(minimum=-100, maximum=100, value=0, format="no face counted")
+        side.addWidget(self.gauge)
+        self.timeline = pg.PlotWidget(background="w")
+        self.timeline.setYRange(-1, 1)
+        self.timeline.setLabel("bottom", "seconds")
+        self.mood_curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2))
+        self.threshold_line = pg.InfiniteLine(self.settings.threshold, angle=0,
+                                              pen=pg.mkPen("#c62828", style=Qt.DashLine))
+        self.timeline.addItem(self.threshold_line)
+        self.timeline.setMaximumHeight(170)
+        side.addWidget(self.timeline)
+
+        side.addWidget(QLabel("Alerts"))
+        self.events = QListWidget()
+        self.events.setMaximumHeight(110)
+        side.addWidget(self.events)
+
+        controls = QHBoxLayout()
+        self.camera_index = QSpinBox(minimum=0, maximum=9)
+        self.camera_button = QPushButton("Camera")
+        self.camera_button.clicked.connect(lambda: self.open_camera(self.camera_index.value()))
+        self.file_button = QPushButton("Open video…")
+        self.file_button.clicked.connect(self.choose_file)
+        self.demo_button = QPushButton("Demo clip")
+        self.demo_button.clicked.connect(lambda: self.open_video(str(DEMO_CLIP)))
+        for w in (self.camera_index, self.camera_button, self.file_button, self.demo_button):
+            controls.addWidget(w)
+        side.addLayout(controls)
+        controls2 = QHBoxLayout()
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.toggled.connect(self.set_paused)
+        self.record_button = QPushButton("Record")
+        self.record_button.setCheckable(True)
+        self.record_button.toggled.connect(self._record_toggled)
+        self.record_time = QLabel("")
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.clicked.connect(self.edit_settings)
+        self.sound = QCheckBox("Sound")
+        self.sound.setChecked(self.beep)
+        for w in (self.pause_button, self.record_button, self.record_time, self.settings_button, self.sound):
+            controls2.addWidget(w)
+        side.addLayout(controls2)
+        side.addStretch(1)
+        self.setCentralWidget(central)
+        self.status_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.status_label)
+
+        def act(key, fn):
+            a = QAction(self)
+            a.setShortcut(QKeySequence(key))
+            a.triggered.connect(fn)
+            self.addAction(a)
+        act(Qt.Key_Space, lambda: self.pause_button.toggle())
+        act(Qt.Key_R, lambda: self.record_button.toggle())
+        act(QKeySequence.Open, self.choose_file)
+        act(Qt.Key_F, lambda: self.showNormal() if self.isFullScreen() else self.showFullScreen())
+        act(Qt.Key_Escape, self.showNormal)
+        self.resize(1280, 720)
+
+    # ---- sources --------------------------------------------------------------------------------
+    def choose_file(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Open video", "", "Videos (*.mp4 *.avi *.mov *.mkv);;All files (*)")
+        if path:
+            self.open_video(path)
+
+    def open_camera(self, index: int) -> bool:
+        return self._open(lambda: open_capture(camera=index), f"camera {index}")
+
+    def open_video(self, path: str, realtime: bool = True, loop: bool = False) -> bool:
+        return self._open(lambda: open_capture(video=path, realtime=realtime, loop=loop), Path(path).name)
+
+    def _open(self, make_capture, name) -> bool:
+        self.stop()
+        try:
+            capture = make_capture()
+            session = open_session(self.settings, capture, classifier=self.classifier)
+        except MonitorError as exc:
+            self.statusBar().showMessage(str(exc), 10_000)
+            QMessageBox.warning(self, "Emotion Monitor", f"{exc}\n\nOpen a video file or the demo clip instead.")
+            return False
+        self.source = name
+        for sink in self.fleet_sinks:
+            session.add_sink(sink, owned=False)
+        self.worker = Worker(session)
+        self.worker.new_result.connect(self._show_latest)
+        self.worker.event.connect(self._show_event)
+        self.worker.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.worker.failed.connect(self._failed)
+        self.worker.start()
+        self.pause_button.setChecked(False)
+        if self.record_button.isChecked():
+            self._record_toggled(True)
+        return True
+
+    def stop(self):
+        if self.worker is not None:
+            w, self.worker = self.worker, None
+            w.stop()
+            w.session.close()
+
+    # ---- results --------------------------------------------------------------------------------
+    def _show_latest(self):
+        if self.worker is None:
+            return
+        latest = self.worker.take_latest()
+        if latest is None:
+            return  # an older signal: its result was already shown
+        result, rgb = latest
+        self.last_result = result
+        self.view.show_rgb(rgb)
+        tracks = {t.track_id: t for t in result.tracks}
+        if self.selected not in tracks and tracks:
+            self.selected = max(tracks.values(), key=lambda t: (t.xyxy[2] - t.xyxy[0]) * (t.xyxy[3] - t.xyxy[1])).track_id
+        self.worker.selected = self.selected
+        self.worker.max_width = max(320, self.view.width())
+        self._show_face(tracks.get(self.selected))
+        m = result.mood
+        self.gauge.setValue(int(round(m.score * 100)))
+        # the mood on the timeline's and the command line's scale (-1..+1), not the bar's -100..100
+        self.gauge.setFormat(format_mood(m.score) if m.faces else "no face counted")
+        self.mood_t.append(result.frame.media_time)
+        self.mood_v.append(m.score if m.faces else np.nan)  # nobody counted: a gap, not a mood of 0
+        t_arr = np.array(self.mood_t)
+        keep = t_arr >= t_arr[-1] - 180  # the last three minutes
+        self.mood_curve.setData(t_arr[keep], np.array(self.mood_v)[keep], connect="finite")
+        self.banner.setVisible(m.alert)
+
+    def _show_event(self, event):
+        """An alert or its clearing, in the session's words, stamped with its frame's time."""
+        self.events.insertItem(0, event.text)
+        if event.kind == "alert":
+            why = WHY.get(event.reason or "", "negative")
+            self.banner.setText(f"Queue mood {format_mood(event.score).split()[1]}, {why}, since {clock_utc(event.timestamp)}")
+            if self.sound.isChecked():
+                QApplication.beep()
+
+    def select_at(self, x: float, y: float):
+        if self.last_result is None:
+            return
+        for t in self.last_result.tracks:
+            x0, y0, x1, y1 = t.xyxy
+            if x0 <= x <= x1 and y0 <= y <= y1:
+                self.selected = t.track_id
+                self._show_face(t)
+                return
+
+    def _show_face(self, t):
+        """The selected face's bars and label (or none)."""
+        self.bars.setOpts(height=t.probs if t is not None else np.zeros(7))
+        self.face_label.setText(f"#{t.track_id}: {t.label} {t.confidence:.0%}" if t is not None else "none")
+
+    def _tick(self):
+        if self.worker is not None:
+            faces = len(self.last_result.tracks) if self.last_result else 0
+            name = getattr(self.worker.pipeline.classifier, "name", "?")
+            self.status_label.setText(f"{self.source}  |  {self.worker.fps:.1f} fps  |  {faces} faces  |  model {name}")
+        if self.record_started is not None:
+            s = int(time.monotonic() - self.record_started)
+            self.record_time.setText(f"{s // 60:02d}:{s % 60:02d}")
+
+    def _failed(self, msg):
+        self.statusBar().showMessage(msg, 10_000)
+        if self.record_button.isChecked() and (self.worker is None or not self.worker.recording):
+            self.record_button.setChecked(False)
+
+    # ---- controls -------------------------------------------------------------------------------
+    def set_paused(self, paused: bool):
+        self.pause_button.setText("Resume" if paused else "Pause")
+        if self.worker:
+            self.worker.set_paused(paused)
+
+    def start_recording(self, path: str) -> bool:
+        if self.worker is None:
+            return False
+        try:
+            self.worker.start_recording(path)
+        except MonitorError as exc:
+            QMessageBox.warning(self, "Emotion Monitor", str(exc))
+            return False
+        self.record_path = path
+        self.record_started = time.monotonic()
+        return True
+
+    def _record_toggled(self, on: bool):
+        if on:
+            path = getattr(self, "pending_record_path", None)
+            if path is None:
+                path, _ = QFileDialog.getSaveFileName(self, "Record to CSV", "session.csv", "CSV (*.csv)")
+            if not path or not self.start_recording(path):
+                self.record_button.blockSignals(True)
+                self.record_button.setChecked(False)
+                self.record_button.blockSignals(False)
+            else:
+                self.record_button.setText("Stop recording")
+        else:
+            if self.worker:
+                self.worker.stop_recording()
+            self.record_started = None
+            self.record_time.setText("")
+            self.record_button.setText("Record")
+
+    def edit_settings(self):
+        dlg = SettingsDialog(self.settings, self)
+        if dlg.exec():
+            self.apply_settings(dlg.values())
+
+    def apply_settings(self, values: dict):
+        """Apply live (the session swaps the detector between frames when detection changed) and keep."""
+        self.settings = self.settings.changed(**values)
+        settings_model.save(self.settings, self.store)
+        self.threshold_line.setValue(self.settings.threshold)
+        if self.worker is not None:
+            self.worker.session.update_settings(self.settings)
+
+    def closeEvent(self, ev):
+        self.stop()
+        for sink in self.fleet_sinks:
+            sink.close()
+        self.fleet_sinks = []
+        self.store.sync()
+        super().closeEvent(ev)
+
