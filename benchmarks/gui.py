@@ -74,7 +74,7 @@ def main():
     # read before quitting: Qt 6 closes the windows (and the window stops its worker) on quit()
     QTimer.singleShot(int(args.seconds * 1000) - 200, lambda: seen.update(
         fps=win.worker.fps if win.worker else 0.0, end=rss_mb(),
-        media=max(win.mood_t) if win.mood_t else 0.0, faces=len(win.last_result.tracks) if win.last_result else 0))
+        media=max(win.mood.t) if win.mood.t else 0.0, faces=len(win.last_result.tracks) if win.last_result else 0))
     QTimer.singleShot(int(args.seconds * 1000), app.quit)
     app.exec()
     fps = seen.get("fps", 0.0)

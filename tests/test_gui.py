@@ -88,10 +88,15 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     # the banner says why and when, in the alert line's UTC clock
     alert_line = win.events.item(0).text()
     hms = re.search(r"T(\d\d:\d\d:\d\d)", alert_line).group(1)
-    assert re.fullmatch(rf"Queue mood -\d\.\d\d, below the alert threshold, since {hms} UTC", win.banner.text())
+    assert re.fullmatch(rf".+: queue mood -\d\.\d\d, below the alert threshold, since {hms} UTC", win.banner.text())
+    # the mood as a large number and a gauge, red while it is negative; the alert's span shaded on the timeline
+    assert re.fullmatch(r"-\d\.\d\d", win.mood.number.text()) and "#c62828" in win.gauge.styleSheet()
+    assert len(win.mood.spans) == 1 and win.events.wordWrap()
     # ...and happy ones clear it (after the hysteresis time)
     win.stub.label = "happy"
     qtbot.waitUntil(lambda: not win.banner.isVisible(), timeout=15000)
+    start, end = win.mood.spans[0].getRegion()  # the span closed where the alert cleared
+    assert win.mood.t[0] < start < end <= win.mood.t[-1] and len(win.mood.spans) == 1
     # the same words and clock as the command line's CLEAR line: the frame's UTC time, its number
     assert re.fullmatch(r"CLEAR \d{4}-\d\d-\d\dT[\d:.]+Z frame \d+: mood [+-]\d\.\d\d", win.events.item(0).text())
     win.record_button.setChecked(False)

@@ -8,7 +8,6 @@ recording and settings controls. Settings persist with QSettings.
 from __future__ import annotations
 
 import time
-from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -39,6 +37,7 @@ from ..overlay import COLORS
 from ..recording import clock_utc
 from ..session import WHY
 from ..types import LABELS
+from .mood_panel import MoodPanel
 from .widgets import SettingsDialog, VideoView
 from .worker import Worker
 
@@ -59,8 +58,6 @@ class MainWindow(QMainWindow):
         self.last_result = None
         self.record_started: float | None = None
         self.beep = beep
-        self.mood_t: deque[float] = deque(maxlen=3000)
-        self.mood_v: deque[float] = deque(maxlen=3000)
         self._build()
         self._timer = QTimer(self, interval=500, timeout=self._tick)  # type: ignore[call-arg]
         self._timer.start()
@@ -92,21 +89,13 @@ class MainWindow(QMainWindow):
         self.bars_plot.setMaximumHeight(170)
         side.addWidget(self.bars_plot)
 
-        side.addWidget(QLabel("Group mood"))
-        self.gauge = QProgressBar(minimum=-100, maximum=100, value=0, format="no face counted")
-        side.addWidget(self.gauge)
-        self.timeline = pg.PlotWidget(background="w")
-        self.timeline.setYRange(-1, 1)
-        self.timeline.setLabel("bottom", "seconds")
-        self.mood_curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2))
-        self.threshold_line = pg.InfiniteLine(self.settings.threshold, angle=0,
-                                              pen=pg.mkPen("#c62828", style=Qt.DashLine))
-        self.timeline.addItem(self.threshold_line)
-        self.timeline.setMaximumHeight(170)
-        side.addWidget(self.timeline)
+        self.mood = MoodPanel(self.settings.threshold)
+        self.gauge, self.timeline, self.threshold_line = self.mood.gauge, self.mood.timeline, self.mood.threshold_line
+        side.addWidget(self.mood)
 
         side.addWidget(QLabel("Alerts"))
         self.events = QListWidget()
+        self.events.setWordWrap(True)  # a whole alert line, no horizontal scrollbar; newest first
         self.events.setMaximumHeight(110)
         side.addWidget(self.events)
 
@@ -151,6 +140,7 @@ class MainWindow(QMainWindow):
         act(QKeySequence.Open, self.choose_file)
         act(Qt.Key_F, lambda: self.showNormal() if self.isFullScreen() else self.showFullScreen())
         act(Qt.Key_Escape, self.showNormal)
+        act(QKeySequence.Save, self.snapshot)
         self.resize(1280, 720)
 
     # ---- sources --------------------------------------------------------------------------------
@@ -210,23 +200,26 @@ class MainWindow(QMainWindow):
         self.worker.selected = self.selected
         self.worker.max_width = max(320, self.view.width())
         self._show_face(tracks.get(self.selected))
-        m = result.mood
-        self.gauge.setValue(int(round(m.score * 100)))
-        # the mood on the timeline's and the command line's scale (-1..+1), not the bar's -100..100
-        self.gauge.setFormat(format_mood(m.score) if m.faces else "no face counted")
-        self.mood_t.append(result.frame.media_time)
-        self.mood_v.append(m.score if m.faces else np.nan)  # nobody counted: a gap, not a mood of 0
-        t_arr = np.array(self.mood_t)
-        keep = t_arr >= t_arr[-1] - 180  # the last three minutes
-        self.mood_curve.setData(t_arr[keep], np.array(self.mood_v)[keep], connect="finite")
-        self.banner.setVisible(m.alert)
+        self.mood.show_result(result)
+        self.banner.setVisible(result.mood.alert)
+
+    def snapshot(self) -> None:
+        """Save what the video pane shows (boxes and labels included) to a PNG the user picks."""
+        pixmap = self.view.pixmap()
+        if pixmap is None or pixmap.isNull():
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", "snapshot.png", "PNG (*.png)")
+        if path:
+            pixmap.save(path, "PNG")
+            self.statusBar().showMessage(f"snapshot saved: {path}", 5000)
 
     def _show_event(self, event):
         """An alert or its clearing, in the session's words, stamped with its frame's time."""
         self.events.insertItem(0, event.text)
         if event.kind == "alert":
             why = WHY.get(event.reason or "", "negative")
-            self.banner.setText(f"Queue mood {format_mood(event.score).split()[1]}, {why}, since {clock_utc(event.timestamp)}")
+            self.banner.setText(f"{self.source}: queue mood {format_mood(event.score).split()[1]}, {why}, "
+                                f"since {clock_utc(event.timestamp)}")
             if self.sound.isChecked():
                 QApplication.beep()
 

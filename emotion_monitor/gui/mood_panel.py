@@ -1,0 +1,81 @@
+"""The window's mood panel: the group mood as a large number and a gauge coloured by its sign, and a
+timeline of the last three minutes with the alert threshold and the alert spans shaded."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from ..mood import format_mood
+from ..types import FrameResult
+
+COLOURS = {1: "#2e7d32", -1: "#c62828", 0: "#9e9e9e"}  # content, unhappy, nobody counted
+SPAN = 180.0  # seconds of mood the timeline shows
+
+
+class MoodPanel(QWidget):
+    """Everything the window shows of the mood; :meth:`show_result` takes each frame's result. What it
+    keeps is bounded: 3000 points and the alert spans of the last :data:`SPAN` seconds."""
+
+    def __init__(self, threshold: float):
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Group mood"))
+        self.number = QLabel("–")  # large enough to read across a room
+        row.addWidget(self.number)
+        layout.addLayout(row)
+        self.gauge = QProgressBar(minimum=-100, maximum=100, value=0, format="no face counted")
+        layout.addWidget(self.gauge)
+        self.timeline = pg.PlotWidget(background="w")
+        self.timeline.setYRange(-1, 1)
+        self.timeline.setLabel("bottom", "seconds")
+        self.curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2))
+        self.threshold_line = pg.InfiniteLine(threshold, angle=0, pen=pg.mkPen("#c62828", style=Qt.DashLine))
+        self.timeline.addItem(self.threshold_line)
+        self.timeline.setMaximumHeight(170)
+        layout.addWidget(self.timeline)
+        self.t: deque[float] = deque(maxlen=3000)
+        self.v: deque[float] = deque(maxlen=3000)
+        self.spans: deque = deque()
+        self._open_span = None
+        self._sign: int | None = None
+        self._colour(0)
+
+    def _colour(self, sign: int) -> None:
+        if sign != self._sign:
+            self._sign = sign
+            c = COLOURS[sign]
+            self.gauge.setStyleSheet(f"QProgressBar::chunk {{ background: {c}; }} QProgressBar {{ text-align: center; }}")
+            self.number.setStyleSheet(f"font-size: 34px; font-weight: bold; color: {c};")
+
+    def show_result(self, result: FrameResult) -> None:
+        m, t = result.mood, result.frame.media_time
+        self.gauge.setValue(int(round(m.score * 100)) if m.faces else 0)
+        # the mood on the timeline's and the command line's scale (-1..+1), not the bar's -100..100
+        self.gauge.setFormat(format_mood(m.score) if m.faces else "no face counted")
+        self.number.setText(format_mood(m.score).split()[1] if m.faces else "–")
+        self._colour(0 if not m.faces else (1 if m.score >= 0 else -1))
+        self.t.append(t)
+        self.v.append(m.score if m.faces else np.nan)  # nobody counted: a gap, not a mood of 0
+        t_arr = np.array(self.t)
+        keep = t_arr >= t_arr[-1] - SPAN
+        self.curve.setData(t_arr[keep], np.array(self.v)[keep], connect="finite")
+        self._shade(t, m.alert)
+
+    def _shade(self, t: float, on: bool) -> None:
+        if on and self._open_span is None:
+            self._open_span = pg.LinearRegionItem((t, t), movable=False, brush=pg.mkBrush(198, 40, 40, 50))
+            self.timeline.addItem(self._open_span)
+            self.spans.append(self._open_span)
+        if self._open_span is not None:
+            self._open_span.setRegion((self._open_span.getRegion()[0], t))
+            if not on:
+                self._open_span = None
+        while self.spans and self.spans[0] is not self._open_span and self.spans[0].getRegion()[1] < t - SPAN:
+            self.timeline.removeItem(self.spans.popleft())
