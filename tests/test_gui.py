@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 
 from emotion_monitor.gui.main import MainWindow  # noqa: E402
@@ -75,6 +75,14 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     win.select_at((x0 + x1) / 2, (y0 + y1) / 2)
     assert win.selected == track.track_id
     assert np.allclose(win.bars.opts["height"], track.probs)
+    # the people panel: each person in view with a thumbnail, id, emotion and time in view; a click selects
+    win._tick()
+    ids = [win.people.item(i).data(Qt.UserRole) for i in range(win.people.count())]
+    assert ids and set(ids) == {t.track_id for t in win.last_result.tracks}
+    assert win.people.item(0).text().startswith(f"#{ids[0]} ") and not win.people.item(0).icon().isNull()
+    win.selected = None
+    win._select_id(ids[0])
+    assert win.selected == ids[0]
     # the gauge reads the mood as the timeline and the command line do: sad faces, below zero
     assert re.fullmatch(r"mood -\d\.\d\d", win.gauge.format()) and win.gauge.value() < 0
     # recording writes the CLI's columns

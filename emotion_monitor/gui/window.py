@@ -38,6 +38,7 @@ from ..recording import clock_utc
 from ..session import WHY
 from ..types import LABELS
 from .mood_panel import MoodPanel
+from .people_panel import PeoplePanel
 from .widgets import SettingsDialog, VideoView
 from .worker import Worker
 
@@ -67,7 +68,12 @@ class MainWindow(QMainWindow):
         central = QWidget()
         root = QHBoxLayout(central)
         self.view = VideoView(self.select_at)
-        root.addWidget(self.view, 3)
+        left = QVBoxLayout()
+        left.addWidget(self.view, 1)
+        self.people = PeoplePanel()  # each person in view; a click selects them
+        self.people.itemClicked.connect(lambda item: self._select_id(item.data(Qt.UserRole)))
+        left.addWidget(self.people)
+        root.addLayout(left, 3)
         side = QVBoxLayout()
         root.addLayout(side, 2)
 
@@ -238,7 +244,14 @@ class MainWindow(QMainWindow):
         self.bars.setOpts(height=t.probs if t is not None else np.zeros(7))
         self.face_label.setText(f"#{t.track_id}: {t.label} {t.confidence:.0%}" if t is not None else "none")
 
+    def _select_id(self, track_id: int) -> None:
+        self.selected = track_id
+        if self.last_result is not None:
+            self._show_face({t.track_id: t for t in self.last_result.tracks}.get(track_id))
+
     def _tick(self):
+        if self.last_result is not None:
+            self.people.show_result(self.last_result)
         if self.worker is not None:
             faces = len(self.last_result.tracks) if self.last_result else 0
             name = getattr(self.worker.pipeline.classifier, "name", "?")

@@ -1,0 +1,77 @@
+"""The window's people panel: each person in view with a thumbnail, id, emotion, time in view and
+their own trend. Thumbnails are cut from the frame in memory and never written anywhere."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem
+
+from ..mood import face_score
+from ..types import FrameResult
+
+THUMB = 64
+HISTORY = 30.0  # seconds of each person's score kept for their trend
+FORGET = 60.0  # a person out of view this long leaves the panel's memory
+
+
+def trend_arrow(points: deque) -> str:
+    """"↗", "→" or "↘": the least-squares slope of a person's score over their last seconds."""
+    if len(points) < 5:
+        return "·"
+    t, s = np.array(points).T
+    if np.ptp(t) < 2.0:
+        return "·"
+    slope = float(np.polyfit(t - t[0], s, 1)[0]) * 60  # per minute
+    return "↗" if slope > 0.5 else "↘" if slope < -0.5 else "→"
+
+
+class PeoplePanel(QListWidget):
+    """A strip of the people in view, largest face first; :meth:`show_result` refreshes it."""
+
+    def __init__(self):
+        super().__init__()
+        self.setViewMode(QListView.IconMode)
+        self.setFlow(QListView.LeftToRight)
+        self.setWrapping(False)
+        self.setIconSize(QSize(THUMB, THUMB))
+        self.setMaximumHeight(THUMB + 56)
+        self.setSpacing(4)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        self.history: dict[int, deque] = {}
+        self.last_seen: dict[int, float] = {}
+
+    def show_result(self, result: FrameResult) -> None:
+        now = result.frame.media_time
+        image = result.frame.image
+        self.clear()
+        tracks = sorted(result.tracks, key=lambda t: -float((t.xyxy[2] - t.xyxy[0]) * (t.xyxy[3] - t.xyxy[1])))
+        for t in tracks:
+            points = self.history.setdefault(t.track_id, deque())
+            if t.quality == "ok":
+                points.append((now, float(face_score(t.probs)[0])))
+            while points and points[0][0] < now - HISTORY:
+                points.popleft()
+            self.last_seen[t.track_id] = now
+            text = (f"#{t.track_id} {t.label}\n{now - t.first_seen:.0f} s {trend_arrow(points)}"
+                    if t.quality == "ok" else f"#{t.track_id}\n({t.quality})")
+            item = QListWidgetItem(QIcon(self._thumb(image, t.xyxy)), text)
+            item.setData(Qt.UserRole, t.track_id)
+            self.addItem(item)
+        for pid in [p for p, seen in self.last_seen.items() if seen < now - FORGET]:
+            self.last_seen.pop(pid)
+            self.history.pop(pid, None)
+
+    @staticmethod
+    def _thumb(image: np.ndarray, box) -> QPixmap:
+        h, w = image.shape[:2]
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        crop = image[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
+        if crop.size == 0:
+            crop = np.zeros((THUMB, THUMB, 3), np.uint8)
+        rgb = np.ascontiguousarray(cv2.resize(crop, (THUMB, THUMB), interpolation=cv2.INTER_AREA)[:, :, ::-1])
+        return QPixmap.fromImage(QImage(rgb.data, THUMB, THUMB, 3 * THUMB, QImage.Format_RGB888).copy())
