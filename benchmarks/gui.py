@@ -41,8 +41,12 @@ def main():
     ap.add_argument("--loop", action="store_true", help="play the clip again from its start when it ends")
     ap.add_argument("--warmup", type=float, default=10.0, help="seconds before the first RSS reading")
     ap.add_argument("--json", help="write the figures to this file")
+    ap.add_argument("--theme", choices=["dark", "light"], help="default: the system's")
     args = ap.parse_args()
     app = QApplication(sys.argv[:1])
+    from emotion_monitor.gui import theme
+
+    theme.apply(app, args.theme)
     store = QSettings(str(Path("/tmp") / "emotion-monitor-bench.ini"), QSettings.IniFormat)
     win = MainWindow(store=store)
     win.resize(1500, 820)

@@ -45,6 +45,22 @@ def open_camera(index: int) -> Opener:
     return opener
 
 
+def list_cameras(max_index: int = 6, opener=open_camera) -> list[int]:
+    """Indices of the cameras that open and give a frame, probed 0..``max_index - 1`` (OpenCV has no
+    list of devices; a missing index fails at once)."""
+    from .native import quiet_native_stderr
+
+    found = []
+    for i in range(max_index):
+        with quiet_native_stderr():
+            cap = opener(i)()
+            ok = bool(cap.isOpened()) and bool(cap.read()[0])
+            cap.release()
+        if ok:
+            found.append(i)
+    return found
+
+
 def open_video(path: str | Path) -> Opener:
     p = Path(path)
 

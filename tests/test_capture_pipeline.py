@@ -213,3 +213,19 @@ def test_camera_outage_keeps_the_csv_whole(tmp_path):
     assert frames[0] <= 1 and frames[-1] == 44 and cap.reconnects >= 1
     ids = {r[2] for r in rows[1:]}
     assert len(ids) == 4  # the same four faces before and after the outage (held across it)
+
+
+def test_the_camera_list_has_the_indices_that_open_and_give_frames():
+    from emotion_monitor.capture import SyntheticSource, list_cameras
+
+    class Dead(SyntheticSource):
+        def isOpened(self):
+            return False
+
+        def release(self):
+            pass
+
+    def opener(i):
+        return lambda: (SyntheticSource([np.zeros((4, 4, 3), np.uint8)] * 3) if i in (0, 2) else Dead([]))
+
+    assert list_cameras(5, opener) == [0, 2]

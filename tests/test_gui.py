@@ -181,3 +181,22 @@ def test_every_file_of_the_window_stays_under_300_lines():
     for path in (Path(__file__).resolve().parent.parent / "emotion_monitor" / "gui").glob("*.py"):
         n = sum(1 for line in path.read_text().splitlines() if line.strip())
         assert n < 300, f"{path.name}: {n} non-blank lines"
+
+
+def test_a_dark_system_gets_a_dark_window(qtbot):
+    import pyqtgraph as pg
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from emotion_monitor.gui import theme
+
+    app = QApplication.instance()
+    saved = app.palette(), app.style().name()
+    try:
+        assert theme.apply(app, "dark") == "dark"
+        assert app.palette().color(QPalette.Window).lightness() < 60 and pg.getConfigOption("background") != "w"
+        assert theme.apply(app, "light") == "light" and pg.getConfigOption("background") == "w"
+        assert theme.system_scheme() in ("dark", "light")
+    finally:
+        app.setPalette(saved[0])
+        app.setStyle(saved[1])

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from .. import settings as settings_model
 from ..app import DEMO_CLIP
 from ..errors import MonitorError
+from . import theme
 from .window import MainWindow
 
 __all__ = ["MainWindow", "offer_a_source", "run"]
@@ -24,6 +25,7 @@ __all__ = ["MainWindow", "offer_a_source", "run"]
 def run(args) -> int:
     """Entry point from the CLI: open the window, on the given source if any."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    theme.apply(app)  # light or dark, as the system says
     store = QSettings("EmotionMonitor", "emotion-monitor")
     # settings given on the command line apply to this run over the saved ones (not saved)
     from ..app import fleet_sinks

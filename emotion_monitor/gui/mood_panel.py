@@ -32,7 +32,7 @@ class MoodPanel(QWidget):
         layout.addLayout(row)
         self.gauge = QProgressBar(minimum=-100, maximum=100, value=0, format="no face counted")
         layout.addWidget(self.gauge)
-        self.timeline = pg.PlotWidget(background="w")
+        self.timeline = pg.PlotWidget()  # colours from gui/theme.py
         self.timeline.setYRange(-1, 1)
         self.timeline.setLabel("bottom", "seconds")
         self.curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2))

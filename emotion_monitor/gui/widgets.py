@@ -48,6 +48,28 @@ class VideoView(QLabel):
         self._on_click((ev.position().x() - ox) / s, (ev.position().y() - oy) / s)
 
 
+class CameraPicker(QComboBox):
+    """The cameras found on this machine (probed when the window opens), and any index typed in."""
+
+    def __init__(self):
+        super().__init__()
+        self.setEditable(True)
+        self.setToolTip("cameras found on this machine; type another index to try it")
+        self.refresh()
+
+    def refresh(self) -> list[int]:
+        from ..capture import list_cameras
+
+        found = list_cameras()
+        self.clear()
+        self.addItems([f"camera {i}" for i in found] or ["camera 0 (none found)"])
+        return found
+
+    def index(self) -> int:
+        digits = "".join(ch for ch in self.currentText().split("(")[0] if ch.isdigit())
+        return int(digits) if digits else 0
+
+
 class SettingsDialog(QDialog):
     """One widget a setting the window keeps (settings.window_fields): a list for choices, a spin box
     with the field's range and unit for numbers, its help text as the tooltip."""

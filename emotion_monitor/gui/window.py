@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -39,7 +38,7 @@ from ..session import WHY
 from ..types import LABELS
 from .mood_panel import MoodPanel
 from .people_panel import PeoplePanel
-from .widgets import SettingsDialog, VideoView
+from .widgets import CameraPicker, SettingsDialog, VideoView
 from .worker import Worker
 
 
@@ -85,7 +84,7 @@ class MainWindow(QMainWindow):
         side.addWidget(QLabel("Selected face"))
         self.face_label = QLabel("none")
         side.addWidget(self.face_label)
-        self.bars_plot = pg.PlotWidget(background="w")
+        self.bars_plot = pg.PlotWidget()  # colours from gui/theme.py
         self.bars_plot.setYRange(0, 1)
         self.bars_plot.setMouseEnabled(False, False)
         self.bars_plot.getAxis("bottom").setTicks([[(i, c[:3]) for i, c in enumerate(LABELS)]])
@@ -106,9 +105,9 @@ class MainWindow(QMainWindow):
         side.addWidget(self.events)
 
         controls = QHBoxLayout()
-        self.camera_index = QSpinBox(minimum=0, maximum=9)
+        self.camera_index = CameraPicker()
         self.camera_button = QPushButton("Camera")
-        self.camera_button.clicked.connect(lambda: self.open_camera(self.camera_index.value()))
+        self.camera_button.clicked.connect(lambda: self.open_camera(self.camera_index.index()))
         self.file_button = QPushButton("Open video…")
         self.file_button.clicked.connect(self.choose_file)
         self.demo_button = QPushButton("Demo clip")
