@@ -65,7 +65,7 @@ class PipelineConfig:
 class Pipeline:
     def __init__(self, detector: FaceDetector, classifier: EmotionModel, tracker: Tracker | None = None,
                  mood: MoodMonitor | None = None,
-                 config: PipelineConfig | None = None, keep_timings: int = 100_000):
+                 config: PipelineConfig | None = None, keep_timings: int = 20_000):
         self.detector = detector
         self.classifier = classifier
         self.config = config or PipelineConfig()
@@ -145,7 +145,7 @@ class Pipeline:
         self.timings.clear()
 
     def stats(self) -> dict:
-        """p50/p95 milliseconds per stage and end to end."""
+        """p50/p95 milliseconds per stage and end to end, over the last ``keep_timings`` frames."""
         out = {}
         for k in STAGES:
             v = np.array(self.timings.get(k, ()), np.float64)

@@ -184,7 +184,6 @@ def test_every_file_of_the_window_stays_under_300_lines():
 
 
 def test_a_dark_system_gets_a_dark_window(qtbot):
-    import pyqtgraph as pg
     from PySide6.QtGui import QPalette
     from PySide6.QtWidgets import QApplication
 
@@ -194,8 +193,9 @@ def test_a_dark_system_gets_a_dark_window(qtbot):
     saved = app.palette(), app.style().name()
     try:
         assert theme.apply(app, "dark") == "dark"
-        assert app.palette().color(QPalette.Window).lightness() < 60 and pg.getConfigOption("background") != "w"
-        assert theme.apply(app, "light") == "light" and pg.getConfigOption("background") == "w"
+        assert app.palette().color(QPalette.Window).lightness() < 60 and theme.plot_colours()[0] != "w"
+        app.setPalette(saved[0])
+        assert theme.apply(app, "light") == "light" and theme.plot_colours()[0] == "w"
         assert theme.system_scheme() in ("dark", "light")
     finally:
         app.setPalette(saved[0])

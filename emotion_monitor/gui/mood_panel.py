@@ -12,8 +12,10 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QW
 
 from ..mood import format_mood
 from ..types import FrameResult
+from .theme import plot_colours
 
-COLOURS = {1: "#2e7d32", -1: "#c62828", 0: "#9e9e9e"}  # content, unhappy, nobody counted
+COLOURS = {1: "#2e7d32", -1: "#c62828", 0: "#9e9e9e"}  # content, unhappy, about zero or nobody counted
+CALM_BAND = 0.05  # |mood| below this is drawn grey: "-0.01" is no reason for red
 SPAN = 180.0  # seconds of mood the timeline shows
 
 
@@ -32,7 +34,7 @@ class MoodPanel(QWidget):
         layout.addLayout(row)
         self.gauge = QProgressBar(minimum=-100, maximum=100, value=0, format="no face counted")
         layout.addWidget(self.gauge)
-        self.timeline = pg.PlotWidget()  # colours from gui/theme.py
+        self.timeline = pg.PlotWidget(background=plot_colours()[0])
         self.timeline.setYRange(-1, 1)
         self.timeline.setLabel("bottom", "seconds")
         self.curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2))
@@ -60,7 +62,7 @@ class MoodPanel(QWidget):
         # the mood on the timeline's and the command line's scale (-1..+1), not the bar's -100..100
         self.gauge.setFormat(format_mood(m.score) if m.faces else "no face counted")
         self.number.setText(format_mood(m.score).split()[1] if m.faces else "–")
-        self._colour(0 if not m.faces else (1 if m.score >= 0 else -1))
+        self._colour(0 if not m.faces or abs(m.score) < CALM_BAND else (1 if m.score > 0 else -1))
         self.t.append(t)
         self.v.append(m.score if m.faces else np.nan)  # nobody counted: a gap, not a mood of 0
         t_arr = np.array(self.t)

@@ -3,7 +3,6 @@ dark scheme, and the plots' background and ink to match."""
 
 from __future__ import annotations
 
-import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
@@ -14,6 +13,14 @@ def system_scheme() -> str:
     hints = QGuiApplication.styleHints()
     scheme = hints.colorScheme() if hasattr(hints, "colorScheme") else None
     return "dark" if scheme == Qt.ColorScheme.Dark else "light"
+
+
+def plot_colours() -> tuple[str, str]:
+    """(background, ink) for the plots: the application palette's, so a window built without
+    :func:`apply` (tests, benchmarks) still gets light plots on a light window."""
+    app = QApplication.instance()
+    dark = isinstance(app, QApplication) and app.palette().color(QPalette.Window).lightness() < 128
+    return ("#17181a", "#e8eaed") if dark else ("w", "#404040")
 
 
 def apply(app: QCoreApplication, scheme: str | None = None) -> str:
@@ -30,7 +37,4 @@ def apply(app: QCoreApplication, scheme: str | None = None) -> str:
                              (QPalette.ToolTipText, "#e8eaed")):
             p.setColor(role, QColor(colour))
         app.setPalette(p)
-        pg.setConfigOptions(background="#17181a", foreground="#e8eaed")
-    else:
-        pg.setConfigOptions(background="w", foreground="#404040")
     return scheme

@@ -38,8 +38,11 @@ from ..session import WHY
 from ..types import LABELS
 from .mood_panel import MoodPanel
 from .people_panel import PeoplePanel
+from .theme import plot_colours
 from .widgets import CameraPicker, SettingsDialog, VideoView
 from .worker import Worker
+
+MAX_EVENTS = 200  # alert and clear lines the window keeps, newest first
 
 
 class MainWindow(QMainWindow):
@@ -84,7 +87,7 @@ class MainWindow(QMainWindow):
         side.addWidget(QLabel("Selected face"))
         self.face_label = QLabel("none")
         side.addWidget(self.face_label)
-        self.bars_plot = pg.PlotWidget()  # colours from gui/theme.py
+        self.bars_plot = pg.PlotWidget(background=plot_colours()[0])
         self.bars_plot.setYRange(0, 1)
         self.bars_plot.setMouseEnabled(False, False)
         self.bars_plot.getAxis("bottom").setTicks([[(i, c[:3]) for i, c in enumerate(LABELS)]])
@@ -221,6 +224,8 @@ class MainWindow(QMainWindow):
     def _show_event(self, event):
         """An alert or its clearing, in the session's words, stamped with its frame's time."""
         self.events.insertItem(0, event.text)
+        while self.events.count() > MAX_EVENTS:  # a shift's worth of lines, not all of them
+            self.events.takeItem(self.events.count() - 1)
         if event.kind == "alert":
             why = WHY.get(event.reason or "", "negative")
             self.banner.setText(f"{self.source}: queue mood {format_mood(event.score).split()[1]}, {why}, "
