@@ -92,7 +92,8 @@ class Pipeline:
         if self.config.min_face:
             wh = dets.xyxy[:, 2:] - dets.xyxy[:, :2]
             dets = dets[np.min(wh, axis=1) >= self.config.min_face]
-        if len(dets):
+        if len(dets):  # boxes below the detector's own threshold only continue faces (tracking.Tracker.admit)
+            self.tracker.strong = getattr(self.detector, "score_threshold", 0.0)
             dets = dets[self.tracker.admit(dets, frame.media_time)]
         if len(dets) > self.config.max_faces:
             dets = dets[np.argsort(-dets.area)[: self.config.max_faces]]

@@ -165,14 +165,15 @@ class Tracker:
     ``report_gap``: seconds it is still reported (drawn, recorded) without a detection, moved along
     its predicted path: the frame between two detector passes and one missed detection.
     ``min_hits``: detections before a face is reported and numbered; one detected with confidence >=
-    ``sure`` at once. Limits are in seconds of the source's clock, so they mean the same whatever the
+    ``sure`` at once. ``strong``: the detector's own threshold (the pipeline sets it from the
+    detector's ``score_threshold``); a box below it only continues a face (:meth:`admit`). Limits are in seconds of the source's clock, so they mean the same whatever the
     detector's schedule or the frame rate. :meth:`update` returns frozen :class:`Track` snapshots.
     """
 
     def __init__(self, iou_threshold: float = 0.2, alpha: float = 0.4, max_age: float = 8.0,
                  min_hits: int = 3, sure: float = 0.7, report_gap: float = 0.12, motion_gap: float = 0.6,
                  coast: float = 0.3, max_jump: float = 1.2, reid_similarity: float = 0.75,
-                 ghost_iou: float = 0.4, strong: float = 0.6, refresh: float = 0.5):
+                 ghost_iou: float = 0.4, strong: float = 0.0, refresh: float = 0.5):
         self.iou_threshold, self.alpha, self.max_age = iou_threshold, alpha, max_age
         self.report_gap, self.motion_gap, self.coast = report_gap, motion_gap, coast
         self.min_hits, self.sure = min_hits, sure
