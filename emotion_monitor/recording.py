@@ -23,11 +23,11 @@ class Col:
     TIME, FRAME, FACE = "timestamp", "frame", "face_id"
     X, Y, W, H = "x", "y", "w", "h"
     EMOTION, CONFIDENCE = "emotion", "confidence"
-    MOOD, ALERT, QUALITY = "mood", "alert", "quality"
+    MOOD, ALERT, QUALITY, REASON = "mood", "alert", "quality", "alert_reason"
 
 
 HEADER = [Col.TIME, Col.FRAME, Col.FACE, Col.X, Col.Y, Col.W, Col.H, Col.EMOTION, Col.CONFIDENCE, *LABELS, Col.MOOD,
-          Col.ALERT, Col.QUALITY]
+          Col.ALERT, Col.QUALITY, Col.REASON]
 
 
 def iso_utc(ts: float) -> str:
@@ -80,7 +80,7 @@ class CsvRecorder:
             x0, y0, x1, y1 = (float(v) for v in t.xyxy)
             rows.append([ts, result.frame.index, t.track_id, round(x0), round(y0), round(x1 - x0), round(y1 - y0),
                          t.label, f"{t.confidence:.4f}", *(f"{p:.5f}" for p in t.probs),
-                         f"{mood.score:.4f}", int(mood.alert), t.quality])
+                         f"{mood.score:.4f}", int(mood.alert), t.quality, (mood.reason or "") if mood.alert else ""])
         if rows:
             self._write(rows)
             self.rows += len(rows)

@@ -251,7 +251,8 @@ def test_a_report_from_a_recorded_csv_still_being_written(tmp_path):
                 probs = ["0.05"] * 7
                 probs[LABELS.index(label)] = "0.7"
                 w.writerow([ts, i, face, 10, 10, 50, 50, label, "0.7", *probs,
-                            "-0.5" if alert else "0.1", alert, "ok" if face == 1 else "small"])
+                            "-0.5" if alert else "0.1", alert, "ok" if face == 1 else "small",
+                            "threshold" if alert else ""])
         fh.write("2026-11-27T10:01:00.000Z,600,1,10,10")  # a last line being written, cut short
     s = summarize(path)
     assert s.frames == 600 and s.rows == 1200 and s.skipped == 1

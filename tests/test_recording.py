@@ -127,3 +127,15 @@ def test_rows_are_fsynced_at_least_once_a_second(tmp_path, monkeypatch):
     assert 4 <= len(synced) <= 6 and all(b - a <= 1.0 + 1e-9 for a, b in zip(synced, synced[1:]))
     rec.close()
     assert len(synced) >= 5  # closing syncs what is left
+
+
+def test_the_alert_reason_is_recorded_while_the_alert_lasts(tmp_path):
+    from dataclasses import replace
+
+    rec = CsvRecorder(tmp_path / "r.csv")
+    calm = result(0, 1)
+    rec.write(calm)
+    rec.write(replace(result(1, 1), mood=MoodState(-0.6, -1.0, 1, True, reason="drop")))
+    rec.close()
+    rows = [dict(zip(HEADER, r)) for r in read(tmp_path / "r.csv")[1:]]
+    assert [(r["alert"], r["alert_reason"]) for r in rows] == [("0", ""), ("1", "drop")]
