@@ -166,8 +166,9 @@ class Tracker:
     its predicted path: the frame between two detector passes and one missed detection.
     ``min_hits``: detections before a face is reported and numbered; one detected with confidence >=
     ``sure`` at once. ``strong``: the detector's own threshold (the pipeline sets it from the
-    detector's ``score_threshold``); a box below it only continues a face (:meth:`admit`). Limits are in seconds of the source's clock, so they mean the same whatever the
-    detector's schedule or the frame rate. :meth:`update` returns frozen :class:`Track` snapshots.
+    detector's ``score_threshold``); a box below it only continues a face (:meth:`admit`). Limits
+    are in seconds of the source's clock, so they mean the same whatever the detector's schedule or
+    the frame rate. :meth:`update` returns frozen :class:`Track` snapshots.
     """
 
     def __init__(self, iou_threshold: float = 0.2, alpha: float = 0.4, max_age: float = 8.0,
