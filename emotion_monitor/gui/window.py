@@ -160,8 +160,9 @@ class MainWindow(QMainWindow):
     def open_camera(self, index: int) -> bool:
         return self._open(lambda: open_capture(camera=index), f"camera {index}")
 
-    def open_video(self, path: str, realtime: bool = True, loop: bool = False) -> bool:
-        return self._open(lambda: open_capture(video=path, realtime=realtime, loop=loop), Path(path).name)
+    def open_video(self, path: str, realtime: bool = True, loop: bool = False, sample_fps: float | None = None) -> bool:
+        return self._open(lambda: open_capture(video=path, realtime=realtime, loop=loop, sample_fps=sample_fps),
+                          Path(path).name)
 
     def _open(self, make_capture, name) -> bool:
         self.stop()
