@@ -37,9 +37,10 @@ class PeoplePanel(QListWidget):
         super().__init__()
         self.setViewMode(QListView.IconMode)
         self.setFlow(QListView.LeftToRight)
-        self.setWrapping(False)
+        self.setWrapping(True)  # rows of people, as many as the height under the video holds
+        self.setResizeMode(QListView.Adjust)
         self.setIconSize(QSize(THUMB, THUMB))
-        self.setMaximumHeight(THUMB + 56)
+        self.setMinimumHeight(THUMB + 56)
         self.setSpacing(4)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
         self.history: dict[int, deque] = {}
