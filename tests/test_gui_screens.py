@@ -68,20 +68,24 @@ def test_the_window_matches_its_reference_screenshot(clip, qtbot, tmp_path):
     win.show()
     qtbot.waitExposed(win)
     win.selected = max(result.tracks, key=lambda t: t.xyxy[3] - t.xyxy[1]).track_id
-    width = max(320, win.view.width())
-    overlay = draw(result.frame.image, result, win.selected, mood_line=False)
-    overlay = cv2.resize(overlay, (width, round(overlay.shape[0] * width / overlay.shape[1])), interpolation=cv2.INTER_AREA)
-    win.worker = _Still(result, np.ascontiguousarray(overlay[:, :, ::-1]), pipe)
     win.source = clip
-    win._show_latest()
-    win._tick()
-    qtbot.wait(50)
+    for _ in range(2):  # the first showing sets the panes' sizes; the second draws into the settled layout
+        width = max(320, win.view.width())
+        overlay = draw(result.frame.image, result, win.selected, mood_line=False)
+        overlay = cv2.resize(overlay, (width, round(overlay.shape[0] * width / overlay.shape[1])),
+                             interpolation=cv2.INTER_AREA)
+        win.worker = _Still(result, np.ascontiguousarray(overlay[:, :, ::-1]), pipe)
+        win._show_latest()
+        win._tick()
+        for _ in range(5):
+            qtbot.wait(40)
     img = win.grab().toImage().convertToFormat(win.grab().toImage().Format.Format_RGB888)
     shot = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())[:, : img.width() * 3]
     shot = shot.reshape(img.height(), img.width(), 3)
     shot = cv2.resize(shot, (shot.shape[1] // 2, shot.shape[0] // 2), interpolation=cv2.INTER_AREA)  # refs at half size
     win.worker = None
     ref_path = REFS / f"{Path(clip).stem}.png"
+
     if os.environ.get("EMOTION_MONITOR_SCREENSHOTS") == "renew":
         REFS.mkdir(exist_ok=True)
         cv2.imwrite(str(ref_path), shot[:, :, ::-1])

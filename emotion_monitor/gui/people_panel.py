@@ -37,10 +37,9 @@ class PeoplePanel(QListWidget):
         super().__init__()
         self.setViewMode(QListView.IconMode)
         self.setFlow(QListView.LeftToRight)
-        self.setWrapping(True)  # rows of people, as many as the height under the video holds
-        self.setResizeMode(QListView.Adjust)
+        self.setWrapping(False)
         self.setIconSize(QSize(THUMB, THUMB))
-        self.setMinimumHeight(THUMB + 56)
+        self.setMaximumHeight(THUMB + 56)
         self.setSpacing(4)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
         self.history: dict[int, deque] = {}

@@ -36,10 +36,6 @@ class VideoView(QLabel):
     def show_rgb(self, rgb: np.ndarray) -> None:
         h, w = rgb.shape[:2]
         self._frame_size = (w, h)
-        # the pane takes the video's shape, the people panel below takes the rest: no black bands
-        fit = max(180, int(self.width() * h / w))
-        if fit != self.maximumHeight():
-            self.setMaximumHeight(fit)
         img = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
         self.setPixmap(QPixmap.fromImage(img).scaled(self.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
 
