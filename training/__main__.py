@@ -158,7 +158,7 @@ def _export(args) -> int:
     from . import data, export, models
     from .preprocess import prepare, task_split
 
-    model = keras.saving.load_model(args.model)
+    model = keras.saving.load_model(args.model, compile=False)  # a distilled model saves its DistillLoss
     spec = models.get(args.spec or model.name.replace("_", "-"))
     rep = None
     if args.quantize == "int8":
