@@ -125,6 +125,7 @@ class Capture:
         self._done = False
         self.dropped = 0
         self.read_failures = 0
+        self.read_to: int | None = None  # where a file ended (frames read or skipped), once it has
         self.reconnects = 0
         self.error: str | None = None
         self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
@@ -188,7 +189,7 @@ class Capture:
         """A one-line warning when a file ended well before the frame count its container states
         (a truncated or damaged file), else None."""
         expected = self.info.frame_count
-        got = getattr(self, "read_to", None)
+        got = self.read_to
         if self.info.kind != "video" or not expected or got is None or self.loop:
             return None
         if self.max_frames is not None and got >= self.max_frames:

@@ -48,10 +48,15 @@ def face_score(probs: np.ndarray) -> np.ndarray:
     return np.where(np.isin(p.argmax(1), CALM), np.float32(0.0), p @ WEIGHTS)
 
 
+def format_score(score: float) -> str:
+    """A mood score as every surface writes it: ``"-0.27"``, on the -1..+1 scale with two decimals and a
+    sign, never ``"-0.00"``."""
+    return f"{round(float(score), 2) + 0.0:+.2f}"
+
+
 def format_mood(score: float) -> str:
-    """The group mood as every surface writes it (status line, alert line, overlay, window):
-    ``"mood -0.27"``, on the -1..+1 scale with two decimals and never ``"-0.00"``."""
-    return f"mood {round(float(score), 2) + 0.0:+.2f}"
+    """The group mood in a line of text (status line, alert line, overlay, gauge): ``"mood -0.27"``."""
+    return f"mood {format_score(score)}"
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,7 @@ class MoodMonitor:
         faces = len(counted)
         event = None
         if faces:
+            self._empty_since = None
             score = float(np.mean(face_score(np.stack([t.probs for t in counted]))))
             self._history.append((now, score))
             if not self.alert:
@@ -159,7 +165,6 @@ class MoodMonitor:
             if now - self._empty_since > c.gap:
                 self._below_since = self._above_since = None
         elif not self.alert:
-            self._empty_since = None
             cooling = self._cleared_at is not None and now - self._cleared_at < c.cooldown
             why = self._negative(mean, base)
             if why and not cooling:
@@ -172,7 +177,6 @@ class MoodMonitor:
             else:
                 self._below_since = None
         else:
-            self._empty_since = None
             if self._negative(mean, base, c.hysteresis) is None:
                 if self._above_since is None:
                     self._above_since = now

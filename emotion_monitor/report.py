@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MonitorError
-from .mood import CALM_LABELS, NEGATIVE, POSITIVE, format_mood
+from .mood import CALM_LABELS, NEGATIVE, POSITIVE, format_mood, format_score
 from .recording import Col
 from .types import LABELS
 
@@ -243,9 +243,8 @@ def face_rows(s: SessionSummary, limit: int | None = None) -> list[tuple[str, st
     for face_id, f in items[:limit]:
         label, share = f.dominant
         mood, neg = f.mean_mood, f.negative_share
-        mood = None if mood is None else round(mood, 2) + 0.0  # no "-0.00"
         out.append((f"#{face_id}", hms(f.first), hms(f.last), f"{f.last - f.first:.1f}",
-                    "-" if mood is None else f"{mood:+.2f}", "-" if neg is None else f"{neg:.0%}", label, f"{share:.0%}"))
+                    "-" if mood is None else format_score(mood), "-" if neg is None else f"{neg:.0%}", label, f"{share:.0%}"))
     return out
 
 

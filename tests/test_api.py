@@ -121,9 +121,12 @@ def test_one_mood_format_on_every_surface():
     m = MoodState(-0.004, 0.0, 2, True, event="alert", reason="threshold")
     text = event_of(FrameResult(Frame(np.zeros((8, 8, 3), np.uint8), 1, 0.0), Detections(), (), m), Settings()).text
     assert "mood +0.00 " in text  # not "mood -0.00"
-    src = {p: (ROOT / "emotion_monitor" / p).read_text() for p in ("session.py", "overlay.py", "gui/window.py")}
+    src = {p: (ROOT / "emotion_monitor" / p).read_text() for p in ("session.py", "overlay.py", "gui/mood_panel.py")}
     for path, code in src.items():  # nobody formats the mood on their own any more
         assert "format_mood(" in code and not re.search(r"mood \{[^}]*:\+\.2f\}", code), path
+    for path in ("gui/window.py", "gui/mood_panel.py", "report.py"):  # nor a score: no "-0.00" anywhere
+        code = (ROOT / "emotion_monitor" / path).read_text()
+        assert "format_score(" in code and not re.search(r"\{[^}]*(mood|score)[^}]*:\+\.2f\}", code), path
     draw(np.zeros((50, 80, 3), np.uint8), FrameResult(Frame(np.zeros((50, 80, 3), np.uint8), 1, 0.0), Detections(), (),
                                                        m))
 

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from ..mood import format_mood
+from ..mood import format_mood, format_score
 from ..types import FrameResult
 from .theme import plot_colours
 
@@ -61,7 +61,7 @@ class MoodPanel(QWidget):
         self.gauge.setValue(int(round(m.score * 100)) if m.faces else 0)
         # the mood on the timeline's and the command line's scale (-1..+1), not the bar's -100..100
         self.gauge.setFormat(format_mood(m.score) if m.faces else "no face counted")
-        self.number.setText(format_mood(m.score).split()[1] if m.faces else "–")
+        self.number.setText(format_score(m.score) if m.faces else "–")
         self._colour(0 if not m.faces or abs(m.score) < CALM_BAND else (1 if m.score > 0 else -1))
         self.t.append(t)
         self.v.append(m.score if m.faces else np.nan)  # nobody counted: a gap, not a mood of 0

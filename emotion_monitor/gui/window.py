@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from .. import settings as settings_model
 from ..app import DEMO_CLIP, open_capture, open_session
 from ..errors import MonitorError
-from ..mood import format_mood
+from ..mood import format_score
 from ..overlay import COLORS
 from ..recording import clock_utc
 from ..session import WHY
@@ -229,7 +229,7 @@ class MainWindow(QMainWindow):
             self.events.takeItem(self.events.count() - 1)
         if event.kind == "alert":
             why = WHY.get(event.reason or "", "negative")
-            self.banner.setText(f"{self.source}: queue mood {format_mood(event.score).split()[1]}, {why}, "
+            self.banner.setText(f"{self.source}: queue mood {format_score(event.score)}, {why}, "
                                 f"since {clock_utc(event.timestamp)}")
             if self.sound.isChecked():
                 QApplication.beep()
