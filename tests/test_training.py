@@ -206,6 +206,21 @@ def test_online_distillation_loss_trains_the_teacher_on_labels_only():
         assert float(value) == pytest.approx(offline + ce_t, rel=1e-5)
 
 
+def test_class_weights_scale_each_face_by_its_label_share():
+    tf = pytest.importorskip("tensorflow")
+    from training.distill import DistillLoss
+
+    # stored targets: [votes | teacher probabilities]; the second face's votes are split 50/50
+    y = tf.constant([[0.0, 1.0, 0.0, 0.1, 0.8, 0.1], [0.5, 0.0, 0.5, 0.4, 0.2, 0.4]])
+    s = tf.constant([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])
+    plain = DistillLoss(3, alpha=0.5, temperature=1.0, reduction=None)(y, s).numpy()
+    weighted = DistillLoss(3, alpha=0.5, temperature=1.0, class_weight=(1.0, 3.0, 2.0), reduction=None)(y, s).numpy()
+    np.testing.assert_allclose(weighted, plain * [3.0, 0.5 * 1.0 + 0.5 * 2.0], rtol=1e-6)
+    with pytest.raises(ValueError, match="3 weights"):
+        DistillLoss(3, class_weight=(1.0, 2.0))
+    assert DistillLoss.from_config(DistillLoss(3, class_weight=(1, 3, 2)).get_config()).class_weight == [1.0, 3.0, 2.0]
+
+
 def test_online_distillation_trains_teacher_and_student_together(tmp_path):
     from training.train import train
 

@@ -42,8 +42,26 @@ def _train(args) -> int:
           kd_temperature=args.kd_temperature, workers=args.workers, fine_tune_epochs=args.fine_tune_epochs,
           online_teacher=args.online_teacher, soft_targets=args.soft_targets, init=args.init,
           ferplus=args.ferplus, fer2013_weight=args.fer2013_weight,
-          teachers=args.teachers.split(",") if args.teachers else None, processes=args.processes)
+          teachers=args.teachers.split(",") if args.teachers else None, processes=args.processes,
+          class_weight=_class_weight(args.class_weight))
     return 0
+
+
+def _class_weight(text: str | None) -> tuple[float, ...] | None:
+    """``--class-weight``: 'unhappy' (the cohort's weights for angry, disgust, fear, sad) or 7 numbers."""
+    if not text:
+        return None
+    if text == "unhappy":
+        from .cohort import UNHAPPY_WEIGHTS
+
+        return UNHAPPY_WEIGHTS
+    try:
+        weights = tuple(float(w) for w in text.split(","))
+    except ValueError:
+        raise SystemExit(f"--class-weight: 'unhappy' or 7 numbers separated by commas, not {text!r}") from None
+    if len(weights) != 7:
+        raise SystemExit(f"--class-weight: 7 numbers (angry,disgust,fear,happy,neutral,sad,surprise), got {len(weights)}")
+    return weights
 
 
 def _evaluate(args) -> int:
@@ -217,6 +235,9 @@ def main(argv=None) -> int:
     t.add_argument("--init", metavar="KERAS", help="start from this trained model's weights (same architecture)")
     t.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the distillation term")
     t.add_argument("--kd-temperature", type=float, default=4.0)
+    t.add_argument("--class-weight", metavar="W",
+                   help="with soft targets: scale each face's loss by its label's class weight: 'unhappy' "
+                        "(angry 1.5, disgust 2, fear 2, sad 1.5, others 1) or 7 comma-separated numbers")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"])
     t.add_argument("--time-budget", type=float, help="seconds: fix the epoch count to fit (cosine schedule)")

@@ -29,13 +29,19 @@ class DistillLoss(keras.losses.Loss):
     With ``online`` the teacher half is trained too: its own cross-entropy (label smoothing
     ``teacher_label_smoothing``) is added, and the distillation term sees it through stop_gradient,
     so the teacher learns from the labels only.
+
+    ``class_weight`` (one weight a class) scales each face's loss by its label's weight
+    (``sum_c y_c w_c``, so vote distributions weigh by their shares): the lever for rare classes.
     """
 
     def __init__(self, classes=7, alpha=0.7, temperature=4.0, label_smoothing=0.0, online=False,
-                 teacher_label_smoothing=0.0, name="distill", **kwargs):
+                 teacher_label_smoothing=0.0, class_weight=None, name="distill", **kwargs):
         super().__init__(name=name, **kwargs)
         self.classes, self.alpha, self.temperature, self.label_smoothing = classes, alpha, temperature, label_smoothing
         self.online, self.teacher_label_smoothing = bool(online), teacher_label_smoothing
+        self.class_weight = [float(w) for w in class_weight] if class_weight else None
+        if self.class_weight and len(self.class_weight) != classes:
+            raise ValueError(f"class_weight needs {classes} weights, got {len(self.class_weight)}")
 
     def call(self, y_true, y_pred):
         k = self.classes
@@ -58,12 +64,15 @@ class DistillLoss(keras.losses.Loss):
             ls = self.teacher_label_smoothing
             y_t = labels * (1 - ls) + ls / k if ls else labels
             loss = loss - ops.sum(y_t * log_t, axis=-1)
+        if self.class_weight:
+            loss = loss * ops.sum(labels * ops.convert_to_tensor(self.class_weight, dtype=labels.dtype), axis=-1)
         return loss
 
     def get_config(self):
         return {**super().get_config(), "classes": self.classes, "alpha": self.alpha,
                 "temperature": self.temperature, "label_smoothing": self.label_smoothing,
-                "online": self.online, "teacher_label_smoothing": self.teacher_label_smoothing}
+                "online": self.online, "teacher_label_smoothing": self.teacher_label_smoothing,
+                "class_weight": self.class_weight}
 
 
 def _hits(labels, probs):

@@ -112,7 +112,7 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
           kd_alpha: float = 0.7, kd_temperature: float = 4.0, workers: int = 1,
           online_teacher: str | None = None, soft_targets: str | None = None, init: str | None = None,
           ferplus: str | None = None, fer2013_weight: float = 0.0, teachers: list[str] | None = None,
-          processes: int = 0) -> dict:
+          processes: int = 0, class_weight: tuple[float, ...] | None = None) -> dict:
     """Train one registry model; see ``python -m training train --help`` for the arguments.
 
     ``teacher`` distills from a trained .keras model (frozen); ``online_teacher`` names a registry
@@ -125,6 +125,8 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     """
     if sum(map(bool, (teacher, online_teacher, soft_targets))) > 1:
         raise ValueError("give one teacher: a trained teacher, an online teacher or soft targets, not several")
+    if class_weight and not soft_targets:
+        raise ValueError("class weights apply to distillation from stored teachers (--soft-targets)")
     if ferplus and (teacher or online_teacher):
         raise ValueError("FER+ labels take stored teachers (--soft-targets), not a live one")
     spec = models.get(model_name)
@@ -196,8 +198,11 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
             state["teacher"] = f"{online_teacher} (online, trained alongside)"
         elif soft_targets:
             train_model = core
-            train_model.compile(opt, distill.DistillLoss(*kd), metrics=[distill.stored_student_accuracy])
+            train_model.compile(opt, distill.DistillLoss(*kd, class_weight=class_weight),
+                                metrics=[distill.stored_student_accuracy])
             state["teacher"] = f"stored soft targets {soft_targets}"
+            if class_weight:
+                state["class_weight"] = list(class_weight)
         else:
             train_model = core
             train_model.compile(opt, make_loss(r.loss, r.label_smoothing), metrics=["accuracy"])
@@ -297,7 +302,8 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
         "machine": f"{platform.node()} {platform.processor() or platform.machine()} ({os.cpu_count()} cpus)",
         "recipe": asdict(r), "weights": state.get("weights", weights or "none (from scratch)"), "seed": seed,
         "teacher": teacher or state.get("teacher"), "teacher_metrics": teacher_metrics,
-        "kd": {"alpha": kd_alpha, "temperature": kd_temperature, "online": bool(tspec)}
+        "kd": {"alpha": kd_alpha, "temperature": kd_temperature, "online": bool(tspec),
+               "class_weight": state.get("class_weight")}
         if distilling else None,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
