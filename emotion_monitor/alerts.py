@@ -8,7 +8,7 @@ small JSON body needs no dependency.
 
 The event: ``{"event": "alert" | "clear", "camera": NAME, "time": ISO 8601 UTC of the frame,
 "frame": N, "mood": score, "faces": faces counted, "duration": seconds the alert lasted (0 when it
-starts), "reason": "threshold" | "drop" | null}``.
+starts), "reason": "threshold" | "drop" | null, "source": the lane's name (or path / camera index)}``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class WebhookSink:
         self._queue: queue.Queue = queue.Queue(maxsize=max_queue)
         self.sent = self.failed = self.dropped = 0
         self._warned = False
-        self._alert_media_time: float | None = None
+        self._alert_media_time: dict[str, float] = {}  # per source: when its alert started
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="webhook", daemon=True)
         self._thread.start()
@@ -48,15 +48,16 @@ class WebhookSink:
         m = result.mood
         if m.event not in ("alert", "clear"):
             return
-        now = result.frame.media_time
+        now, src = result.frame.media_time, result.frame.source
         if m.event == "alert":
-            self._alert_media_time, duration = now, 0.0
+            self._alert_media_time[src], duration = now, 0.0
         else:
-            duration = now - self._alert_media_time if self._alert_media_time is not None else 0.0
-            self._alert_media_time = None
+            started = self._alert_media_time.pop(src, None)
+            duration = now - started if started is not None else 0.0
         event = {"event": m.event, "camera": self.camera, "time": iso_utc(result.frame.timestamp),
                  "frame": result.frame.index, "mood": round(m.score, 4), "faces": m.faces,
-                 "duration": round(duration, 3), "reason": m.reason if m.event == "alert" else None}
+                 "duration": round(duration, 3), "reason": m.reason if m.event == "alert" else None,
+                 "source": src}
         while True:
             try:
                 self._queue.put_nowait(event)

@@ -39,18 +39,20 @@ def build_pipeline(s: Settings, classifier=None):
 
 def open_capture(camera: int | None = None, video: str | None = None, realtime: bool = False,
                  max_frames: int | None = None, on_status=None, loop: bool = False,
-                 sample_fps: float | None = None) -> cap_mod.Capture:
+                 sample_fps: float | None = None, source: str | None = None) -> cap_mod.Capture:
+    """A capture of the camera or the video file (SourceError with one line if it cannot be opened);
+    ``source`` names its frames (default: the index or path)."""
     quiet_native_logs()
     if camera is not None:
         return cap_mod.Capture(cap_mod.open_camera(camera), "camera", str(camera), max_frames=max_frames,
-                               on_status=on_status)
+                               on_status=on_status, source=source)
     if video is None:
         raise SourceError("no source: give --camera N or --video FILE")
     path = Path(video)
     if not path.is_file():
         raise SourceError(f"video not found: {path}")
     return cap_mod.Capture(cap_mod.open_video(path), "video", str(path), realtime=realtime, max_frames=max_frames,
-                           on_status=on_status, loop=loop, sample_fps=sample_fps)
+                           on_status=on_status, loop=loop, sample_fps=sample_fps, source=source)
 
 
 def open_session(s: Settings, capture: cap_mod.Capture, classifier=None, sinks=(), **callbacks):
@@ -61,14 +63,15 @@ def open_session(s: Settings, capture: cap_mod.Capture, classifier=None, sinks=(
 
 
 def fleet_sinks(name: str, metrics_port: int | None, metrics_host: str, alert_webhook: str | None, stats,
-                warn) -> list:
+                warn, sources=()) -> list:
     """The metrics endpoint and the alert webhook asked for (none by default), for the CLI and the
-    window alike; ``stats()`` gives (fps, dropped, reconnects), ``warn`` takes one-line warnings."""
+    window alike; ``stats(source)`` gives (fps, dropped, reconnects) of a source, ``warn`` takes
+    one-line warnings, ``sources`` names the sources known from the start."""
     sinks: list = []
     if metrics_port is not None:
         from .metrics import MetricsSink
 
-        sinks.append(MetricsSink(metrics_port, name, metrics_host, stats=stats))
+        sinks.append(MetricsSink(metrics_port, name, metrics_host, stats=stats, sources=sources))
     if alert_webhook:
         from .alerts import WebhookSink
 

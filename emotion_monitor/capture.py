@@ -102,15 +102,21 @@ class Capture:
     A camera frame is stamped with the wall time it was read; a file's frame with the time the file
     was opened plus its media time, so its rows follow the video's own clock however fast it is
     analysed. ``set_paused``: a paused file waits where it is; a paused camera drops what it reads.
+    ``source`` names the frames' source (``Frame.source``; default: ``name``, the path or index).
+
+    A camera that stops giving frames is reported once through ``on_status`` when the outage starts
+    and once when frames come back (``reconnected after N s``), not at every attempt.
     """
 
     def __init__(self, opener: Opener, kind: str = "video", name: str = "", latest_only: bool | None = None,
                  realtime: bool = False, retry: bool | None = None, backoff: float = 0.5, max_backoff: float = 5.0,
                  on_status: Callable[[str], None] | None = None, max_frames: int | None = None,
-                 queue_size: int = 4, loop: bool = False, sample_fps: float | None = None):
+                 queue_size: int = 4, loop: bool = False, sample_fps: float | None = None,
+                 source: str | None = None):
         self._opener = opener
         self.loop = loop
         self._cap, self.info = probe(opener, kind, name)
+        self.source = source or name
         self.latest_only = (kind == "camera" or realtime) if latest_only is None else latest_only
         self.realtime = realtime
         self.retry = (kind == "camera") if retry is None else retry
@@ -127,6 +133,7 @@ class Capture:
         self.read_failures = 0
         self.read_to: int | None = None  # where a file ended (frames read or skipped), once it has
         self.reconnects = 0
+        self._outage: float | None = None  # when the current outage began (no frames from a camera)
         self.error: str | None = None
         self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
         self.opened_at = time.time()
@@ -167,8 +174,11 @@ class Capture:
 
     def _reopen(self) -> bool:
         delay = self.backoff
+        if self._outage is None:  # said once an outage, however many times the device is reopened
+            self._outage = time.monotonic()
+            self.on_status(f"{self.info.kind} {self.info.name}: no frames; retrying every {self.backoff:g}-"
+                           f"{self.max_backoff:g} s")
         while not self._stop.is_set():
-            self.on_status(f"{self.info.kind} {self.info.name}: no frames; retrying in {delay:.1f} s")
             if self._stop.wait(delay):
                 return False
             try:
@@ -180,7 +190,6 @@ class Capture:
             if cap is not None and cap.isOpened():
                 self._cap = cap
                 self.reconnects += 1
-                self.on_status(f"{self.info.kind} {self.info.name}: reconnected")
                 return True
             delay = min(delay * 2, self.max_backoff)
         return False
@@ -244,6 +253,10 @@ class Capture:
                         self._stop.wait(0.05)
                     continue
                 failures = 0
+                if self._outage is not None:  # frames again: the outage is over
+                    self.on_status(f"{self.info.kind} {self.info.name}: reconnected after "
+                                   f"{time.monotonic() - self._outage:.1f} s")
+                    self._outage = None
                 if self.realtime:
                     due = start + index / self.info.fps
                     wait = due - time.monotonic()
@@ -254,7 +267,7 @@ class Capture:
                 else:
                     media_time = index / self.info.fps
                     stamp = self.opened_at + media_time
-                frame = Frame(image, index, stamp, media_time=media_time)
+                frame = Frame(image, index, stamp, media_time=media_time, source=self.source)
                 index += 1
                 if self._pause.is_set():  # a paused camera: nothing is shown or recorded
                     self.dropped += 1

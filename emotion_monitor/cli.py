@@ -41,12 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     run = p.add_argument_group("this run")
-    src = run.add_mutually_exclusive_group()
-    src.add_argument("--camera", type=_count, metavar="N", help="camera index (0 is the default camera)")
-    src.add_argument("--video", metavar="PATH", help="video file")
-    src.add_argument("--demo", action="store_true", help="the bundled demo clip")
+    run.add_argument("--camera", type=_count, metavar="N", action="append",
+                     help="camera index (0 is the default camera); repeat it to watch several cameras")
+    run.add_argument("--video", metavar="PATH", action="append", help="video file; repeat it for several")
+    run.add_argument("--sources", metavar="FILE.toml", help="several sources, each with a name (a [[source]] table "
+                     "with name and camera or video); instead of --camera/--video")
+    run.add_argument("--demo", action="store_true", help="the bundled demo clip")
     run.add_argument("--gui", action="store_true", help="open the window on the given source")
-    run.add_argument("--record", metavar="FILE.csv", help="append one row per face per frame to this CSV")
+    run.add_argument("--record", metavar="FILE.csv", help="append one row per face per frame to this CSV (several "
+                     "sources: one CSV, the column 'source' names each row's)")
     run.add_argument("--overwrite", action="store_true", help="with --record: replace the CSV instead of appending")
     run.add_argument("--stats-json", metavar="FILE", help="write a run summary (frames, faces, fps, stage timings)")
     run.add_argument("--max-frames", type=_count, metavar="N", help="stop after N frames")
@@ -56,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "when processing is slower (default: process every frame; the window always plays in real time)")
     run.add_argument("--quiet", action="store_true", help="no status lines (alerts and errors still print)")
     out = p.add_argument_group("fleet (monitoring many cameras)")
-    out.add_argument("--name", default="camera", help="this camera's name in metrics and alert events")
+    out.add_argument("--name", default="camera", help="this monitor's name in metrics and alert events (label "
+                     "'camera'; each source's name is the label 'source')")
     out.add_argument("--metrics-port", type=_count, metavar="PORT",
                      help="serve Prometheus metrics on http://HOST:PORT/metrics (0: any free port)")
     out.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
@@ -79,7 +83,7 @@ def run_headless(args) -> int:
 
     logging.basicConfig(level=logging.WARNING, format=f"{PROG}: warning: %(message)s")
     settings = settings_model.from_args(args)
-    video = str(DEMO_CLIP) if args.demo else args.video
+    video = str(DEMO_CLIP) if args.demo else (args.video[0] if args.video else None)
     stopping = {"sig": False}
 
     def on_signal(signum, _frame):
@@ -93,7 +97,7 @@ def run_headless(args) -> int:
     recorder: Any = None
     fleet = []
     try:
-        capture = open_capture(args.camera, video, args.realtime, args.max_frames,
+        capture = open_capture(args.camera[0] if args.camera else None, video, args.realtime, args.max_frames,
                                on_status=lambda m: print(f"{PROG}: {m}", file=sys.stderr, flush=True),
                                loop=args.loop)
         if args.record:
@@ -103,7 +107,8 @@ def run_headless(args) -> int:
         say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
         warn = lambda line: print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)  # noqa: E731
         fleet = fleet_sinks(args.name, args.metrics_port, args.metrics_host, args.alert_webhook,
-                            lambda: (session.fps, capture.dropped, capture.reconnects), warn)
+                            lambda _source: (session.fps, capture.dropped, capture.reconnects), warn,
+                            sources=[capture.source])
         session = open_session(settings, capture, sinks=[recorder] if recorder else [],
                                on_event=lambda e: print(e.text, flush=True), on_status=say, on_warning=warn)
         for sink in fleet:
@@ -136,6 +141,87 @@ def run_headless(args) -> int:
                     sink.close()
 
 
+def run_multi(args, specs) -> int:
+    """Several sources in one monitor (multi.MultiSession): one status line a second for all lanes,
+    alert lines naming their lane, one CSV, one metrics endpoint, a lane's fault in one line."""
+    from .app import fleet_sinks
+    from .errors import MonitorError
+    from .multi import MultiSession
+    from .recording import CsvRecorder
+
+    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: warning: %(message)s")
+    settings = settings_model.from_args(args)
+    stopping = {"sig": False}
+
+    def on_signal(signum, _frame):
+        stopping["sig"] = True
+
+    old = signal.signal(signal.SIGINT, on_signal)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, on_signal)
+    say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
+    warn = lambda line: print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)  # noqa: E731
+    sinks: list = []
+    multi: Any = None
+    try:
+        if args.record:
+            sinks.append(CsvRecorder(args.record, overwrite=args.overwrite))
+        if args.stats_json:
+            _check_writable(Path(args.stats_json))
+
+        def stats(source):
+            lane = next((lane for lane in multi.lanes if lane.name == source), None) if multi else None
+            if lane is None or lane.session is None:
+                return 0.0, 0, 0
+            return lane.session.fps, lane.session.capture.dropped, lane.session.capture.reconnects
+
+        sinks += fleet_sinks(args.name, args.metrics_port, args.metrics_host, args.alert_webhook, stats, warn,
+                             sources=[s.name for s in specs])
+        multi = MultiSession(settings, specs, sinks=sinks, on_event=lambda e: print(e.text, flush=True),
+                             on_status=say, on_warning=warn, realtime=args.realtime, max_frames=args.max_frames,
+                             loop=args.loop)
+        for sink in sinks:
+            if hasattr(sink, "port"):
+                say(f"metrics: http://{args.metrics_host}:{sink.port}/metrics")
+        for lane in multi.lanes:
+            if lane.session is not None:
+                info = lane.session.capture.info
+                say(f"{lane.name}: {info.kind} {info.name}: {info.width}x{info.height} at {info.fps:.0f} fps")
+        say(f"{len(specs)} sources; detector {settings.detector}, model {multi.classifier.name}")
+        summary = multi.run(lambda: stopping["sig"])
+        if stopping["sig"]:
+            say("stopped")
+        if args.stats_json:
+            _write_json(Path(args.stats_json), summary)
+        for name, lane in summary["sources"].items():
+            say(f"{name}: {lane['frames']} frames, {lane.get('dropped_frames', 0)} dropped, {lane['state']}")
+        say(f"done: {summary['frames']} frames of {len(specs)} sources in {summary['seconds']:.1f} s")
+        return 1 if all(lane["state"] == "failed" for lane in summary["sources"].values()) else 0
+    except MonitorError as exc:
+        return error(str(exc))
+    finally:
+        signal.signal(signal.SIGINT, old)
+        if multi is not None:
+            multi.close()
+        else:
+            for sink in sinks:
+                sink.close()
+
+
+def _specs(args) -> list:
+    """The sources the options name; SourceError (one line) when they conflict."""
+    from .errors import SourceError
+    from .multi import load_sources, sources_from_args
+
+    if args.sources:
+        if args.camera or args.video or args.demo:
+            raise SourceError("--sources names every source; give it without --camera, --video or --demo")
+        return load_sources(args.sources)
+    if args.demo and (args.camera or args.video):
+        raise SourceError("--demo plays the bundled clip alone; give it without --camera or --video")
+    return sources_from_args(args.camera or (), args.video or ())
+
+
 def _check_writable(path: Path) -> None:
     from .errors import RecordingError
 
@@ -152,7 +238,7 @@ def _write_json(path: Path, data: dict) -> None:
         raise RecordingError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-def run_gui(args) -> int:
+def run_gui(args, specs=()) -> int:
     from .errors import MonitorError
 
     refused = [f"--{k.replace('_', '-')} ({why})" for k, why in NOT_IN_WINDOW.items() if getattr(args, k)]
@@ -167,7 +253,7 @@ def run_gui(args) -> int:
         check_binding()
     except MonitorError as exc:
         return error(str(exc))
-    return gui_run(args)
+    return gui_run(args, list(specs))
 
 
 def report_main(argv) -> int:
@@ -227,10 +313,16 @@ def main(argv=None) -> int:
     if argv[:1] == ["batch"]:
         return batch_main(argv[1:])
     args = build_parser().parse_args(argv)
-    if args.gui or (args.camera is None and args.video is None and not args.demo):
-        return run_gui(args)
+    from .errors import MonitorError
+
     try:
-        return run_headless(args)
+        specs = _specs(args)
+    except MonitorError as exc:
+        return error(str(exc))
+    if args.gui or (not specs and not args.demo):
+        return run_gui(args, specs)
+    try:
+        return run_multi(args, specs) if len(specs) > 1 or args.sources else run_headless(args)
     except KeyboardInterrupt:
         return 0
 

@@ -5,7 +5,9 @@ and Grafana shows them (``deploy/`` has the scrape config, an alerting rule for 
 a dashboard). The endpoint binds to 127.0.0.1 unless ``--metrics-host`` says otherwise: nothing
 leaves the machine unless asked.
 
-Every series carries the label ``camera``. Gauges: group mood, faces in view, faces counted in the
+Every series carries the labels ``camera`` (the monitor's ``--name``) and ``source`` (the source a
+result came from: a lane's name when one monitor watches several, else the path or camera index),
+so one endpoint serves every lane of a multi-source monitor. Gauges: group mood, faces in view, faces counted in the
 mood, alert state (0/1), frames a second. Counters: frames, frames dropped, camera reconnects,
 alerts. Histogram: seconds each pipeline stage took on each frame.
 """
@@ -20,13 +22,15 @@ STAGE_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.25
 
 
 class MetricsSink:
-    """Updates the metrics from every result; ``stats()`` gives (fps, dropped, reconnects) of the run."""
+    """Updates the metrics from every result; ``stats(source)`` gives (fps, dropped, reconnects) of
+    that source; ``sources`` names the ones whose series exist from the start, at 0."""
 
-    def __init__(self, port: int, camera: str = "camera", host: str = "127.0.0.1", stats=lambda: (0.0, 0, 0)):
+    def __init__(self, port: int, camera: str = "camera", host: str = "127.0.0.1",
+                 stats=lambda source: (0.0, 0, 0), sources=()):
         from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
         self.registry = CollectorRegistry()
-        r, lab = self.registry, ["camera"]
+        r, lab = self.registry, ["camera", "source"]
         self.mood = Gauge("emotion_monitor_group_mood", "Group mood score averaged over the mood window (-1..1)",
                           lab, registry=r)
         self.faces = Gauge("emotion_monitor_faces", "Faces in view (tracked)", lab, registry=r)
@@ -41,37 +45,39 @@ class MetricsSink:
                                   registry=r)
         self.alerts = Counter("emotion_monitor_alerts", "Alerts raised", lab, registry=r)
         self.stage = Histogram("emotion_monitor_stage_seconds", "Seconds a pipeline stage took on a frame",
-                               ["camera", "stage"], buckets=STAGE_BUCKETS, registry=r)
+                               ["camera", "source", "stage"], buckets=STAGE_BUCKETS, registry=r)
         self.camera, self.stats = camera, stats
-        self._seen = (0, 0)  # dropped, reconnects already counted
+        self._seen: dict[str, tuple[int, int]] = {}  # per source: dropped, reconnects already counted
         try:
             self._server, self._thread = start_http_server(port, addr=host, registry=r)
         except OSError as exc:
             raise MonitorError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}") from exc
         self.port = self._server.server_address[1]
-        for m in (self.mood, self.faces, self.counted, self.alert, self.fps, self.frames, self.dropped,
-                  self.reconnects, self.alerts):
-            m.labels(camera)  # every series exists from the start, at 0
+        for source in sources:
+            for m in (self.mood, self.faces, self.counted, self.alert, self.fps, self.frames, self.dropped,
+                      self.reconnects, self.alerts):
+                m.labels(camera, source)  # every series exists from the start, at 0
 
     def write(self, result: FrameResult) -> None:
-        c, m = self.camera, result.mood
-        self.mood.labels(c).set(m.score)
-        self.faces.labels(c).set(len(result.tracks))
-        self.counted.labels(c).set(m.faces)
-        self.alert.labels(c).set(1 if m.alert else 0)
-        self.frames.labels(c).inc()
+        c, src, m = self.camera, result.frame.source, result.mood
+        self.mood.labels(c, src).set(m.score)
+        self.faces.labels(c, src).set(len(result.tracks))
+        self.counted.labels(c, src).set(m.faces)
+        self.alert.labels(c, src).set(1 if m.alert else 0)
+        self.frames.labels(c, src).inc()
         if m.event == "alert":
-            self.alerts.labels(c).inc()
+            self.alerts.labels(c, src).inc()
         for stage in STAGES:
             if stage in result.timings_ms:
-                self.stage.labels(c, stage).observe(result.timings_ms[stage] / 1000)
-        fps, dropped, reconnects = self.stats()
-        if dropped < self._seen[0] or reconnects < self._seen[1]:
-            self._seen = (0, 0)  # a new source: its counts start again from 0
-        self.fps.labels(c).set(fps)
-        self.dropped.labels(c).inc(max(0, dropped - self._seen[0]))
-        self.reconnects.labels(c).inc(max(0, reconnects - self._seen[1]))
-        self._seen = (dropped, reconnects)
+                self.stage.labels(c, src, stage).observe(result.timings_ms[stage] / 1000)
+        fps, dropped, reconnects = self.stats(src)
+        seen = self._seen.get(src, (0, 0))
+        if dropped < seen[0] or reconnects < seen[1]:
+            seen = (0, 0)  # the source was opened again: its counts start again from 0
+        self.fps.labels(c, src).set(fps)
+        self.dropped.labels(c, src).inc(max(0, dropped - seen[0]))
+        self.reconnects.labels(c, src).inc(max(0, reconnects - seen[1]))
+        self._seen[src] = (dropped, reconnects)
 
     def close(self) -> None:
         server, self._server = getattr(self, "_server", None), None  # type: ignore[assignment]  # stopped

@@ -10,7 +10,9 @@ import contextlib
 import logging
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import cv2
 import numpy as np
@@ -22,7 +24,7 @@ from .mood import MoodConfig, MoodMonitor
 from .native import quiet_native_stderr
 from .quality import QualityGate
 from .tracking import Tracker, describe
-from .types import LABELS, Frame, FrameResult
+from .types import LABELS, Detections, Frame, FrameResult
 
 log = logging.getLogger("emotion_monitor")
 STAGES = ("detect", "crop", "classify", "track", "mood", "total")
@@ -62,6 +64,22 @@ class PipelineConfig:
     quality: QualityGate | None = QualityGate()  # faces that fail it stay tracked but leave the mood; None: off
 
 
+@dataclass
+class Prepared:
+    """A frame between :meth:`Pipeline.prepare` and :meth:`Pipeline.finish`: its detections and
+    crops, and ``pick``, the indices of the crops to classify."""
+
+    frame: Frame
+    dets: Detections
+    crops: np.ndarray
+    quality: Any
+    features: Callable
+    pick: np.ndarray
+    times: dict
+    pick_s: float  # seconds spent choosing the faces to classify (counted in "classify")
+    prepare_s: float  # seconds from the frame's arrival to the end of prepare
+
+
 class Pipeline:
     def __init__(self, detector: FaceDetector, classifier: EmotionModel, tracker: Tracker | None = None,
                  mood: MoodMonitor | None = None,
@@ -78,6 +96,17 @@ class Pipeline:
 
     def process(self, frame: Frame) -> FrameResult | None:
         """Run every stage on one frame; None (and a warning) for a frame that is not an image."""
+        p = self.prepare(frame)
+        if p is None:
+            return None
+        t = time.perf_counter()
+        probs = self.classifier(p.crops[p.pick]) if len(p.pick) else np.zeros((0, len(LABELS)), np.float32)
+        return self.finish(p, probs, time.perf_counter() - t)
+
+    def prepare(self, frame: Frame) -> Prepared | None:
+        """The stages before classification: detect and crop, and pick the faces to classify (all of
+        them, or in a crowd the stalest ``classify_budget``). With :meth:`finish` this lets one batch
+        of the classifier serve several pipelines (several cameras, ``multi.MultiSession``)."""
         t0 = time.perf_counter()
         image = sanitize(frame.image)
         if image is None:
@@ -103,39 +132,50 @@ class Pipeline:
         crops = crop_faces(image, dets, size, self.config.margin)
         quality = self.config.quality.assess(dets, crops) if self.config.quality else None
         times["crop"] = time.perf_counter() - t
+
         def features(idx):  # appearance, computed for the detections the tracker asks about
             return describe(image, dets[idx], crops[idx])
 
         t = time.perf_counter()
-        probs = self._classify(crops, dets, frame.media_time, features)
-        times["classify"] = time.perf_counter() - t
+        pick = self._pick(dets, frame.media_time, features)
+        end = time.perf_counter()
+        return Prepared(frame, dets, crops, quality, features, pick, times, pick_s=end - t, prepare_s=end - t0)
+
+    def finish(self, p: Prepared, probs: np.ndarray, classify_s: float = 0.0) -> FrameResult:
+        """The stages after classification: ``probs`` holds the probabilities of ``p.crops[p.pick]``
+        (faces not picked keep their smoothed readings); ``classify_s`` is this frame's share of the
+        classifier's time."""
+        t0 = time.perf_counter()
+        frame, dets, times = p.frame, p.dets, dict(p.times)
+        full = probs
+        if len(p.pick) != len(dets):
+            full = np.full((len(dets), len(LABELS)), np.nan, np.float32)
+            full[p.pick] = probs
+        times["classify"] = p.pick_s + classify_s
         t = time.perf_counter()
-        tracks = self.tracker.update(dets, probs, frame.media_time, quality, features)
+        tracks = self.tracker.update(dets, full, frame.media_time, p.quality, p.features)
         times["track"] = time.perf_counter() - t
         t = time.perf_counter()
         mood = self.mood.update(tracks, frame.media_time)
         times["mood"] = time.perf_counter() - t
-        times["total"] = time.perf_counter() - t0
+        times["total"] = p.prepare_s + classify_s + time.perf_counter() - t0  # not the time it waited for others
         for k, v in times.items():
             self.timings[k].append(v * 1000)
         self.frames += 1
         self.faces += len(tracks)
         return FrameResult(frame, dets, tracks, mood, {k: v * 1000 for k, v in times.items()})
 
-    def _classify(self, crops: np.ndarray, dets, now: float, features=None) -> np.ndarray:
-        """Probabilities of every face, in one batch. In a crowd beyond ``classify_budget`` only the
-        faces classified longest ago (new ones first) are, the others get NaN rows and keep their
+    def _pick(self, dets, now: float, features=None) -> np.ndarray:
+        """Indices of the faces to classify, in one batch. In a crowd beyond ``classify_budget`` only
+        the faces classified longest ago (new ones first) are, the others get NaN rows and keep their
         smoothed readings: each face is refreshed every other frame or so instead of frames being
         dropped."""
         budget = self.config.classify_budget
-        if not budget or len(crops) <= budget:
-            return self.classifier(crops)
+        if not budget or len(dets) <= budget:
+            return np.arange(len(dets))
         ages = self.tracker.staleness(dets, now, features)
         n_new = int(np.isinf(ages).sum())
-        pick = np.argsort(-ages, kind="stable")[: max(budget, n_new)]
-        probs = np.full((len(crops), len(LABELS)), np.nan, np.float32)
-        probs[pick] = self.classifier(crops[pick])
-        return probs
+        return np.sort(np.argsort(-ages, kind="stable")[: max(budget, n_new)])
 
     def reset(self) -> None:
         """Start over for a new source: faces, mood, the detector's schedule, counters and timings."""

@@ -24,10 +24,12 @@ class Col:
     X, Y, W, H = "x", "y", "w", "h"
     EMOTION, CONFIDENCE = "emotion", "confidence"
     MOOD, ALERT, QUALITY, REASON = "mood", "alert", "quality", "alert_reason"
+    SOURCE = "source"  # the source's name (a lane's name, or the file's path / the camera's index)
 
 
+# new columns go at the end, so a reader of an older file finds the ones it knows where they were
 HEADER = [Col.TIME, Col.FRAME, Col.FACE, Col.X, Col.Y, Col.W, Col.H, Col.EMOTION, Col.CONFIDENCE, *LABELS, Col.MOOD,
-          Col.ALERT, Col.QUALITY, Col.REASON]
+          Col.ALERT, Col.QUALITY, Col.REASON, Col.SOURCE]
 
 
 def iso_utc(ts: float) -> str:
@@ -39,6 +41,15 @@ def iso_utc(ts: float) -> str:
 def clock_utc(ts: float) -> str:
     """The time of day of :func:`iso_utc`, for a short label: ``20:10:29 UTC``."""
     return f"{datetime.fromtimestamp(ts, timezone.utc):%H:%M:%S} UTC"
+
+
+def _check_header(path: Path) -> None:
+    """Appending to a CSV of another schema would mix two layouts in one file: refuse in one line."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh), None)
+    if header != HEADER:
+        raise RecordingError(f"{path} was written with other columns (an older version, or not a session CSV); "
+                             "record to a new file or add --overwrite")
 
 
 class CsvRecorder:
@@ -53,6 +64,8 @@ class CsvRecorder:
             if self.path.parent and not self.path.parent.exists():
                 raise FileNotFoundError(f"folder {self.path.parent} does not exist")
             new = overwrite or not self.path.exists() or self.path.stat().st_size == 0
+            if not new:
+                _check_header(self.path)
             self._fh = open(self.path, "w" if overwrite else "a", newline="", encoding="utf-8")
         except OSError as exc:
             raise RecordingError(f"cannot write CSV {self.path}: {exc.strerror or exc}") from exc
@@ -80,7 +93,8 @@ class CsvRecorder:
             x0, y0, x1, y1 = (float(v) for v in t.xyxy)
             rows.append([ts, result.frame.index, t.track_id, round(x0), round(y0), round(x1 - x0), round(y1 - y0),
                          t.label, f"{t.confidence:.4f}", *(f"{p:.5f}" for p in t.probs),
-                         f"{mood.score:.4f}", int(mood.alert), t.quality, (mood.reason or "") if mood.alert else ""])
+                         f"{mood.score:.4f}", int(mood.alert), t.quality, (mood.reason or "") if mood.alert else "",
+                         result.frame.source])
         if rows:
             self._write(rows)
             self.rows += len(rows)

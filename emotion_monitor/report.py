@@ -9,6 +9,10 @@ into per-second bins, per-minute emotion counts and per-face tallies as they com
 session costs memory for its seconds and faces, not its rows. A CSV still being written is fine: a
 last line cut short is skipped. Rows the quality gate left out of the mood (``quality`` other than
 "ok") count as faces in view but not in the emotion shares.
+
+A CSV of several sources (the column ``source``, one monitor watching several lanes) is split by
+source: each lane's mood gets its own line beside the whole store's, a table gives each lane's
+frames, mean mood and time in alert, and a person is a lane's face id ("Lane 2 #7").
 """
 
 from __future__ import annotations
@@ -62,6 +66,29 @@ class FaceTally:
 
 
 @dataclass
+class SourceTally:
+    """One source (lane) over the session: its frames, mood per second and time in alert."""
+
+    frames: int = 0
+    mood_sum: float = 0.0
+    alert_frames: int = 0
+    bins: dict = field(default_factory=lambda: defaultdict(lambda: [0.0, 0, 0]))  # second -> mood sum, frames, alert
+
+    @property
+    def mean_mood(self) -> float:
+        return self.mood_sum / max(self.frames, 1)
+
+    @property
+    def alert_seconds(self) -> int:
+        return sum(1 for b in self.bins.values() if b[2])
+
+    def series(self) -> tuple[np.ndarray, np.ndarray]:
+        """UTC seconds and the mean mood in each."""
+        secs = np.array(sorted(self.bins), np.float64)
+        return secs, np.array([self.bins[int(t)][0] / max(self.bins[int(t)][1], 1) for t in secs], np.float64)
+
+
+@dataclass
 class SessionSummary:
     seconds: np.ndarray  # UTC epoch seconds of each bin
     mood: np.ndarray  # mean group mood in the bin
@@ -69,13 +96,14 @@ class SessionSummary:
     faces: np.ndarray  # mean faces in view in the bin
     minutes: np.ndarray  # UTC epoch of each minute
     shares: np.ndarray  # (minutes, 7) share of each emotion among counted faces
-    faces_seen: dict[int, FaceTally]
+    faces_seen: dict[tuple[str, int], FaceTally]  # (source, face id) -> tally
     rows: int
     frames: int
     skipped: int  # malformed or cut-short lines
     mean_mood: float = 0.0  # over frames
     alert_frames: int = 0
     negative_rows: int = 0  # rows whose emotion is angry, disgust, fear or sad
+    sources: dict[str, SourceTally] = field(default_factory=dict)  # by the column "source" ("" in older files)
 
 
 def _epoch(text: str) -> float:
@@ -91,7 +119,8 @@ def summarize(path: str | Path) -> SessionSummary:
         raise MonitorError(f"cannot read {path}: {exc.strerror or exc}") from exc
     bins: dict[int, list] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, frames, alert, faces sum
     minute_counts: dict[int, Counter] = defaultdict(Counter)
-    faces: dict[int, FaceTally] = {}
+    faces: dict[tuple[str, int], FaceTally] = {}
+    sources: dict[str, SourceTally] = defaultdict(SourceTally)
     rows = frames = skipped = alert_frames = negative_rows = 0
     mood_total = 0.0
     last_ts_text, last_ts = None, 0.0
@@ -111,6 +140,14 @@ def summarize(path: str | Path) -> SessionSummary:
         frames += 1
         mood_total += frame_mood
         alert_frames += frame_alert > 0
+        lane = sources[current[0]]
+        lane.frames += 1
+        lane.mood_sum += frame_mood
+        lane.alert_frames += frame_alert > 0
+        lb = lane.bins[int(frame_ts)]
+        lb[0] += frame_mood
+        lb[1] += 1
+        lb[2] = max(lb[2], int(frame_alert))
 
     with fh:
         reader = csv.reader(fh)
@@ -118,7 +155,7 @@ def summarize(path: str | Path) -> SessionSummary:
         if header is None or any(k not in header for k in REQUIRED):
             raise MonitorError(f"{path} is not an emotion-monitor CSV (expected columns {', '.join(REQUIRED)})")
         col = {k: header.index(k) for k in header}
-        q = col.get(Col.QUALITY)
+        q, src = col.get(Col.QUALITY), col.get(Col.SOURCE)
         n = len(header)
         # the face score (mood.face_score) from the row's probabilities, where the file has them
         score_cols = ([col[k] for k in POSITIVE], [col[k] for k in NEGATIVE]) if all(k in col for k in LABELS) else None
@@ -130,7 +167,7 @@ def summarize(path: str | Path) -> SessionSummary:
                 ts_text, frame = row[col[Col.TIME]], row[col[Col.FRAME]]
                 if ts_text != last_ts_text:
                     last_ts_text, last_ts = ts_text, _epoch(ts_text)
-                key = (ts_text, frame)
+                key = (row[src] if src is not None else "", ts_text, frame)
                 if key != current:
                     close_frame()
                     current, frame_rows, frame_ts = key, 0, last_ts
@@ -142,9 +179,10 @@ def summarize(path: str | Path) -> SessionSummary:
             frame_rows += 1
             rows += 1
             negative_rows += emotion in NEGATIVE
-            tally = faces.get(face_id)
+            person = (key[0], face_id)
+            tally = faces.get(person)
             if tally is None:
-                tally = faces[face_id] = FaceTally(last_ts, last_ts)
+                tally = faces[person] = FaceTally(last_ts, last_ts)
             tally.last = last_ts
             tally.rows += 1
             if q is None or row[q] == "ok":
@@ -167,7 +205,7 @@ def summarize(path: str | Path) -> SessionSummary:
     shares = np.array([[minute_counts[int(m)][label] for label in LABELS] for m in minutes], np.float64).reshape(-1, 7)
     shares = shares / np.maximum(shares.sum(1, keepdims=True), 1)
     return SessionSummary(secs, b[:, 0] / count, b[:, 2], b[:, 3] / count, minutes, shares, faces, rows, frames,
-                          skipped, mood_total / max(frames, 1), int(alert_frames), negative_rows)
+                          skipped, mood_total / max(frames, 1), int(alert_frames), negative_rows, dict(sources))
 
 
 def _spans(t: np.ndarray, on: np.ndarray) -> list[tuple[float, float]]:
@@ -196,7 +234,13 @@ def figure(s: SessionSummary, title: str):
     fig, axes = plt.subplots(3, 1, figsize=(11, 9), sharex=True, gridspec_kw={"height_ratios": [3, 2, 1.3]})
     t = to_dt(s.seconds)
     ax = axes[0]
-    ax.plot(t, s.mood, color="#1565c0", lw=1.2, label="group mood (mean per second)")
+    several = len(s.sources) > 1
+    ax.plot(t, s.mood, color="#1565c0", lw=2.0 if several else 1.2,
+            label="all sources (mean per second)" if several else "group mood (mean per second)")
+    if several:
+        for name, lane in sorted(s.sources.items()):
+            secs, mood = lane.series()
+            ax.plot(to_dt(secs), mood, lw=0.9, alpha=0.8, label=name)
     ax.axhline(0, color="#777", lw=0.8)
     for i, (a, b) in enumerate(_spans(s.seconds, s.alert > 0)):
         ax.axvspan(*to_dt([a, b]), color="#c62828", alpha=0.18, lw=0, label="alert" if i == 0 else None)
@@ -240,12 +284,25 @@ def face_rows(s: SessionSummary, limit: int | None = None) -> list[tuple[str, st
     items = sorted(s.faces_seen.items(), key=lambda kv: -(kv[1].last - kv[1].first))
     out = []
     hms = lambda t: datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M:%S")  # noqa: E731
-    for face_id, f in items[:limit]:
+    several = len({source for source, _ in s.faces_seen}) > 1
+    for (source, face_id), f in items[:limit]:
         label, share = f.dominant
         mood, neg = f.mean_mood, f.negative_share
-        out.append((f"#{face_id}", hms(f.first), hms(f.last), f"{f.last - f.first:.1f}",
+        out.append((f"{source} #{face_id}" if several else f"#{face_id}", hms(f.first), hms(f.last), f"{f.last - f.first:.1f}",
                     "-" if mood is None else format_score(mood), "-" if neg is None else f"{neg:.0%}", label, f"{share:.0%}"))
     return out
+
+
+SOURCE_COLUMNS = ("source", "frames", "mean mood", "time in alert", "people")
+
+
+def source_rows(s: SessionSummary) -> list[tuple[str, str, str, str, str]]:
+    """One row of text per source, in :data:`SOURCE_COLUMNS`' order (empty for a one-source file)."""
+    if len(s.sources) < 2:
+        return []
+    people = Counter(source for source, _ in s.faces_seen)
+    return [(name, str(lane.frames), format_score(lane.mean_mood), f"{lane.alert_seconds} s", str(people[name]))
+            for name, lane in sorted(s.sources.items())]
 
 
 def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
@@ -258,7 +315,8 @@ def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
     start = datetime.fromtimestamp(s.seconds[0], timezone.utc)
     span = s.seconds[-1] - s.seconds[0] + 1
     alert_s = float((s.alert > 0).sum())
-    title = (f"{csv_path.name}: {start:%Y-%m-%d %H:%M} UTC, {span / 60:.1f} min, {len(s.faces_seen)} faces, "
+    lanes = f"{len(s.sources)} sources, " if len(s.sources) > 1 else ""
+    title = (f"{csv_path.name}: {start:%Y-%m-%d %H:%M} UTC, {span / 60:.1f} min, {lanes}{len(s.faces_seen)} faces, "
              f"mean {format_mood(float(np.mean(s.mood)))}, alert {alert_s:.0f} s")
     import matplotlib.pyplot as plt
 
@@ -271,7 +329,9 @@ def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
 
             with PdfPages(out) as pdf:
                 pdf.savefig(fig)
-                pdf.savefig(_table_figure(face_rows(s, 40)))
+                if source_rows(s):
+                    pdf.savefig(_table_figure(source_rows(s), SOURCE_COLUMNS, "Sources"))
+                pdf.savefig(_table_figure(face_rows(s, 40), COLUMNS, "People seen, longest in view first (at most 40)"))
         else:
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=110)
@@ -281,29 +341,39 @@ def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
     return s
 
 
-def _table_figure(rows):
+def _table_figure(rows, columns, title):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(11, 0.6 + 0.25 * max(len(rows), 1)))
     ax.axis("off")
-    ax.set_title("People seen, longest in view first (at most 40)", loc="left", fontsize=11)
-    cells = [list(r) for r in rows] or [["-"] * len(COLUMNS)]
-    table = ax.table(cellText=cells, colLabels=list(COLUMNS), loc="upper left", cellLoc="left")
+    ax.set_title(title, loc="left", fontsize=11)
+    cells = [list(r) for r in rows] or [["-"] * len(columns)]
+    table = ax.table(cellText=cells, colLabels=list(columns), loc="upper left", cellLoc="left")
     table.auto_set_font_size(False)
     table.set_fontsize(8)
     fig.tight_layout()
     return fig
 
 
+def _cells(rows) -> str:
+    return "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>\n" for r in rows)
+
+
 def _html(title: str, png_b64: str, rows, s: SessionSummary) -> str:
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>\n" for r in rows)
+    body = _cells(rows)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    lanes = source_rows(s)
+    lanes_html = ("<h2>Sources</h2><p>Each source's own mood (its frames' mean) and the seconds its alert was on; "
+                  "people are counted per source (ids are a source's own).</p><table><tr>"
+                  + "".join(f"<th>{html.escape(c)}</th>" for c in SOURCE_COLUMNS) + "</tr>\n" + _cells(lanes)
+                  + "</table>") if lanes else ""
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1200px}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}} th{{background:#eee}}</style></head>
 <body><h1>Emotion Monitor session report</h1><p>{html.escape(title)}</p>
 <img alt="mood over time, emotions per minute, faces in view" style="max-width:100%" src="data:image/png;base64,{png_b64}">
+{lanes_html}
 <h2>People seen ({len(rows)}), longest in view first</h2>
 <p>{s.rows} face rows in {s.frames} frames{f"; {s.skipped} damaged or unfinished lines skipped" if s.skipped else ""}.
 No face image is stored: only boxes, emotions and the mood.</p>

@@ -50,9 +50,12 @@ class Event:
     faces: int
     text: str
     reason: str | None = None  # an alert's rule: "threshold" (below the threshold) or "drop" (below the baseline)
+    source: str = ""  # the lane's name when a monitor watches several sources
 
 
-def event_of(result: FrameResult, settings: Settings) -> Event | None:
+def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event | None:
+    """The alert or clear event of a result, if it starts or ends one; ``lane`` names the source in
+    the text (several sources)."""
     m, f = result.mood, result.frame
     if m.event == "alert":
         bar = (f"below {settings.threshold:+.2f}" if m.reason == "threshold"
@@ -63,7 +66,9 @@ def event_of(result: FrameResult, settings: Settings) -> Event | None:
         text = f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)}"
     else:
         return None
-    return Event(m.event, f.timestamp, f.index, m.score, m.faces, text, m.reason if m.event == "alert" else None)
+    if lane:
+        text = f"{text[:5]} [{lane}]{text[5:]}"
+    return Event(m.event, f.timestamp, f.index, m.score, m.faces, text, m.reason if m.event == "alert" else None, lane)
 
 
 WHY = {"threshold": "below the alert threshold", "drop": "well below its usual level"}
@@ -81,8 +86,11 @@ class Session:
     def __init__(self, settings: Settings, capture, pipeline, sinks=(),
                  on_event: Callable[[Event], None] | None = None, on_status: Callable[[str], None] | None = None,
                  on_sink_error: Callable[[Sink, str], None] | None = None, build_detector=None,
-                 on_warning: Callable[[str], None] | None = None):
+                 on_warning: Callable[[str], None] | None = None, lane: str = "",
+                 status_every: float | None = 1.0):
         self.settings, self.capture, self.pipeline = settings, capture, pipeline
+        self.lane = lane  # the source's name in alert lines, when a monitor watches several
+        self.status_every = status_every  # seconds between status lines; None: only the end-of-source line
         self._sinks = list(sinks)
         self._borrowed: list[Sink] = []  # sinks someone else closes (the window's metrics endpoint)
         self.on_event = on_event or (lambda e: None)
@@ -97,6 +105,7 @@ class Session:
         self.started: float | None = None
         self.elapsed = 0.0
         self.people = PeopleLog()  # per-person figures for the summary (stats JSON)
+        self._last_status, self._since = 0.0, 0  # results since the last status line
 
     # ---- controls (any thread) ------------------------------------------------------------------
     def set_paused(self, paused: bool) -> None:
@@ -131,7 +140,8 @@ class Session:
             self._pending = settings
 
     # ---- the loop -------------------------------------------------------------------------------
-    def _apply_pending(self) -> None:
+    def apply_pending(self) -> None:
+        """Apply settings given by :meth:`update_settings` (call between two frames)."""
         with self._lock:
             new, self._pending = self._pending, None
         if new is None or new == self.settings:
@@ -148,45 +158,57 @@ class Session:
 
     def results(self, until: Callable[[], bool] = lambda: False) -> Iterator[FrameResult]:
         """Every processed frame's result, until the source ends or ``until()`` is true."""
-        self.started = time.monotonic()
-        last_status, since = self.started, 0
+        self.started = self._last_status = time.monotonic()
+        self._since = 0
         try:
             for frame in self.capture.frames(until):
-                self._apply_pending()
+                self.apply_pending()
                 result = self.pipeline.process(frame)
                 if result is None:
                     continue
-                self.people.update(result)
-                for sink in self.sinks:
-                    try:
-                        sink.write(result)
-                    except MonitorError as exc:
-                        if self.on_sink_error is None:
-                            raise
-                        self.remove_sink(sink)
-                        self.on_sink_error(sink, str(exc))
-                event = event_of(result, self.settings)
-                if event is not None:
-                    self.on_event(event)
-                since += 1
-                now = time.monotonic()
-                if now - last_status >= 1.0:
-                    self.fps = since / (now - last_status)
-                    m = result.mood
-                    self.on_status(f"frame {frame.index:6d}  fps {self.fps:5.1f}  faces {m.faces:2d}  "
-                                   f"{format_mood(m.score)}  trend {m.trend:+.2f}/min{'  ALERT' if m.alert else ''}")
-                    last_status, since = now, 0
+                self.deliver(result)
                 yield result
             if self.capture.error:
                 raise MonitorError(self.capture.error)
-            self.ended = not until()
-            if self.ended and self.capture.info.kind != "camera":
-                self.on_status(f"end of video: {self.pipeline.frames} frames")
-                early = getattr(self.capture, "ended_early", lambda: None)()
-                if early:
-                    self.on_warning(early)
+            self.end(not until())
         finally:
             self.elapsed = time.monotonic() - self.started
+
+    def deliver(self, result: FrameResult) -> None:
+        """Hand one result to the people log, the sinks, the event callback and (once a second) the
+        status line. :meth:`results` calls it; a multi-source loop calls it for each lane."""
+        if self.started is None:
+            self.started = self._last_status = time.monotonic()
+        self.people.update(result)
+        for sink in self.sinks:
+            try:
+                sink.write(result)
+            except MonitorError as exc:
+                if self.on_sink_error is None:
+                    raise
+                self.remove_sink(sink)
+                self.on_sink_error(sink, str(exc))
+        event = event_of(result, self.settings, self.lane)
+        if event is not None:
+            self.on_event(event)
+        self._since += 1
+        now = time.monotonic()
+        if now - self._last_status >= (self.status_every or 1.0):
+            self.fps = self._since / (now - self._last_status)
+            m = result.mood
+            if self.status_every is not None:
+                self.on_status(f"frame {result.frame.index:6d}  fps {self.fps:5.1f}  faces {m.faces:2d}  "
+                               f"{format_mood(m.score)}  trend {m.trend:+.2f}/min{'  ALERT' if m.alert else ''}")
+            self._last_status, self._since = now, 0
+
+    def end(self, ended: bool) -> None:
+        """The source is done: ``ended`` when it ran out (a file's end; then a file cut short warns)."""
+        self.ended = ended
+        if self.ended and self.capture.info.kind != "camera":
+            self.on_status(f"end of video: {self.pipeline.frames} frames")
+            early = getattr(self.capture, "ended_early", lambda: None)()
+            if early:
+                self.on_warning(early)
 
     def run(self, until: Callable[[], bool] = lambda: False) -> dict:
         for _ in self.results(until):

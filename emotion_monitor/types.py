@@ -36,6 +36,7 @@ class Frame:
     index: int
     timestamp: float  # seconds since the epoch (UTC)
     media_time: float = 0.0  # seconds on the source's clock (index / fps for files)
+    source: str = ""  # the source's name (a lane's name, or the file's path / the camera's index)
 
     def __post_init__(self):
         # a read-only view, not a copy: the capture decodes every frame into a new buffer and keeps

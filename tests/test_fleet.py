@@ -79,8 +79,9 @@ def test_a_real_prometheus_scrapes_the_monitor_and_reads_mood_and_alert_back(tmp
         assert found["emotion_monitor_frames_total"] > 0
         # what Prometheus stored is what the monitor serves (the mood moves slowly; frames only grow)
         own = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=5).read().decode()
-        assert 'emotion_monitor_stage_seconds_bucket{camera="queue-1",le="0.05",stage="detect"}' in own
-        assert 'emotion_monitor_frames_dropped_total{camera="queue-1"}' in own
+        assert (f'emotion_monitor_stage_seconds_bucket{{camera="queue-1",le="0.05",source="{video}",stage="detect"}}'
+                in own)
+        assert f'emotion_monitor_frames_dropped_total{{camera="queue-1",source="{video}"}}' in own
     finally:
         for p in (prom, monitor):
             p.terminate()
@@ -252,15 +253,16 @@ def test_a_report_from_a_recorded_csv_still_being_written(tmp_path):
                 probs[LABELS.index(label)] = "0.7"
                 w.writerow([ts, i, face, 10, 10, 50, 50, label, "0.7", *probs,
                             "-0.5" if alert else "0.1", alert, "ok" if face == 1 else "small",
-                            "threshold" if alert else ""])
+                            "threshold" if alert else "", "queue.mp4"])
         fh.write("2026-11-27T10:01:00.000Z,600,1,10,10")  # a last line being written, cut short
     s = summarize(path)
     assert s.frames == 600 and s.rows == 1200 and s.skipped == 1
     assert len(s.seconds) == 60 and s.alert.sum() == 15
-    assert set(s.faces_seen) == {1, 2} and s.faces_seen[2].dominant == ("-", 0.0)  # face 2 never counted
-    one = s.faces_seen[1]  # sad (score 0.05 - 0.7 - 3 x 0.05 = -0.8) 150 of its 600 frames, neutral (0) the rest
+    two = s.faces_seen["queue.mp4", 2]
+    assert set(s.faces_seen) == {("queue.mp4", 1), ("queue.mp4", 2)} and two.dominant == ("-", 0.0)  # never counted
+    one = s.faces_seen["queue.mp4", 1]  # sad (score 0.05 - 0.7 - 3 x 0.05 = -0.8) 150 of its 600 frames, neutral (0) the rest
     assert one.negative_share == pytest.approx(0.25) and one.mean_mood == pytest.approx(-0.8 * 0.25)
-    assert s.faces_seen[2].mean_mood is None and s.faces_seen[2].negative_share is None
+    assert two.mean_mood is None and two.negative_share is None
     assert s.shares[:, LABELS.index("happy")].max() == 0  # "small" faces stay out of the shares
     for suffix in (".html", ".png", ".pdf"):
         write_report(path, tmp_path / f"r{suffix}")
@@ -268,6 +270,34 @@ def test_a_report_from_a_recorded_csv_still_being_written(tmp_path):
     page = (tmp_path / "r.html").read_text()
     assert "People seen (2)" in page and "<th>time negative</th>" in page
     assert "<tr><td>#1</td><td>10:00:00</td><td>10:00:59</td><td>59.9</td><td>-0.20</td><td>25%</td>" in page
+    assert "<h2>Sources</h2>" not in page  # one source: no split
+
+
+def test_a_report_of_several_sources_splits_by_source(tmp_path):
+    from emotion_monitor.recording import HEADER
+    from emotion_monitor.report import summarize, write_report
+
+    path = tmp_path / "store.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for i in range(300):  # 30 s at 10 frames a second; lane 2 in alert from 10 s to 20 s; both number face 1
+            ts = f"2026-11-27T10:00:{i // 10:02d}.{(i % 10) * 100:03d}Z"
+            for lane, alert in (("Lane 1", 0), ("Lane 2", int(100 <= i < 200))):
+                probs = ["0.05"] * 7
+                probs[LABELS.index("sad" if alert else "happy")] = "0.7"
+                w.writerow([ts, i, 1, 10, 10, 50, 50, "sad" if alert else "happy", "0.7", *probs,
+                            "-0.6" if alert else "0.4", alert, "ok", "threshold" if alert else "", lane])
+    s = summarize(path)
+    assert s.frames == 600 and set(s.sources) == {"Lane 1", "Lane 2"}
+    assert s.sources["Lane 1"].frames == 300 and s.sources["Lane 1"].alert_seconds == 0
+    assert s.sources["Lane 2"].alert_seconds == 10
+    assert s.sources["Lane 2"].mean_mood == pytest.approx((-0.6 * 100 + 0.4 * 200) / 300)
+    assert set(s.faces_seen) == {("Lane 1", 1), ("Lane 2", 1)}  # the same id in two lanes: two people
+    write_report(path, tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text()
+    assert "<h2>Sources</h2>" in page and "<tr><td>Lane 2</td><td>300</td><td>+0.07</td><td>10 s</td><td>1</td></tr>" in page
+    assert "<td>Lane 1 #1</td>" in page and "<td>Lane 2 #1</td>" in page
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None and not os.environ.get("CI"),

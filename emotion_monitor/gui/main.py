@@ -22,8 +22,13 @@ from .window import MainWindow
 __all__ = ["MainWindow", "offer_a_source", "run"]
 
 
-def run(args) -> int:
-    """Entry point from the CLI: open the window, on the given source if any."""
+def run(args, specs=None) -> int:
+    """Entry point from the CLI: open the window, on the given source if any (several sources: the
+    lanes window). ``specs``: the sources (default: those ``args`` names)."""
+    if specs is None:
+        from ..cli import _specs
+
+        specs = _specs(args)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     theme.apply(app)  # light or dark, as the system says
     store = QSettings("EmotionMonitor", "emotion-monitor")
@@ -32,7 +37,12 @@ def run(args) -> int:
 
     win = None
 
-    def stats():
+    if len(specs) > 1 or getattr(args, "sources", None):
+        from .lanes import run_lanes
+
+        return run_lanes(app, args, list(specs))
+
+    def stats(_source=None):
         w = win.worker if win is not None else None
         return (w.fps, w.session.capture.dropped, w.session.capture.reconnects) if w else (0.0, 0, 0)
 
@@ -47,10 +57,10 @@ def run(args) -> int:
     win.show()
     if getattr(args, "record", None):
         win.pending_record_path = args.record  # recording starts with the source
-    if getattr(args, "camera", None) is not None:
-        win.open_camera(args.camera)
-    elif getattr(args, "video", None) or getattr(args, "demo", False):
-        win.open_video(args.video or str(DEMO_CLIP), loop=getattr(args, "loop", False))
+    if specs and specs[0].camera is not None:
+        win.open_camera(specs[0].camera)
+    elif specs or getattr(args, "demo", False):
+        win.open_video(specs[0].video if specs else str(DEMO_CLIP), loop=getattr(args, "loop", False))
     else:
         offer_a_source(win)
     if getattr(args, "record", None) and win.worker is not None:

@@ -1,0 +1,404 @@
+"""Several sources in one monitor: one session per source (a "lane"), one classifier for all.
+
+A shop with four checkout lanes runs one process: ``emotion-monitor --camera 0 --camera 1 --video
+lane3.mp4`` or ``--sources lanes.toml``. Each lane keeps what belongs to its source: a capture thread,
+a detector (it holds the lane's frame size and search schedule; YuNet's model is 0.2 MB), a tracker
+and a mood. The classifier is loaded once and, each round, classifies the faces of every lane that
+has a new frame in one batch (``benchmarks/multi.py`` measures one batch against one call a lane).
+
+The loop is single-threaded on purpose: decoding runs on the capture threads (OpenCV releases the GIL)
+and the classifier uses the cores itself, so more inference threads would only contend on a small
+machine. Each round takes the newest frame of every lane that has one; in real-time mode a lane whose
+frames come faster than the loop drops its stale ones (counted per lane), as a single camera does.
+
+Faults stay in their lane: a file that ends or a capture that fails ends that lane with one line
+naming it; a camera that stops giving frames is reopened by its capture (one line when it goes, one
+when it is back); a camera that cannot be opened at all is tried again every ``retry_every`` seconds.
+The run ends when every lane has ended or ``until()`` says so.
+
+A sources file (TOML)::
+
+    [[source]]
+    name = "Lane 1"
+    camera = 0
+
+    [[source]]
+    name = "Lane 2"
+    video = "lane2.mp4"   # relative to the file's folder
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import MonitorError, SourceError
+from .mood import format_mood, format_score
+from .settings import Settings
+from .types import LABELS, FrameResult
+
+log = logging.getLogger("emotion_monitor")
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One source of a monitor: a camera index or a video path, under a name that labels its rows,
+    metrics and alerts."""
+
+    name: str
+    camera: int | None = None
+    video: str | None = None
+
+    def __post_init__(self):
+        if (self.camera is None) == (self.video is None):
+            raise SourceError(f"source {self.name!r}: give a camera or a video, not {'both' if self.camera else 'neither'}")
+        if not self.name.strip():
+            raise SourceError("a source needs a name")
+
+    @property
+    def kind(self) -> str:
+        return "camera" if self.camera is not None else "video"
+
+
+def sources_from_args(cameras: Sequence[int] = (), videos: Sequence[str] = ()) -> list[SourceSpec]:
+    """Sources from repeated ``--camera`` and ``--video`` options, named by their index or path."""
+    specs = [SourceSpec(str(c), camera=c) for c in cameras] + [SourceSpec(str(v), video=str(v)) for v in videos]
+    _check_unique(specs, "the command line")
+    return specs
+
+
+def load_sources(path: str | Path) -> list[SourceSpec]:
+    """The sources of a TOML file (see the module docstring); SourceError with one line if it is wrong."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SourceError(f"cannot read sources file {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SourceError(f"sources file {path} is not valid TOML: {exc}") from None
+    entries = doc.get("source")
+    if not isinstance(entries, list) or not entries:
+        raise SourceError(f"sources file {path} has no [[source]] tables")
+    specs = []
+    for i, e in enumerate(entries, 1):
+        where = f"{path}: source {i}"
+        unknown = set(e) - {"name", "camera", "video"}
+        if unknown:
+            raise SourceError(f"{where}: unknown key {sorted(unknown)[0]!r} (name, camera, video)")
+        camera, video = e.get("camera"), e.get("video")
+        if camera is not None and (not isinstance(camera, int) or isinstance(camera, bool) or camera < 0):
+            raise SourceError(f"{where}: camera must be an index >= 0, not {camera!r}")
+        if video is not None:
+            if not isinstance(video, str):
+                raise SourceError(f"{where}: video must be a path, not {video!r}")
+            video = str(path.parent / video) if not Path(video).is_absolute() else video
+        name = e.get("name", str(camera) if camera is not None else video)
+        if not isinstance(name, str):
+            raise SourceError(f"{where}: name must be text, not {name!r}")
+        try:
+            specs.append(SourceSpec(name, camera=camera, video=video))
+        except SourceError as exc:
+            raise SourceError(f"{where}: {exc}") from None
+    _check_unique(specs, str(path))
+    return specs
+
+
+def _check_unique(specs: list[SourceSpec], where: str) -> None:
+    seen: set[str] = set()
+    for s in specs:
+        if s.name in seen:
+            raise SourceError(f"{where}: two sources are named {s.name!r}; give each its own name")
+        seen.add(s.name)
+
+
+class Lane:
+    """One source's session and state: "running", "retrying" (a camera not open yet), "ended" or "failed"."""
+
+    def __init__(self, spec: SourceSpec):
+        self.spec = spec
+        self.session: Any = None
+        self.state = "retrying"
+        self.error: str | None = None
+        self.next_try = 0.0
+        self.last: FrameResult | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def store_mood(results: Sequence[FrameResult | None]) -> tuple[float, int]:
+    """The whole store's mood: the lanes' moods weighted by the faces each counts, and those faces."""
+    faces = [r.mood.faces for r in results if r is not None]
+    total = sum(faces)
+    if not total:
+        return 0.0, 0
+    return sum(r.mood.score * r.mood.faces for r in results if r is not None) / total, total
+
+
+class MultiSession:
+    """Runs several sources through one classifier into shared sinks.
+
+    ``open_capture(spec)`` opens a lane's capture (default: the app's, with ``realtime``,
+    ``max_frames`` and ``loop``); ``classifier`` is shared by every lane (default: the settings'
+    model). ``sinks`` get every lane's results (``FrameResult.frame.source`` names the lane).
+    ``on_event`` gets each lane's alert events (their text names the lane), ``on_status`` a line a
+    second for all lanes, ``on_warning`` one line per lane fault. ``batch_lanes=False`` classifies
+    each lane's faces in a call of its own (for the benchmark).
+    """
+
+    def __init__(self, settings: Settings, specs: Sequence[SourceSpec], sinks=(), classifier=None,
+                 on_event: Callable | None = None, on_status: Callable[[str], None] | None = None,
+                 on_warning: Callable[[str], None] | None = None, open_capture: Callable | None = None,
+                 realtime: bool = False, max_frames: int | None = None, loop: bool = False,
+                 retry_every: float = 5.0, batch_lanes: bool = True, on_sink_error: Callable | None = None):
+        from .app import build_pipeline
+
+        if not specs:
+            raise SourceError("no source: give --camera N, --video FILE or --sources FILE")
+        self.settings = settings
+        self.sinks = list(sinks)
+        self.on_event = on_event or (lambda e: None)
+        self.on_status = on_status or (lambda s: None)
+        self.on_warning = on_warning or (lambda w: log.warning("%s", w))
+        self.on_sink_error = on_sink_error
+        self.retry_every, self.batch_lanes = retry_every, batch_lanes
+        self._open = open_capture or self._default_opener(realtime, max_frames, loop)
+        self._build_pipeline = build_pipeline
+        self.lanes = [Lane(s) for s in specs]
+        self.classifier = classifier
+        self.batches = self.batched_faces = 0
+        self.started: float | None = None
+        self.elapsed = 0.0
+        self.stopped = False
+        warn, held = self.on_warning, []
+        self.on_warning = held.append  # faults at the start: said only if some source opened
+        try:
+            for lane in self.lanes:
+                self._try_open(lane, first=True)
+        finally:
+            self.on_warning = warn
+        if not any(lane.state == "running" for lane in self.lanes):
+            raise SourceError("no source could be opened: " + "; ".join(f"{lane.name}: {lane.error}" for lane in self.lanes))
+        for line in held:
+            warn(line)
+
+    @staticmethod
+    def _default_opener(realtime, max_frames, loop):
+        from .app import open_capture
+
+        def opener(spec: SourceSpec, on_status):
+            return open_capture(spec.camera, spec.video, realtime, max_frames, on_status=on_status, loop=loop,
+                                source=spec.name)
+        return opener
+
+    # ---- lanes ----------------------------------------------------------------------------------
+    def _try_open(self, lane: Lane, first: bool = False) -> None:
+        from .session import Session
+
+        name = lane.name
+        try:
+            capture = self._open(lane.spec, lambda msg: self.on_warning(f"{name}: {msg}"))
+        except SourceError as exc:
+            lane.next_try = time.monotonic() + self.retry_every
+            if lane.spec.kind == "camera":
+                lane.state = "retrying"
+                if first or lane.error is None:
+                    self.on_warning(f"{name}: {exc}; tried again every {self.retry_every:g} s, the other sources go on")
+            else:
+                lane.state = "failed"
+                self.on_warning(f"{name}: {exc}; the other sources go on")
+            lane.error = str(exc)
+            return
+        if self.classifier is None:
+            from .classifier import DEFAULT_MODEL, EmotionClassifier
+
+            s = self.settings
+            self.classifier = EmotionClassifier(s.model or DEFAULT_MODEL, threads=s.threads, flip_average=s.flip_average)
+        if lane.session is not None:  # a camera opened again after failing: a fresh start, same lane
+            lane.session.capture.stop()
+            lane.session.pipeline.reset()
+            lane.session.capture = capture
+        else:
+            from .app import build_detector
+
+            lane.session = Session(self.settings, capture, self._build_pipeline(self.settings, self.classifier),
+                                   on_event=self.on_event, on_warning=lambda w: self.on_warning(f"{name}: {w}"),
+                                   on_status=lambda line: self.on_status(f"{name}: {line}"),
+                                   build_detector=build_detector, lane=name, status_every=None)
+        if not first:
+            self.on_warning(f"{name}: opened after {lane.error}")
+            capture.start()
+        lane.state, lane.error = "running", None
+
+    def _end(self, lane: Lane, until: Callable[[], bool]) -> None:
+        capture = lane.session.capture
+        if capture.error:
+            lane.error = capture.error
+            if lane.spec.kind == "camera":
+                lane.state, lane.next_try = "retrying", time.monotonic() + self.retry_every
+                self.on_warning(f"{lane.name}: {capture.error}; tried again every {self.retry_every:g} s, "
+                                "the other sources go on")
+            else:
+                lane.state = "failed"
+                self.on_warning(f"{lane.name}: {capture.error}; the other sources go on")
+            return
+        lane.state = "ended"
+        lane.session.end(not until())
+
+    def update_settings(self, settings: Settings) -> None:
+        """New settings for every lane from its next frame on."""
+        self.settings = settings
+        for lane in self.lanes:
+            if lane.session is not None:
+                lane.session.update_settings(settings)
+
+    def set_paused(self, paused: bool) -> None:
+        for lane in self.lanes:
+            if lane.session is not None:
+                lane.session.set_paused(paused)
+
+    # ---- the loop -------------------------------------------------------------------------------
+    def results(self, until: Callable[[], bool] = lambda: False) -> Iterator[FrameResult]:
+        """Every lane's results as they come, until every lane ended or ``until()`` is true."""
+        self.started = time.monotonic()
+        last_status = self.started
+        for lane in self.lanes:
+            if lane.state == "running":
+                lane.session.started = time.monotonic()
+                lane.session.capture.start()
+        try:
+            while not until():
+                now = time.monotonic()
+                for lane in self.lanes:
+                    if lane.state == "retrying" and now >= lane.next_try:
+                        self._try_open(lane)
+                live = [lane for lane in self.lanes if lane.state == "running"]
+                if not live and not any(lane.state == "retrying" for lane in self.lanes):
+                    break
+                batch = []
+                for lane in live:
+                    try:
+                        frame = lane.session.capture.get(timeout=0)
+                    except TimeoutError:
+                        continue
+                    if frame is None:
+                        self._end(lane, until)
+                        continue
+                    lane.session.apply_pending()
+                    prepared = lane.session.pipeline.prepare(frame)
+                    if prepared is not None:
+                        batch.append((lane, prepared))
+                if not batch:
+                    time.sleep(0.002 if live else 0.1)
+                    continue
+                for lane, result in self._classify(batch):
+                    lane.last = result
+                    lane.session.deliver(result)
+                    self._write(result)
+                    yield result
+                if now - last_status >= 1.0:
+                    self.on_status(self.status_line(now - last_status))
+                    last_status = now
+        finally:
+            self.elapsed = time.monotonic() - self.started
+            for lane in self.lanes:
+                if lane.session is not None and lane.session.started is not None:
+                    lane.session.elapsed = self.elapsed
+
+    def _classify(self, batch) -> list:
+        """Each prepared frame's result; the faces of every lane in one classifier call (or one a lane)."""
+        crops = [p.crops[p.pick] for _, p in batch]
+        counts = [len(c) for c in crops]
+        out = []
+        if self.batch_lanes:
+            t = time.perf_counter()
+            probs = (self.classifier(np.concatenate(crops)) if sum(counts)
+                     else np.zeros((0, len(LABELS)), np.float32))
+            dt = time.perf_counter() - t
+            self.batches += 1
+            self.batched_faces += sum(counts)
+            start = 0
+            for (lane, p), n in zip(batch, counts):
+                out.append((lane, lane.session.pipeline.finish(p, probs[start:start + n], dt * n / max(sum(counts), 1))))
+                start += n
+            return out
+        for (lane, p), c in zip(batch, crops):
+            t = time.perf_counter()
+            probs = self.classifier(c) if len(c) else np.zeros((0, len(LABELS)), np.float32)
+            self.batches += 1
+            self.batched_faces += len(c)
+            out.append((lane, lane.session.pipeline.finish(p, probs, time.perf_counter() - t)))
+        return out
+
+    def _write(self, result: FrameResult) -> None:
+        for sink in list(self.sinks):
+            try:
+                sink.write(result)
+            except MonitorError as exc:
+                if self.on_sink_error is None:
+                    raise
+                self.sinks.remove(sink)
+                sink.close()
+                self.on_sink_error(sink, str(exc))
+
+    def store_mood(self) -> tuple[float, int]:
+        """The whole store's mood now (see :func:`store_mood`)."""
+        return store_mood([lane.last for lane in self.lanes if lane.state == "running"])
+
+    def status_line(self, seconds: float = 1.0) -> str:
+        parts = []
+        for lane in self.lanes:
+            s = lane.session
+            if lane.state != "running":
+                parts.append(f"{lane.name}: {lane.state}")
+                continue
+            m = lane.last.mood if lane.last else None
+            parts.append(f"{lane.name}: {s.fps:4.1f} fps {m.faces if m else 0:2d} faces "
+                         f"{format_score(m.score) if m else '  -  '}{' ALERT' if m and m.alert else ''}")
+        score, faces = self.store_mood()
+        return f"store {format_mood(score)} ({faces} faces) | " + " | ".join(parts)
+
+    def run(self, until: Callable[[], bool] = lambda: False) -> dict:
+        for _ in self.results(until):
+            pass
+        return self.summary()
+
+    def summary(self) -> dict:
+        """Per-source figures (each lane's session summary, its state and error) and the totals."""
+        lanes = {}
+        for lane in self.lanes:
+            entry = lane.session.summary() if lane.session is not None else {"frames": 0}
+            entry.update(state=lane.state, error=lane.error)
+            lanes[lane.name] = entry
+        frames = sum(e["frames"] for e in lanes.values())
+        return {
+            "sources": lanes, "frames": frames, "seconds": round(self.elapsed, 3),
+            "fps": round(frames / self.elapsed, 2) if self.elapsed > 0 else 0.0,
+            "classifier_calls": self.batches,
+            "faces_per_call": round(self.batched_faces / self.batches, 2) if self.batches else 0.0,
+            "csv_rows": sum(getattr(s, "rows", 0) for s in self.sinks),
+        }
+
+    def close(self) -> None:
+        for lane in self.lanes:
+            if lane.session is not None:
+                lane.session.capture.stop()
+                lane.session.pipeline.detector.close()
+        for sink in self.sinks:
+            sink.close()
+        close = getattr(self.classifier, "close", None)
+        if close:
+            close()
+
