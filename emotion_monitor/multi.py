@@ -182,7 +182,7 @@ class MultiSession:
         self.started: float | None = None
         self.elapsed = 0.0
         self.stopped = False
-        warn, held = self.on_warning, []
+        warn, held = self.on_warning, list[str]()
         self.on_warning = held.append  # faults at the start: said only if some source opened
         try:
             for lane in self.lanes:
