@@ -146,11 +146,11 @@ def run_multi(args, specs) -> int:
     alert lines naming their lane, one CSV, one metrics endpoint, a lane's fault in one line."""
     from .app import fleet_sinks
     from .errors import MonitorError
-    from .multi import MultiSession
+    from .multi import MULTI_DEFAULTS, MultiSession
     from .recording import CsvRecorder
 
     logging.basicConfig(level=logging.WARNING, format=f"{PROG}: warning: %(message)s")
-    settings = settings_model.from_args(args)
+    settings = settings_model.from_args(args, MULTI_DEFAULTS)  # --detect-width 640 unless given
     stopping = {"sig": False}
 
     def on_signal(signum, _frame):

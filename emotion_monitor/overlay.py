@@ -45,19 +45,26 @@ def place_labels(boxes: np.ndarray, sizes: list[tuple[int, int]], width: int, he
     return out
 
 
-def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mood_line: bool = True) -> np.ndarray:
+def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mood_line: bool = True,
+         width: int | None = None) -> np.ndarray:
     """Draw on a copy of ``image``: a box per face coloured by its emotion with 'label confidence' (the
     selected face's with its id and a thicker box); faces left out of the mood (quality gate) as a thin
     grey box without text. Labels never overlap and stay inside the frame (:func:`place_labels`); a
-    label that finds no room is left out, the box stays."""
-    out = image.copy()
+    label that finds no room is left out, the box stays. ``width``: draw on the image scaled down to
+    that width (a small view: the copy and the drawing cost its pixels, not the frame's)."""
+    k = 1.0
+    if width is not None and width < image.shape[1]:
+        k = width / image.shape[1]
+        out = cv2.resize(image, (width, max(1, round(image.shape[0] * k))), interpolation=cv2.INTER_AREA)
+    else:
+        out = image.copy()
     height, width = out.shape[:2]
     scale = max(0.5, width / 1280)
     thick = max(1, int(round(2 * scale)))
     font, fs = cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale
     labelled, texts, sizes = [], [], []
     for t in result.tracks:
-        x0, y0, x1, y1 = (int(round(v)) for v in t.xyxy)
+        x0, y0, x1, y1 = (int(round(v * k)) for v in t.xyxy)
         if t.quality != "ok":
             cv2.rectangle(out, (x0, y0), (x1, y1), GREY, 1)
             continue
@@ -69,7 +76,7 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
         labelled.append(t)
         texts.append(text)
         sizes.append((tw + 4, th + base + 4))
-    boxes = np.array([t.xyxy for t in labelled], np.float32).reshape(-1, 4)
+    boxes = np.array([t.xyxy for t in labelled], np.float32).reshape(-1, 4) * np.float32(k)
     first = [i for i, t in enumerate(labelled) if t.track_id == selected]  # the selected face's label first
     rest = sorted((i for i in range(len(labelled)) if i not in first),
                   key=lambda i: -float((boxes[i][2] - boxes[i][0]) * (boxes[i][3] - boxes[i][1])))

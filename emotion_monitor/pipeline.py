@@ -78,6 +78,7 @@ class Prepared:
     times: dict
     pick_s: float  # seconds spent choosing the faces to classify (counted in "classify")
     prepare_s: float  # seconds from the frame's arrival to the end of prepare
+    searched: bool = True  # whether the detector searched this frame (its schedule skips some)
 
 
 class Pipeline:
@@ -139,7 +140,8 @@ class Pipeline:
         t = time.perf_counter()
         pick = self._pick(dets, frame.media_time, features)
         end = time.perf_counter()
-        return Prepared(frame, dets, crops, quality, features, pick, times, pick_s=end - t, prepare_s=end - t0)
+        return Prepared(frame, dets, crops, quality, features, pick, times, pick_s=end - t, prepare_s=end - t0,
+                        searched=bool(getattr(self.detector, "fresh", True)))
 
     def finish(self, p: Prepared, probs: np.ndarray, classify_s: float = 0.0) -> FrameResult:
         """The stages after classification: ``probs`` holds the probabilities of ``p.crops[p.pick]``
@@ -153,7 +155,7 @@ class Pipeline:
             full[p.pick] = probs
         times["classify"] = p.pick_s + classify_s
         t = time.perf_counter()
-        tracks = self.tracker.update(dets, full, frame.media_time, p.quality, p.features)
+        tracks = self.tracker.update(dets, full, frame.media_time, p.quality, p.features, searched=p.searched)
         times["track"] = time.perf_counter() - t
         t = time.perf_counter()
         mood = self.mood.update(tracks, frame.media_time)

@@ -129,6 +129,7 @@ class _Face:
     quality: str = "ok"
     hits: int = 1
     missed: int = 0
+    missed_searches: int = 0  # detector passes since the last match (frames the detector skipped do not count)
     velocity: np.ndarray | None = None  # px a second, centre
     confident: bool = False
     classified_at: float = 0.0
@@ -163,7 +164,10 @@ class Tracker:
     unseen (a person who turns away or walks behind another keeps the id on return). ``motion_gap``:
     seconds unseen within which a face is matched by overlap and motion; longer only by appearance.
     ``report_gap``: seconds it is still reported (drawn, recorded) without a detection, moved along
-    its predicted path: the frame between two detector passes and one missed detection.
+    its predicted path: the frame between two detector passes and one missed detection. Frames are
+    not always that close (several sources, a slow machine in real time): a face missed by at most
+    one search of the detector is reported too, for up to ``coast`` seconds (``update(searched=...)``
+    says which frames were searched), so a face does not blink out on the frames between searches.
     ``min_hits``: detections before a face is reported and numbered; one detected with confidence >=
     ``sure`` at once. ``strong``: the detector's own threshold (the pipeline sets it from the
     detector's ``score_threshold``); a box below it only continues a face (:meth:`admit`). Limits
@@ -283,13 +287,19 @@ class Tracker:
         pairs += [(free_f[r], free_d[c]) for r, c in greedy_match(sim, self.reid_similarity)]
         return pairs
 
+    def _held(self, f: _Face, timestamp: float) -> bool:
+        """Whether a face unseen since ``f.last_seen`` is still reported (and, unconfirmed, kept)."""
+        unseen = timestamp - f.last_seen
+        return unseen <= self.report_gap or (f.missed_searches <= 1 and unseen <= self.coast)
+
     def update(self, dets: Detections, probs: np.ndarray, timestamp: float = 0.0,
-               quality: list[str] | None = None, features=None) -> tuple[Track, ...]:
+               quality: list[str] | None = None, features=None, searched: bool = True) -> tuple[Track, ...]:
         """Match this frame's detections (with their probabilities, quality and appearance) to faces;
         return the reported faces as snapshots. ``features``: the detections' descriptors from
         :func:`describe` (N, D), or a function of a list of detection indices returning theirs (only
         the ones needed are computed). A row of NaN probabilities means "not classified this frame":
-        the face's box moves, its readings stay."""
+        the face's box moves, its readings stay. ``searched``: whether the detector searched this
+        frame (False on the frames its schedule skips)."""
         probs = np.asarray(probs, np.float32).reshape(len(dets), len(LABELS))
         quality = quality if quality is not None else ["ok"] * len(dets)
         if self._last_pairs is not None and self._last_pairs[0] == id(dets):
@@ -324,7 +334,7 @@ class Tracker:
                 f.feature /= np.linalg.norm(f.feature) + 1e-6
                 f.feature_at = timestamp
             f.hits += 1
-            f.missed = 0
+            f.missed = f.missed_searches = 0
             f.last_seen = timestamp
             f.quality = quality[c]
             f.confident |= bool(dets.confidence[c] >= self.sure)
@@ -332,6 +342,7 @@ class Tracker:
         for f in self._faces:
             if not f.matched_now:
                 f.missed += 1
+                f.missed_searches += searched
                 f.xyxy = f.predicted(timestamp, self.coast).astype(np.float32)
         for c in range(len(dets)):
             if c not in matched_d and dets.confidence[c] >= self.strong:  # a weak box starts nothing
@@ -341,13 +352,13 @@ class Tracker:
                                          feature=None if features is None else features.get([c])[0],
                                          feature_at=timestamp))
         # a face never confirmed is dropped as soon as it is lost; a confirmed one is kept max_age
-        self._faces = [f for f in self._faces if timestamp - f.last_seen <= (self.max_age if f.track_id else
-                                                                             self.report_gap)]
+        self._faces = [f for f in self._faces
+                       if (timestamp - f.last_seen <= self.max_age if f.track_id else self._held(f, timestamp))]
         for f in self._faces:
             if not f.track_id and (f.hits >= self.min_hits or f.confident):
                 f.track_id = self._next_id
                 self._next_id += 1
-        shown = [f for f in self._faces if f.track_id and timestamp - f.last_seen <= self.report_gap]
+        shown = [f for f in self._faces if f.track_id and self._held(f, timestamp)]
         held = np.array([f.xyxy for f in shown if f.matched_now], np.float32).reshape(-1, 4)
         out = []
         for f in shown:

@@ -144,7 +144,6 @@ def test_missing_video_shows_a_message_not_a_traceback(qtbot, tmp_path, monkeypa
 
 
 def test_the_window_honours_the_command_lines_source_record_and_settings(qtbot, tmp_path, monkeypatch, scene_video):
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from emotion_monitor.cli import build_parser
@@ -163,7 +162,9 @@ def test_the_window_honours_the_command_lines_source_record_and_settings(qtbot, 
     out = tmp_path / "gui.csv"
     args = build_parser().parse_args(["--gui", "--video", str(scene_video), "--record", str(out),
                                       "--threshold", "-0.4", "--detect-every", "1"])
-    QTimer.singleShot(4000, QApplication.instance().quit)
+    # the window's event loop for 4 s; not app.exec() and quit(): after an exec() returns, Qt delivers no
+    # more timer or queued events in this process, which later tests of windows need
+    monkeypatch.setattr(QApplication, "exec", lambda *a: (qtbot.wait(4000), 0)[1])
     gui_main.run(args)
     win = seen["win"]
     try:
@@ -200,3 +201,46 @@ def test_a_dark_system_gets_a_dark_window(qtbot):
     finally:
         app.setPalette(saved[0])
         app.setStyle(saved[1])
+
+
+def test_the_lanes_window_shows_each_lane_its_alert_and_the_store_mood(qtbot, long_video, tmp_path):
+    """Four lanes through one MultiSession (stub classifier: lane 'sad' cameras read sad), in the grid;
+    a click enlarges a lane and a second click brings the grid back."""
+    import shutil
+
+    from emotion_monitor.gui.lanes import LanesWindow
+    from emotion_monitor.multi import MULTI_DEFAULTS, MultiSession, SourceSpec
+    from emotion_monitor.settings import Settings
+
+    videos = []
+    for i in range(4):
+        videos.append(tmp_path / f"lane{i}.avi")
+        shutil.copy(long_video, videos[-1])
+    specs = [SourceSpec(f"Lane {i + 1}", video=str(v)) for i, v in enumerate(videos)]
+    settings = Settings(**{**MULTI_DEFAULTS.__dict__, "window": 0.4, "duration": 0.4, "threshold": -0.3})
+    multi = MultiSession(settings, specs, classifier=StubClassifier(), realtime=True, loop=True)
+    win = LanesWindow(multi)
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    win.start()
+    try:
+        try:
+            qtbot.waitUntil(lambda: all(t.alert for t in win.tiles.values()), timeout=20_000)
+        except Exception:
+            raise AssertionError(f"not every lane in alert: {multi.status_line()}") from None
+        assert win.store.text().startswith("Store mood") and "-0." in win.store.text()  # every face sad
+        assert "in alert: Lane 1, Lane 2, Lane 3, Lane 4" in win.store_note.text()
+        qtbot.waitUntil(lambda: win.events.count() >= 4, timeout=5_000)
+        lanes_alerted = {re.search(r"(Lane \d): ALERT", win.events.item(i).text()).group(1)
+                         for i in range(win.events.count())}
+        assert lanes_alerted == {"Lane 1", "Lane 2", "Lane 3", "Lane 4"}
+        assert all(t.view.pixmap() is not None and not t.view.pixmap().isNull() for t in win.tiles.values())
+        qtbot.mouseClick(win.tiles["Lane 3"].view, Qt.LeftButton)
+        assert win.enlarged is win.tiles["Lane 3"]
+        assert [t.isVisible() for t in win.tiles.values()] == [False, False, True, False]
+        qtbot.keyClick(win, Qt.Key_Escape)
+        assert win.enlarged is None and all(t.isVisible() for t in win.tiles.values())
+    finally:
+        win.close()
+    assert all(lane.session.capture._thread.is_alive() is False for lane in multi.lanes)

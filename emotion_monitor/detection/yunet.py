@@ -69,8 +69,10 @@ class YuNetDetector:
         dets = Detections(xyxy, np.clip(faces[:, 14], 0, 1), faces[:, 4:14].reshape(-1, 5, 2))
         return clip_and_filter(dets, w, h, self.min_face)
 
-    def reset(self) -> None:
-        self._calls = 0
+    def reset(self, phase: int = 0) -> None:
+        """Start the search schedule again; ``phase`` frames into it (several sources stagger their
+        searches so that a round of the multi-source loop does not search every frame at once)."""
+        self._calls = phase % self.every
 
     def close(self) -> None:
         self._net = None  # type: ignore[assignment]  # released; the detector is not called again

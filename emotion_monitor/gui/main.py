@@ -40,7 +40,7 @@ def run(args, specs=None) -> int:
     if len(specs) > 1 or getattr(args, "sources", None):
         from .lanes import run_lanes
 
-        return run_lanes(app, args, list(specs))
+        return run_lanes(app, args, list(specs))  # type: ignore[arg-type]  # QApplication.instance() is one
 
     def stats(_source=None):
         w = win.worker if win is not None else None
