@@ -159,3 +159,51 @@ def people_frames(seconds: float = 30.0, fps: float = 25.0, face_px: int = 72, s
             truth.append((p, x0, y0, x1, y1, float((region == p).sum()) / full))
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 70])
         yield cv2.imdecode(buf, cv2.IMREAD_COLOR), truth
+
+
+# A queue: people standing side by side (FER+ faces over shirts), who may arrive, turn unhappy and leave.
+# Each person: slot (0..5), arrives at ``t_in`` (walking in from the right edge over 1.5 s), leaves at
+# ``t_out`` (walking off to the right), and shows a calm face before ``t_turn`` and an unhappy one after.
+QUEUE_SLOTS = [(60 + 145 * k, 190 + (25 if k % 2 else 0)) for k in range(6)]
+
+
+def queue_frames(people, seconds: float, fps: float = 25.0, face_px: int = 72, seed: int = 0, unhappy_from_start=()):
+    """``(BGR frame, truth)`` of a queue scene. ``people``: ``{pid: (slot, t_in, t_out, t_turn)}`` (times in
+    seconds; ``None`` for never); ``unhappy_from_start``: pids whose face is unhappy all along. ``truth``:
+    ``[(pid, x0, y0, x1, y1, "unhappy" | "calm")]``."""
+    calm, _ = labelled_faces("neutral")
+    sad, _ = labelled_faces("angry/sad")
+    rng = np.random.default_rng(seed)
+    calm_face = dict(zip(people, rng.choice(len(calm), len(people), replace=False)))
+    sad_face = dict(zip(people, rng.choice(len(sad), len(people), replace=False)))
+    bg = background((960, 540))
+    pad = face_px // 5
+    walk = 1.5
+    for i in range(int(seconds * fps)):
+        t = i / fps
+        img = bg.copy()
+        truth = []
+        for pid, (slot, t_in, t_out, t_turn) in people.items():
+            if t < t_in or (t_out is not None and t >= t_out + walk):
+                continue
+            x, y = QUEUE_SLOTS[slot]
+            if t < t_in + walk:  # walking in from the right edge
+                x = int(x + (960 - x) * (1 - (t - t_in) / walk))
+            elif t_out is not None and t >= t_out:  # walking off to the right
+                x = int(x + (960 - x) * (t - t_out) / walk)
+            x += int(3 * np.sin(t * 1.3 + pid))  # a little sway
+            unhappy = pid in unhappy_from_start or (t_turn is not None and t >= t_turn)
+            src = sad[sad_face[pid]] if unhappy else calm[calm_face[pid]]
+            face = cv2.resize(src, (face_px, face_px), interpolation=cv2.INTER_CUBIC)
+            tile = cv2.copyMakeBorder(face, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+            th, tw = tile.shape
+            shirt = (x - pad, y + th - 2, x + tw + pad, y + th + 2 * face_px)
+            sx0, sy0, sx1, sy1 = (int(np.clip(v, 0, lim)) for v, lim in zip(shirt, (960, 540, 960, 540)))
+            img[sy0:sy1, sx0:sx1] = SHIRTS[(pid - 1) % len(SHIRTS)]
+            fx1, fy1 = min(960, x + tw), min(540, y + th)
+            if fx1 <= x:
+                continue
+            img[y:fy1, x:fx1] = cv2.cvtColor(tile[:fy1 - y, :fx1 - x], cv2.COLOR_GRAY2BGR)
+            truth.append((pid, x + pad, y + pad, x + pad + face_px, y + pad + face_px, "unhappy" if unhappy else "calm"))
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 70])
+        yield cv2.imdecode(buf, cv2.IMREAD_COLOR), truth

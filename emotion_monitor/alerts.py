@@ -8,7 +8,7 @@ small JSON body needs no dependency.
 
 The event: ``{"event": "alert" | "clear", "camera": NAME, "time": ISO 8601 UTC of the frame,
 "frame": N, "mood": score, "faces": faces counted, "duration": seconds the alert lasted (0 when it
-starts), "reason": "threshold" | "drop" | null, "source": the lane's name (or path / camera index)}``.
+starts), "reason": "threshold" | "drop" | "turned" | "unhappy" | null, "source": the lane's name (or path / camera index)}``.
 """
 
 from __future__ import annotations

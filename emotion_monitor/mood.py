@@ -18,6 +18,23 @@ tracked faces. The alert watches the score averaged over the last ``window`` sec
 
 Only faces the quality gate passed (``Track.quality == "ok"``) count; the others stay tracked.
 
+Each person against their own resting face (``settle`` > 0, the default). A tracked person's first
+``settle`` seconds in view set their resting reading (the mean of their face score then). After it,
+a person counts ``min(s - min(rest, 0), max(s, 0))``: a resting face that reads sad (lowered brows,
+eyes down) is excused down to its own level, a turn below it counts in full, and a resting reading
+never makes a calm face negative. Before it, a person who arrived while the monitor was running counts
+as read (an arrival may be unhappy already); the people in view during the monitor's first ``settle``
+seconds count 0 until their resting reading is known (the monitor cannot tell which of them just turned),
+and so does a person whose box jumps more than a face width between two readings (the tracker gave
+their id to someone else). A person alone is always judged as read. The group score is the mean over people of what they count.
+
+A person is *flagged* when what they count stays below ``person_bar`` for ``person_duration`` seconds
+(cleared above ``person_bar + hysteresis`` for half that): a flagged person raises the alert (reason
+``"turned"`` when below their own resting face, ``"unhappy"`` when judged as read: arrived unhappy, or
+alone), whatever the group's mean. A person flagged while their resting reading is being learned does not
+get it: they stay judged as read until they are back above the bar. README, "Mood and alert", gives the
+numbers that chose each default (benchmarks/alert_matrix.py).
+
 Time is the source's clock (frame index / fps for a file, wall time for a camera), so a video
 processed faster than real time raises the same alerts as when played live.
 """
@@ -70,15 +87,121 @@ class MoodConfig:
     baseline: float = 180.0  # seconds of history the baseline averages
     baseline_min: float = 30.0  # seconds of history before the relative rule applies
     gap: float = 2.0  # seconds with nobody counted that the alert's timers survive; a longer gap resets them
+    settle: float = 4.0  # seconds a person is seen before their resting reading is known (0: people judged as read)
+    person_bar: float = -0.5  # a person counting below this for person_duration seconds raises the alert
+    person_duration: float = 3.0
 
 
 MOOD_DEFAULTS = MoodConfig()  # the defaults, read by the settings model (settings.py)
+FORGET = 10.0  # seconds unseen after which a person's resting reading is dropped (the tracker keeps ids 8 s)
+JUMP = 1.0  # face widths a box may move between two readings before its person is learned again (a walker: 0.3 a frame at 25 fps)
+
+
+@dataclass
+class _Person:
+    """One tracked person's resting reading and flag (see the module docstring)."""
+
+    last: float
+    quiet: bool  # learned quietly (counts 0, not flagged): in view at the start, or a jumped box
+    cx: float = 0.0  # the box's last centre and width
+    cy: float = 0.0
+    w: float = 0.0
+    seen: float = 0.0  # seconds counted while learning
+    n: int = 0
+    total: float = 0.0
+    rest: float | None = None  # the resting reading, once learned
+    below_since: float | None = None
+    above_since: float | None = None
+    flag: str | None = None  # "turned" or "unhappy" while flagged
+
+
+class People:
+    """Per-person judging for :class:`MoodMonitor`: what each counted face counts, and who is flagged.
+    Hand-written: the rule is this product's (no library keeps per-identity baselines of a score)."""
+
+    def __init__(self, config: MoodConfig):
+        self.config = config
+        self._people: dict[int, _Person] = {}
+        self._start: float | None = None
+        self._swept = 0.0
+
+    def judge(self, tracks: Sequence[Track], scores: np.ndarray, now: float) -> np.ndarray:
+        """What each counted face counts (their boxes tell an identity handed to someone else)."""
+        c = self.config
+        if self._start is None:
+            self._start = now
+        alone = len(tracks) == 1
+        out = np.empty(len(tracks), np.float32)
+        people = self._people
+        for k, (track, s) in enumerate(zip(tracks, scores.tolist())):
+            x0, y0, x1, y1 = track.xyxy.tolist()
+            cx, cy, w = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, 1.0)
+            p = people.get(track.track_id)
+            if p is None:
+                p = people[track.track_id] = _Person(now, quiet=now - self._start < c.settle)
+            elif (cx - p.cx) ** 2 + (cy - p.cy) ** 2 > (JUMP * max(w, p.w)) ** 2:
+                # the box jumped: the tracker gave this id to someone else (a re-identification gone wrong):
+                # whoever it is now, their resting face is learned again, quietly
+                p.rest, p.seen, p.n, p.total, p.quiet = None, 0.0, 0, 0.0, True
+                p.flag = p.below_since = p.above_since = None
+            p.cx, p.cy, p.w = cx, cy, w
+            dt = now - p.last
+            dt = 0.0 if dt < 0 else (0.5 if dt > 0.5 else dt)
+            p.last = now
+            learning = p.rest is None
+            if alone:
+                j = s
+            elif learning:
+                j = 0.0 if p.quiet else s
+            else:
+                rest = p.rest if p.rest < 0.0 else 0.0  # type: ignore[operator]
+                j = min(s - rest, s if s > 0.0 else 0.0)
+            out[k] = j
+            if alone or not (learning and p.quiet):
+                self._flag(p, j, now, "turned" if not learning and not alone else "unhappy")
+            if learning:
+                if p.flag:  # flagged while learning: no resting reading from an unhappy stretch
+                    p.seen, p.n, p.total = 0.0, 0, 0.0
+                else:
+                    p.seen, p.n, p.total = p.seen + dt, p.n + 1, p.total + s
+                    if p.seen >= c.settle:
+                        p.rest = p.total / p.n
+        if now - self._swept >= 1.0:  # forget people long gone, once a second
+            self._swept = now
+            for pid in [pid for pid, p in people.items() if now - p.last > FORGET]:
+                del people[pid]
+        return out
+
+    def _flag(self, p: _Person, j: float, now: float, kind: str) -> None:
+        c = self.config
+        if p.flag is None and p.below_since is None and j >= c.person_bar:
+            return  # the common case: a person above the bar, not flagged
+        if p.flag is None:
+            if j < c.person_bar:
+                p.below_since = now if p.below_since is None else p.below_since
+                if now - p.below_since >= c.person_duration:
+                    p.flag, p.above_since = kind, None
+            else:
+                p.below_since = None
+        elif j >= c.person_bar + c.hysteresis:
+            p.above_since = now if p.above_since is None else p.above_since
+            if now - p.above_since >= c.person_duration / 2:
+                p.flag, p.below_since = None, None
+        else:
+            p.above_since = None
+
+    def flagged(self, now: float) -> str | None:
+        """"turned" or "unhappy" if someone in view (seen within ``gap``) is flagged, else None."""
+        flags = {p.flag for p in self._people.values() if p.flag and now - p.last <= self.config.gap}
+        return "turned" if "turned" in flags else ("unhappy" if flags else None)
 
 
 class MoodMonitor:
     def __init__(self, config: MoodConfig | None = None):
         self.config = config or MoodConfig()
         self._history: deque[tuple[float, float]] = deque()  # (time, instantaneous score)
+        self._sums = [0.0, 0.0, 0.0, 0.0]  # over the window: t, s, t*t, t*s (t from _t0), for the mean and trend
+        self._t0: float | None = None
         # the baseline's history, outside alerts: the last ``window`` seconds wait in _fresh; older entries,
         # back to ``baseline`` seconds before the window, are _old, whose sum is kept as entries come and go
         self._fresh: deque[tuple[float, float]] = deque()
@@ -92,6 +215,7 @@ class MoodMonitor:
         self._above_since: float | None = None
         self._cleared_at: float | None = None
         self._empty_since: float | None = None  # when the current stretch with nobody counted began
+        self.people = People(self.config)
 
     def reset(self) -> None:
         MoodMonitor.__init__(self, self.config)
@@ -99,20 +223,41 @@ class MoodMonitor:
     def _window_mean(self, now: float) -> float | None:
         w = self.config.window
         while self._history and self._history[0][0] < now - w:
-            self._history.popleft()
+            self._remove(*self._history.popleft())
         if not self._history:
+            self._sums, self._t0 = [0.0, 0.0, 0.0, 0.0], None  # start the running sums afresh (no drift)
             return None
-        return float(np.mean([s for _, s in self._history]))
+        return self._sums[1] / len(self._history)
+
+    def _add(self, t: float, s: float) -> None:
+        if self._t0 is None:
+            self._t0 = t
+        self._history.append((t, s))
+        t -= self._t0
+        sums = self._sums
+        sums[0] += t
+        sums[1] += s
+        sums[2] += t * t
+        sums[3] += t * s
+
+    def _remove(self, t: float, s: float) -> None:
+        t -= self._t0  # type: ignore[operator]
+        sums = self._sums
+        sums[0] -= t
+        sums[1] -= s
+        sums[2] -= t * t
+        sums[3] -= t * s
 
     def trend(self) -> float:
         """Least-squares slope of the score over the window, per minute (0 with < 2 points)."""
-        if len(self._history) < 2:
+        n = len(self._history)
+        if n < 2:
             return 0.0
-        t = np.array([p[0] for p in self._history])
-        s = np.array([p[1] for p in self._history])
-        if np.ptp(t) <= 0:
+        st, ss, stt, sts = self._sums  # kept as scores come and go: O(1) a frame
+        var = stt - st * st / n
+        if var <= 1e-9 * max(stt, 1.0):
             return 0.0
-        return float(np.polyfit(t - t[0], s, 1)[0] * 60.0)
+        return (sts - st * ss / n) / var * 60.0
 
     def baseline(self, now: float) -> float | None:
         """Mean score over the ``baseline`` seconds before the averaging window; None until
@@ -146,10 +291,15 @@ class MoodMonitor:
         counted = [t for t in tracks if t.quality == "ok"]
         faces = len(counted)
         event = None
+        if self.people.config is not c:
+            self.people.config = c  # settings changed live
         if faces:
             self._empty_since = None
-            score = float(np.mean(face_score(np.stack([t.probs for t in counted]))))
-            self._history.append((now, score))
+            scores = face_score(np.stack([t.probs for t in counted]))
+            if c.settle > 0:
+                scores = self.people.judge(counted, scores, now)
+            score = float(np.mean(scores))
+            self._add(now, score)
             if not self.alert:
                 self._fresh.append((now, score))
         else:
@@ -164,20 +314,26 @@ class MoodMonitor:
                 self._empty_since = now
             if now - self._empty_since > c.gap:
                 self._below_since = self._above_since = None
+                if self.alert:  # nobody in view for longer than the gap: no one left to be unhappy
+                    self.alert, event = False, "clear"
+                    self._cleared_at = now
         elif not self.alert:
             cooling = self._cleared_at is not None and now - self._cleared_at < c.cooldown
             why = self._negative(mean, base)
+            person = self.people.flagged(now) if c.settle > 0 else None
             if why and not cooling:
                 if self._below_since is None:
                     self._below_since = now
-                if now - self._below_since >= c.duration:
-                    self.alert, self.alert_started, event, self.reason = True, now, "alert", why
-                    self._alert_baseline = base
-                    self._above_since = None
             else:
                 self._below_since = None
+            group = why if why and self._below_since is not None and now - self._below_since >= c.duration else None
+            if (group or person) and not cooling:
+                self.alert, self.alert_started, event, self.reason = True, now, "alert", person or group
+                self._alert_baseline = base
+                self._above_since = None
         else:
-            if self._negative(mean, base, c.hysteresis) is None:
+            person = self.people.flagged(now) if c.settle > 0 else None
+            if self._negative(mean, base, c.hysteresis) is None and person is None:
                 if self._above_since is None:
                     self._above_since = now
                 if now - self._above_since >= c.duration / 2:

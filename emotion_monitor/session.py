@@ -49,7 +49,7 @@ class Event:
     score: float
     faces: int
     text: str
-    reason: str | None = None  # an alert's rule: "threshold" (below the threshold) or "drop" (below the baseline)
+    reason: str | None = None  # an alert's rule: "threshold", "drop", "turned" or "unhappy" (mood.py)
     source: str = ""  # the lane's name when a monitor watches several sources
 
 
@@ -58,10 +58,17 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
     the text (several sources)."""
     m, f = result.mood, result.frame
     if m.event == "alert":
-        bar = (f"below {settings.threshold:+.2f}" if m.reason == "threshold"
-               else f"{settings.drop:.2f} or more below its baseline {m.baseline:+.2f}")
-        text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)} {bar} "
-                f"for {settings.duration:.0f} s ({m.faces} face{'' if m.faces == 1 else 's'})")
+        faces = f"({m.faces} face{'' if m.faces == 1 else 's'})"
+        if m.reason in ("turned", "unhappy"):
+            who = ("someone below their own resting face" if m.reason == "turned"
+                   else "someone unhappy since they arrived" if m.faces > 1 else "a person alone, unhappy")
+            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {who} for {settings.person_duration:.0f} s; "
+                    f"{format_mood(m.score)} {faces}")
+        else:
+            bar = (f"below {settings.threshold:+.2f}" if m.reason == "threshold"
+                   else f"{settings.drop:.2f} or more below its baseline {m.baseline:+.2f}")
+            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)} {bar} "
+                    f"for {settings.duration:.0f} s {faces}")
     elif m.event == "clear":
         text = f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)}"
     else:
@@ -71,7 +78,8 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
     return Event(m.event, f.timestamp, f.index, m.score, m.faces, text, m.reason if m.event == "alert" else None, lane)
 
 
-WHY = {"threshold": "below the alert threshold", "drop": "well below its usual level"}
+WHY = {"threshold": "below the alert threshold", "drop": "well below its usual level",
+       "turned": "someone turned unhappy", "unhappy": "someone is unhappy"}
 
 
 class Session:

@@ -70,6 +70,15 @@ class Settings:
     gap: float = setting(MOOD_DEFAULTS.gap, "seconds with nobody counted that the alert's timers survive (a face "
                                             "turned away, someone passing in front); a longer gap starts them again",
                          minimum=0.0, maximum=600.0, unit="s", group="Alert", label="Gap kept")
+    settle: float = setting(MOOD_DEFAULTS.settle, "seconds a person is seen before their resting face is known; "
+                                                  "after it they count against it (0: everyone counts as read)",
+                            minimum=0.0, maximum=120.0, unit="s", group="Alert", label="Resting face after")
+    person_bar: float = setting(MOOD_DEFAULTS.person_bar, "alert when one person counts below this for "
+                                                          "--person-duration seconds (-1 turns this rule off)",
+                                minimum=-1.0, maximum=0.0, group="Alert", label="Alert on one person below")
+    person_duration: float = setting(MOOD_DEFAULTS.person_duration, "seconds one person must stay below "
+                                                                    "--person-bar before an alert",
+                                     minimum=0.0, maximum=600.0, unit="s", group="Alert", label="One person for")
 
     def __post_init__(self):
         for f in fields(self):

@@ -134,7 +134,7 @@ class MoodState:
     alert_started: float | None = None  # media time the current alert began
     event: str | None = None  # "alert" when one starts, "clear" when it ends, else None
     baseline: float | None = None  # the score's running baseline (the relative rule), None until known
-    reason: str | None = None  # what raised the current alert: "threshold" or "drop"
+    reason: str | None = None  # what raised the current alert: "threshold", "drop", "turned" or "unhappy"
 
 
 @dataclass(frozen=True)

@@ -213,7 +213,7 @@ LIVE = {  # where each setting the window's dialog shows takes effect in the run
 }
 NEW = {"detector": "haar", "detect_every": 3, "detect_width": 640, "min_face": 30, "flip_average": False,
        "threshold": -0.5, "drop": 0.2, "window": 4.0, "duration": 3.0, "hysteresis": 0.2, "cooldown": 10.0,
-       "baseline": 60.0, "gap": 5.0}
+       "baseline": 60.0, "gap": 5.0, "settle": 8.0, "person_bar": -0.7, "person_duration": 5.0}
 
 
 @pytest.mark.parametrize("name", [f.name for f in settings_model.window_fields()])

@@ -120,13 +120,13 @@ def test_a_face_whose_top_emotion_is_neutral_or_surprise_counts_zero():
     # the share of taggers who saw sadness in a calm face does not make it a negative face
     assert face_score(mix(neutral=0.55, sad=0.3, angry=0.15))[0] == 0
     assert face_score(mix(surprise=0.5, fear=0.3, happy=0.2))[0] == 0
-    m = MoodMonitor(MoodConfig(window=1.0, duration=0.5))
+    m = MoodMonitor(MoodConfig(settle=0.0, window=1.0, duration=0.5))
     t, states = _run(m, mix(neutral=0.55, sad=0.3, angry=0.15), 30.0, 0.0)
     assert not any(s.alert for s in states) and states[-1].score == 0
 
 
 def test_alert_fires_holds_and_clears_with_hysteresis():
-    cfg = MoodConfig(threshold=-0.3, window=1.0, duration=2.0, hysteresis=0.2, cooldown=5.0)
+    cfg = MoodConfig(settle=0.0, threshold=-0.3, window=1.0, duration=2.0, hysteresis=0.2, cooldown=5.0)
     m = MoodMonitor(cfg)
     fps = 10
     events = []
@@ -157,7 +157,7 @@ def test_alert_fires_holds_and_clears_with_hysteresis():
 
 
 def test_no_faces_means_no_alert_and_a_trend_per_minute():
-    m = MoodMonitor(MoodConfig(duration=0.5, window=30))
+    m = MoodMonitor(MoodConfig(settle=0.0, duration=0.5, window=30))
     for k in range(100):
         s = m.update([], k / 10)
     assert s.faces == 0 and not s.alert and s.score == 0
@@ -176,7 +176,7 @@ def _run(m, probs, seconds, t0, fps=5, quality="ok"):
 
 
 def test_a_fall_below_the_baseline_alerts_though_the_threshold_is_not_crossed():
-    m = MoodMonitor(MoodConfig(threshold=-0.3, window=5.0, duration=3.0, drop=0.3, baseline=60.0, baseline_min=20.0))
+    m = MoodMonitor(MoodConfig(settle=0.0, threshold=-0.3, window=5.0, duration=3.0, drop=0.3, baseline=60.0, baseline_min=20.0))
     cheerful = mix(happy=0.6, sad=0.1, neutral=0.3)  # +0.5
     t, states = _run(m, cheerful, 60.0, 0.0)
     assert not any(s.alert for s in states) and states[-1].baseline == pytest.approx(0.5, abs=1e-3)
@@ -193,7 +193,7 @@ def test_a_fall_below_the_baseline_alerts_though_the_threshold_is_not_crossed():
 
 
 def test_a_steady_neutral_queue_never_alerts_and_no_baseline_before_its_minimum():
-    m = MoodMonitor(MoodConfig(drop=0.3, baseline=60.0, baseline_min=20.0, window=5.0, duration=3.0))
+    m = MoodMonitor(MoodConfig(settle=0.0, drop=0.3, baseline=60.0, baseline_min=20.0, window=5.0, duration=3.0))
     t, states = _run(m, NEUTRAL, 20.0, 0.0)
     assert all(s.baseline is None for s in states)  # 15 s of history before the window: not yet
     t, states = _run(m, mix(sad=0.35, happy=0.25, neutral=0.3, surprise=0.1), 600.0, t)  # -0.1, steady for 10 min
@@ -201,7 +201,7 @@ def test_a_steady_neutral_queue_never_alerts_and_no_baseline_before_its_minimum(
 
 
 def test_faces_failing_the_quality_gate_leave_the_mood():
-    m = MoodMonitor(MoodConfig(window=1.0, duration=0.5))
+    m = MoodMonitor(MoodConfig(settle=0.0, window=1.0, duration=0.5))
     t, states = _run(m, SAD, 5.0, 0.0, quality="dark")
     assert all(s.faces == 0 and s.score == 0.0 and not s.alert for s in states)
     t, states = _run(m, SAD, 5.0, t)
@@ -306,7 +306,7 @@ def test_short_gaps_with_nobody_counted_keep_the_alert_timer_and_long_ones_reset
     sad = _tracks([SAD] * 3)
 
     def run(gap_seconds):
-        m = MoodMonitor(MoodConfig(duration=5.0, window=2.0, gap=2.0, drop=0.0))
+        m = MoodMonitor(MoodConfig(settle=0.0, duration=5.0, window=2.0, gap=2.0, drop=0.0))
         t, states = 0.0, []
         for _ in range(15):  # 3 s of sad faces
             states.append(m.update(sad, t))
@@ -353,3 +353,59 @@ def _frame_result(tracks):
 
     return FrameResult(Frame(np.zeros((100, 200, 3), np.uint8), 0, 0.0), Detections(), tuple(tracks),
                        MoodState(0.0, 0.0, 0, False))
+
+
+def _people(spec, t):
+    """Tracks for {id: probs} at time t (every face counted)."""
+    return [Track(pid, np.zeros(4, np.float32), p, p) for pid, p in spec.items()]
+
+
+def _play(m, script, fps=5, t0=0.0):
+    """``script``: [(seconds, {id: probs})] from ``t0``; returns [(time, MoodState)]."""
+    out, t = [], t0
+    for seconds, spec in script:
+        for _ in range(int(seconds * fps)):
+            out.append((t, m.update(_people(spec, t), t)))
+            t += 1 / fps
+    return out
+
+
+def test_each_person_is_judged_against_their_own_resting_face():
+    m = MoodMonitor(MoodConfig(settle=4.0, person_bar=-0.5, person_duration=3.0))
+    resting_sad = mix(sad=0.7, neutral=0.3)  # -0.7, a face with lowered brows
+    queue = {1: resting_sad, 2: NEUTRAL, 3: NEUTRAL, 4: resting_sad}
+    states = _play(m, [(60.0, queue)])
+    assert not any(s.alert for _, s in states)  # the raw mean, -0.35, is below the -0.3 threshold all along
+    assert states[-1][1].score == pytest.approx(0.0, abs=1e-6)  # both resting faces excused
+    # person 2 turns: below their own resting face (0) by 1 for 3 s -> alert "turned"; person 1 turning
+    # further (-0.7 -> -1) is 0.3 below their own: not enough alone
+    states = _play(m, [(10.0, {**queue, 1: SAD, 2: SAD})], t0=60.0)
+    alerts = [(t, s) for t, s in states if s.event == "alert"]
+    assert len(alerts) == 1 and alerts[0][1].reason == "turned" and 3.0 <= alerts[0][0] - 60.0 <= 4.0
+
+
+def test_an_unhappy_arrival_alerts_and_its_leaving_clears():
+    m = MoodMonitor(MoodConfig(settle=4.0, person_bar=-0.5, person_duration=3.0))
+    calm = {1: NEUTRAL, 2: NEUTRAL, 3: mix(happy=0.6, neutral=0.4), 4: NEUTRAL, 5: NEUTRAL}
+    states = _play(m, [(30.0, calm), (20.0, {**calm, 6: SAD}), (15.0, calm)])
+    events = [(round(t, 1), s.event, s.reason) for t, s in states if s.event]
+    assert events[0][1:] == ("alert", "unhappy") and 33.0 <= events[0][0] <= 34.0  # one sad face of six
+    assert events[1][1] == "clear" and 50.0 < events[1][0] <= 55.0 and len(events) == 2
+
+
+def test_people_in_view_at_the_start_are_learned_and_a_person_alone_is_judged_as_read():
+    m = MoodMonitor(MoodConfig(settle=4.0, person_bar=-0.5, person_duration=3.0))
+    states = _play(m, [(30.0, {1: SAD, 2: SAD, 3: NEUTRAL})])  # already glum when the monitor starts
+    assert not any(s.alert for _, s in states)  # learned as their resting faces (the README says so)
+    m = MoodMonitor(MoodConfig(settle=4.0, person_bar=-0.5, person_duration=3.0))
+    states = _play(m, [(10.0, {7: SAD})])
+    alert = next((t, s) for t, s in states if s.event == "alert")
+    assert alert[1].reason == "unhappy" and alert[0] == pytest.approx(3.0, abs=0.3)
+    states = _play(m, [(5.0, {})], t0=10.0)  # they leave: nobody in view for longer than the gap clears it
+    assert [s.event for _, s in states if s.event] == ["clear"]
+
+
+def test_a_cheerful_resting_face_never_makes_a_calm_face_negative():
+    m = MoodMonitor(MoodConfig(settle=4.0))
+    states = _play(m, [(10.0, {1: HAPPY, 2: HAPPY}), (30.0, {1: NEUTRAL, 2: NEUTRAL})])
+    assert states[-1][1].score == 0.0 and not any(s.alert for _, s in states)
