@@ -76,14 +76,9 @@ def error(msg: str) -> int:
     return 1
 
 
-def run_headless(args) -> int:
-    from .app import DEMO_CLIP, fleet_sinks, open_capture, open_session
-    from .errors import MonitorError
-    from .recording import CsvRecorder
-
-    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: warning: %(message)s")
-    settings = settings_model.from_args(args)
-    video = str(DEMO_CLIP) if args.demo else (args.video[0] if args.video else None)
+def _stop_on_signals():
+    """Ctrl+C and SIGTERM set ``stopping["sig"]`` (the run ends cleanly, its CSV closed); returns it and
+    the SIGINT handler to restore."""
     stopping = {"sig": False}
 
     def on_signal(signum, _frame):
@@ -92,6 +87,18 @@ def run_headless(args) -> int:
     old = signal.signal(signal.SIGINT, on_signal)
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, on_signal)
+    return stopping, old
+
+
+def run_headless(args) -> int:
+    from .app import DEMO_CLIP, fleet_sinks, open_capture, open_session
+    from .errors import MonitorError
+    from .recording import CsvRecorder
+
+    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: warning: %(message)s")
+    settings = settings_model.from_args(args)
+    video = str(DEMO_CLIP) if args.demo else (args.video[0] if args.video else None)
+    stopping, old = _stop_on_signals()
     session: Any = None
     capture: Any = None
     recorder: Any = None
@@ -151,14 +158,7 @@ def run_multi(args, specs) -> int:
 
     logging.basicConfig(level=logging.WARNING, format=f"{PROG}: warning: %(message)s")
     settings = settings_model.from_args(args, MULTI_DEFAULTS)  # --detect-width 640 unless given
-    stopping = {"sig": False}
-
-    def on_signal(signum, _frame):
-        stopping["sig"] = True
-
-    old = signal.signal(signal.SIGINT, on_signal)
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, on_signal)
+    stopping, old = _stop_on_signals()
     say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
     warn = lambda line: print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)  # noqa: E731
     sinks: list = []
@@ -169,11 +169,8 @@ def run_multi(args, specs) -> int:
         if args.stats_json:
             _check_writable(Path(args.stats_json))
 
-        def stats(source):
-            lane = next((lane for lane in multi.lanes if lane.name == source), None) if multi else None
-            if lane is None or lane.session is None:
-                return 0.0, 0, 0
-            return lane.session.fps, lane.session.capture.dropped, lane.session.capture.reconnects
+        def stats(source):  # the metrics sink exists before the session it reports on
+            return multi.lane_stats(source) if multi else (0.0, 0, 0)
 
         sinks += fleet_sinks(args.name, args.metrics_port, args.metrics_host, args.alert_webhook, stats, warn,
                              sources=[s.name for s in specs])

@@ -366,6 +366,13 @@ class MultiSession:
                 sink.close()
                 self.on_sink_error(sink, str(exc))
 
+    def lane_stats(self, source: str) -> tuple[float, int, int]:
+        """(fps, dropped frames, reconnects) of a lane, for the metrics endpoint; zeros for one not open."""
+        lane = next((la for la in self.lanes if la.name == source), None)
+        if lane is None or lane.session is None:
+            return 0.0, 0, 0
+        return lane.session.fps, lane.session.capture.dropped, lane.session.capture.reconnects
+
     def store_mood(self) -> tuple[float, int]:
         """The whole store's mood now (see :func:`store_mood`)."""
         return store_mood([lane.last for lane in self.lanes if lane.state == "running"])

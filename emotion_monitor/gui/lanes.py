@@ -245,11 +245,8 @@ def run_lanes(app: QApplication, args, specs) -> int:
         if getattr(args, "record", None):
             sinks.append(CsvRecorder(args.record))
 
-        def stats(source):
-            lane = next((la for la in multi.lanes if la.name == source), None) if multi else None
-            if lane is None or lane.session is None:
-                return 0.0, 0, 0
-            return lane.session.fps, lane.session.capture.dropped, lane.session.capture.reconnects
+        def stats(source):  # the metrics sink exists before the session it reports on
+            return multi.lane_stats(source) if multi else (0.0, 0, 0)
 
         sinks += fleet_sinks(args.name, args.metrics_port, args.metrics_host, args.alert_webhook, stats, warn,
                              sources=[s.name for s in specs])
