@@ -119,15 +119,13 @@ class People:
     """Per-person judging for :class:`MoodMonitor`: what each counted face counts, and who is flagged.
     Hand-written: the rule is this product's (no library keeps per-identity baselines of a score)."""
 
-    def __init__(self, config: MoodConfig):
-        self.config = config
+    def __init__(self):
         self._people: dict[int, _Person] = {}
         self._start: float | None = None
         self._swept = 0.0
 
-    def judge(self, tracks: Sequence[Track], scores: np.ndarray, now: float) -> np.ndarray:
-        """What each counted face counts (their boxes tell an identity handed to someone else)."""
-        c = self.config
+    def judge(self, tracks: Sequence[Track], scores: np.ndarray, now: float, c: MoodConfig) -> np.ndarray:
+        """What each counted face counts under ``c`` (their boxes tell an identity handed to someone else)."""
         if self._start is None:
             self._start = now
         alone = len(tracks) == 1
@@ -158,7 +156,7 @@ class People:
                 j = min(s - rest, s if s > 0.0 else 0.0)
             out[k] = j
             if alone or not (learning and p.quiet):
-                self._flag(p, j, now, "turned" if not learning and not alone else "unhappy")
+                self._flag(p, j, now, "turned" if not learning and not alone else "unhappy", c)
             if learning:
                 if p.flag:  # flagged while learning: no resting reading from an unhappy stretch
                     p.seen, p.n, p.total = 0.0, 0, 0.0
@@ -172,8 +170,7 @@ class People:
                 del people[pid]
         return out
 
-    def _flag(self, p: _Person, j: float, now: float, kind: str) -> None:
-        c = self.config
+    def _flag(self, p: _Person, j: float, now: float, kind: str, c: MoodConfig) -> None:
         if p.flag is None and p.below_since is None and j >= c.person_bar:
             return  # the common case: a person above the bar, not flagged
         if p.flag is None:
@@ -190,9 +187,9 @@ class People:
         else:
             p.above_since = None
 
-    def flagged(self, now: float) -> str | None:
-        """"turned" or "unhappy" if someone in view (seen within ``gap``) is flagged, else None."""
-        flags = {p.flag for p in self._people.values() if p.flag and now - p.last <= self.config.gap}
+    def flagged(self, now: float, gap: float) -> str | None:
+        """"turned" or "unhappy" if someone in view (seen within ``gap`` seconds) is flagged, else None."""
+        flags = {p.flag for p in self._people.values() if p.flag and now - p.last <= gap}
         return "turned" if "turned" in flags else ("unhappy" if flags else None)
 
 
@@ -215,7 +212,7 @@ class MoodMonitor:
         self._above_since: float | None = None
         self._cleared_at: float | None = None
         self._empty_since: float | None = None  # when the current stretch with nobody counted began
-        self.people = People(self.config)
+        self.people = People()
 
     def reset(self) -> None:
         MoodMonitor.__init__(self, self.config)
@@ -291,13 +288,11 @@ class MoodMonitor:
         counted = [t for t in tracks if t.quality == "ok"]
         faces = len(counted)
         event = None
-        if self.people.config is not c:
-            self.people.config = c  # settings changed live
         if faces:
             self._empty_since = None
             scores = face_score(np.stack([t.probs for t in counted]))
             if c.settle > 0:
-                scores = self.people.judge(counted, scores, now)
+                scores = self.people.judge(counted, scores, now, c)
             score = float(np.mean(scores))
             self._add(now, score)
             if not self.alert:
@@ -306,6 +301,7 @@ class MoodMonitor:
             score = 0.0
         mean = self._window_mean(now)
         base = self.baseline(now)
+        person = self.people.flagged(now, c.gap) if faces and c.settle > 0 else None
         if mean is None or not faces:
             # nobody counted: the queue's mood is unknown. A short gap (a face turned away, a missed
             # detection, someone passing in front) keeps the timers where they are; a gap longer than
@@ -320,7 +316,6 @@ class MoodMonitor:
         elif not self.alert:
             cooling = self._cleared_at is not None and now - self._cleared_at < c.cooldown
             why = self._negative(mean, base)
-            person = self.people.flagged(now) if c.settle > 0 else None
             if why and not cooling:
                 if self._below_since is None:
                     self._below_since = now
@@ -332,7 +327,6 @@ class MoodMonitor:
                 self._alert_baseline = base
                 self._above_since = None
         else:
-            person = self.people.flagged(now) if c.settle > 0 else None
             if self._negative(mean, base, c.hysteresis) is None and person is None:
                 if self._above_since is None:
                     self._above_since = now
