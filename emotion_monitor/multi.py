@@ -39,8 +39,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import MonitorError, SourceError
+from .errors import SourceError
 from .mood import format_mood, format_score
+from .session import Session, write_to
 from .settings import Settings
 from .types import LABELS, FrameResult
 
@@ -211,8 +212,6 @@ class MultiSession:
 
     # ---- lanes ----------------------------------------------------------------------------------
     def _try_open(self, lane: Lane, first: bool = False) -> None:
-        from .session import Session
-
         name = lane.name
         try:
             capture = self._open(lane.spec, lambda msg: self.on_warning(f"{name}: {msg}"))
@@ -319,7 +318,7 @@ class MultiSession:
                 for lane, result in self._classify(batch):
                     lane.last = result
                     lane.session.deliver(result)
-                    self._write(result)
+                    write_to(self.sinks, result, self._drop_sink if self.on_sink_error else None)
                     yield result
                 if now - last_status >= 1.0:
                     self.on_status(self.status_line(now - last_status))
@@ -355,16 +354,10 @@ class MultiSession:
             out.append((lane, lane.session.pipeline.finish(p, probs, time.perf_counter() - t)))
         return out
 
-    def _write(self, result: FrameResult) -> None:
-        for sink in list(self.sinks):
-            try:
-                sink.write(result)
-            except MonitorError as exc:
-                if self.on_sink_error is None:
-                    raise
-                self.sinks.remove(sink)
-                sink.close()
-                self.on_sink_error(sink, str(exc))
+    def _drop_sink(self, sink, message: str) -> None:
+        self.sinks.remove(sink)
+        sink.close()
+        self.on_sink_error(sink, message)  # type: ignore[misc]  # only called when there is one
 
     def lane_stats(self, source: str) -> tuple[float, int, int]:
         """(fps, dropped frames, reconnects) of a lane, for the metrics endpoint; zeros for one not open."""

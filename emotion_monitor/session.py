@@ -78,6 +78,18 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
     return Event(m.event, f.timestamp, f.index, m.score, m.faces, text, m.reason if m.event == "alert" else None, lane)
 
 
+def write_to(sinks: list, result: FrameResult, on_error: Callable[[Sink, str], None] | None) -> None:
+    """Give ``result`` to every sink. A sink that fails (MonitorError) goes to ``on_error(sink, message)``,
+    which drops it so the run goes on; without ``on_error`` the error ends the run."""
+    for sink in list(sinks):
+        try:
+            sink.write(result)
+        except MonitorError as exc:
+            if on_error is None:
+                raise
+            on_error(sink, str(exc))
+
+
 WHY = {"threshold": "below the alert threshold", "drop": "well below its usual level",
        "turned": "someone turned unhappy", "unhappy": "someone is unhappy"}
 
@@ -188,14 +200,7 @@ class Session:
         if self.started is None:
             self.started = self._last_status = time.monotonic()
         self.people.update(result)
-        for sink in self.sinks:
-            try:
-                sink.write(result)
-            except MonitorError as exc:
-                if self.on_sink_error is None:
-                    raise
-                self.remove_sink(sink)
-                self.on_sink_error(sink, str(exc))
+        write_to(self.sinks, result, self._drop_sink if self.on_sink_error else None)
         event = event_of(result, self.settings, self.lane)
         if event is not None:
             self.on_event(event)
@@ -208,6 +213,10 @@ class Session:
                 self.on_status(f"frame {result.frame.index:6d}  fps {self.fps:5.1f}  faces {m.faces:2d}  "
                                f"{format_mood(m.score)}  trend {m.trend:+.2f}/min{'  ALERT' if m.alert else ''}")
             self._last_status, self._since = now, 0
+
+    def _drop_sink(self, sink: Sink, message: str) -> None:
+        self.remove_sink(sink)
+        self.on_sink_error(sink, message)  # type: ignore[misc]  # only called when there is one
 
     def end(self, ended: bool) -> None:
         """The source is done: ``ended`` when it ran out (a file's end; then a file cut short warns)."""
