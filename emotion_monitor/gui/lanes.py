@@ -27,17 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from ..mood import format_score
-from ..multi import MultiSession, store_mood
+from ..multi import MultiSession
 from ..overlay import draw
 from ..recording import clock_utc
-from .mood_panel import COLOURS
+from .mood_panel import COLOURS, mood_sign
 from .widgets import VideoView
 
 MAX_EVENTS = 200
-
-
-def _sign(score: float, faces: int) -> int:
-    return 0 if not faces or abs(score) < 0.05 else (1 if score > 0 else -1)
 
 
 class LanesWorker(QObject):
@@ -118,7 +114,7 @@ class LaneTile(QFrame):
         if rgb is not None:
             self.view.show_rgb(rgb)
         self.mood.setText(format_score(m.score) if m.faces else "-")
-        self.mood.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {COLOURS[_sign(m.score, m.faces)]};")
+        self.mood.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {COLOURS[mood_sign(m.score, m.faces)]};")
         self.state.setText(f"{len(result.tracks)} face{'' if len(result.tracks) == 1 else 's'}"
                            + ("  ALERT" if m.alert else ""))
         if m.alert != self.alert:
@@ -135,7 +131,6 @@ class LanesWindow(QMainWindow):
         self.setWindowTitle(f"Emotion Monitor: {len(multi.lanes)} sources")
         self.multi, self.worker = multi, LanesWorker(multi)
         self.enlarged: LaneTile | None = None
-        self.latest: dict[str, object] = {}
         central = QWidget()
         root = QHBoxLayout(central)
         left = QVBoxLayout()
@@ -187,7 +182,6 @@ class LanesWindow(QMainWindow):
 
     def show_results(self, latest: dict) -> None:
         for name, result in latest.items():
-            self.latest[name] = result
             tile = self.tiles[name]
             if tile.isHidden():  # another lane is enlarged: its state only, no picture to draw
                 tile.show_result(result)
@@ -197,9 +191,8 @@ class LanesWindow(QMainWindow):
         for lane in self.multi.lanes:
             if lane.state != "running":
                 self.tiles[lane.name].show_state(lane.state)
-        score, faces = store_mood([r for n, r in self.latest.items()  # type: ignore[misc]
-                                   if next(la.state for la in self.multi.lanes if la.name == n) == "running"])
-        colour = COLOURS[_sign(score, faces)]
+        score, faces = self.multi.store_mood()
+        colour = COLOURS[mood_sign(score, faces)]
         self.store.setText(f"Store mood <span style='color:{colour}'>{format_score(score) if faces else '-'}</span>")
         alerting = [t.name for t in self.tiles.values() if t.alert]
         self.store_note.setText(f"  {faces} faces counted in {len(self.tiles)} sources"

@@ -19,6 +19,11 @@ CALM_BAND = 0.05  # |mood| below this is drawn grey: "-0.01" is no reason for re
 SPAN = 180.0  # seconds of mood the timeline shows
 
 
+def mood_sign(score: float, faces: int) -> int:
+    """The key of :data:`COLOURS` for a mood: 0 with nobody counted or within :data:`CALM_BAND` of zero."""
+    return 0 if not faces or abs(score) < CALM_BAND else (1 if score > 0 else -1)
+
+
 class MoodPanel(QWidget):
     """Everything the window shows of the mood; :meth:`show_result` takes each frame's result. What it
     keeps is bounded: 3000 points and the alert spans of the last :data:`SPAN` seconds."""
@@ -62,7 +67,7 @@ class MoodPanel(QWidget):
         # the mood on the timeline's and the command line's scale (-1..+1), not the bar's -100..100
         self.gauge.setFormat(format_mood(m.score) if m.faces else "no face counted")
         self.number.setText(format_score(m.score) if m.faces else "–")
-        self._colour(0 if not m.faces or abs(m.score) < CALM_BAND else (1 if m.score > 0 else -1))
+        self._colour(mood_sign(m.score, m.faces))
         self.t.append(t)
         self.v.append(m.score if m.faces else np.nan)  # nobody counted: a gap, not a mood of 0
         t_arr = np.array(self.t)
