@@ -71,9 +71,12 @@ def format_score(score: float) -> str:
     return f"{round(float(score), 2) + 0.0:+.2f}"
 
 
-def format_mood(score: float) -> str:
-    """The group mood in a line of text (status line, alert line, overlay, gauge): ``"mood -0.27"``."""
-    return f"mood {format_score(score)}"
+def format_mood(score: float, learning: int = 0, faces: int = 0) -> str:
+    """The group mood in a line of text (status line, alert line, overlay, gauge): ``"mood -0.27"``; with
+    ``learning`` faces (of ``faces`` counted) whose resting reading is still being learned, and so count 0,
+    ``"mood +0.00 (learning 4 of 6)"``, so that a mood held at 0 by the monitor's first seconds says so."""
+    note = f" (learning {learning} of {faces})" if learning else ""
+    return f"mood {format_score(score)}{note}"
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ class People:
         self._people: dict[int, _Person] = {}
         self._start: float | None = None
         self._swept = 0.0
+        self.learning = 0  # faces of the last judge() that counted 0 while their resting reading was learned
 
     def judge(self, tracks: Sequence[Track], scores: np.ndarray, now: float, c: MoodConfig) -> np.ndarray:
         """What each counted face counts under ``c`` (their boxes tell an identity handed to someone else)."""
@@ -131,6 +135,7 @@ class People:
         alone = len(tracks) == 1
         out = np.empty(len(tracks), np.float32)
         people = self._people
+        self.learning = 0
         for k, (track, s) in enumerate(zip(tracks, scores.tolist())):
             x0, y0, x1, y1 = track.xyxy.tolist()
             cx, cy, w = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, 1.0)
@@ -151,6 +156,7 @@ class People:
                 j = s
             elif learning:
                 j = 0.0 if p.quiet else s
+                self.learning += p.quiet
             else:
                 rest = p.rest if p.rest < 0.0 else 0.0  # type: ignore[operator]
                 j = min(s - rest, s if s > 0.0 else 0.0)
@@ -337,5 +343,6 @@ class MoodMonitor:
                 self._above_since = None
         state = MoodState(score=mean if mean is not None and faces else score, trend=self.trend(), faces=faces,
                           alert=self.alert, alert_started=self.alert_started if self.alert else None, event=event,
-                          baseline=base, reason=self.reason if self.alert else None)
+                          baseline=base, reason=self.reason if self.alert else None,
+                          learning=self.people.learning if faces and c.settle > 0 else 0)
         return state

@@ -379,7 +379,8 @@ class MultiSession:
                 continue
             m = lane.last.mood if lane.last else None
             parts.append(f"{lane.name}: {s.fps:4.1f} fps {m.faces if m else 0:2d} faces "
-                         f"{format_score(m.score) if m else '  -  '}{' ALERT' if m and m.alert else ''}")
+                         f"{format_score(m.score) if m else '  -  '}{f' learning {m.learning}' if m and m.learning else ''}"
+                         f"{' ALERT' if m and m.alert else ''}")
         score, faces = self.store_mood()
         return f"store {format_mood(score)} ({faces} faces) | " + " | ".join(parts)
 

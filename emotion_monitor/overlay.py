@@ -15,7 +15,16 @@ COLORS = {
 }
 
 
-GREY = (80, 80, 80)  # faces left out of the mood by the quality gate: a thin box, no text
+GREY = (150, 150, 150)  # faces left out of the mood by the quality gate: corner marks, no text
+
+
+def _corners(out: np.ndarray, x0: int, y0: int, x1: int, y1: int, color, thick: int) -> None:
+    """A box's four corners (a quarter of each side): seen at a small view's size and on dark footage,
+    and not mistaken for the full box of a face that is read."""
+    dx, dy = max(2, (x1 - x0) // 4), max(2, (y1 - y0) // 4)
+    for x, y, sx, sy in ((x0, y0, 1, 1), (x1, y0, -1, 1), (x0, y1, 1, -1), (x1, y1, -1, -1)):
+        cv2.line(out, (x, y), (x + sx * dx, y), color, thick)
+        cv2.line(out, (x, y), (x, y + sy * dy), color, thick)
 
 
 def place_labels(boxes: np.ndarray, sizes: list[tuple[int, int]], width: int, height: int,
@@ -48,8 +57,8 @@ def place_labels(boxes: np.ndarray, sizes: list[tuple[int, int]], width: int, he
 def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mood_line: bool = True,
          width: int | None = None) -> np.ndarray:
     """Draw on a copy of ``image``: a box per face coloured by its emotion with 'label confidence' (the
-    selected face's with its id and a thicker box); faces left out of the mood (quality gate) as a thin
-    grey box without text. Labels never overlap and stay inside the frame (:func:`place_labels`); a
+    selected face's with its id and a thicker box); faces left out of the mood (quality gate) as grey
+    corner marks without text. Labels never overlap and stay inside the frame (:func:`place_labels`); a
     label that finds no room is left out, the box stays. ``width``: draw on the image scaled down to
     that width (a small view: the copy and the drawing cost its pixels, not the frame's)."""
     k = 1.0
@@ -66,7 +75,7 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
     for t in result.tracks:
         x0, y0, x1, y1 = (int(round(v * k)) for v in t.xyxy)
         if t.quality != "ok":
-            cv2.rectangle(out, (x0, y0), (x1, y1), GREY, 1)
+            _corners(out, x0, y0, x1, y1, GREY, thick)
             continue
         color = COLORS.get(t.label, (255, 255, 255))
         cv2.rectangle(out, (x0, y0), (x1, y1), color, thick + (2 if t.track_id == selected else 0))
@@ -88,7 +97,9 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
         cv2.putText(out, text, (x + 2, y + h - 4 - int(2 * scale)), font, fs, (0, 0, 0), thick, cv2.LINE_AA)
     if mood_line:
         m = result.mood
-        text = f"faces {m.faces}  {format_mood(m.score)}  trend {m.trend:+.2f}/min" + ("  ALERT" if m.alert else "")
-        cv2.putText(out, text, (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * scale,
-                    (0, 0, 255) if m.alert else (255, 255, 255), thick + 1, cv2.LINE_AA)
+        text = (f"faces {m.faces}  {format_mood(m.score, m.learning, m.faces)}  trend {m.trend:+.2f}/min"
+                + ("  ALERT" if m.alert else ""))
+        for color, t in (((0, 0, 0), thick + 4), ((0, 0, 255) if m.alert else (255, 255, 255), thick + 1)):
+            # a dark edge under the letters keeps the line readable on sky, snow or a white wall
+            cv2.putText(out, text, (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * scale, color, t, cv2.LINE_AA)
     return out

@@ -211,7 +211,7 @@ class Session:
             m = result.mood
             if self.status_every is not None:
                 self.on_status(f"frame {result.frame.index:6d}  fps {self.fps:5.1f}  faces {m.faces:2d}  "
-                               f"{format_mood(m.score)}  trend {m.trend:+.2f}/min{'  ALERT' if m.alert else ''}")
+                               f"{format_mood(m.score, m.learning, m.faces)}  trend {m.trend:+.2f}/min{'  ALERT' if m.alert else ''}")
             self._last_status, self._since = now, 0
 
     def _drop_sink(self, sink: Sink, message: str) -> None:

@@ -135,6 +135,7 @@ class MoodState:
     event: str | None = None  # "alert" when one starts, "clear" when it ends, else None
     baseline: float | None = None  # the score's running baseline (the relative rule), None until known
     reason: str | None = None  # what raised the current alert: "threshold", "drop", "turned" or "unhappy"
+    learning: int = 0  # counted faces that count 0 while their resting reading is learned (see mood.People)
 
 
 @dataclass(frozen=True)

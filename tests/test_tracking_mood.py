@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from emotion_monitor.mood import MoodConfig, MoodMonitor, face_score
+from emotion_monitor.mood import MoodConfig, MoodMonitor, face_score, format_mood
 from emotion_monitor.tracking import Tracker, greedy_match, iou_matrix
 from emotion_monitor.types import LABELS, Detections, Track
 
@@ -340,11 +340,14 @@ def test_labels_never_overlap_stay_in_the_frame_and_left_out_faces_get_none():
     # the face at the right edge keeps its label inside the frame
     (spot,) = place_labels(np.array([[600.0, 200, 639, 240]]), [(100, 18)], 640, 480)
     assert spot[0] + 100 <= 640
-    # a face left out of the mood: a thin grey box and no text
+    # a face left out of the mood: grey corner marks (not a full box, which is a face read) and no text
     img = np.zeros((100, 200, 3), np.uint8)
     small = Track(7, np.array([50, 40, 70, 60], np.float32), SAD, SAD, quality="small")
     out = draw(img, _frame_result([small]), mood_line=False)
-    assert (out[40, 50:71] == GREY).all() and (out[41:60, 51:70] == 0).all()  # the outline only
+    for y, x in ((40, 50), (40, 70), (60, 50), (60, 70), (40, 54), (44, 50), (56, 70)):
+        assert (out[y, x] == GREY).all(), (y, x)
+    assert (out[40, 57:64] == 0).all() and (out[47:54, 50] == 0).all()  # the middle of each side is left open
+    assert (out[42:59, 52:69] == 0).all()  # nothing inside
     assert (out[:38] == 0).all()  # nothing written above it
 
 
@@ -397,6 +400,10 @@ def test_people_in_view_at_the_start_are_learned_and_a_person_alone_is_judged_as
     m = MoodMonitor(MoodConfig(settle=4.0, person_bar=-0.5, person_duration=3.0))
     states = _play(m, [(30.0, {1: SAD, 2: SAD, 3: NEUTRAL})])  # already glum when the monitor starts
     assert not any(s.alert for _, s in states)  # learned as their resting faces (the README says so)
+    # while learned they count 0, and the state says how many are being learned (the status line shows it)
+    assert {s.learning for t, s in states if t < 3.9} == {3} and {s.learning for t, s in states if t > 4.1} == {0}
+    assert format_mood(states[0][1].score, states[0][1].learning, states[0][1].faces) == "mood +0.00 (learning 3 of 3)"
+    assert format_mood(states[-1][1].score, states[-1][1].learning, states[-1][1].faces) == "mood +0.00"
     m = MoodMonitor(MoodConfig(settle=4.0, person_bar=-0.5, person_duration=3.0))
     states = _play(m, [(10.0, {7: SAD})])
     alert = next((t, s) for t, s in states if s.event == "alert")

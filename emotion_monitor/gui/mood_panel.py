@@ -65,7 +65,7 @@ class MoodPanel(QWidget):
         m, t = result.mood, result.frame.media_time
         self.gauge.setValue(int(round(m.score * 100)) if m.faces else 0)
         # the mood on the timeline's and the command line's scale (-1..+1), not the bar's -100..100
-        self.gauge.setFormat(format_mood(m.score) if m.faces else "no face counted")
+        self.gauge.setFormat(format_mood(m.score, m.learning, m.faces) if m.faces else "no face counted")
         self.number.setText(format_score(m.score) if m.faces else "–")
         self._colour(mood_sign(m.score, m.faces))
         self.t.append(t)
