@@ -80,3 +80,29 @@ def fleet_sinks(name: str, metrics_port: int | None, metrics_host: str, alert_we
         except ValueError as exc:
             raise MonitorError(str(exc)) from None
     return sinks
+
+
+def open_multi(s: Settings, specs, args, warn, **kwargs):
+    """A multi-source session (multi.MultiSession) with the outputs ``args`` ask for, for the CLI and the
+    lanes window alike: the CSV (``--record``, ``--overwrite``), the metrics endpoint and the webhook;
+    ``kwargs`` go to the session. Raises MonitorError (one line) with every sink it opened closed."""
+    from .multi import MultiSession
+    from .recording import CsvRecorder
+
+    sinks: list = []
+    multi = None
+    try:
+        if getattr(args, "record", None):
+            sinks.append(CsvRecorder(args.record, overwrite=getattr(args, "overwrite", False)))
+
+        def stats(source):  # the metrics sink exists before the session it reports on
+            return multi.lane_stats(source) if multi else (0.0, 0, 0)
+
+        sinks += fleet_sinks(args.name, args.metrics_port, args.metrics_host, args.alert_webhook, stats, warn,
+                             sources=[spec.name for spec in specs])
+        multi = MultiSession(s, specs, sinks=sinks, on_warning=warn, **kwargs)
+    except MonitorError:
+        for sink in sinks:
+            sink.close()
+        raise
+    return multi

@@ -151,33 +151,22 @@ def run_headless(args) -> int:
 def run_multi(args, specs) -> int:
     """Several sources in one monitor (multi.MultiSession): one status line a second for all lanes,
     alert lines naming their lane, one CSV, one metrics endpoint, a lane's fault in one line."""
-    from .app import fleet_sinks
+    from .app import open_multi
     from .errors import MonitorError
-    from .multi import MULTI_DEFAULTS, MultiSession
-    from .recording import CsvRecorder
+    from .multi import MULTI_DEFAULTS
 
     logging.basicConfig(level=logging.WARNING, format=f"{PROG}: warning: %(message)s")
     settings = settings_model.from_args(args, MULTI_DEFAULTS)  # --detect-width 640 unless given
     stopping, old = _stop_on_signals()
     say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
     warn = lambda line: print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)  # noqa: E731
-    sinks: list = []
     multi: Any = None
     try:
-        if args.record:
-            sinks.append(CsvRecorder(args.record, overwrite=args.overwrite))
         if args.stats_json:
             _check_writable(Path(args.stats_json))
-
-        def stats(source):  # the metrics sink exists before the session it reports on
-            return multi.lane_stats(source) if multi else (0.0, 0, 0)
-
-        sinks += fleet_sinks(args.name, args.metrics_port, args.metrics_host, args.alert_webhook, stats, warn,
-                             sources=[s.name for s in specs])
-        multi = MultiSession(settings, specs, sinks=sinks, on_event=lambda e: print(e.text, flush=True),
-                             on_status=say, on_warning=warn, realtime=args.realtime, max_frames=args.max_frames,
-                             loop=args.loop)
-        for sink in sinks:
+        multi = open_multi(settings, specs, args, warn, on_event=lambda e: print(e.text, flush=True),
+                           on_status=say, realtime=args.realtime, max_frames=args.max_frames, loop=args.loop)
+        for sink in multi.sinks:
             if hasattr(sink, "port"):
                 say(f"metrics: http://{args.metrics_host}:{sink.port}/metrics")
         for lane in multi.lanes:
@@ -200,9 +189,6 @@ def run_multi(args, specs) -> int:
         signal.signal(signal.SIGINT, old)
         if multi is not None:
             multi.close()
-        else:
-            for sink in sinks:
-                sink.close()
 
 
 def _specs(args) -> list:

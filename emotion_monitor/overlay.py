@@ -99,7 +99,8 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
         m = result.mood
         text = (f"faces {m.faces}  {format_mood(m.score, m.learning, m.faces)}  trend {m.trend:+.2f}/min"
                 + ("  ALERT" if m.alert else ""))
-        for color, t in (((0, 0, 0), thick + 4), ((0, 0, 255) if m.alert else (255, 255, 255), thick + 1)):
+        for color, stroke in (((0, 0, 0), thick + 4), ((0, 0, 255) if m.alert else (255, 255, 255), thick + 1)):
             # a dark edge under the letters keeps the line readable on sky, snow or a white wall
-            cv2.putText(out, text, (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * scale, color, t, cv2.LINE_AA)
+            cv2.putText(out, text, (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * scale, color, stroke,
+                        cv2.LINE_AA)
     return out

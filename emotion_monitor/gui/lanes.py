@@ -223,31 +223,17 @@ def run_lanes(app: QApplication, args, specs) -> int:
     from dataclasses import replace
 
     from .. import settings as settings_model
-    from ..app import fleet_sinks
+    from ..app import open_multi
     from ..errors import MonitorError
     from ..multi import MULTI_DEFAULTS
-    from ..recording import CsvRecorder
 
     store = QSettings("EmotionMonitor", "emotion-monitor")
     saved = replace(settings_model.load(store), detect_width=MULTI_DEFAULTS.detect_width)  # the one window's is for one source
     settings = settings_model.from_args(args, saved)
     warn = lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr)  # noqa: E731
-    sinks: list = []
-    multi = None
     try:
-        if getattr(args, "record", None):
-            sinks.append(CsvRecorder(args.record))
-
-        def stats(source):  # the metrics sink exists before the session it reports on
-            return multi.lane_stats(source) if multi else (0.0, 0, 0)
-
-        sinks += fleet_sinks(args.name, args.metrics_port, args.metrics_host, args.alert_webhook, stats, warn,
-                             sources=[s.name for s in specs])
-        multi = MultiSession(settings, specs, sinks=sinks, realtime=True, loop=getattr(args, "loop", False),
-                             on_warning=warn)
+        multi = open_multi(settings, specs, args, warn, realtime=True, loop=getattr(args, "loop", False))
     except MonitorError as exc:
-        for sink in sinks:
-            sink.close()
         print(f"emotion-monitor: error: {exc}", file=sys.stderr)
         return 1
     win = LanesWindow(multi, recording=getattr(args, "record", None))
