@@ -2,13 +2,14 @@
 threshold 0.1 stricter), turns and arrivals of real unhappy faces must raise one within 6 s and clear
 after the unhappy faces go.
 
-    python benchmarks/alert_matrix.py [--refresh]
+    python benchmarks/alert_matrix.py [--refresh] [--model candidate.tflite]
 
 Every presentation goes once through the real pipeline (YuNet, the shipped model, the tracker); the
 tracks of each frame are cached (the system's temp folder), and the mood stage, which only reads
 tracks, is then replayed under each alert configuration in a fraction of a second. So a rule can be
 measured on every presentation at once; ``--refresh`` runs the pipeline again (after a model or tracker
-change).
+change); ``--model`` judges another emotion model (.tflite with its .json) on the same presentations (its
+tracks cached apart).
 
 Calm: the street clip looped forwards and backwards at 1080p and 540p and forwards only at 1080p, 3
 minutes each; the hikers and the marathon looped forwards and backwards, 1 minute each.
@@ -93,13 +94,13 @@ PRESENTATIONS = {
 }
 
 
-def run_pipeline(frames) -> list:
-    """[(media time, tracks)] of every frame, through the real pipeline."""
+def run_pipeline(frames, model: str = "") -> list:
+    """[(media time, tracks)] of every frame, through the real pipeline (``model``: "" the shipped one)."""
     from emotion_monitor.app import build_pipeline
     from emotion_monitor.settings import Settings
     from emotion_monitor.types import Frame
 
-    pipe = build_pipeline(Settings())
+    pipe = build_pipeline(Settings(model=model))
     try:
         return [(r.frame.media_time, r.tracks) for r in
                 (pipe.process(Frame(img, i, 1796067040.0 + i / FPS, i / FPS)) for i, img in enumerate(frames))]
@@ -107,14 +108,15 @@ def run_pipeline(frames) -> list:
         pipe.close()
 
 
-def tracks_of(name: str, refresh: bool = False) -> list:
+def tracks_of(name: str, refresh: bool = False, model: str = "") -> list:
     """[(media time, tracks)] of every frame of a presentation, from the cache or the pipeline."""
-    CACHE.mkdir(exist_ok=True)
-    path = CACHE / (name.split(":")[0].replace(" ", "_").replace("+", "") + ".pkl")
+    folder = CACHE / (f"{Path(model).parent.name}_{Path(model).stem}" if model else "")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (name.split(":")[0].replace(" ", "_").replace("+", "") + ".pkl")
     if path.exists() and not refresh:
         return pickle.loads(path.read_bytes())
     t0 = time.perf_counter()
-    out = run_pipeline(PRESENTATIONS[name][0]())
+    out = run_pipeline(PRESENTATIONS[name][0](), model)
     print(f"  {name}: {len(out)} frames through the pipeline in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     path.write_bytes(pickle.dumps(out))
     return out
@@ -183,16 +185,17 @@ def mood_speed(faces: int = 50, hours: float = 1.0) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--refresh", action="store_true", help="run the pipeline again instead of the cached tracks")
+    ap.add_argument("--model", default="", help="emotion model .tflite (default: the shipped one)")
     args = ap.parse_args()
     base = MoodConfig()
     configs = {"default": base, "threshold +0.1": replace(base, threshold=base.threshold + 0.1),
                "no resting faces (settle 0)": replace(base, settle=0.0)}
-    print(f"# The alert's test matrix (shipped model; mood: window {base.window:g} s, duration {base.duration:g} s, "
+    print(f"# The alert's test matrix ({args.model or 'shipped model'}; mood: window {base.window:g} s, duration {base.duration:g} s, "
           f"threshold {base.threshold:+.2f})\n")
     print("| presentation | lowest mood (default) | " + " | ".join(configs) + " |")
     print("|---|---|" + "---|" * len(configs))
     for name, (_, expect) in PRESENTATIONS.items():
-        frames = tracks_of(name, args.refresh)
+        frames = tracks_of(name, args.refresh, args.model)
         cells, low = [], None
         for config in configs.values():
             events, lo = replay(frames, config)
