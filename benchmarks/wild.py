@@ -11,10 +11,10 @@ Footage and its labels (by eye, or by FER+ taggers):
 Each clip runs through the real pipeline (YuNet, crops, the model, tracker, quality gate, mood).
 Per clip and model: face rows; the share of rows of neutral or happy faces that read negative
 (angry, disgust, fear, sad); the share of rows of negative faces that read negative; the mean face
-score; the mean group mood. "all rows" counts every tracked face, "counted" only those the quality
-gate lets into the mood. The `fer` package's classifier (mini-Xception, its own venv, see
-compare_fer.py) is scored on the same crops of the same boxes, per detection (no smoothing), beside
-ours per detection.
+score; the mean group mood (each face counted as read: ``settle`` 0, no resting faces). "all rows"
+counts every tracked face, "counted" only those the quality gate lets into the mood. The `fer`
+package's classifier (mini-Xception, its own venv, see compare_fer.py) is scored on the same crops of
+the same boxes, per detection (no smoothing), beside ours per detection.
 """
 
 from __future__ import annotations
@@ -62,7 +62,9 @@ def clips(seconds):
 
 def run_clip(make_frames, fps, model):
     """Rows of (truth, smoothed probs, quality, raw probs of that face this frame or None) and crops."""
-    pipe = build_pipeline(Settings(model=model or ""))
+    # settle 0: the group mood as the model reads it (each face as read). With the resting-face rule every
+    # face in view from a clip's start would count 0 while it is learned, and the column would measure the rule
+    pipe = build_pipeline(Settings(model=model or "", settle=0.0))
     rows, moods, crops, crop_truth = [], [], [], []
     for i, (img, truth) in enumerate(make_frames()):
         r = pipe.process(Frame(img, i, 0.0, i / fps))
