@@ -126,16 +126,17 @@ class People:
         self._people: dict[int, _Person] = {}
         self._start: float | None = None
         self._swept = 0.0
-        self.learning = 0  # faces of the last judge() that counted 0 while their resting reading was learned
 
-    def judge(self, tracks: Sequence[Track], scores: np.ndarray, now: float, c: MoodConfig) -> np.ndarray:
-        """What each counted face counts under ``c`` (their boxes tell an identity handed to someone else)."""
+    def judge(self, tracks: Sequence[Track], scores: np.ndarray, now: float,
+              c: MoodConfig) -> tuple[np.ndarray, int]:
+        """What each counted face counts under ``c`` (their boxes tell an identity handed to someone else),
+        and how many of them count 0 while their resting reading is learned."""
         if self._start is None:
             self._start = now
         alone = len(tracks) == 1
         out = np.empty(len(tracks), np.float32)
         people = self._people
-        self.learning = 0
+        quiet = 0
         for k, (track, s) in enumerate(zip(tracks, scores.tolist())):
             x0, y0, x1, y1 = track.xyxy.tolist()
             cx, cy, w = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, 1.0)
@@ -156,7 +157,7 @@ class People:
                 j = s
             elif learning:
                 j = 0.0 if p.quiet else s
-                self.learning += p.quiet
+                quiet += p.quiet
             else:
                 rest = p.rest if p.rest < 0.0 else 0.0  # type: ignore[operator]
                 j = min(s - rest, s if s > 0.0 else 0.0)
@@ -174,7 +175,7 @@ class People:
             self._swept = now
             for pid in [pid for pid, p in people.items() if now - p.last > FORGET]:
                 del people[pid]
-        return out
+        return out, quiet
 
     def _flag(self, p: _Person, j: float, now: float, kind: str, c: MoodConfig) -> None:
         if p.flag is None and p.below_since is None and j >= c.person_bar:
@@ -293,12 +294,12 @@ class MoodMonitor:
         c = self.config
         counted = [t for t in tracks if t.quality == "ok"]
         faces = len(counted)
-        event = None
+        event, learning = None, 0
         if faces:
             self._empty_since = None
             scores = face_score(np.stack([t.probs for t in counted]))
             if c.settle > 0:
-                scores = self.people.judge(counted, scores, now, c)
+                scores, learning = self.people.judge(counted, scores, now, c)
             score = float(np.mean(scores))
             self._add(now, score)
             if not self.alert:
@@ -344,5 +345,5 @@ class MoodMonitor:
         state = MoodState(score=mean if mean is not None and faces else score, trend=self.trend(), faces=faces,
                           alert=self.alert, alert_started=self.alert_started if self.alert else None, event=event,
                           baseline=base, reason=self.reason if self.alert else None,
-                          learning=self.people.learning if faces and c.settle > 0 else 0)
+                          learning=learning)
         return state
