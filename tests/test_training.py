@@ -416,6 +416,33 @@ def test_pooled_augmentation_makes_the_same_batches_as_in_process():
     assert pooled._pool is None and pooled._shm is None
 
 
+def test_balanced_sampler_draws_rare_classes_more_often_and_the_same_each_time():
+    from training import augment
+
+    classes = np.repeat([0, 1, 2], [800, 150, 50])  # a common, a middling and a rare class
+    with pytest.raises(ValueError, match="balance power"):
+        augment.balanced_probabilities(classes, 1.5)
+    share = {}
+    for power in (0.0, 0.5, 1.0):
+        p = augment.balanced_probabilities(classes, power)
+        assert p.sum() == pytest.approx(1.0)
+        share[power] = np.bincount(classes, weights=p)
+    np.testing.assert_allclose(share[0.0], [0.8, 0.15, 0.05])  # power 0: the data's own mix
+    np.testing.assert_allclose(share[1.0], [1 / 3] * 3)  # power 1: every class equally
+    root = np.sqrt([800, 150, 50])
+    np.testing.assert_allclose(share[0.5], root / root.sum())  # power 0.5: square-root balancing
+
+    x = np.zeros((1000, 48, 48, 1), np.float32)
+    y = np.eye(3, dtype=np.float32)[classes]
+    draw = augment.balanced_probabilities(classes, 1.0)
+    seq = augment.AugmentedSequence(x, y, 100, (), seed=5, draw=draw)
+    drawn = np.concatenate([seq[i][1].argmax(1) for i in range(len(seq))])
+    assert len(drawn) == 1000
+    assert 250 < (drawn == 2).sum() < 420  # the rare class about a third of the epoch, not 5%
+    again = augment.AugmentedSequence(x, y, 100, (), seed=5, draw=draw)
+    np.testing.assert_array_equal(again[3][1], seq[3][1])  # a pure function of (seed, epoch)
+
+
 def test_ferplus_votes_mixed_with_every_faces_stored_teachers(tmp_path):
     from training import ferplus
     from training.train import archive_soft_targets, train, training_sets

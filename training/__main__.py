@@ -43,7 +43,7 @@ def _train(args) -> int:
           online_teacher=args.online_teacher, soft_targets=args.soft_targets, init=args.init,
           ferplus=args.ferplus, fer2013_weight=args.fer2013_weight,
           teachers=args.teachers.split(",") if args.teachers else None, processes=args.processes,
-          class_weight=_class_weight(args.class_weight))
+          class_weight=_class_weight(args.class_weight), balance=args.balance)
     return 0
 
 
@@ -238,6 +238,9 @@ def main(argv=None) -> int:
     t.add_argument("--class-weight", metavar="W",
                    help="with soft targets: scale each face's loss by its label's class weight: 'unhappy' "
                         "(angry 1.5, disgust 2, fear 2, sad 1.5, others 1) or 7 comma-separated numbers")
+    t.add_argument("--balance", type=float, default=0.0, metavar="POWER",
+                   help="balanced sampler: draw a class of n faces in proportion to n ** (1 - POWER) "
+                        "(0: as the data, 0.5: square root, 1: every class equally)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"])
     t.add_argument("--time-budget", type=float, help="seconds: fix the epoch count to fit (cosine schedule)")

@@ -147,9 +147,23 @@ def augment_batch(x: np.ndarray, names, rng: np.random.Generator, value_range=(0
     return out
 
 
-def _order(seed: int, epoch: int, n: int) -> np.ndarray:
-    """The shuffle of one epoch: a pure function of (seed, epoch), so batches can be made ahead."""
-    return np.random.default_rng([seed, epoch]).permutation(n)
+def _order(seed: int, epoch: int, n: int, p: np.ndarray | None = None) -> np.ndarray:
+    """The shuffle of one epoch: a pure function of (seed, epoch), so batches can be made ahead. With
+    ``p`` (each face's probability), ``n`` faces drawn with replacement instead (a balanced sampler)."""
+    rng = np.random.default_rng([seed, epoch])
+    return rng.permutation(n) if p is None else rng.choice(n, size=n, replace=True, p=p)
+
+
+def balanced_probabilities(classes: np.ndarray, power: float) -> np.ndarray:
+    """Each face's chance of being drawn so that a class of ``n`` faces is drawn in proportion to
+    ``n ** (1 - power)``: 0 keeps the data's mix, 1 draws every class equally, 0.5 is square-root
+    balancing. Written here because the draw must stay a pure function of (seed, epoch) for batches
+    made ahead in other processes, which samplers of other libraries do not promise."""
+    if not 0.0 <= power <= 1.0:
+        raise ValueError(f"balance power must be in [0, 1], not {power}")
+    counts = np.bincount(classes)
+    w = counts[classes].astype(np.float64) ** -power
+    return w / w.sum()
 
 
 _SHARED: dict = {}
@@ -179,14 +193,16 @@ class AugmentedSequence(keras.utils.PyDataset):
     through shared memory), one epoch ahead of the one being trained. Keras' own ``workers`` are
     threads: the per-face Python of :func:`camera_degrade` holds the GIL, so threads stop scaling at
     about 6k faces a second, which bound a GPU run at 4.6 s an epoch. The batches are the same
-    either way (each batch's generator is seeded by (seed, epoch, batch)). Call :meth:`close` after
+    either way (each batch's generator is seeded by (seed, epoch, batch)). ``draw`` (see
+    :func:`balanced_probabilities`) draws each epoch's faces with replacement. Call :meth:`close` after
     training (``fit`` does not).
     """
 
     def __init__(self, x, y, batch_size, names, value_range=(0.0, 1.0), seed=0, finish=None, processes=0,
-                 **kwargs):
+                 draw: np.ndarray | None = None, **kwargs):
         super().__init__(**kwargs)
         self.x, self.y, self.batch_size, self.finish = x, y, batch_size, finish
+        self.draw = draw  # each face's probability of being drawn (balanced_probabilities), None: shuffle
         self.names, self.value_range, self.seed = check_online(names), value_range, seed
         self.epoch = 0  # a resumed run sets the epoch it starts at
         self._orders: dict[int, np.ndarray] = {}
@@ -218,7 +234,7 @@ class AugmentedSequence(keras.utils.PyDataset):
     def _indices(self, epoch, i):
         if epoch not in self._orders:
             self._orders = {e: o for e, o in self._orders.items() if e >= self.epoch}
-            self._orders[epoch] = _order(self.seed, epoch, len(self.x))
+            self._orders[epoch] = _order(self.seed, epoch, len(self.x), self.draw)
         return np.sort(self._orders[epoch][i * self.batch_size:(i + 1) * self.batch_size])
 
     def _submit(self, epoch):

@@ -112,7 +112,7 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
           kd_alpha: float = 0.7, kd_temperature: float = 4.0, workers: int = 1,
           online_teacher: str | None = None, soft_targets: str | None = None, init: str | None = None,
           ferplus: str | None = None, fer2013_weight: float = 0.0, teachers: list[str] | None = None,
-          processes: int = 0, class_weight: tuple[float, ...] | None = None) -> dict:
+          processes: int = 0, class_weight: tuple[float, ...] | None = None, balance: float = 0.0) -> dict:
     """Train one registry model; see ``python -m training train --help`` for the arguments.
 
     ``teacher`` distills from a trained .keras model (frozen); ``online_teacher`` names a registry
@@ -122,6 +122,8 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     ``ferplus`` (ferplus_votes.csv) trains on the FER+ vote distributions mixed with
     ``fer2013_weight`` of the FER2013 label, and selects on FER+ PublicTest (majority vote); with
     ``soft_targets`` too, the loss is ``(1 - kd_alpha) * CE(votes) + kd_alpha * KL(teachers || student)``.
+    ``balance`` draws each epoch's faces with replacement, a class of n faces in proportion to
+    ``n ** (1 - balance)`` (the class: the label's largest share), instead of shuffling them.
     """
     if sum(map(bool, (teacher, online_teacher, soft_targets))) > 1:
         raise ValueError("give one teacher: a trained teacher, an online teacher or soft targets, not several")
@@ -130,6 +132,8 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     if ferplus and (teacher or online_teacher):
         raise ValueError("FER+ labels take stored teachers (--soft-targets), not a live one")
     spec = models.get(model_name)
+    if balance and not (augment_names if augment_names is not None else spec.recipe.augment):
+        raise ValueError("a balanced sampler needs on-the-fly augmentation (the recipe has none)")
     tspec = models.get(online_teacher) if online_teacher else None
     if tspec and (tspec.input_shape != spec.input_shape or tspec.input_scale != spec.input_scale
                   or tspec.input_offset != spec.input_offset or tspec.task != spec.task):
@@ -203,6 +207,8 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
             state["teacher"] = f"stored soft targets {soft_targets}"
             if class_weight:
                 state["class_weight"] = list(class_weight)
+        if balance:
+            state["balance"] = balance
         else:
             train_model = core
             train_model.compile(opt, make_loss(r.loss, r.label_smoothing), metrics=["accuracy"])
@@ -224,8 +230,10 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     fit_epochs = planned if not time_budget else max(planned, 10_000)
     if initial_epoch < planned:
         if r.augment:
+            draw = (augment.balanced_probabilities(Ytr[:, :spec.task.n_outputs].argmax(1), balance)
+                     if balance else None)
             seq = augment.AugmentedSequence(Xtr, Ytr, r.batch_size, r.augment, (lo, hi), seed, finish=finish,
-                                            workers=workers, processes=processes)
+                                            workers=workers, processes=processes, draw=draw)
             seq.epoch = initial_epoch
             try:
                 train_model.fit(seq, epochs=fit_epochs, initial_epoch=initial_epoch, validation_data=(Xva, Yva),
@@ -300,6 +308,7 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
         "labels": state.get("labels", "FER2013"),
         "wall_seconds": round(wall, 1), "backend": keras.backend.backend(), "precision": precision,
         "machine": f"{platform.node()} {platform.processor() or platform.machine()} ({os.cpu_count()} cpus)",
+        "balance": state.get("balance", 0.0),
         "recipe": asdict(r), "weights": state.get("weights", weights or "none (from scratch)"), "seed": seed,
         "teacher": teacher or state.get("teacher"), "teacher_metrics": teacher_metrics,
         "kd": {"alpha": kd_alpha, "temperature": kd_temperature, "online": bool(tspec),
