@@ -20,6 +20,19 @@ import numpy as np  # noqa: E402
 from emotion_monitor.classifier import DEFAULT_MODEL, EmotionClassifier  # noqa: E402
 
 
+def milliseconds(clf: EmotionClassifier, n: int, runs: int = 200, seed: int = 0) -> list[float]:
+    """Milliseconds of ``runs`` calls of ``clf`` on ``n`` random faces, after 10 warm-up calls."""
+    x = np.random.default_rng(seed).integers(0, 255, (n, clf.size, clf.size), dtype=np.uint8)
+    for _ in range(10):
+        clf(x)
+    ts = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        clf(x)
+        ts.append((time.perf_counter() - t) * 1000)
+    return ts
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=str(DEFAULT_MODEL))
@@ -27,20 +40,12 @@ def main():
     ap.add_argument("--runs", type=int, default=200)
     args = ap.parse_args()
     size = Path(args.model).stat().st_size / 1e6
-    rng = np.random.default_rng(0)
     print("| faces | mirror average | median ms | p95 ms | ms per face |")
     print("|---|---|---|---|---|")
     for flip in (False, True):
         clf = EmotionClassifier(args.model, threads=args.threads, flip_average=flip)
         for n in (1, 6, 8, 24, 40):
-            x = rng.integers(0, 255, (n, clf.size, clf.size), dtype=np.uint8)
-            for _ in range(10):
-                clf(x)
-            ts = []
-            for _ in range(args.runs):
-                t = time.perf_counter()
-                clf(x)
-                ts.append((time.perf_counter() - t) * 1000)
+            ts = milliseconds(clf, n, args.runs)
             med = float(np.median(ts))
             print(f"| {n} | {'yes' if flip else 'no'} | {med:.2f} | {np.percentile(ts, 95):.2f} | {med / n:.3f} |")
         clf.close()
