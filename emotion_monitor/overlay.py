@@ -19,12 +19,13 @@ GREY = (150, 150, 150)  # faces left out of the mood by the quality gate: corner
 
 
 def _corners(out: np.ndarray, x0: int, y0: int, x1: int, y1: int, color, thick: int) -> None:
-    """A box's four corners (a quarter of each side): seen at a small view's size and on dark footage,
-    and not mistaken for the full box of a face that is read."""
-    dx, dy = max(2, (x1 - x0) // 4), max(2, (y1 - y0) // 4)
-    for x, y, sx, sy in ((x0, y0, 1, 1), (x1, y0, -1, 1), (x0, y1, 1, -1), (x1, y1, -1, -1)):
-        cv2.line(out, (x, y), (x + sx * dx, y), color, thick)
-        cv2.line(out, (x, y), (x, y + sy * dy), color, thick)
+    """A box's four corners (a quarter of each side, at least 3 px) over a dark edge: seen at a small
+    view's size and on dark or bright footage, and not mistaken for the full box of a face that is read."""
+    dx, dy = max(3, (x1 - x0) // 4), max(3, (y1 - y0) // 4)
+    for col, t in (((0, 0, 0), thick + 2), (color, thick)):
+        for x, y, sx, sy in ((x0, y0, 1, 1), (x1, y0, -1, 1), (x0, y1, 1, -1), (x1, y1, -1, -1)):
+            cv2.line(out, (x, y), (x + sx * dx, y), col, t)
+            cv2.line(out, (x, y), (x, y + sy * dy), col, t)
 
 
 def place_labels(boxes: np.ndarray, sizes: list[tuple[int, int]], width: int, height: int,

@@ -349,6 +349,9 @@ def test_labels_never_overlap_stay_in_the_frame_and_left_out_faces_get_none():
     assert (out[40, 57:64] == 0).all() and (out[47:54, 50] == 0).all()  # the middle of each side is left open
     assert (out[42:59, 52:69] == 0).all()  # nothing inside
     assert (out[:38] == 0).all()  # nothing written above it
+    # on bright footage the marks keep a dark edge (grey alone vanishes on a light wall)
+    light = draw(np.full((100, 200, 3), 170, np.uint8), _frame_result([small]), mood_line=False)
+    assert (light[40, 50] == GREY).all() and (light[38, 52] < 60).all() and (light[52, 48] == 170).all()
 
 
 def _frame_result(tracks):
