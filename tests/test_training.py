@@ -475,7 +475,11 @@ def test_ferplus_votes_mixed_with_every_faces_stored_teachers(tmp_path):
               ferplus=str(tmp_path / "votes.csv"), soft_targets=str(tmp_path / "teachers.npz"), kd_alpha=0.5,
               kd_temperature=1.0, export=False)
     assert m["teacher"].startswith("stored soft targets") and m["selected_on"] == "val_loss"
-    assert m["labels"].startswith("FER+ votes") and m["kd"]["alpha"] == 0.5
+    assert m["labels"].startswith("FER+ votes") and m["kd"]["alpha"] == 0.5 and m["balance"] == 0.0
+    m = train("emo-wild", str(tmp_path / "fer.tar.xz"), str(tmp_path / "kd-bal"), epochs=1, batch_size=16,
+              verbose=0, ferplus=str(tmp_path / "votes.csv"), soft_targets=str(tmp_path / "teachers.npz"),
+              kd_alpha=0.5, kd_temperature=1.0, balance=0.5, export=False)
+    assert m["balance"] == 0.5 and m["teacher"].startswith("stored soft targets")
 
 
 def test_cohort_loss_is_each_members_own_loss():

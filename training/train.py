@@ -188,6 +188,8 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
                 state["weights"] = f"widened from {init} (Net2WiderNet: {len(grown)} layers grown)"
         if label_set is not None:
             state["labels"] = f"FER+ votes ({ferplus}), FER2013 label weight {fer2013_weight}"
+        if balance:
+            state["balance"] = balance
         opt = make_optimizer(r.optimizer, r.learning_rate, r.weight_decay)
         kd = (spec.task.n_outputs, kd_alpha, kd_temperature, r.label_smoothing)
         if teacher:
@@ -207,8 +209,6 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
             state["teacher"] = f"stored soft targets {soft_targets}"
             if class_weight:
                 state["class_weight"] = list(class_weight)
-        if balance:
-            state["balance"] = balance
         else:
             train_model = core
             train_model.compile(opt, make_loss(r.loss, r.label_smoothing), metrics=["accuracy"])
