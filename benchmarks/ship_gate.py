@@ -121,7 +121,7 @@ def speeds(models: list[str], rounds: int = 5) -> list[float]:
     return [float(np.median(t)) for t in times]
 
 
-def footage_shares(model: str | None) -> dict:
+def footage_shares(model: str) -> dict:
     from benchmarks import wild
 
     out = {}
@@ -130,8 +130,8 @@ def footage_shares(model: str | None) -> dict:
         if clip not in CALM_CLIPS and clip != UNHAPPY_CLIP:
             continue
         rows = wild.run_clip(make, fps, model)[0]
-        probs = np.array([r[1] for r in rows]).reshape(-1, 7)
-        out[clip] = float(np.isin(probs.argmax(1), wild.NEG).mean()) if len(probs) else float("nan")
+        negative = wild.reads_negative([r[1] for r in rows])
+        out[clip] = float(negative.mean()) if len(negative) else float("nan")
         print(f"  {clip}: {out[clip]:.1%} of {len(rows)} rows read negative ({model or 'shipped'})", file=sys.stderr)
     return out
 
@@ -153,12 +153,13 @@ def main() -> None:
     for path in (args.model, args.baseline):
         if not Path(path).is_file():
             raise SystemExit(f"ship_gate: {path}: no such model file")
-    shipped = args.baseline == str(DEFAULT_MODEL)
+    shipped = Path(args.baseline).resolve() == Path(DEFAULT_MODEL).resolve()
+    base = "" if shipped else args.baseline  # "": the shipped model, as the pipeline's settings name it
     rows = tagger_rows(tagger_figures(args.baseline), tagger_figures(args.model))
     rows.append(speed_row(*speeds([args.baseline, args.model])))
     if not args.no_footage:
-        rows += footage_rows(footage_shares(None if shipped else args.baseline), footage_shares(args.model))
-        rows += matrix_rows(matrix_verdicts("" if shipped else args.baseline), matrix_verdicts(args.model))
+        rows += footage_rows(footage_shares(base), footage_shares(args.model))
+        rows += matrix_rows(matrix_verdicts(base), matrix_verdicts(args.model))
     print(f"| condition | bar | {'shipped' if shipped else Path(args.baseline).name} | {args.model} | holds |")
     print("|---|---|---|---|---|")
     for r in rows:

@@ -88,14 +88,20 @@ def run_clip(make_frames, fps, model):
     return rows, moods, np.array(crops), crop_truth, raw
 
 
+def reads_negative(probs) -> np.ndarray:
+    """Whether each face's most likely emotion is a negative one (angry, disgust, fear, sad)."""
+    probs = np.asarray(probs).reshape(-1, 7)
+    return np.isin(probs.argmax(1), NEG) if len(probs) else np.zeros(0, bool)
+
+
 def summary(truth, probs):
     """(n, share of neutral/happy reading negative, share of negative reading negative, mean face score)."""
     truth = np.array(truth)
     probs = np.asarray(probs).reshape(-1, 7)
-    reads_negative = np.isin(probs.argmax(1), NEG) if len(probs) else np.zeros(0, bool)
+    negative = reads_negative(probs)
     calm = np.isin(truth, ("neutral", "happy"))
     neg = np.isin(truth, composite.NEGATIVE)
-    share = lambda m: f"{reads_negative[m].mean():.0%}" if m.any() else "-"  # noqa: E731
+    share = lambda m: f"{negative[m].mean():.0%}" if m.any() else "-"  # noqa: E731
     return len(truth), share(calm), share(neg), float(face_score(probs).mean()) if len(probs) else float("nan")
 
 

@@ -132,8 +132,6 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     if ferplus and (teacher or online_teacher):
         raise ValueError("FER+ labels take stored teachers (--soft-targets), not a live one")
     spec = models.get(model_name)
-    if balance and not (augment_names if augment_names is not None else spec.recipe.augment):
-        raise ValueError("a balanced sampler needs on-the-fly augmentation (the recipe has none)")
     tspec = models.get(online_teacher) if online_teacher else None
     if tspec and (tspec.input_shape != spec.input_shape or tspec.input_scale != spec.input_scale
                   or tspec.input_offset != spec.input_offset or tspec.task != spec.task):
@@ -147,6 +145,8 @@ def train(model_name: str, data_path: str, out: str, epochs=None, batch_size=Non
     if fine_tune_epochs is not None:
         overrides["fine_tune_epochs"] = fine_tune_epochs
     r = replace(r, **overrides)
+    if balance and not r.augment:
+        raise ValueError("a balanced sampler needs on-the-fly augmentation (the recipe has none)")
     distilling = bool(teacher or tspec or soft_targets)
     if distilling and (r.loss != "categorical_crossentropy" or (tspec and tspec.recipe.loss != r.loss)):
         raise ValueError("distillation needs categorical_crossentropy recipes")
