@@ -138,10 +138,8 @@ def footage_shares(model: str) -> dict:
 
 def matrix_verdicts(model: str) -> dict:
     from benchmarks import alert_matrix as am
-    from emotion_monitor.mood import MoodConfig
 
-    return {name: am.verdict(am.replay(am.tracks_of(name, model=model), MoodConfig())[0], expect)
-            for name, (_, expect) in am.PRESENTATIONS.items()}
+    return am.verdicts(model)
 
 
 def main() -> None:

@@ -8,7 +8,9 @@ small JSON body needs no dependency.
 
 The event: ``{"event": "alert" | "clear", "camera": NAME, "time": ISO 8601 UTC of the frame,
 "frame": N, "mood": score, "faces": faces counted, "duration": seconds the alert lasted (0 when it
-starts), "reason": "threshold" | "drop" | "turned" | "unhappy" | null, "source": the lane's name (or path / camera index)}``.
+starts), "reason": "threshold" | "drop" | "turned" | "alone" | null, "why": the rule in words, naming the people
+behind it ("#4 turned unhappy (well below their resting face)"), "people": their track ids, "source":
+the lane's name (or path / camera index)}``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 import urllib.error
 import urllib.request
 
+from .mood import why_text
 from .recording import iso_utc
 from .types import FrameResult
 
@@ -44,20 +47,27 @@ class WebhookSink:
         self._thread.start()
 
     # ---- pipeline side: never blocks --------------------------------------------------------------
-    def write(self, result: FrameResult) -> None:
+    def event(self, result: FrameResult) -> dict | None:
+        """The JSON event of a result that starts or clears an alert (see the module docstring), else None."""
         m = result.mood
         if m.event not in ("alert", "clear"):
-            return
+            return None
         now, src = result.frame.media_time, result.frame.source
         if m.event == "alert":
             self._alert_media_time[src], duration = now, 0.0
         else:
             started = self._alert_media_time.pop(src, None)
             duration = now - started if started is not None else 0.0
-        event = {"event": m.event, "camera": self.camera, "time": iso_utc(result.frame.timestamp),
-                 "frame": result.frame.index, "mood": round(m.score, 4), "faces": m.faces,
-                 "duration": round(duration, 3), "reason": m.reason if m.event == "alert" else None,
-                 "source": src}
+        return {"event": m.event, "camera": self.camera, "time": iso_utc(result.frame.timestamp),
+                "frame": result.frame.index, "mood": round(m.score, 4), "faces": m.faces,
+                "duration": round(duration, 3), "reason": m.reason if m.event == "alert" else None,
+                "why": why_text(m.reason, m.who) if m.event == "alert" else None,
+                "people": list(m.who) if m.event == "alert" else [], "source": src}
+
+    def write(self, result: FrameResult) -> None:
+        event = self.event(result)
+        if event is None:
+            return
         while True:
             try:
                 self._queue.put_nowait(event)

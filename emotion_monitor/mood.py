@@ -6,34 +6,25 @@ when it is neutral or surprise (as often pleasant as not), s = 0. The gate matte
 on FER+ votes gives a neutral face the share of taggers who saw something else in it, and those
 split towards sad and angry far more than towards happy, so without it every calm face would count
 as a little negative and a neutral queue could never score 0 (measured on crowd_1080p.mp4: mood
--0.38 with 25% of rows reading negative; see docs/benchmarks.md). Group score = mean of s over the
-tracked faces. The alert watches the score averaged over the last ``window`` seconds:
+-0.38 with 25% of rows reading negative; see docs/benchmarks.md). Only faces the quality gate passed
+(``Track.quality == "ok"``) count; the others stay tracked (and are company: resting.py).
 
-* it starts when that average has stayed negative for ``duration`` seconds: below ``threshold``
-  (the absolute rule), or more than ``drop`` below its own baseline (the relative rule: the
-  queue's mood "trends negative"). The baseline is the mean score over the ``baseline`` seconds
-  before the window, known once ``baseline_min`` seconds of it exist, and frozen during an alert;
-* it clears when the average has stayed above both bars plus ``hysteresis`` for ``duration / 2``;
-* after it clears, no new alert starts for ``cooldown`` seconds.
+Each person counts against their own resting face (``settle`` > 0, the default; resting.py says how).
+The group score is the mean of what the counted people count. The alert, in five lines
+(docs/alert.md draws it as a state diagram):
 
-Only faces the quality gate passed (``Track.quality == "ok"``) count; the others stay tracked.
+1. ALERT when the group score averaged over ``window`` seconds stays below ``threshold``, or more than
+   ``drop`` below its own baseline, for ``duration`` seconds (reasons ``"threshold"``, ``"drop"``);
+2. or when one person stays well below their own resting face for ``person_duration`` seconds
+   (``"turned"``), or below ``person_bar`` while alone in view since they arrived (``"alone"``);
+3. an unhappy arrival into a group is *marked* (``MoodState.marked``) and counts as read, no ALERT;
+4. CLEAR once, for ``duration / 2`` seconds, the group is above its bars plus ``hysteresis`` and every
+   counted person above ``person_bar + hysteresis``, or at once when nobody is counted for ``gap`` s;
+5. no new ALERT for ``cooldown`` seconds after a CLEAR.
 
-Each person against their own resting face (``settle`` > 0, the default). A tracked person's first
-``settle`` seconds in view set their resting reading (the mean of their face score then). After it,
-a person counts ``min(s - min(rest, 0), max(s, 0))``: a resting face that reads sad (lowered brows,
-eyes down) is excused down to its own level, a turn below it counts in full, and a resting reading
-never makes a calm face negative. Before it, a person who arrived while the monitor was running counts
-as read (an arrival may be unhappy already); the people in view during the monitor's first ``settle``
-seconds count 0 until their resting reading is known (the monitor cannot tell which of them just turned),
-and so does a person whose box jumps more than a face width between two readings (the tracker gave
-their id to someone else). A person alone is always judged as read. The group score is the mean over people of what they count.
-
-A person is *flagged* when what they count stays below ``person_bar`` for ``person_duration`` seconds
-(cleared above ``person_bar + hysteresis`` for half that): a flagged person raises the alert (reason
-``"turned"`` when below their own resting face, ``"unhappy"`` when judged as read: arrived unhappy, or
-alone), whatever the group's mean. A person flagged while their resting reading is being learned does not
-get it: they stay judged as read until they are back above the bar. README, "Mood and alert", gives the
-numbers that chose each default (benchmarks/alert_matrix.py).
+Nothing else holds an alert on: clearing reads only the present readings, never a remembered flag. The
+baseline is the mean score over the ``baseline`` seconds before the window, known once ``baseline_min``
+seconds of it exist, and frozen during an alert. ``MoodState.who`` names the people behind an alert.
 
 Time is the source's clock (frame index / fps for a file, wall time for a camera), so a video
 processed faster than real time raises the same alerts as when played live.
@@ -47,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .resting import RestConfig, RestingFaces
 from .types import LABELS, MoodState, Track
 
 NEGATIVE = ("angry", "disgust", "fear", "sad")
@@ -79,6 +71,27 @@ def format_mood(score: float, learning: int = 0, faces: int = 0) -> str:
     return f"mood {format_score(score)}{note}"
 
 
+WHY = {"threshold": "below the alert threshold", "drop": "well below its usual level",
+       "turned": "someone turned unhappy", "alone": "a person alone is unhappy"}
+
+
+def people_text(ids: tuple[int, ...], most: int = 3) -> str:
+    """Track ids as a short list for a line of text: ``"#4, #9"``, ``"#4, #9, #12 and 2 more"``."""
+    shown = ", ".join(f"#{i}" for i in ids[:most])
+    return shown + (f" and {len(ids) - most} more" if len(ids) > most else "")
+
+
+def why_text(reason: str | None, who: tuple[int, ...] = ()) -> str:
+    """An alert's rule in the window's banner and the webhook's words: ``"#4 turned unhappy"``."""
+    people = people_text(who)
+    if reason == "turned":
+        return f"{people or 'someone'} turned unhappy (well below their resting face)"
+    if reason == "alone":
+        return f"{people or 'a person alone'} unhappy, alone in view"
+    what = WHY.get(reason or "", "negative")
+    return f"{what}; lowest: {people}" if people else what
+
+
 @dataclass(frozen=True)
 class MoodConfig:
     threshold: float = -0.3
@@ -93,111 +106,15 @@ class MoodConfig:
     settle: float = 4.0  # seconds a person is seen before their resting reading is known (0: people judged as read)
     person_bar: float = -0.5  # a person counting below this for person_duration seconds raises the alert
     person_duration: float = 3.0
+    turn_sigmas: float = 2.0  # a turn must also fall this many of the person's own resting spreads below their rest
+
+    def rest(self) -> RestConfig:
+        """The per-person part (resting.py)."""
+        return RestConfig(settle=self.settle, person_bar=self.person_bar, person_duration=self.person_duration,
+                          turn_sigmas=self.turn_sigmas, hysteresis=self.hysteresis)
 
 
 MOOD_DEFAULTS = MoodConfig()  # the defaults, read by the settings model (settings.py)
-FORGET = 10.0  # seconds unseen after which a person's resting reading is dropped (the tracker keeps ids 8 s)
-JUMP = 1.0  # face widths a box may move between two readings before its person is learned again (a walker: 0.3 a frame at 25 fps)
-
-
-@dataclass
-class _Person:
-    """One tracked person's resting reading and flag (see the module docstring)."""
-
-    last: float
-    quiet: bool  # learned quietly (counts 0, not flagged): in view at the start, or a jumped box
-    cx: float = 0.0  # the box's last centre and width
-    cy: float = 0.0
-    w: float = 0.0
-    seen: float = 0.0  # seconds counted while learning
-    n: int = 0
-    total: float = 0.0
-    rest: float | None = None  # the resting reading, once learned
-    below_since: float | None = None
-    above_since: float | None = None
-    flag: str | None = None  # "turned" or "unhappy" while flagged
-
-
-class People:
-    """Per-person judging for :class:`MoodMonitor`: what each counted face counts, and who is flagged.
-    Hand-written: the rule is this product's (no library keeps per-identity baselines of a score)."""
-
-    def __init__(self):
-        self._people: dict[int, _Person] = {}
-        self._start: float | None = None
-        self._swept = 0.0
-
-    def judge(self, tracks: Sequence[Track], scores: np.ndarray, now: float,
-              c: MoodConfig) -> tuple[np.ndarray, int]:
-        """What each counted face counts under ``c`` (their boxes tell an identity handed to someone else),
-        and how many of them count 0 while their resting reading is learned."""
-        if self._start is None:
-            self._start = now
-        alone = len(tracks) == 1
-        out = np.empty(len(tracks), np.float32)
-        people = self._people
-        quiet = 0
-        for k, (track, s) in enumerate(zip(tracks, scores.tolist())):
-            x0, y0, x1, y1 = track.xyxy.tolist()
-            cx, cy, w = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, 1.0)
-            p = people.get(track.track_id)
-            if p is None:
-                p = people[track.track_id] = _Person(now, quiet=now - self._start < c.settle)
-            elif (cx - p.cx) ** 2 + (cy - p.cy) ** 2 > (JUMP * max(w, p.w)) ** 2:
-                # the box jumped: the tracker gave this id to someone else (a re-identification gone wrong):
-                # whoever it is now, their resting face is learned again, quietly
-                p.rest, p.seen, p.n, p.total, p.quiet = None, 0.0, 0, 0.0, True
-                p.flag = p.below_since = p.above_since = None
-            p.cx, p.cy, p.w = cx, cy, w
-            dt = now - p.last
-            dt = 0.0 if dt < 0 else (0.5 if dt > 0.5 else dt)
-            p.last = now
-            learning = p.rest is None
-            if alone:
-                j = s
-            elif learning:
-                j = 0.0 if p.quiet else s
-                quiet += p.quiet
-            else:
-                rest = p.rest if p.rest < 0.0 else 0.0  # type: ignore[operator]
-                j = min(s - rest, s if s > 0.0 else 0.0)
-            out[k] = j
-            if alone or not (learning and p.quiet):
-                self._flag(p, j, now, "turned" if not learning and not alone else "unhappy", c)
-            if learning:
-                if p.flag:  # flagged while learning: no resting reading from an unhappy stretch
-                    p.seen, p.n, p.total = 0.0, 0, 0.0
-                else:
-                    p.seen, p.n, p.total = p.seen + dt, p.n + 1, p.total + s
-                    if p.seen >= c.settle:
-                        p.rest = p.total / p.n
-        if now - self._swept >= 1.0:  # forget people long gone, once a second
-            self._swept = now
-            for pid in [pid for pid, p in people.items() if now - p.last > FORGET]:
-                del people[pid]
-        return out, quiet
-
-    def _flag(self, p: _Person, j: float, now: float, kind: str, c: MoodConfig) -> None:
-        if p.flag is None and p.below_since is None and j >= c.person_bar:
-            return  # the common case: a person above the bar, not flagged
-        if p.flag is None:
-            if j < c.person_bar:
-                p.below_since = now if p.below_since is None else p.below_since
-                if now - p.below_since >= c.person_duration:
-                    p.flag, p.above_since = kind, None
-            else:
-                p.below_since = None
-        elif j >= c.person_bar + c.hysteresis:
-            p.above_since = now if p.above_since is None else p.above_since
-            if now - p.above_since >= c.person_duration / 2:
-                p.flag, p.below_since = None, None
-        else:
-            p.above_since = None
-
-    def flagged(self, now: float, gap: float) -> str | None:
-        """"turned" or "unhappy" if someone in view (seen within ``gap`` seconds) is flagged, else None."""
-        flags = {p.flag for p in self._people.values() if p.flag and now - p.last <= gap}
-        return "turned" if "turned" in flags else ("unhappy" if flags else None)
 
 
 class MoodMonitor:
@@ -219,7 +136,16 @@ class MoodMonitor:
         self._above_since: float | None = None
         self._cleared_at: float | None = None
         self._empty_since: float | None = None  # when the current stretch with nobody counted began
-        self.people = People()
+        self.people = RestingFaces()
+
+    @property
+    def config(self) -> MoodConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: MoodConfig) -> None:
+        """New settings apply from the next frame on (the window's dialog changes them live)."""
+        self._config, self._rest = config, config.rest()
 
     def reset(self) -> None:
         MoodMonitor.__init__(self, self.config)
@@ -292,14 +218,16 @@ class MoodMonitor:
 
     def update(self, tracks: Sequence[Track], now: float) -> MoodState:
         c = self.config
-        counted = [t for t in tracks if t.quality == "ok"]
+        ok = [t.quality == "ok" for t in tracks]
+        counted = [t for t, k in zip(tracks, ok) if k]
         faces = len(counted)
-        event, learning = None, 0
+        event = None
+        scores = face_score(np.stack([t.probs for t in counted])) if faces else np.zeros(0, np.float32)
+        judged = self.people.judge(tracks, ok, scores, now, self._rest) if c.settle > 0 else None
+        if judged is not None:
+            scores = judged.values
         if faces:
             self._empty_since = None
-            scores = face_score(np.stack([t.probs for t in counted]))
-            if c.settle > 0:
-                scores, learning = self.people.judge(counted, scores, now, c)
             score = float(np.mean(scores))
             self._add(now, score)
             if not self.alert:
@@ -308,7 +236,6 @@ class MoodMonitor:
             score = 0.0
         mean = self._window_mean(now)
         base = self.baseline(now)
-        person = self.people.flagged(now, c.gap) if faces and c.settle > 0 else None
         if mean is None or not faces:
             # nobody counted: the queue's mood is unknown. A short gap (a face turned away, a missed
             # detection, someone passing in front) keeps the timers where they are; a gap longer than
@@ -329,12 +256,16 @@ class MoodMonitor:
             else:
                 self._below_since = None
             group = why if why and self._below_since is not None and now - self._below_since >= c.duration else None
+            person = None
+            if judged is not None and judged.raising:
+                person = "turned" if "turned" in judged.raising.values() else "alone"
             if (group or person) and not cooling:
                 self.alert, self.alert_started, event, self.reason = True, now, "alert", person or group
                 self._alert_baseline = base
                 self._above_since = None
         else:
-            if self._negative(mean, base, c.hysteresis) is None and person is None:
+            below = judged is not None and c.person_bar > -1.0 and bool(judged.below)
+            if self._negative(mean, base, c.hysteresis) is None and not below:
                 if self._above_since is None:
                     self._above_since = now
                 if now - self._above_since >= c.duration / 2:
@@ -342,8 +273,14 @@ class MoodMonitor:
                     self._cleared_at, self._below_since = now, None
             else:
                 self._above_since = None
-        state = MoodState(score=mean if mean is not None and faces else score, trend=self.trend(), faces=faces,
-                          alert=self.alert, alert_started=self.alert_started if self.alert else None, event=event,
-                          baseline=base, reason=self.reason if self.alert else None,
-                          learning=learning)
-        return state
+        who: tuple[int, ...] = ()
+        if self.alert and judged is not None:
+            if event == "alert" and judged.raising:
+                who = tuple(i for i in judged.negative if i in judged.raising) or tuple(sorted(judged.raising))
+            else:
+                who = judged.below if self.reason in ("turned", "alone") and judged.below else judged.negative
+        return MoodState(score=mean if mean is not None and faces else score, trend=self.trend(), faces=faces,
+                         alert=self.alert, alert_started=self.alert_started if self.alert else None, event=event,
+                         baseline=base, reason=self.reason if self.alert else None,
+                         learning=judged.learning if judged is not None else 0, who=who,
+                         marked=judged.marked if judged is not None else ())

@@ -16,6 +16,8 @@ COLORS = {
 
 
 GREY = (150, 150, 150)  # faces left out of the mood by the quality gate: corner marks, no text
+ALERT_RED = (0, 0, 255)  # the people behind the current alert: a red frame around their box, "#id ALERT"
+MARKED = (0, 140, 255)  # orange: marked "arrived unhappy" on arrival (no alert of their own)
 
 
 def _corners(out: np.ndarray, x0: int, y0: int, x1: int, y1: int, color, thick: int) -> None:
@@ -73,6 +75,7 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
     thick = max(1, int(round(2 * scale)))
     font, fs = cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale
     labelled, texts, sizes = [], [], []
+    who, marked = result.mood.who, result.mood.marked
     for t in result.tracks:
         x0, y0, x1, y1 = (int(round(v * k)) for v in t.xyxy)
         if t.quality != "ok":
@@ -80,7 +83,11 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
             continue
         color = COLORS.get(t.label, (255, 255, 255))
         cv2.rectangle(out, (x0, y0), (x1, y1), color, thick + (2 if t.track_id == selected else 0))
-        text = f"#{t.track_id} {t.label} {t.confidence:.0%}" if t.track_id == selected else \
+        if t.track_id in who or t.track_id in marked:  # a frame of its own around the box, its cause in the label
+            d = 2 * thick + 1
+            cv2.rectangle(out, (x0 - d, y0 - d), (x1 + d, y1 + d), ALERT_RED if t.track_id in who else MARKED, thick)
+        note = " ALERT" if t.track_id in who else (" arrived unhappy" if t.track_id in marked else "")
+        text = f"#{t.track_id}{note} {t.label} {t.confidence:.0%}" if t.track_id == selected or note else \
             f"{t.label} {t.confidence:.0%}"
         (tw, th), base = cv2.getTextSize(text, font, fs, thick)
         labelled.append(t)

@@ -28,12 +28,15 @@ class PersonTally:
     counted: int = 0
     score_sum: float = 0.0
     negative: int = 0
+    alerts: int = 0  # alerts raised about them (mood.MoodState.who when an alert starts)
+    arrived_unhappy: bool = False  # marked so on arrival (mood.MoodState.marked)
 
     def as_dict(self, person: int) -> dict:
         return {"person": person, "first_seen": iso_utc(self.first_utc), "last_seen": iso_utc(self.last_utc),
                 "dwell_s": round(self.last - self.first, 2), "frames": self.frames,
                 "mean_mood": round(self.score_sum / self.counted, 3) + 0.0 if self.counted else None,  # no -0.0
-                "negative_share": round(self.negative / self.counted, 3) if self.counted else None}
+                "negative_share": round(self.negative / self.counted, 3) if self.counted else None,
+                "alerts": self.alerts, "arrived_unhappy": self.arrived_unhappy}
 
 
 class PeopleLog:
@@ -54,6 +57,10 @@ class PeopleLog:
                 p = self.people[tr.track_id] = PersonTally(t, t, utc, utc)
             p.last, p.last_utc = t, utc
             p.frames += 1
+            if tr.track_id in result.mood.marked:
+                p.arrived_unhappy = True
+            if result.mood.event == "alert" and tr.track_id in result.mood.who:
+                p.alerts += 1
             if tr.quality == "ok":
                 p.counted += 1
                 p.score_sum += float(face_score(tr.probs)[0])

@@ -25,11 +25,18 @@ class Col:
     EMOTION, CONFIDENCE = "emotion", "confidence"
     MOOD, ALERT, QUALITY, REASON = "mood", "alert", "quality", "alert_reason"
     SOURCE = "source"  # the source's name (a lane's name, or the file's path / the camera's index)
+    PERSON = "person_flag"  # "alert": behind the current alert; "arrived unhappy": marked on arrival; else empty
 
 
 # new columns go at the end, so a reader of an older file finds the ones it knows where they were
 HEADER = [Col.TIME, Col.FRAME, Col.FACE, Col.X, Col.Y, Col.W, Col.H, Col.EMOTION, Col.CONFIDENCE, *LABELS, Col.MOOD,
-          Col.ALERT, Col.QUALITY, Col.REASON, Col.SOURCE]
+          Col.ALERT, Col.QUALITY, Col.REASON, Col.SOURCE, Col.PERSON]
+
+
+def person_flag(track_id: int, who: tuple[int, ...], marked: tuple[int, ...]) -> str:
+    """A face's ``person_flag`` cell: "alert" when the current alert is about them, "arrived unhappy" when
+    they were marked so on arrival (mood.py), else empty."""
+    return "alert" if track_id in who else ("arrived unhappy" if track_id in marked else "")
 
 
 def iso_utc(ts: float) -> str:
@@ -94,7 +101,7 @@ class CsvRecorder:
             rows.append([ts, result.frame.index, t.track_id, round(x0), round(y0), round(x1 - x0), round(y1 - y0),
                          t.label, f"{t.confidence:.4f}", *(f"{p:.5f}" for p in t.probs),
                          f"{mood.score:.4f}", int(mood.alert), t.quality, (mood.reason or "") if mood.alert else "",
-                         result.frame.source])
+                         result.frame.source, person_flag(t.track_id, mood.who, mood.marked)])
         if rows:
             self._write(rows)
             self.rows += len(rows)

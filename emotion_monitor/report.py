@@ -48,6 +48,7 @@ class FaceTally:
     counted: int = 0
     score_sum: float = 0.0
     negative: int = 0
+    flags: set = field(default_factory=set)  # "alert" (an alert was about them), "arrived unhappy" (marked)
 
     @property
     def mean_mood(self) -> float | None:
@@ -155,7 +156,7 @@ def summarize(path: str | Path) -> SessionSummary:
         if header is None or any(k not in header for k in REQUIRED):
             raise MonitorError(f"{path} is not an emotion-monitor CSV (expected columns {', '.join(REQUIRED)})")
         col = {k: header.index(k) for k in header}
-        q, src = col.get(Col.QUALITY), col.get(Col.SOURCE)
+        q, src, flag = col.get(Col.QUALITY), col.get(Col.SOURCE), col.get(Col.PERSON)
         n = len(header)
         # the face score (mood.face_score) from the row's probabilities, where the file has them
         score_cols = ([col[k] for k in POSITIVE], [col[k] for k in NEGATIVE]) if all(k in col for k in LABELS) else None
@@ -185,6 +186,8 @@ def summarize(path: str | Path) -> SessionSummary:
                 tally = faces[person] = FaceTally(last_ts, last_ts)
             tally.last = last_ts
             tally.rows += 1
+            if flag is not None and row[flag]:
+                tally.flags.add(row[flag])
             if q is None or row[q] == "ok":
                 tally.emotions[emotion] += 1
                 minute_counts[int(last_ts // 60) * 60][emotion] += 1
@@ -276,20 +279,21 @@ def figure(s: SessionSummary, title: str):
 
 
 COLUMNS = ("person", "first seen (UTC)", "last seen (UTC)", "seconds in view", "mean mood", "time negative",
-           "dominant emotion", "share")
+           "dominant emotion", "share", "flag")
 
 
-def face_rows(s: SessionSummary, limit: int | None = None) -> list[tuple[str, str, str, str, str, str, str, str]]:
+def face_rows(s: SessionSummary, limit: int | None = None) -> list[tuple[str, ...]]:
     """One row of text per person (a face id), in :data:`COLUMNS`' order, longest in view first."""
     items = sorted(s.faces_seen.items(), key=lambda kv: -(kv[1].last - kv[1].first))
-    out = []
+    out: list[tuple[str, ...]] = []
     hms = lambda t: datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M:%S")  # noqa: E731
     several = len({source for source, _ in s.faces_seen}) > 1
     for (source, face_id), f in items[:limit]:
         label, share = f.dominant
         mood, neg = f.mean_mood, f.negative_share
         out.append((f"{source} #{face_id}" if several else f"#{face_id}", hms(f.first), hms(f.last), f"{f.last - f.first:.1f}",
-                    "-" if mood is None else format_score(mood), "-" if neg is None else f"{neg:.0%}", label, f"{share:.0%}"))
+                    "-" if mood is None else format_score(mood), "-" if neg is None else f"{neg:.0%}", label, f"{share:.0%}",
+                    ", ".join(sorted(f.flags))))
     return out
 
 

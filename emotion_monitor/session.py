@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from .errors import MonitorError
-from .mood import format_mood
+from .mood import format_mood, people_text
 from .people import PeopleLog
 from .recording import iso_utc
 from .settings import Settings
@@ -49,8 +49,9 @@ class Event:
     score: float
     faces: int
     text: str
-    reason: str | None = None  # an alert's rule: "threshold", "drop", "turned" or "unhappy" (mood.py)
+    reason: str | None = None  # an alert's rule: "threshold", "drop", "turned" or "alone" (mood.py)
     source: str = ""  # the lane's name when a monitor watches several sources
+    who: tuple[int, ...] = ()  # track ids of the people behind an alert, most unhappy first
 
 
 def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event | None:
@@ -59,23 +60,25 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
     m, f = result.mood, result.frame
     if m.event == "alert":
         faces = f"({m.faces} face{'' if m.faces == 1 else 's'})"
-        if m.reason in ("turned", "unhappy"):
-            who = ("someone below their own resting face" if m.reason == "turned"
-                   else "someone unhappy since they arrived" if m.faces > 1 else "a person alone, unhappy")
-            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {who} for {settings.person_duration:.0f} s; "
+        who = people_text(m.who)
+        if m.reason in ("turned", "alone"):
+            what = (f"{who or 'someone'} below their own resting face" if m.reason == "turned"
+                    else f"{who or 'a person'} alone in view, unhappy")
+            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {what} for {settings.person_duration:.0f} s; "
                     f"{format_mood(m.score)} {faces}")
         else:
             bar = (f"below {settings.threshold:+.2f}" if m.reason == "threshold"
                    else f"{settings.drop:.2f} or more below its baseline {m.baseline:+.2f}")
             text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)} {bar} "
-                    f"for {settings.duration:.0f} s {faces}")
+                    f"for {settings.duration:.0f} s {faces}" + (f"; lowest {who}" if who else ""))
     elif m.event == "clear":
         text = f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)}"
     else:
         return None
     if lane:
         text = f"{text[:5]} [{lane}]{text[5:]}"
-    return Event(m.event, f.timestamp, f.index, m.score, m.faces, text, m.reason if m.event == "alert" else None, lane)
+    return Event(m.event, f.timestamp, f.index, m.score, m.faces, text, m.reason if m.event == "alert" else None, lane,
+                 m.who if m.event == "alert" else ())
 
 
 def write_to(sinks: list, result: FrameResult, on_error: Callable[[Sink, str], None] | None) -> None:
@@ -88,10 +91,6 @@ def write_to(sinks: list, result: FrameResult, on_error: Callable[[Sink, str], N
             if on_error is None:
                 raise
             on_error(sink, str(exc))
-
-
-WHY = {"threshold": "below the alert threshold", "drop": "well below its usual level",
-       "turned": "someone turned unhappy", "unhappy": "someone is unhappy"}
 
 
 class Session:

@@ -79,16 +79,21 @@ class Settings:
     person_duration: float = setting(MOOD_DEFAULTS.person_duration, "seconds one person must stay below "
                                                                     "--person-bar before an alert",
                                      minimum=0.0, maximum=600.0, unit="s", group="Alert", label="One person for")
+    turn_sigmas: float = setting(MOOD_DEFAULTS.turn_sigmas, "a person's turn must also fall this many spreads of "
+                                                            "their own resting readings below their resting face",
+                                 minimum=0.0, maximum=10.0, group="Alert", label="Turn beyond own spread")
 
     def __post_init__(self):
         for f in fields(self):
             check(f.name, getattr(self, f.name))
 
     def mood(self) -> MoodConfig:
-        """The mood stage's configuration."""
-        return MoodConfig(**{k: getattr(self, k) for k in MoodConfig.__dataclass_fields__
-                             if k in self.__dataclass_fields__},
-                          baseline_min=MOOD_DEFAULTS.baseline_min)
+        """The mood stage's configuration, field by field (a renamed field fails here, not silently)."""
+        return MoodConfig(threshold=self.threshold, window=self.window, duration=self.duration,
+                          hysteresis=self.hysteresis, cooldown=self.cooldown, drop=self.drop, baseline=self.baseline,
+                          baseline_min=MOOD_DEFAULTS.baseline_min, gap=self.gap, settle=self.settle,
+                          person_bar=self.person_bar, person_duration=self.person_duration,
+                          turn_sigmas=self.turn_sigmas)
 
     def tile_grid(self) -> tuple[int, int] | None:
         if self.tiles == "off":

@@ -134,8 +134,14 @@ class MoodState:
     alert_started: float | None = None  # media time the current alert began
     event: str | None = None  # "alert" when one starts, "clear" when it ends, else None
     baseline: float | None = None  # the score's running baseline (the relative rule), None until known
-    reason: str | None = None  # what raised the current alert: "threshold", "drop", "turned" or "unhappy"
-    learning: int = 0  # counted faces that count 0 while their resting reading is learned (see mood.People)
+    reason: str | None = None  # what raised the current alert: "threshold", "drop", "turned" or "alone"
+    learning: int = 0  # counted faces that count 0 while their resting face is learned (resting.py)
+    who: tuple[int, ...] = ()  # track ids of the people behind the current alert, most unhappy first
+    marked: tuple[int, ...] = ()  # track ids in view marked "arrived unhappy" (an arrival reading unhappy: no alert)
+
+    def __post_init__(self):
+        object.__setattr__(self, "who", tuple(self.who))
+        object.__setattr__(self, "marked", tuple(self.marked))
 
 
 @dataclass(frozen=True)

@@ -253,7 +253,7 @@ def test_a_report_from_a_recorded_csv_still_being_written(tmp_path):
                 probs[LABELS.index(label)] = "0.7"
                 w.writerow([ts, i, face, 10, 10, 50, 50, label, "0.7", *probs,
                             "-0.5" if alert else "0.1", alert, "ok" if face == 1 else "small",
-                            "threshold" if alert else "", "queue.mp4"])
+                            "threshold" if alert else "", "queue.mp4", "alert" if alert and face == 1 else ""])
         fh.write("2026-11-27T10:01:00.000Z,600,1,10,10")  # a last line being written, cut short
     s = summarize(path)
     assert s.frames == 600 and s.rows == 1200 and s.skipped == 1
@@ -287,7 +287,7 @@ def test_a_report_of_several_sources_splits_by_source(tmp_path):
                 probs = ["0.05"] * 7
                 probs[LABELS.index("sad" if alert else "happy")] = "0.7"
                 w.writerow([ts, i, 1, 10, 10, 50, 50, "sad" if alert else "happy", "0.7", *probs,
-                            "-0.6" if alert else "0.4", alert, "ok", "threshold" if alert else "", lane])
+                            "-0.6" if alert else "0.4", alert, "ok", "threshold" if alert else "", lane, ""])
     s = summarize(path)
     assert s.frames == 600 and set(s.sources) == {"Lane 1", "Lane 2"}
     assert s.sources["Lane 1"].frames == 300 and s.sources["Lane 1"].alert_seconds == 0

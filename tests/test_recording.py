@@ -139,3 +139,33 @@ def test_the_alert_reason_is_recorded_while_the_alert_lasts(tmp_path):
     rec.close()
     rows = [dict(zip(HEADER, r)) for r in read(tmp_path / "r.csv")[1:]]
     assert [(r["alert"], r["alert_reason"]) for r in rows] == [("0", ""), ("1", "drop")]
+
+
+def test_the_people_behind_an_alert_and_those_marked_on_arrival_are_named_in_the_csv_the_line_and_the_webhook(tmp_path):
+    from emotion_monitor.alerts import WebhookSink
+    from emotion_monitor.people import PeopleLog
+    from emotion_monitor.report import summarize
+    from emotion_monitor.session import event_of
+    from emotion_monitor.settings import Settings
+
+    p = np.eye(7, dtype=np.float32)[5]
+    tracks = tuple(Track(i, np.array([10 * i, 10, 10 * i + 8, 18], np.float32), p, p) for i in (4, 5, 6))
+    mood = MoodState(-0.3, 0.0, 3, True, event="alert", reason="turned", who=(4,), marked=(5,))
+    result = FrameResult(Frame(np.zeros((40, 80, 3), np.uint8), 3, 1796067040.0), Detections(), tracks, mood)
+    path = tmp_path / "s.csv"
+    with CsvRecorder(path) as rec:
+        rec.write(result)
+    rows = list(csv.DictReader(open(path, newline="")))
+    assert [r["person_flag"] for r in rows] == ["alert", "arrived unhappy", ""]
+    assert summarize(path).faces_seen[("", 5)].flags == {"arrived unhappy"}  # the report reads it back
+    assert "#4 below their own resting face" in event_of(result, Settings()).text
+    log = PeopleLog()
+    log.update(result)
+    people = {d["person"]: d for d in log.summary()}
+    assert people[4]["alerts"] == 1 and people[5]["arrived_unhappy"] and not people[6]["arrived_unhappy"]
+    hook = WebhookSink("http://127.0.0.1:9/hook", attempts=1)
+    try:
+        event = hook.event(result)
+    finally:
+        hook.close()
+    assert event is not None and event["people"] == [4] and event["why"].startswith("#4 turned unhappy")

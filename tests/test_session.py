@@ -12,6 +12,7 @@ from emotion_monitor.app import open_capture, open_session
 from emotion_monitor.capture import Capture, SyntheticSource
 from emotion_monitor.errors import RecordingError
 from emotion_monitor.recording import CsvRecorder
+from emotion_monitor.resting import RestConfig
 from emotion_monitor.settings import Settings
 from emotion_monitor.types import LABELS
 
@@ -213,7 +214,8 @@ LIVE = {  # where each setting the window's dialog shows takes effect in the run
 }
 NEW = {"detector": "haar", "detect_every": 3, "detect_width": 640, "min_face": 30, "flip_average": False,
        "threshold": -0.5, "drop": 0.2, "window": 4.0, "duration": 3.0, "hysteresis": 0.2, "cooldown": 10.0,
-       "baseline": 60.0, "gap": 5.0, "settle": 8.0, "person_bar": -0.7, "person_duration": 5.0}
+       "baseline": 60.0, "gap": 5.0, "settle": 8.0, "person_bar": -0.7, "person_duration": 5.0,
+       "turn_sigmas": 3.0}
 
 
 @pytest.mark.parametrize("name", [f.name for f in settings_model.window_fields()])
@@ -226,6 +228,8 @@ def test_every_setting_of_the_dialog_applies_live(name, astronaut_bgr):
     start = Settings(detect_every=1) if name == "detector" else Settings()
     session = open_session(start, cap, classifier=Flippable())
     get = LIVE.get(name, lambda p: getattr(p.mood.config, name))
+    if name in RestConfig.__dataclass_fields__:  # the per-person part too (resting.py)
+        get = lambda p: (getattr(p.mood.config, name), getattr(p.mood._rest, name))[1]  # noqa: E731
     cap.start()
     seen = []
     for i, _ in enumerate(session.results()):

@@ -8,7 +8,7 @@ from collections import deque
 import cv2
 import numpy as np
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem
 
 from ..mood import face_score
@@ -39,7 +39,7 @@ class PeoplePanel(QListWidget):
         self.setFlow(QListView.LeftToRight)
         self.setWrapping(False)
         self.setIconSize(QSize(THUMB, THUMB))
-        self.setMaximumHeight(THUMB + 56)
+        self.setMaximumHeight(THUMB + 72)  # three lines: a mark, id and emotion, time and trend
         self.setSpacing(4)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
         self.history: dict[int, deque] = {}
@@ -49,7 +49,10 @@ class PeoplePanel(QListWidget):
         now = result.frame.media_time
         image = result.frame.image
         self.clear()
-        tracks = sorted(result.tracks, key=lambda t: -float((t.xyxy[2] - t.xyxy[0]) * (t.xyxy[3] - t.xyxy[1])))
+        who, marked = result.mood.who, result.mood.marked
+        # the people behind the current alert first, then those marked on arrival, then the largest faces
+        tracks = sorted(result.tracks, key=lambda t: (t.track_id not in who, t.track_id not in marked,
+                                                      -float((t.xyxy[2] - t.xyxy[0]) * (t.xyxy[3] - t.xyxy[1]))))
         for t in tracks:
             points = self.history.setdefault(t.track_id, deque())
             if t.quality == "ok":
@@ -59,8 +62,14 @@ class PeoplePanel(QListWidget):
             self.last_seen[t.track_id] = now
             text = (f"#{t.track_id} {t.label}\n{now - t.first_seen:.0f} s {trend_arrow(points)}"
                     if t.quality == "ok" else f"#{t.track_id}\n({t.quality})")
+            if t.track_id in who:
+                text += "\nALERT"
+            elif t.track_id in marked:
+                text += "\narrived unhappy"
             item = QListWidgetItem(QIcon(self._thumb(image, t.xyxy)), text)
             item.setData(Qt.UserRole, t.track_id)
+            if t.track_id in who or t.track_id in marked:
+                item.setForeground(QColor(220, 40, 40) if t.track_id in who else QColor(230, 140, 20))
             self.addItem(item)
         for pid in [p for p, seen in self.last_seen.items() if seen < now - FORGET]:
             self.last_seen.pop(pid)

@@ -31,10 +31,9 @@ from PySide6.QtWidgets import (
 from .. import settings as settings_model
 from ..app import DEMO_CLIP, open_capture, open_session
 from ..errors import MonitorError
-from ..mood import format_score
+from ..mood import format_score, why_text
 from ..overlay import COLORS
 from ..recording import clock_utc
-from ..session import WHY
 from ..types import LABELS
 from .mood_panel import MoodPanel
 from .people_panel import PeoplePanel
@@ -228,7 +227,7 @@ class MainWindow(QMainWindow):
         while self.events.count() > MAX_EVENTS:  # a shift's worth of lines, not all of them
             self.events.takeItem(self.events.count() - 1)
         if event.kind == "alert":
-            why = WHY.get(event.reason or "", "negative")
+            why = why_text(event.reason, event.who)
             self.banner.setText(f"{self.source}: queue mood {format_score(event.score)}, {why}, "
                                 f"since {clock_utc(event.timestamp)}")
             if self.sound.isChecked():
