@@ -358,8 +358,7 @@ def test_the_people_behind_an_alert_and_those_marked_on_arrival_are_framed_and_n
     from emotion_monitor.overlay import ALERT_RED, MARKED, draw
     from emotion_monitor.types import Frame, FrameResult, MoodState
 
-    tracks = (Track(7, np.array([20, 40, 60, 80], np.float32), SAD, SAD), Track(8, np.array([120, 40, 160, 80], np.float32),
-                                                                          SAD, SAD), Track(9, np.array([220, 40, 260, 80], np.float32), SAD, SAD))
+    tracks = tuple(Track(i, np.array([x, 40, x + 40, 80], np.float32), SAD, SAD) for i, x in ((7, 20), (8, 120), (9, 220)))
     mood = MoodState(-0.4, 0.0, 3, True, reason="turned", who=(7,), marked=(8,))
     out = draw(np.zeros((120, 300, 3), np.uint8), FrameResult(Frame(np.zeros((120, 300, 3), np.uint8), 0, 0.0),
                                                                Detections(), tracks, mood), mood_line=False)
