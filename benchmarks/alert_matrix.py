@@ -135,7 +135,7 @@ SECONDS = {"street": 30.0, "hikers": 30.0}  # seconds a presentation of these cl
 
 
 def calm_matrix(seconds: float, workers: int, model: str = "", refresh: bool = False, clips=pr.CALM) -> list:
-    jobs = [(pr.Variant(c, f, h, codec, fps), SECONDS.get(c, seconds), model, refresh) for c in clips for f in pr.FILTERS
+    jobs = [(pr.Variant(c, f, h, codec, fps), SECONDS.get(c, seconds), model, refresh) for c in clips for f in pr.MATRIX_FILTERS
             for h in pr.HEIGHTS for codec in pr.CODECS for fps in pr.RATES]
     rows: list = []
     t0 = time.perf_counter()

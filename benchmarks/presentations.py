@@ -34,7 +34,10 @@ from benchmarks import composite
 
 MEDIA = composite.SHARED / "media"
 CACHE = Path(tempfile.gettempdir()) / "em_presentations"
-FILTERS = {"area": cv2.INTER_AREA, "linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC}
+FILTERS = {"area": cv2.INTER_AREA, "linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC, "nearest": cv2.INTER_NEAREST}
+# the matrix (benchmarks/alert_matrix.py); "nearest", other heights and rates, and "jpeg30" (every frame a
+# JPEG of quality 30: a cheap IP camera) are kept for held-out presentations, never used to choose the rule
+MATRIX_FILTERS = ("area", "linear", "cubic")
 HEIGHTS = (1080, 720, 540, 360)
 CODECS = ("none", "mp4v", "h264")
 RATES = (15.0, 25.0, 30.0)
@@ -98,6 +101,15 @@ CLIPS = {
     "alone": lambda: (queue("alone", leave=30.0, seconds=45.0), 25.0),
 }
 CALM = ("street", "hikers", "marathon", "walkers", "queue")
+
+
+def _heldout_turn() -> list[np.ndarray]:
+    """Calm, then distressed, held out (other faces, other times): five stand; two turn at 20 s, leave at 35 s."""
+    people = {p: (p - 1, 0.0, 35.0 if p in (2, 4) else None, 20.0 if p in (2, 4) else None) for p in range(1, 6)}
+    return [img for img, _ in composite.queue_frames(people, 45.0, seed=4)]
+
+
+CLIPS["heldout-turn"] = lambda: (_heldout_turn(), 25.0)
 # the turn cases: (turn s, gone s): an alert within 6 s of the turn (none for "arrival": a mark instead),
 # cleared after the unhappy faces are gone
 TURNS = {"turn": (30.0, 51.5), "arrival": (30.0, 51.5), "alone": (0.0, 31.5)}
@@ -183,6 +195,8 @@ def variant_pass(v: Variant) -> tuple[list[np.ndarray], float]:
         frames = _mp4v(frames, fps)
     elif v.codec == "h264":
         frames = _h264(frames, fps)
+    elif v.codec == "jpeg30":
+        frames = [cv2.imdecode(cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 30])[1], cv2.IMREAD_COLOR) for f in frames]
     return frames, fps
 
 

@@ -21,6 +21,7 @@ import queue
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from .mood import why_text
@@ -30,11 +31,22 @@ from .types import FrameResult
 log = logging.getLogger("emotion_monitor")
 
 
+def redact(url: str) -> str:
+    """A webhook URL as it may be printed or logged: scheme, host and port only. Chat webhooks carry their
+    secret in the path or the query (``https://hooks.slack.com/services/T0/B0/XXXX``), and a user name or
+    password may sit before the host: none of it leaves this function."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    hidden = "/..." if (parts.path not in ("", "/") or parts.query or parts.fragment or parts.username) else ""
+    return f"{parts.scheme}://{host}{port}{hidden}"
+
+
 class WebhookSink:
     def __init__(self, url: str, camera: str = "camera", attempts: int = 4, backoff: float = 0.5,
                  timeout: float = 3.0, max_queue: int = 100, warn=None):
         if not url.startswith(("http://", "https://")):
-            raise ValueError(f"webhook URL must start with http:// or https://, not {url!r}")
+            raise ValueError(f"webhook URL must start with http:// or https://, not {redact(url) if '://' in url else '...'}")
         self.url, self.camera = url, camera
         self.attempts, self.backoff, self.timeout = attempts, backoff, timeout
         self.warn = warn or log.warning
@@ -104,7 +116,7 @@ class WebhookSink:
         if not self._warned:
             self._warned = True
             reason = getattr(last, "reason", None) or last
-            self.warn(f"alert webhook {self.url} unreachable ({reason}); the run goes on without it")
+            self.warn(f"alert webhook {redact(self.url)} unreachable ({reason}); the run goes on without it")
 
     def _run(self) -> None:
         while True:

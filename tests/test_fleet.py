@@ -312,3 +312,53 @@ def test_the_deploy_configs_are_valid_for_prometheus():
     for metric in ("emotion_monitor_group_mood", "emotion_monitor_alert", "emotion_monitor_faces",
                    "emotion_monitor_fps", "emotion_monitor_stage_seconds_bucket"):
         assert metric in exprs
+
+
+def test_a_webhook_urls_secret_is_never_printed():
+    from emotion_monitor.alerts import redact
+
+    secret = f"http://user:pw@127.0.0.1:{free_port()}/services/T0/B0/s3cr3tT0k3n?token=abc"
+    assert redact(secret) == f"http://127.0.0.1:{urllib.parse.urlsplit(secret).port}/..."
+    warnings = []
+    sink = WebhookSink(secret, attempts=1, backoff=0.01, warn=warnings.append)
+    sink._deliver({"event": "alert"})
+    sink.close()
+    assert len(warnings) == 1 and "unreachable" in warnings[0]
+    assert not any(s in warnings[0] for s in ("s3cr3t", "token", "abc", "user", "pw@", "services"))
+    with pytest.raises(ValueError) as err:
+        WebhookSink("ftp://host/s3cr3tT0k3n")
+    assert "s3cr3t" not in str(err.value)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl makes the test's certificate")
+def test_the_webhook_verifies_https_certificates(tmp_path):
+    """A local HTTPS endpoint with a self-signed certificate: the event is refused, not sent."""
+    import ssl
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+    got = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            got.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(cert), str(key))
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    warnings = []
+    try:
+        sink = WebhookSink(f"https://127.0.0.1:{server.server_address[1]}/hook", attempts=1, warn=warnings.append)
+        sink._deliver({"event": "alert"})
+        sink.close()
+    finally:
+        server.shutdown()
+    assert got == [] and sink.sent == 0 and len(warnings) == 1 and "CERTIFICATE_VERIFY_FAILED" in warnings[0]
