@@ -71,9 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def error(msg: str) -> int:
+def error(msg: str, code: int = 1) -> int:
     print(f"{PROG}: error: {msg}", file=sys.stderr)
-    return 1
+    return code
 
 
 def _stop_on_signals():
@@ -228,10 +228,16 @@ def run_gui(args, specs=()) -> int:
     if refused:
         return error(f"the window does not take {', '.join(refused)}; run headless with --camera N or --video FILE")
     try:
-        from .gui.binding import check_binding
+        from .gui.binding import check_binding, check_display
+    except ImportError as exc:
+        return error(f"the desktop window is not available ({exc}); run headless with --camera N or --video FILE", 2)
+    try:
+        check_display()  # before Qt loads its platform plugin: without a display it aborts the process
         from .gui.main import run as gui_run
     except ImportError as exc:
-        return error(f"the desktop window is not available ({exc}); run headless with --camera N or --video FILE")
+        return error(f"the desktop window is not available ({exc}); run headless with --camera N or --video FILE", 2)
+    except MonitorError as exc:
+        return error(str(exc), 2)
     try:
         check_binding()
     except MonitorError as exc:

@@ -145,3 +145,29 @@ def test_fuzzed_arguments_never_raise_a_traceback(capsys):
             err = capsys.readouterr().err
             assert "usage: emotion-monitor" in err and "Traceback" not in err
     assert exits > 100  # most random mixes are invalid
+
+
+@pytest.mark.parametrize("args", [("--gui", "--demo"), ()])
+def test_without_a_display_the_window_exits_2_with_one_line(args):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    proc = subprocess.run([sys.executable, "-m", "emotion_monitor.cli", *args], capture_output=True, text=True,
+                          timeout=120, env={**env, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
+    assert proc.returncode == 2  # Qt aborted with 134 and five lines
+    assert "no display to open the window on (DISPLAY is not set)" in one_error_line(proc)
+
+
+def test_a_missing_xcb_cursor_library_is_named_with_its_package():
+    from emotion_monitor.errors import MonitorError
+    from emotion_monitor.gui.binding import check_display
+
+    with pytest.raises(MonitorError, match="libxcb-cursor0 .Debian/Ubuntu: sudo apt install libxcb-cursor0"):
+        check_display({"DISPLAY": ":0"}, "linux", find_library=lambda name: None)
+    check_display({"DISPLAY": ":0"}, "linux", find_library=lambda name: f"lib{name}.so.0")  # found: no error
+    check_display({"QT_QPA_PLATFORM": "offscreen"}, "linux")  # a platform the user chose needs no display
+    check_display({}, "darwin")
+
+
+def test_python_m_emotion_monitor_is_the_command():
+    proc = subprocess.run([sys.executable, "-m", "emotion_monitor", "--help"], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: emotion-monitor")

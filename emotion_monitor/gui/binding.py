@@ -1,4 +1,5 @@
-"""A check of the Qt binding before the window opens.
+"""Checks before the window opens: a display to open it on, the system library Qt's X11 plugin needs,
+and a sound Qt binding. Each failure is one line (MonitorError) instead of Qt's abort.
 
 PySide6/shiboken6 6.12.0 loses one reference to ``None`` on each call of a method that returns
 nothing. On Python 3.11 ``None`` is an ordinary object, so after some tens of thousands of such
@@ -10,9 +11,30 @@ start-up instead of an abort later.
 
 from __future__ import annotations
 
+import ctypes.util
+import os
 import sys
+from collections.abc import Mapping
 
 from ..errors import MonitorError
+
+HEADLESS = "run headless with --camera N or --video FILE"
+
+
+def check_display(env: Mapping[str, str] = os.environ, platform: str = sys.platform,
+                  find_library=ctypes.util.find_library) -> None:
+    """Raise MonitorError (one line) when Qt could not open a window here: on Linux no X11 or Wayland display
+    (Qt would abort with exit 134 and five lines), or X11 without ``libxcb-cursor0`` (Qt 6.5+ needs it)."""
+    qpa = env.get("QT_QPA_PLATFORM", "")
+    if platform != "linux" or (qpa and not qpa.startswith(("xcb", "wayland"))):
+        return  # macOS, Windows, or a platform the user chose (offscreen, vnc, eglfs)
+    x11, wayland = env.get("DISPLAY"), env.get("WAYLAND_DISPLAY")
+    if not x11 and not wayland:
+        raise MonitorError(f"no display to open the window on (DISPLAY is not set); {HEADLESS}, or start it "
+                           "under a desktop session or xvfb-run")
+    if x11 and not (wayland and not qpa.startswith("xcb")) and find_library("xcb-cursor") is None:
+        raise MonitorError("the window needs the system library libxcb-cursor0 (Debian/Ubuntu: sudo apt install "
+                           f"libxcb-cursor0); or {HEADLESS}")
 
 
 def none_references_lost(calls: int = 200) -> int:
