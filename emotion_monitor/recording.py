@@ -116,7 +116,10 @@ class CsvRecorder:
         except OSError:
             pass  # already reported by the write that failed
         finally:
-            fh.close()
+            try:
+                fh.close()  # a full disk fails this too (it flushes what is still buffered): the file is closed all the same
+            except OSError:
+                pass
 
     def __enter__(self):
         return self

@@ -169,3 +169,61 @@ def test_the_people_behind_an_alert_and_those_marked_on_arrival_are_named_in_the
     finally:
         hook.close()
     assert event is not None and event["people"] == [4] and event["why"].startswith("#4 turned unhappy")
+
+
+class _FullDisk(__import__("io").RawIOBase):
+    """A file on a disk with ``room`` bytes: past them every write fails with ENOSPC, as on a full tmpfs."""
+
+    def __init__(self, room: int):
+        self.room, self.data = room, bytearray()
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        if len(self.data) + len(b) > self.room:
+            raise OSError(28, "No space left on device")
+        self.data += b
+        return len(b)
+
+    def fileno(self):
+        raise OSError(9, "no descriptor")  # fsync then fails too, as a closed disk would
+
+
+def test_a_disk_filling_up_gives_one_error_and_closing_raises_none(tmp_path, monkeypatch):
+    import io
+
+    from emotion_monitor import recording
+
+    disk = _FullDisk(4000)
+    monkeypatch.setattr(recording, "open", lambda *a, **k: io.TextIOWrapper(io.BufferedWriter(disk, 8192),
+                                                                            encoding="utf-8", newline=""), raising=False)
+    rec = CsvRecorder(tmp_path / "s.csv")
+    errors = []
+    for i in range(40):
+        try:
+            rec.write(result(i))
+        except RecordingError as exc:
+            errors.append(str(exc))
+            break
+    assert errors and "No space left" in errors[0] and "\n" not in errors[0]
+    rec.close()  # raised a second OSError (a traceback) when the buffered rows could not be flushed either
+    rows = list(csv.reader(io.StringIO(disk.data.decode())))
+    assert rows[0] == HEADER and len(rows) > 2
+    whole = [r for r in rows if len(r) == len(HEADER)]
+    assert len(whole) >= len(rows) - 1  # every row written before the fault is whole (at most the last cut short)
+
+
+def test_a_headless_run_onto_a_filling_disk_ends_with_exit_1_one_line_and_its_rows_whole(tmp_path, monkeypatch, capsys):
+    import io
+
+    from emotion_monitor import cli, recording
+
+    disk = _FullDisk(30_000)
+    monkeypatch.setattr(recording, "open", lambda *a, **k: io.TextIOWrapper(io.BufferedWriter(disk, 8192),
+                                                                            encoding="utf-8", newline=""), raising=False)
+    rc = cli.main(["--demo", "--record", str(tmp_path / "s.csv"), "--quiet"])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip() and "warning" not in line]
+    assert rc == 1 and len(err) == 1 and err[0].startswith("emotion-monitor: error: cannot write CSV"), err
+    rows = list(csv.reader(io.StringIO(disk.data.decode())))
+    assert rows[0] == HEADER and len(rows) > 20 and sum(len(r) != len(HEADER) for r in rows) <= 1
