@@ -35,8 +35,14 @@ def _count(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description="Watch faces on a camera or video, tell their emotion, "
-                                "and alert when the group's mood turns negative. With no source, opens the window.")
+    p = argparse.ArgumentParser(prog=PROG, description="Watch faces on a camera or video, tell their emotion, and alert "
+                                "when the group's mood turns negative.\nWith no source, opens the window.",
+                                usage=f"{PROG} [options]\n       {PROG} report CSV --out FILE\n       {PROG} batch FOLDER --out DIR",
+                                epilog=f"subcommands:\n  {PROG} report CSV --out FILE   a session report (.html, .png or "
+                                f".pdf) from a CSV written by --record\n  {PROG} batch FOLDER --out DIR  every video "
+                                f"in a folder: a CSV, stats and a report each, and a summary\n"
+                                f"{PROG} report --help and {PROG} batch --help say more.",
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     from . import __version__
 
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")

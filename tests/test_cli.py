@@ -171,3 +171,9 @@ def test_python_m_emotion_monitor_is_the_command():
     proc = subprocess.run([sys.executable, "-m", "emotion_monitor", "--help"], capture_output=True, text=True,
                           timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
     assert proc.returncode == 0 and proc.stdout.startswith("usage: emotion-monitor")
+
+
+def test_help_names_the_subcommands():
+    proc = run("--help")
+    assert proc.returncode == 0 and "emotion-monitor report CSV --out FILE" in proc.stdout
+    assert "emotion-monitor batch FOLDER --out DIR" in proc.stdout
