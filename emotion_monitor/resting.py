@@ -19,7 +19,7 @@ apart. So each person is compared with themselves. Per person, the rule has thre
    resting level, never made negative by a cheerful one. Below the bar *and* more than ``turn_sigmas``
    standard deviations of their own resting readings below their resting face, for ``person_duration``
    seconds, raises the alert (``"turned"``). The resting face belongs to the place and size it was
-   learned at: a face that moves a face width away from it or grows or shrinks by half (walking past,
+   learned at: a face that moves a face width away from it or doubles or halves in size (walking past,
    closer or away: its reading changes with its size and angle) is learned again, and no turn is judged
    meanwhile. A queue stands; a turn is told on people who stand.
 
@@ -42,7 +42,8 @@ from .types import Track
 
 FORGET = 10.0  # seconds unseen after which a person is forgotten (the tracker keeps ids 8 s)
 JUMP = 1.0  # face widths a box may move between two readings before it is someone else (a walker: 0.3 a frame)
-RESCALE = 1.5  # a face this many times wider or narrower than when its resting reading was learned is learned again
+RESCALE = 2.0  # a face this many times wider or narrower than when its resting reading was learned is learned again
+# (1.5 took an expression change for an approach: the box of a face turning unhappy can shrink by a third)
 MOVE = 1.0  # face widths a face may move away from where its resting reading was learned before it is learned again
 ARRIVED_UNHAPPY = "arrived unhappy"
 

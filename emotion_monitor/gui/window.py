@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self.banner = QLabel("")
         self.banner.setStyleSheet("background: #c62828; color: white; font-weight: bold; padding: 6px;")
         self.banner.setVisible(False)
+        self.banner.setWordWrap(True)  # a long reason wraps instead of widening the side and shrinking the video
         side.addWidget(self.banner)
 
         side.addWidget(QLabel("Selected face"))
