@@ -498,17 +498,17 @@ def test_regression_a_person_back_under_a_new_id_is_marked_again_but_raises_no_a
     assert _events(states) == [] and 9 in states[-1][1].marked
 
 
-def test_a_face_growing_as_it_walks_closer_is_learned_again_and_raises_no_turn():
+def test_a_face_walking_closer_is_learned_again_and_raises_no_turn():
     """The walker of the issue: neutral while small and far away, sad once near the camera."""
-    m = MoodMonitor(PERSON)
     calm = {2: (NEUTRAL, [500, 0, 560, 60], "ok")}
-    states = _play(m, [(6.0, {**calm, 1: (NEUTRAL, [0, 0, 30, 30], "ok")}),
-                       (15.0, {**calm, 1: (SAD, [0, 0, 60, 60], "ok")})])
-    assert _events(states) == []
-    # the same face at the same size turning sad is a turn
+    far = (NEUTRAL, [0, 0, 30, 30], "ok")
+    for near in ([45, 10, 105, 70], [0, 0, 70, 70]):  # walked closer across the frame; or straight on, past 2x
+        m = MoodMonitor(PERSON)
+        states = _play(m, [(6.0, {**calm, 1: far}), (15.0, {**calm, 1: (SAD, near, "ok")})])
+        assert _events(states) == [], near
+    # the same face where it stood, at the same size, turning sad is a turn
     m = MoodMonitor(PERSON)
-    states = _play(m, [(6.0, {**calm, 1: (NEUTRAL, [0, 0, 30, 30], "ok")}),
-                       (15.0, {**calm, 1: (SAD, [0, 0, 30, 30], "ok")})])
+    states = _play(m, [(6.0, {**calm, 1: far}), (15.0, {**calm, 1: (SAD, [0, 0, 30, 30], "ok")})])
     assert _events(states)[0][1:] == ("alert", "turned")
 
 
