@@ -6,7 +6,7 @@ from pathlib import Path
 
 from . import capture as cap_mod
 from .errors import MonitorError, SourceError
-from .native import quiet_native_logs
+from .native import quiet_native_loading
 from .resources import bundled
 from .settings import Settings
 
@@ -17,13 +17,13 @@ def build_detector(s: Settings):
     """The face detector the settings describe."""
     from .detection import create
 
-    quiet_native_logs()
-    if s.detector == "yunet":
-        return create("yunet", every=s.detect_every, max_width=s.detect_width, min_face=s.min_face)
-    if s.detector == "mediapipe":
-        return create("mediapipe", min_confidence=s.min_confidence, tiles=s.tile_grid(),
-                      tiles_per_frame=s.tiles_per_frame or None, min_face=s.min_face)
-    return create(s.detector, min_face=s.min_face)
+    with quiet_native_loading():
+        if s.detector == "yunet":
+            return create("yunet", every=s.detect_every, max_width=s.detect_width, min_face=s.min_face)
+        if s.detector == "mediapipe":
+            return create("mediapipe", min_confidence=s.min_confidence, tiles=s.tile_grid(),
+                          tiles_per_frame=s.tiles_per_frame or None, min_face=s.min_face)
+        return create(s.detector, min_face=s.min_face)
 
 
 def build_pipeline(s: Settings, classifier=None):
@@ -32,8 +32,8 @@ def build_pipeline(s: Settings, classifier=None):
     from .mood import MoodMonitor
     from .pipeline import Pipeline, PipelineConfig
 
-    quiet_native_logs()
-    clf = classifier or EmotionClassifier(s.model or DEFAULT_MODEL, threads=s.threads, flip_average=s.flip_average)
+    with quiet_native_loading():
+        clf = classifier or EmotionClassifier(s.model or DEFAULT_MODEL, threads=s.threads, flip_average=s.flip_average)
     return Pipeline(build_detector(s), clf, mood=MoodMonitor(s.mood()), config=PipelineConfig(min_face=s.min_face))
 
 
@@ -42,7 +42,6 @@ def open_capture(camera: int | None = None, video: str | None = None, realtime: 
                  sample_fps: float | None = None, source: str | None = None) -> cap_mod.Capture:
     """A capture of the camera or the video file (SourceError with one line if it cannot be opened);
     ``source`` names its frames (default: the index or path)."""
-    quiet_native_logs()
     if camera is not None:
         return cap_mod.Capture(cap_mod.open_camera(camera), "camera", str(camera), max_frames=max_frames,
                                on_status=on_status, source=source)

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
-
+from ._cv import cv2
 from .errors import SourceError
 from .types import Frame
 

@@ -303,6 +303,9 @@ def batch_main(argv) -> int:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    from .native import quiet_native_logs
+
+    quiet_native_logs()  # the command owns its process: native loggers quiet for good (a library call restores them)
     if argv[:1] == ["report"]:
         return report_main(argv[1:])
     if argv[:1] == ["batch"]:

@@ -6,17 +6,31 @@ import contextlib
 import os
 import sys
 
+QUIET = {"GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "3", "OPENCV_FFMPEG_LOGLEVEL": "-8"}
+
 
 def quiet_native_logs() -> None:
-    """Ask MediaPipe's and LiteRT's native loggers (glog, TensorFlow Lite) for warnings and errors only,
-    and FFmpeg (inside OpenCV) for nothing: a damaged file's decoder lines ("Invalid NAL unit size")
-    give way to the app's one-line warning (capture.Capture.ended_early).
+    """For the command line and the window, which own their process: ask MediaPipe's and LiteRT's native
+    loggers (glog, TensorFlow Lite) for warnings and errors only, and FFmpeg (inside OpenCV) for nothing,
+    for good (a damaged file's decoder lines, "Invalid NAL unit size", give way to the app's one-line
+    warning, capture.Capture.ended_early). A value the user set is kept. Never called on import."""
+    for key, value in QUIET.items():
+        os.environ.setdefault(key, value)
 
-    They read these variables when they first load, so this runs just before a source is opened or a
-    detector or the classifier is built, never on import; a value the user set is kept."""
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+@contextlib.contextmanager
+def quiet_native_loading():
+    """The same while native models load, for a library call (``emotion_monitor.analyze``, ``Monitor``,
+    app.build_*): the loggers read these variables when they first load, and the embedding program gets
+    its environment back as it was."""
+    added = [key for key in QUIET if key not in os.environ]
+    for key in added:
+        os.environ[key] = QUIET[key]
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
 
 
 @contextlib.contextmanager

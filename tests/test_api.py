@@ -190,3 +190,20 @@ def test_a_missing_training_extra_is_one_line():
     assert proc.stderr.strip().splitlines() == [
         "python -m training: error: training needs the [train] extra: pip install 'emotion-monitor[train]' "
         "(keras is not installed)"]
+
+
+def test_importing_and_analysing_leave_the_environment_as_it_was():
+    """OpenCV's wheel points Qt at its own plugins when cv2 is imported (emotion_monitor/_cv.py)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import os, numpy as np; before = dict(os.environ); import emotion_monitor as em; "
+            "em.analyze(np.zeros((120, 160, 3), np.uint8)); import emotion_monitor.gui.main; "
+            "after = dict(os.environ); print(sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)))")
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QT_QPA_PLATFORM_PLUGIN")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=root,
+                          env={**env, "PYTHONPATH": str(root)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "[]"  # was QT_QPA_FONTDIR, QT_QPA_PLATFORM_PLUGIN_PATH, LD_LIBRARY_PATH

@@ -14,9 +14,9 @@ import sys
 import threading
 from pathlib import Path
 
-import cv2
 import numpy as np
 
+from .._cv import cv2
 from ..errors import ModelError
 from ..native import quiet_native_stderr
 from ..resources import bundled

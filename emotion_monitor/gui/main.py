@@ -70,8 +70,7 @@ def run(args, specs=None) -> int:
 
 def offer_a_source(win: MainWindow) -> None:
     """No source given: camera 0 if there is one, else a choice of the demo clip or a file."""
-    import cv2
-
+    from .._cv import cv2
     from ..native import quiet_native_stderr
 
     with quiet_native_stderr():

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import threading
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from .._cv import cv2
 from ..overlay import draw
 from ..recording import CsvRecorder
 
