@@ -87,9 +87,7 @@ def replay(frames: list, config: MoodConfig) -> dict:
             events.append((m.event, t, m.reason, m.who))
         for pid in m.marked:
             marked.setdefault(pid, t)
-        for p in monitor.people._people.values():
-            if p.below_since is not None and p.kind in ("turned", "alone"):
-                hold = max(hold, t - p.below_since)
+        hold = max(hold, monitor.resting.longest_hold(t))
     return {"events": events, "low": low, "hold": hold, "marked": marked}
 
 

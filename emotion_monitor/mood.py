@@ -17,9 +17,10 @@ The group score is the mean of what the counted people count. The alert, in five
    ``drop`` below its own baseline, for ``duration`` seconds (reasons ``"threshold"``, ``"drop"``);
 2. or when one person stays well below their own resting face for ``person_duration`` seconds
    (``"turned"``), or below ``person_bar`` while alone in view since they arrived (``"alone"``);
-3. an unhappy arrival into a group is *marked* (``MoodState.marked``) and counts as read, no ALERT;
+3. an unhappy arrival into a group is *marked* (``MoodState.marked``) and counts as read until their
+   resting face is known; no ALERT of their own;
 4. CLEAR once, for ``duration / 2`` seconds, the group is above its bars plus ``hysteresis`` and every
-   counted person above ``person_bar + hysteresis``, or at once when nobody is counted for ``gap`` s;
+   person of line 2 above ``person_bar + hysteresis``, or at once when nobody is counted for ``gap`` s;
 5. no new ALERT for ``cooldown`` seconds after a CLEAR.
 
 Nothing else holds an alert on: clearing reads only the present readings, never a remembered flag. The
@@ -136,7 +137,7 @@ class MoodMonitor:
         self._above_since: float | None = None
         self._cleared_at: float | None = None
         self._empty_since: float | None = None  # when the current stretch with nobody counted began
-        self.people = RestingFaces()
+        self.resting = RestingFaces()  # each person against their own resting face
 
     @property
     def config(self) -> MoodConfig:
@@ -223,7 +224,7 @@ class MoodMonitor:
         faces = len(counted)
         event = None
         scores = face_score(np.stack([t.probs for t in counted])) if faces else np.zeros(0, np.float32)
-        judged = self.people.judge(tracks, ok, scores, now, self._rest) if c.settle > 0 else None
+        judged = self.resting.judge(tracks, ok, scores, now, self._rest) if c.settle > 0 else None
         if judged is not None:
             scores = judged.values
         if faces:

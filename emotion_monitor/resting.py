@@ -109,6 +109,12 @@ class RestingFaces:
         """The state kept of one id (tests and the benchmarks read it)."""
         return self._people.get(track_id)
 
+    def longest_hold(self, now: float) -> float:
+        """The longest anyone has now been below their bar in a case that raises the alert, in seconds (how
+        close the rule is to a person's alert: benchmarks/alert_matrix.py reports it as a margin)."""
+        return max((now - p.below_since for p in self._people.values()
+                    if p.below_since is not None and p.kind in ("turned", "alone")), default=0.0)
+
     def judge(self, tracks: Sequence[Track], counted: Sequence[bool], scores: np.ndarray, now: float,
               c: RestConfig) -> Judged:
         """Judge one frame: ``tracks`` are every tracked face in view (counted or not: company is company),
