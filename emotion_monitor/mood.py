@@ -112,7 +112,7 @@ class MoodConfig:
     def rest(self) -> RestConfig:
         """The per-person part (resting.py)."""
         return RestConfig(settle=self.settle, person_bar=self.person_bar, person_duration=self.person_duration,
-                          turn_sigmas=self.turn_sigmas, hysteresis=self.hysteresis)
+                          turn_sigmas=self.turn_sigmas, hysteresis=self.hysteresis, gap=self.gap)
 
 
 MOOD_DEFAULTS = MoodConfig()  # the defaults, read by the settings model (settings.py)

@@ -57,6 +57,7 @@ class RestConfig:
     person_duration: float = 3.0
     turn_sigmas: float = 2.0
     hysteresis: float = 0.1
+    gap: float = 2.0  # seconds a face may go unread (gated) before its stretch below the bar starts again
 
 
 @dataclass
@@ -80,6 +81,7 @@ class _Person:
     ax: float = 0.0  # where the resting reading was learned (the box's centre)
     ay: float = 0.0
     relearning: bool = False
+    read: float = 0.0  # when their face was last read (counted)
     kind: str = ""  # the case of the rule that applied at the last reading
     below_since: float | None = None  # since when below their bar, in the current case
     mark: str | None = None
@@ -143,6 +145,9 @@ class RestingFaces:
                 marked.append(tid)
             if not is_counted:
                 continue
+            if now - p.read > c.gap:  # unread longer than the gap: a stretch below the bar starts again
+                p.below_since = None
+            p.read = now
             s = float(scores[k])
             j, own, kind = self._count(p, s)
             out[k] = j
