@@ -49,13 +49,14 @@ WEIGHTS = np.array([1.0 if c in POSITIVE else -1.0 if c in NEGATIVE else 0.0 for
 
 CALM_LABELS = ("neutral", "surprise")
 CALM = np.array([LABELS.index(label) for label in CALM_LABELS])
+_IS_CALM = np.isin(np.arange(len(LABELS)), CALM)  # by label index: a lookup costs less than np.isin each frame
 
 
 def face_score(probs: np.ndarray) -> np.ndarray:
     """Score of each face from its probabilities (N, 7) -> (N,), each in [-1, 1]; 0 for a face whose
     most likely emotion is neutral or surprise."""
     p = np.asarray(probs, np.float32).reshape(-1, len(LABELS))
-    return np.where(np.isin(p.argmax(1), CALM), np.float32(0.0), p @ WEIGHTS)
+    return np.where(_IS_CALM[p.argmax(1)], np.float32(0.0), p @ WEIGHTS)
 
 
 def format_score(score: float) -> str:

@@ -60,7 +60,7 @@ class RestConfig:
     gap: float = 2.0  # seconds a face may go unread (gated) before its stretch below the bar starts again
 
 
-@dataclass
+@dataclass(slots=True)
 class _Person:
     first: float
     last: float
@@ -138,7 +138,8 @@ class RestingFaces:
             p = people.get(tid)
             if p is None or (cx - p.cx) ** 2 + (cy - p.cy) ** 2 > (JUMP * max(w, p.w)) ** 2:
                 p = people[tid] = _Person(now, now, at_start=now - self._start < c.settle)
-            dt = min(max(now - p.last, 0.0), 0.5)
+            dt = now - p.last
+            dt = 0.0 if dt < 0.0 else (0.5 if dt > 0.5 else dt)
             p.last, p.cx, p.cy, p.w = now, cx, cy, w
             p.company = p.company or crowd
             if p.mark:
