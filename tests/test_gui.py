@@ -104,7 +104,7 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     # ...and happy ones clear it (after the hysteresis time)
     win.stub.label = "happy"
     qtbot.waitUntil(lambda: not win.banner.isVisible(), timeout=15000)
-    start, end = win.mood.spans[0].getRegion()  # the span closed where the alert cleared
+    start, end = win.mood.spans[0][0].getRegion()  # the span closed where the alert cleared
     assert win.mood.t[0] < start < end <= win.mood.t[-1] and len(win.mood.spans) == 1
     # the same words and clock as the command line's CLEAR line: the frame's UTC time, its number
     assert re.fullmatch(r"CLEAR \d{4}-\d\d-\d\dT[\d:.]+Z frame \d+: mood [+-]\d\.\d\d", win.events.item(0).text())
@@ -245,3 +245,24 @@ def test_the_lanes_window_shows_each_lane_its_alert_and_the_store_mood(qtbot, lo
     finally:
         win.close()
     assert all(lane.session.capture._thread.is_alive() is False for lane in multi.lanes)
+
+
+def test_an_alert_one_person_raised_is_shaded_apart_on_the_timeline_with_their_id(qtbot):
+    import pyqtgraph as pg
+
+    from emotion_monitor.gui.mood_panel import MoodPanel
+    from emotion_monitor.types import Detections, Frame, FrameResult, MoodState
+
+    panel = MoodPanel(-0.3)
+    qtbot.addWidget(panel)
+
+    def show(t, mood):
+        panel.show_result(FrameResult(Frame(np.zeros((8, 8, 3), np.uint8), int(t * 10), 0.0, t), Detections(), (), mood))
+
+    for i in range(30):  # a person turned at 1 s while the group's line stays near 0; then a group alert
+        t = i / 10
+        show(t, MoodState(-0.05, 0.0, 3, 1.0 <= t < 2.0, reason="turned" if 1.0 <= t < 2.0 else None, who=(3,)))
+    show(3.0, MoodState(-0.5, 0.0, 3, True, reason="threshold"))
+    (person, label), (group, none) = panel.spans
+    assert person.brush.color().getRgb()[:3] == (230, 140, 20) and group.brush.color().getRgb()[:3] == (198, 40, 40)
+    assert isinstance(label, pg.TextItem) and label.toPlainText() == "#3 turned" and none is None

@@ -10,11 +10,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from ..mood import format_mood, format_score
+from ..mood import format_mood, format_score, people_text
 from ..types import FrameResult
 from .theme import plot_colours
 
 COLOURS = {1: "#2e7d32", -1: "#c62828", 0: "#9e9e9e"}  # content, unhappy, about zero or nobody counted
+PERSON_REASONS = ("turned", "alone")  # alerts one person raised (mood.py)
 CALM_BAND = 0.05  # |mood| below this is drawn grey: "-0.01" is no reason for red
 SPAN = 180.0  # seconds of mood the timeline shows
 
@@ -73,16 +74,27 @@ class MoodPanel(QWidget):
         t_arr = np.array(self.t)
         keep = t_arr >= t_arr[-1] - SPAN
         self.curve.setData(t_arr[keep], np.array(self.v)[keep], connect="finite")
-        self._shade(t, m.alert)
+        self._shade(t, m.alert, m.reason, m.who)
 
-    def _shade(self, t: float, on: bool) -> None:
+    def _shade(self, t: float, on: bool, reason: str | None = None, who: tuple[int, ...] = ()) -> None:
+        """Shade an alert's span: red when the group's mood raised it, orange with the person's id at its
+        start when one person did (the group's line need not have crossed anything then)."""
         if on and self._open_span is None:
-            self._open_span = pg.LinearRegionItem((t, t), movable=False, brush=pg.mkBrush(198, 40, 40, 50))
+            person = reason in PERSON_REASONS
+            brush = pg.mkBrush(230, 140, 20, 60) if person else pg.mkBrush(198, 40, 40, 50)
+            self._open_span = pg.LinearRegionItem((t, t), movable=False, brush=brush)
             self.timeline.addItem(self._open_span)
-            self.spans.append(self._open_span)
+            label = None
+            if person:
+                label = pg.TextItem(f"{people_text(who) or 'one person'} {reason}", color=(200, 100, 0), anchor=(0, 0))
+                label.setPos(t, 1.0)
+                self.timeline.addItem(label)
+            self.spans.append((self._open_span, label))
         if self._open_span is not None:
             self._open_span.setRegion((self._open_span.getRegion()[0], t))
             if not on:
                 self._open_span = None
-        while self.spans and self.spans[0] is not self._open_span and self.spans[0].getRegion()[1] < t - SPAN:
-            self.timeline.removeItem(self.spans.popleft())
+        while self.spans and self.spans[0][0] is not self._open_span and self.spans[0][0].getRegion()[1] < t - SPAN:
+            for item in self.spans.popleft():
+                if item is not None:
+                    self.timeline.removeItem(item)
