@@ -44,8 +44,10 @@ from emotion_monitor.mood import MoodConfig, MoodMonitor  # noqa: E402
 
 # a face as the mood stage reads it (a Track's fields it uses), for fast replays of stored tracks
 Face = namedtuple("Face", "track_id xyxy probs quality")
+# the turn cases as made (960x540, 25 fps) and in three other presentations (at most 720p: a 70-s clip held
+# in memory at 1080p, twice over for the codec, outgrows 24 GB)
 TURN_PRESENTATIONS = [pr.Variant("", "area", 0, "none", 0.0), pr.Variant("", "cubic", 720, "h264", 15.0),
-                      pr.Variant("", "linear", 360, "mp4v", 30.0), pr.Variant("", "area", 1080, "h264", 25.0)]
+                      pr.Variant("", "linear", 360, "mp4v", 30.0), pr.Variant("", "area", 360, "h264", 25.0)]
 
 
 def configs() -> dict[str, MoodConfig]:
@@ -270,11 +272,12 @@ def main() -> None:
     ap.add_argument("--model", default="", help="emotion model .tflite (default: the shipped one)")
     ap.add_argument("--clips", default=",".join(pr.CALM), help="calm clips to present (comma-separated)")
     ap.add_argument("--out", default="", help="also write the tables to this markdown file")
+    ap.add_argument("--no-turns", action="store_true", help="the calm matrix alone")
     args = ap.parse_args()
     base = MoodConfig()
     t0 = time.perf_counter()
     rows = calm_matrix(args.seconds, args.workers, args.model, args.refresh, tuple(args.clips.split(",")))
-    turns = turn_rows(args.model, args.refresh)
+    turns = [] if args.no_turns else turn_rows(args.model, args.refresh)
     p50, p95 = mood_speed()
     lines = [f"# The alert's presentation matrix ({args.model or 'shipped model'}; mood: window {base.window:g} s, "
              f"duration {base.duration:g} s, threshold {base.threshold:+.2f}, person bar {base.person_bar:+.2f} "
