@@ -77,20 +77,21 @@ def unpack(d) -> list:
 
 def replay(frames: list, config: MoodConfig) -> dict:
     """The mood stage over stored tracks: its events ``[(kind, media time, reason, who)]``, the lowest
-    group mood, the longest a person stayed below their bar in a case that raises the alert, and the
-    times people were first marked ``arrived unhappy``."""
+    group mood, the longest a person stayed below their bar in a case that raises the alert, the times
+    people were first marked ``arrived unhappy``, and the share of frames with a face read."""
     monitor = MoodMonitor(config)
-    events, low, hold, marked = [], 1.0, 0.0, {}
+    events, low, hold, marked, read = [], 1.0, 0.0, {}, 0
     for t, tracks in frames:
         m = monitor.update(tracks, t)
         if m.faces:
+            read += 1
             low = min(low, m.score)
         if m.event:
             events.append((m.event, t, m.reason, m.who))
         for pid in m.marked:
             marked.setdefault(pid, t)
         hold = max(hold, monitor.resting.longest_hold(t))
-    return {"events": events, "low": low, "hold": hold, "marked": marked}
+    return {"events": events, "low": low, "hold": hold, "marked": marked, "read": read / max(len(frames), 1)}
 
 
 def _store(model: str) -> Path:
@@ -165,8 +166,8 @@ def turn_verdict(kind: str, r: dict) -> tuple[bool, str]:
     first = next((e for e in alerts if e[1] >= turn), None)
     if early:
         return False, f"alert at {early[0][1]:.1f} s, before the turn"
-    if first is None:
-        return False, "no alert"
+    if first is None:  # say how much there was to read: a face the detector misses cannot be judged
+        return False, f"no alert (a face read in {r['read']:.0%} of the frames)"
     clear = next((e for e in r["events"] if e[0] == "clear" and e[1] > first[1]), None)
     text = f"alert +{first[1] - turn:.1f} s ({first[2]}, #{','.join(map(str, first[3]))})" + (
         f", clear {clear[1]:.1f} s" if clear else ", no clear")

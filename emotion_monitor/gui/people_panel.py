@@ -39,7 +39,7 @@ class PeoplePanel(QListWidget):
         self.setFlow(QListView.LeftToRight)
         self.setWrapping(False)
         self.setIconSize(QSize(THUMB, THUMB))
-        self.setMaximumHeight(THUMB + 72)  # three lines: a mark, id and emotion, time and trend
+        self.setMaximumHeight(THUMB + 56)
         self.setSpacing(4)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
         self.history: dict[int, deque] = {}
