@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.3.0"
 
 _EXPORTS = {
-    "analyze": "api", "Face": "api", "Monitor": "api",
+    "analyze": "api", "Face": "api", "Monitor": "api", "demo_clip": "api",
     "Settings": "settings",
     "FrameResult": "types", "Frame": "types", "Detections": "types", "Track": "types", "MoodState": "types",
     "LABELS": "types",
-    "Event": "session",
+    "Event": "session", "Sink": "session",
     "CsvRecorder": "recording",
     "MonitorError": "errors", "SourceError": "errors", "ModelError": "errors",
 }
@@ -32,11 +32,13 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time the names load l
     from .api import Face as Face
     from .api import Monitor as Monitor
     from .api import analyze as analyze
+    from .api import demo_clip as demo_clip
     from .errors import ModelError as ModelError
     from .errors import MonitorError as MonitorError
     from .errors import SourceError as SourceError
     from .recording import CsvRecorder as CsvRecorder
     from .session import Event as Event
+    from .session import Sink as Sink
     from .settings import Settings as Settings
     from .types import LABELS as LABELS
     from .types import Detections as Detections

@@ -19,7 +19,15 @@ from .errors import MonitorError, SourceError
 from .settings import Settings
 from .types import LABELS, FrameResult
 
-__all__ = ["Face", "Monitor", "analyze"]
+__all__ = ["Face", "Monitor", "analyze", "demo_clip"]
+
+
+def demo_clip() -> Path:
+    """The bundled demo clip (a street, 4.2 s; see its README beside it for its licence): a video to try
+    :func:`analyze` or :class:`Monitor` on without a camera."""
+    from .resources import bundled
+
+    return bundled("assets", "demo.mp4")
 
 
 @dataclass(frozen=True)

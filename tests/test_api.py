@@ -207,3 +207,12 @@ def test_importing_and_analysing_leave_the_environment_as_it_was():
                           env={**env, "PYTHONPATH": str(root)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "[]"  # was QT_QPA_FONTDIR, QT_QPA_PLATFORM_PLUGIN_PATH, LD_LIBRARY_PATH
+
+
+def test_the_demo_clip_and_the_sink_protocol_are_public():
+    from emotion_monitor.session import Sink
+
+    clip = em.demo_clip()
+    assert clip.name == "demo.mp4" and clip.is_file() and em.Sink is Sink
+    with em.Monitor(str(clip), max_frames=3) as monitor:
+        assert len(list(monitor)) == 3  # a source a newcomer can run without a camera
