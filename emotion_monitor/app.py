@@ -92,7 +92,8 @@ def open_multi(s: Settings, specs, args, warn, **kwargs):
     multi = None
     try:
         if getattr(args, "record", None):
-            sinks.append(CsvRecorder(args.record, overwrite=getattr(args, "overwrite", False)))
+            sinks.append(CsvRecorder(args.record, overwrite=getattr(args, "overwrite", False),
+                                     keep_days=getattr(args, "keep_days", 0) or 0))
 
         def stats(source):  # the metrics sink exists before the session it reports on
             return multi.lane_stats(source) if multi else (0.0, 0, 0)

@@ -21,7 +21,8 @@ PROG = "emotion-monitor"
 # run options the window cannot honour, and why
 NOT_IN_WINDOW = {"stats_json": "the window writes no run summary",
                  "overwrite": "the window appends to the CSV it records", "max_frames": "the window plays until closed",
-                 "quiet": "the window prints no status lines"}
+                 "quiet": "the window prints no status lines",
+                 "keep_days": "delete old recordings from the command line"}
 
 
 def _count(text: str) -> int:
@@ -57,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--record", metavar="FILE.csv", help="append one row per face per frame to this CSV (several "
                      "sources: one CSV, the column 'source' names each row's)")
     run.add_argument("--overwrite", action="store_true", help="with --record: replace the CSV instead of appending")
+    run.add_argument("--keep-days", type=float, default=0, metavar="N",
+                     help="with --record: first delete this app's own recordings older than N days in the CSV's "
+                     "folder (never other files; default 0: keep them all)")
     run.add_argument("--stats-json", metavar="FILE", help="write a run summary (frames, faces, fps, stage timings)")
     run.add_argument("--max-frames", type=_count, metavar="N", help="stop after N frames")
     run.add_argument("--loop", action="store_true", help="play a video file again from its start when it ends "
@@ -114,7 +118,9 @@ def run_headless(args) -> int:
                                on_status=lambda m: print(f"{PROG}: {m}", file=sys.stderr, flush=True),
                                loop=args.loop)
         if args.record:
-            recorder = CsvRecorder(args.record, overwrite=args.overwrite)
+            recorder = CsvRecorder(args.record, overwrite=args.overwrite, keep_days=args.keep_days)
+            for old in recorder.pruned:
+                print(f"{PROG}: removed {old} (older than {args.keep_days:g} days)", file=sys.stderr)
         if args.stats_json:
             _check_writable(Path(args.stats_json))
         say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
@@ -220,8 +226,10 @@ def _check_writable(path: Path) -> None:
 
 def _write_json(path: Path, data: dict) -> None:
     from .errors import RecordingError
+    from .recording import private_file
 
     try:
+        private_file(path, truncate=True)  # owner only: it lists the people seen
         path.write_text(json.dumps(data, indent=1) + "\n")
     except OSError as exc:
         raise RecordingError(f"cannot write {path}: {exc.strerror or exc}") from exc

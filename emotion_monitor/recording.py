@@ -59,20 +59,62 @@ def _check_header(path: Path) -> None:
                              "record to a new file or add --overwrite")
 
 
+OWN = ",".join(HEADER[:3]) + ","  # how every recording of this app begins, whatever its version's columns
+
+
+def prune_recordings(folder: str | os.PathLike, keep_days: float, now: float | None = None,
+                     keep: Path | None = None) -> list[Path]:
+    """Delete this app's own recordings in ``folder`` last written more than ``keep_days`` days ago: CSV
+    files whose first line is a session CSV's header (``timestamp,frame,face_id,...``, any version). Any
+    other file, a CSV of other columns included, is never touched, nor are sub-folders or ``keep``.
+    Returns the files deleted. ``now``: seconds since the epoch (tests pass a fake clock)."""
+    now = time.time() if now is None else now
+    removed = []
+    for path in sorted(Path(folder).glob("*.csv")):
+        try:
+            if not path.is_file() or path.is_symlink() or (keep is not None and path.resolve() == keep.resolve()):
+                continue
+            if now - path.stat().st_mtime <= keep_days * 86400:
+                continue
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                if not fh.readline().startswith(OWN):
+                    continue
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            continue  # unreadable or gone meanwhile: left as it is
+    return removed
+
+
+def private_file(path: Path, truncate: bool = False) -> None:
+    """Create ``path`` readable and writable by its owner alone (0600), before it is opened as usual: what
+    it records are people's faces' readings. A file that exists keeps its permissions unless truncated."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else 0)
+    os.close(os.open(path, flags, 0o600))
+
+
 class CsvRecorder:
     """The CSV sink: one row per face per frame (``HEADER``), appended to ``path`` (the header once)
-    or, with ``overwrite``, replacing it; flushed every frame and fsynced every ``sync_every`` s."""
+    or, with ``overwrite``, replacing it; flushed every frame and fsynced every ``sync_every`` s. A new
+    file is readable by its owner alone. ``keep_days``: first delete this app's recordings in the same
+    folder older than that many days (:func:`prune_recordings`; 0 keeps them all)."""
 
-    def __init__(self, path: str | os.PathLike, sync_every: float = 1.0, overwrite: bool = False):
+    def __init__(self, path: str | os.PathLike, sync_every: float = 1.0, overwrite: bool = False,
+                 keep_days: float = 0):
         self.path = Path(path)
         self.sync_every = sync_every
         self.rows = 0
+        self.pruned: list[Path] = []
         try:
             if self.path.parent and not self.path.parent.exists():
                 raise FileNotFoundError(f"folder {self.path.parent} does not exist")
+            if keep_days:
+                self.pruned = prune_recordings(self.path.parent, keep_days, keep=self.path)
             new = overwrite or not self.path.exists() or self.path.stat().st_size == 0
             if not new:
                 _check_header(self.path)
+            elif not self.path.exists() or overwrite:
+                private_file(self.path, truncate=overwrite)
             self._fh = open(self.path, "w" if overwrite else "a", newline="", encoding="utf-8")
         except OSError as exc:
             raise RecordingError(f"cannot write CSV {self.path}: {exc.strerror or exc}") from exc

@@ -227,3 +227,42 @@ def test_a_headless_run_onto_a_filling_disk_ends_with_exit_1_one_line_and_its_ro
     assert rc == 1 and len(err) == 1 and err[0].startswith("emotion-monitor: error: cannot write CSV"), err
     rows = list(csv.reader(io.StringIO(disk.data.decode())))
     assert rows[0] == HEADER and len(rows) > 20 and sum(len(r) != len(HEADER) for r in rows) <= 1
+
+
+def test_retention_deletes_only_this_apps_recordings_older_than_the_limit(tmp_path):
+    from emotion_monitor.recording import prune_recordings
+
+    now = 1_800_000_000.0  # a fake clock
+    day = 86400
+
+    def made(name, first_line, age_days):
+        path = tmp_path / name
+        path.write_text(first_line + "\n1,2,3\n")
+        os.utime(path, (now - age_days * day, now - age_days * day))
+        return path
+
+    old = made("old.csv", ",".join(HEADER), 10)
+    older_version = made("older.csv", ",".join(HEADER[:-2]), 30)  # a recording of an earlier version: ours too
+    recent = made("recent.csv", ",".join(HEADER), 2)
+    foreign = made("sales.csv", "date,amount", 40)  # a CSV of someone else's
+    notes = made("notes.txt", ",".join(HEADER), 40)  # not a CSV
+    (tmp_path / "sub").mkdir()
+    nested = tmp_path / "sub" / "deep.csv"
+    nested.write_text(",".join(HEADER) + "\n")
+    os.utime(nested, (now - 40 * day, now - 40 * day))
+    removed = prune_recordings(tmp_path, 7, now=now)
+    assert sorted(removed) == sorted([old, older_version])
+    assert all(p.exists() for p in (recent, foreign, notes, nested)) and not old.exists()
+    assert prune_recordings(tmp_path, 7, now=now + 10 * day, keep=recent) == []  # the file being recorded to stays
+
+
+def test_recordings_and_stats_are_readable_by_their_owner_alone(tmp_path, scene_video):
+    from emotion_monitor import cli
+
+    with CsvRecorder(tmp_path / "r.csv") as rec:
+        rec.write(result(0))
+    assert (tmp_path / "r.csv").stat().st_mode & 0o777 == 0o600
+    rc = cli.main(["--video", str(scene_video), "--max-frames", "5", "--quiet", "--record", str(tmp_path / "s.csv"),
+                   "--stats-json", str(tmp_path / "s.json"), "--keep-days", "30"])
+    assert rc == 0
+    assert (tmp_path / "s.csv").stat().st_mode & 0o777 == 0o600 and (tmp_path / "s.json").stat().st_mode & 0o777 == 0o600
