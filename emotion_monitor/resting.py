@@ -26,7 +26,7 @@ apart. So each person is compared with themselves. Per person, the rule has thre
 A box that jumps more than a face width between two readings is a new person (the tracker handed its id
 to someone else). A person unseen for ``FORGET`` seconds is forgotten.
 
-Hand-written: no library keeps per-identity baselines of a score. Pure Python over a dict: about 2 us
+Hand-written: no library keeps per-identity baselines of a score. Pure Python over a dict: about 3 us
 a face (``benchmarks/alert_matrix.py`` times the whole mood stage).
 """
 
