@@ -92,8 +92,10 @@ def open_multi(s: Settings, specs, args, warn, **kwargs):
     multi = None
     try:
         if getattr(args, "record", None):
-            sinks.append(CsvRecorder(args.record, overwrite=getattr(args, "overwrite", False),
-                                     keep_days=getattr(args, "keep_days", 0) or 0))
+            keep = getattr(args, "keep_days", 0) or 0
+            sinks.append(CsvRecorder(args.record, overwrite=getattr(args, "overwrite", False), keep_days=keep))
+            for old in sinks[-1].pruned:
+                warn(f"removed {old} (older than {keep:g} days)")
 
         def stats(source):  # the metrics sink exists before the session it reports on
             return multi.lane_stats(source) if multi else (0.0, 0, 0)

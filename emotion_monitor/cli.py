@@ -35,6 +35,16 @@ def _count(text: str) -> int:
     return v
 
 
+def _days(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if not v >= 0:  # a negative age would delete every recording
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text}")
+    return v
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Watch faces on a camera or video, tell their emotion, and alert "
                                 "when the group's mood turns negative.\nWith no source, opens the window.",
@@ -58,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--record", metavar="FILE.csv", help="append one row per face per frame to this CSV (several "
                      "sources: one CSV, the column 'source' names each row's)")
     run.add_argument("--overwrite", action="store_true", help="with --record: replace the CSV instead of appending")
-    run.add_argument("--keep-days", type=float, default=0, metavar="N",
+    run.add_argument("--keep-days", type=_days, default=0, metavar="N",
                      help="with --record: first delete this app's own recordings older than N days in the CSV's "
                      "folder (never other files; default 0: keep them all)")
     run.add_argument("--stats-json", metavar="FILE", help="write a run summary (frames, faces, fps, stage timings)")

@@ -97,7 +97,8 @@ def test_unwritable_csv(scene_video, tmp_path):
 
 @pytest.mark.parametrize("args", [["--bogus"], ["--camera", "x"],
                                   ["--threshold", "5"], ["--tiles", "9x9"], ["--max-frames", "-3"],
-                                  ["--window", "nan?"], ["--video"], ["--detector", "yolo"]])
+                                  ["--window", "nan?"], ["--video"], ["--detector", "yolo"], ["--keep-days", "-1"],
+                                  ["--keep-days", "nan"]])
 def test_bad_arguments_exit_2_with_usage(args):
     proc = run(*args)
     assert proc.returncode == 2
