@@ -266,3 +266,28 @@ def test_an_alert_one_person_raised_is_shaded_apart_on_the_timeline_with_their_i
     (person, label), (group, none) = panel.spans
     assert person.brush.color().getRgb()[:3] == (230, 140, 20) and group.brush.color().getRgb()[:3] == (198, 40, 40)
     assert isinstance(label, pg.TextItem) and label.toPlainText() == "#3 turned" and none is None
+
+
+def test_a_snapshot_blurs_every_face_so_the_apps_own_detector_finds_none(qtbot, tmp_path, monkeypatch, astronaut_bgr):
+    import cv2
+
+    from emotion_monitor.app import build_detector
+    from emotion_monitor.gui import window as window_module
+    from emotion_monitor.gui.window import MainWindow
+    from emotion_monitor.settings import Settings
+    from emotion_monitor.types import Frame, FrameResult, MoodState, Track
+
+    detector = build_detector(Settings(detect_every=1))
+    found = detector(astronaut_bgr)
+    assert len(found) == 1  # the astronaut's face, before
+    track = Track(1, found.xyxy[0], np.eye(7, dtype=np.float32)[3], np.eye(7, dtype=np.float32)[3])
+    win = MainWindow(settings=Settings())
+    qtbot.addWidget(win)
+    win.last_result = FrameResult(Frame(astronaut_bgr, 0, 0.0), found, (track,), MoodState(0.5, 0.0, 1, False))
+    out = tmp_path / "snap.png"
+    monkeypatch.setattr(window_module.QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PNG (*.png)"))
+    win.snapshot()
+    saved = cv2.imread(str(out))
+    assert saved is not None and saved.shape == astronaut_bgr.shape
+    assert len(detector(saved)) == 0  # blurred past what the detector can find
+    assert np.abs(saved[400:500, 20:120].astype(int) - astronaut_bgr[400:500, 20:120]).mean() < 1  # the scene stays

@@ -29,10 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from .. import settings as settings_model
+from .._cv import cv2
 from ..app import DEMO_CLIP, open_capture, open_session
 from ..errors import MonitorError
 from ..mood import format_score, why_text
-from ..overlay import COLORS
+from ..overlay import COLORS, snapshot_image
 from ..recording import clock_utc
 from ..types import LABELS
 from .mood_panel import MoodPanel
@@ -213,14 +214,17 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(result.mood.alert)
 
     def snapshot(self) -> None:
-        """Save what the video pane shows (boxes and labels included) to a PNG the user picks."""
-        pixmap = self.view.pixmap()
-        if pixmap is None or pixmap.isNull():
+        """Save the current frame with its boxes and labels to a PNG the user picks, every face blurred
+        (overlay.blur_faces): a snapshot leaves the screen, and the people in it did not ask to be kept."""
+        result = self.last_result
+        if result is None:
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", "snapshot.png", "PNG (*.png)")
         if path:
-            pixmap.save(path, "PNG")
-            self.statusBar().showMessage(f"snapshot saved: {path}", 5000)
+            if cv2.imwrite(path, snapshot_image(result, self.selected)):
+                self.statusBar().showMessage(f"snapshot saved, faces blurred: {path}", 5000)
+            else:
+                self.statusBar().showMessage(f"cannot write the snapshot {path}", 5000)
 
     def _show_event(self, event):
         """An alert or its clearing, in the session's words, stamped with its frame's time."""
