@@ -48,11 +48,13 @@ def _days(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Watch faces on a camera or video, tell their emotion, and alert "
                                 "when the group's mood turns negative.\nWith no source, opens the window.",
-                                usage=f"{PROG} [options]\n       {PROG} report CSV --out FILE\n       {PROG} batch FOLDER --out DIR",
+                                usage=f"{PROG} [options]\n       {PROG} report CSV --out FILE\n       {PROG} batch FOLDER --out DIR\n"
+                                f"       {PROG} notice --contact WHO",
                                 epilog=f"subcommands:\n  {PROG} report CSV --out FILE   a session report (.html, .png or "
                                 f".pdf) from a CSV written by --record\n  {PROG} batch FOLDER --out DIR  every video "
-                                f"in a folder: a CSV, stats and a report each, and a summary\n"
-                                f"{PROG} report --help and {PROG} batch --help say more.",
+                                f"in a folder: a CSV, stats and a report each, and a summary\n  {PROG} notice --contact WHO     a "
+                                f"printable sign for the people in view (PDF and PNG)\n"
+                                f"Each subcommand's --help says more.",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     from . import __version__
 
@@ -269,6 +271,27 @@ def run_gui(args, specs=()) -> int:
     return gui_run(args, list(specs))
 
 
+def notice_main(argv) -> int:
+    p = argparse.ArgumentParser(prog=f"{PROG} notice", description="A printable sign (A4, PDF and PNG) telling "
+                                "the people in view what is monitored, what is kept, for how long and whom to ask.")
+    p.add_argument("--out", default="notice", help="file name without suffix: writes OUT.pdf and OUT.png")
+    p.add_argument("--contact", required=True, help="whom to ask: a name, a desk, an e-mail address")
+    p.add_argument("--keep-days", type=_days, default=0, metavar="N", help="days recordings are kept (0: until deleted)")
+    p.add_argument("--no-recording", action="store_true", help="the monitor records nothing (live view and alerts only)")
+    p.add_argument("--place", default="this area", help="what the camera watches (default: this area)")
+    p.add_argument("--sends-alerts", action="store_true", help="alerts go to staff through --alert-webhook")
+    args = p.parse_args(argv)
+    from .notice import write_notice
+
+    try:
+        paths = write_notice(args.out, args.contact, args.keep_days, not args.no_recording, args.place,
+                             args.sends_alerts)
+    except OSError as exc:
+        return error(f"cannot write the notice {args.out}: {exc.strerror or exc}")
+    print(f"notice: {paths[0]} and {paths[1]}")
+    return 0
+
+
 def report_main(argv) -> int:
     p = argparse.ArgumentParser(prog=f"{PROG} report", description="A session report from a recorded CSV: mood "
                                 "over time with alert spans, emotions per minute, faces in view, the faces seen.")
@@ -328,6 +351,8 @@ def main(argv=None) -> int:
         return report_main(argv[1:])
     if argv[:1] == ["batch"]:
         return batch_main(argv[1:])
+    if argv[:1] == ["notice"]:
+        return notice_main(argv[1:])
     args = build_parser().parse_args(argv)
     from .errors import MonitorError
 

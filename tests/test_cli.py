@@ -178,3 +178,21 @@ def test_help_names_the_subcommands():
     proc = run("--help")
     assert proc.returncode == 0 and "emotion-monitor report CSV --out FILE" in proc.stdout
     assert "emotion-monitor batch FOLDER --out DIR" in proc.stdout
+
+
+def test_the_notice_is_a_printable_sign_in_pdf_and_png(tmp_path):
+    import cv2
+
+    from emotion_monitor.notice import notice_lines
+
+    proc = run("notice", "--contact", "the front desk", "--keep-days", "30", "--out", str(tmp_path / "sign"))
+    assert proc.returncode == 0, proc.stderr
+    pdf, png = tmp_path / "sign.pdf", tmp_path / "sign.png"
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    img = cv2.imread(str(png))
+    assert img is not None and img.shape[0] > img.shape[1] and (img < 100).mean() > 0.005  # A4 portrait, with text on it
+    text = " ".join(notice_lines("the front desk", 30))
+    assert "the front desk" in text and "30 days" in text and "no picture of any face is stored" in text
+    assert "until the operator deletes them" in " ".join(notice_lines("x"))
+    assert "Nothing is recorded" in " ".join(notice_lines("x", recording=False))
+    assert run("notice").returncode == 2  # whom to ask is required
