@@ -192,8 +192,8 @@ class RestingFaces:
 
     @staticmethod
     def _learn(p: _Person, s: float, w: float, dt: float, c: RestConfig) -> None:
-        """Add a readable face to the resting reading being learned; learn it again when the face's size
-        left the band it was learned at."""
+        """Add a readable face to the resting reading being learned; learn it again when the face moved a
+        face width from where it was learned, or its size left the band it was learned at."""
         if p.rest is not None and not p.relearning:
             moved = (p.cx - p.ax) ** 2 + (p.cy - p.ay) ** 2 > (MOVE * max(w, p.rest_w)) ** 2
             if not moved and p.rest_w / RESCALE <= w <= p.rest_w * RESCALE:
