@@ -73,8 +73,8 @@ def format_mood(score: float, learning: int = 0, faces: int = 0) -> str:
     return f"mood {format_score(score)}{note}"
 
 
-WHY = {"threshold": "below the alert threshold", "drop": "well below its usual level",
-       "turned": "someone turned unhappy", "alone": "a person alone is unhappy"}
+PERSON_REASONS = ("turned", "alone")  # alerts one person raised (the others, "threshold" and "drop", the group)
+WHY = {"threshold": "below the alert threshold", "drop": "well below its usual level"}  # the group's rules
 
 
 def people_text(ids: tuple[int, ...], most: int = 3) -> str:
@@ -277,10 +277,10 @@ class MoodMonitor:
                 self._above_since = None
         who: tuple[int, ...] = ()
         if self.alert and judged is not None:
-            if event == "alert" and judged.raising:
-                who = tuple(i for i in judged.negative if i in judged.raising) or tuple(sorted(judged.raising))
+            if event == "alert" and judged.raising:  # those who raised it (below their bar, so all in negative)
+                who = tuple(i for i in judged.negative if i in judged.raising)
             else:
-                who = judged.below if self.reason in ("turned", "alone") and judged.below else judged.negative
+                who = judged.below if self.reason in PERSON_REASONS and judged.below else judged.negative
         return MoodState(score=mean if mean is not None and faces else score, trend=self.trend(), faces=faces,
                          alert=self.alert, alert_started=self.alert_started if self.alert else None, event=event,
                          baseline=base, reason=self.reason if self.alert else None,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from .errors import MonitorError
-from .mood import format_mood, people_text
+from .mood import PERSON_REASONS, format_mood, people_text
 from .people import PeopleLog
 from .recording import iso_utc
 from .settings import Settings
@@ -61,7 +61,7 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
     if m.event == "alert":
         faces = f"({m.faces} face{'' if m.faces == 1 else 's'})"
         who = people_text(m.who)
-        if m.reason in ("turned", "alone"):
+        if m.reason in PERSON_REASONS:
             what = (f"{who or 'someone'} below their own resting face" if m.reason == "turned"
                     else f"{who or 'a person'} alone in view, unhappy")
             text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {what} for {settings.person_duration:.0f} s; "

@@ -10,12 +10,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from ..mood import format_mood, format_score, people_text
+from ..mood import PERSON_REASONS, format_mood, format_score, people_text
 from ..types import FrameResult
 from .theme import plot_colours
 
 COLOURS = {1: "#2e7d32", -1: "#c62828", 0: "#9e9e9e"}  # content, unhappy, about zero or nobody counted
-PERSON_REASONS = ("turned", "alone")  # alerts one person raised (mood.py)
 CALM_BAND = 0.05  # |mood| below this is drawn grey: "-0.01" is no reason for red
 SPAN = 180.0  # seconds of mood the timeline shows
 
