@@ -216,7 +216,6 @@ class _CachedDetector:
         self.name, self.fresh, self.key = inner.name, True, 0
         self.score_threshold = getattr(inner, "score_threshold", 0.0)
         self._calls = 0
-        self.misses = 0
 
     def __call__(self, image, hints=None):
         from emotion_monitor.types import Detections
@@ -228,7 +227,6 @@ class _CachedDetector:
         dets = self.cache.get(self.key)
         if dets is None:
             dets = self.cache[self.key] = self.inner(image)
-            self.misses += 1
         return dets
 
     def reset(self, phase: int = 0) -> None:
@@ -291,11 +289,8 @@ class Presenter:
 
         frames, fps = made or variant_pass(v)
         path, cache = self._caches(v, frames)
-        pipe = build_pipeline(self.settings)
-        if self._classifier is None:
-            self._classifier = pipe.classifier
-        else:
-            pipe.classifier.close()
+        pipe = build_pipeline(self.settings, classifier=self._classifier)  # the model loads once, not per play
+        self._classifier = pipe.classifier
         pipe.detector.close()
         det = pipe.detector = _CachedDetector(self._detector, self.settings.detect_every, cache["dets"])
         pipe.classifier = _CachedClassifier(self._classifier, cache["probs"])
