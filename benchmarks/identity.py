@@ -77,7 +77,7 @@ def clip_ids(clip: Path, sheet_dir: Path | None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "rows.csv"
         subprocess.run([sys.executable, "-m", "emotion_monitor.cli", "--video", str(clip), "--record", str(out),
-                        "--quiet"], check=True, cwd=ROOT)
+                        "--quiet", "--privacy", "full"], check=True, cwd=ROOT)  # full: the rows keep their boxes
         rows = list(csv.DictReader(out.open()))
     by_id: dict[int, list[dict]] = defaultdict(list)
     for r in rows:

@@ -10,7 +10,8 @@ The event: ``{"event": "alert" | "clear", "camera": NAME, "time": ISO 8601 UTC o
 "frame": N, "mood": score, "faces": faces counted, "duration": seconds the alert lasted (0 when it
 starts), "reason": "threshold" | "drop" | "turned" | "alone" | null, "why": the rule in words, naming the people
 behind it ("#4 turned unhappy (well below their resting face)"), "people": their track ids, "source":
-the lane's name (or path / camera index)}``.
+the lane's name (or path / camera index)}``. At privacy "aggregate" (privacy.py) "people" is empty and
+"why" names nobody.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import urllib.parse
 import urllib.request
 
 from .mood import why_text
+from .privacy import DEFAULT, check, keeps_ids
 from .recording import iso_utc
 from .types import FrameResult
 
@@ -44,10 +46,11 @@ def redact(url: str) -> str:
 
 class WebhookSink:
     def __init__(self, url: str, camera: str = "camera", attempts: int = 4, backoff: float = 0.5,
-                 timeout: float = 3.0, max_queue: int = 100, warn=None):
+                 timeout: float = 3.0, max_queue: int = 100, warn=None, privacy: str = DEFAULT):
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"webhook URL must start with http:// or https://, not {redact(url) if '://' in url else '...'}")
         self.url, self.camera = url, camera
+        self.privacy = check(privacy)
         self.attempts, self.backoff, self.timeout = attempts, backoff, timeout
         self.warn = warn or log.warning
         self._queue: queue.Queue = queue.Queue(maxsize=max_queue)
@@ -65,6 +68,7 @@ class WebhookSink:
         if m.event not in ("alert", "clear"):
             return None
         now, src = result.frame.media_time, result.frame.source
+        who = m.who if keeps_ids(self.privacy) else ()
         if m.event == "alert":
             self._alert_media_time[src], duration = now, 0.0
         else:
@@ -73,8 +77,8 @@ class WebhookSink:
         return {"event": m.event, "camera": self.camera, "time": iso_utc(result.frame.timestamp),
                 "frame": result.frame.index, "mood": round(m.score, 4), "faces": m.faces,
                 "duration": round(duration, 3), "reason": m.reason if m.event == "alert" else None,
-                "why": why_text(m.reason, m.who) if m.event == "alert" else None,
-                "people": list(m.who) if m.event == "alert" else [], "source": src}
+                "why": why_text(m.reason, who) if m.event == "alert" else None,
+                "people": list(who) if m.event == "alert" else [], "source": src}
 
     def write(self, result: FrameResult) -> None:
         event = self.event(result)

@@ -7,6 +7,7 @@ from pathlib import Path
 from . import capture as cap_mod
 from .errors import MonitorError, SourceError
 from .native import quiet_native_loading
+from .privacy import DEFAULT as DEFAULT_PRIVACY
 from .resources import bundled
 from .settings import Settings
 
@@ -62,10 +63,11 @@ def open_session(s: Settings, capture: cap_mod.Capture, classifier=None, sinks=(
 
 
 def fleet_sinks(name: str, metrics_port: int | None, metrics_host: str, alert_webhook: str | None, stats,
-                warn, sources=()) -> list:
+                warn, sources=(), privacy: str = DEFAULT_PRIVACY) -> list:
     """The metrics endpoint and the alert webhook asked for (none by default), for the CLI and the
     window alike; ``stats(source)`` gives (fps, dropped, reconnects) of a source, ``warn`` takes
-    one-line warnings, ``sources`` names the sources known from the start."""
+    one-line warnings, ``sources`` names the sources known from the start, ``privacy`` the level the
+    webhook's events keep (privacy.py; the metrics have nothing per person at any level)."""
     sinks: list = []
     if metrics_port is not None:
         from .metrics import MetricsSink
@@ -75,7 +77,7 @@ def fleet_sinks(name: str, metrics_port: int | None, metrics_host: str, alert_we
         from .alerts import WebhookSink
 
         try:
-            sinks.append(WebhookSink(alert_webhook, name, warn=warn))
+            sinks.append(WebhookSink(alert_webhook, name, warn=warn, privacy=privacy))
         except ValueError as exc:
             raise MonitorError(str(exc)) from None
     return sinks
@@ -93,7 +95,8 @@ def open_multi(s: Settings, specs, args, warn, **kwargs):
     try:
         if getattr(args, "record", None):
             keep = getattr(args, "keep_days", 0) or 0
-            sinks.append(CsvRecorder(args.record, overwrite=getattr(args, "overwrite", False), keep_days=keep))
+            sinks.append(CsvRecorder(args.record, overwrite=getattr(args, "overwrite", False), keep_days=keep,
+                                     privacy=s.privacy))
             for old in sinks[-1].pruned:
                 warn(f"removed {old} (older than {keep:g} days)")
 
@@ -101,7 +104,7 @@ def open_multi(s: Settings, specs, args, warn, **kwargs):
             return multi.lane_stats(source) if multi else (0.0, 0, 0)
 
         sinks += fleet_sinks(args.name, args.metrics_port, args.metrics_host, args.alert_webhook, stats, warn,
-                             sources=[spec.name for spec in specs])
+                             sources=[spec.name for spec in specs], privacy=s.privacy)
         multi = MultiSession(s, specs, sinks=sinks, on_warning=warn, **kwargs)
     except MonitorError:
         for sink in sinks:

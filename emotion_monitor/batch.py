@@ -95,7 +95,7 @@ class Analyser:
         recorder = capture = None
         try:
             capture = open_capture(video=str(video), sample_fps=sample_fps)
-            recorder = CsvRecorder(paths["csv"])
+            recorder = CsvRecorder(paths["csv"], privacy=self.settings.privacy)
             self.pipeline.reset()
             session = Session(self.settings, capture, self.pipeline, [recorder])
             capture.start()

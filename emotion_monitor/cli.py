@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from . import settings as settings_model
+from .privacy import DEFAULT as DEFAULT_PRIVACY
+from .privacy import LEVELS
 
 PROG = "emotion-monitor"
 # run options the window cannot honour, and why
@@ -130,7 +132,8 @@ def run_headless(args) -> int:
                                on_status=lambda m: print(f"{PROG}: {m}", file=sys.stderr, flush=True),
                                loop=args.loop)
         if args.record:
-            recorder = CsvRecorder(args.record, overwrite=args.overwrite, keep_days=args.keep_days)
+            recorder = CsvRecorder(args.record, overwrite=args.overwrite, keep_days=args.keep_days,
+                                   privacy=settings.privacy)
             for old in recorder.pruned:
                 print(f"{PROG}: removed {old} (older than {args.keep_days:g} days)", file=sys.stderr)
         if args.stats_json:
@@ -139,7 +142,7 @@ def run_headless(args) -> int:
         warn = lambda line: print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)  # noqa: E731
         fleet = fleet_sinks(args.name, args.metrics_port, args.metrics_host, args.alert_webhook,
                             lambda _source: (session.fps, capture.dropped, capture.reconnects), warn,
-                            sources=[capture.source])
+                            sources=[capture.source], privacy=settings.privacy)
         session = open_session(settings, capture, sinks=[recorder] if recorder else [],
                                on_event=lambda e: print(e.text, flush=True), on_status=say, on_warning=warn)
         for sink in fleet:
@@ -280,12 +283,14 @@ def notice_main(argv) -> int:
     p.add_argument("--no-recording", action="store_true", help="the monitor records nothing (live view and alerts only)")
     p.add_argument("--place", default="this area", help="what the camera watches (default: this area)")
     p.add_argument("--sends-alerts", action="store_true", help="alerts go to staff through --alert-webhook")
+    p.add_argument("--privacy", choices=LEVELS, default=DEFAULT_PRIVACY,
+                   help=f"the monitor's --privacy level, which says what is kept (default {DEFAULT_PRIVACY})")
     args = p.parse_args(argv)
     from .notice import write_notice
 
     try:
         paths = write_notice(args.out, args.contact, args.keep_days, not args.no_recording, args.place,
-                             args.sends_alerts)
+                             args.sends_alerts, args.privacy)
     except OSError as exc:
         return error(f"cannot write the notice {args.out}: {exc.strerror or exc}")
     print(f"notice: {paths[0]} and {paths[1]}")

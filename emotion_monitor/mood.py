@@ -89,7 +89,7 @@ def why_text(reason: str | None, who: tuple[int, ...] = ()) -> str:
     if reason == "turned":
         return f"{people or 'someone'} turned unhappy (well below their resting face)"
     if reason == "alone":
-        return f"{people or 'a person alone'} unhappy, alone in view"
+        return f"{people or 'a person'} unhappy, alone in view"
     what = WHY.get(reason or "", "negative")
     return f"{what}; lowest: {people}" if people else what
 

@@ -7,13 +7,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .privacy import DEFAULT
+
+KEPT = {  # what a recording keeps at each privacy level (privacy.py), in a customer's words
+    "full": "the mood of the queue and, for each person, a number that changes every visit, where the face was "
+            "in the picture, the emotion read and the time",
+    "people": "the mood of the queue and, for each person, a number that changes every visit, the emotion read "
+              "and the time",
+    "aggregate": "only the mood of the queue, how many people were in it and any alert, once a second; nothing "
+                 "about any one person",
+}
+
 
 def notice_lines(contact: str, keep_days: float = 0, recording: bool = True, place: str = "this area",
-                 sends_alerts: bool = False) -> list[str]:
+                 sends_alerts: bool = False, privacy: str = DEFAULT) -> list[str]:
     """The sign's text, one paragraph a line (the first is the heading)."""
-    kept = ("Kept: the mood of the queue and, for each person, a number that changes every visit, where the "
-            "face was in the picture, the emotion read and the time; no picture of any face is stored."
-            if recording else "Nothing is recorded: the readings are shown live and then discarded.")
+    kept = (f"Kept: {KEPT[privacy]}; no picture of any face is stored." if recording
+            else "Nothing is recorded: the readings are shown live and then discarded.")
     days = (f"Recordings are deleted after {keep_days:g} days." if recording and keep_days
             else "Recordings are kept until the operator deletes them." if recording else "")
     return [
@@ -23,14 +33,14 @@ def notice_lines(contact: str, keep_days: float = 0, recording: bool = True, pla
         "It does not identify you: no name, no face database, nothing is compared with other visits.",
         kept,
         days,
-        ("Alerts (the queue's mood and a person's number, never a picture) are sent to staff; nothing else "
-         "leaves this site." if sends_alerts else "Nothing is sent outside this site."),
+        (f"Alerts (the queue's mood{'' if privacy == 'aggregate' else ' and a person’s number'}, never a picture) "
+         "are sent to staff; nothing else leaves this site." if sends_alerts else "Nothing is sent outside this site."),
         f"Questions, or to object: {contact}",
     ]
 
 
 def write_notice(out: str | Path, contact: str, keep_days: float = 0, recording: bool = True,
-                 place: str = "this area", sends_alerts: bool = False) -> list[Path]:
+                 place: str = "this area", sends_alerts: bool = False, privacy: str = DEFAULT) -> list[Path]:
     """Write the sign as ``out`` with the suffixes .pdf and .png (A4, portrait); returns both paths."""
     import textwrap
 
@@ -39,7 +49,7 @@ def write_notice(out: str | Path, contact: str, keep_days: float = 0, recording:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    lines = [line for line in notice_lines(contact, keep_days, recording, place, sends_alerts) if line]
+    lines = [line for line in notice_lines(contact, keep_days, recording, place, sends_alerts, privacy) if line]
     fig = plt.figure(figsize=(8.27, 11.69))  # A4
     fig.text(0.5, 0.9, lines[0], ha="center", va="top", fontsize=30, fontweight="bold", wrap=True)
     fig.text(0.5, 0.83, "\u25c9  camera", ha="center", va="top", fontsize=22, color="#c62828")

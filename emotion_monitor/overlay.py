@@ -133,9 +133,17 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
     return out
 
 
-def snapshot_image(result: FrameResult, selected: int | None = None) -> np.ndarray:
-    """A frame as a snapshot saves it: every face (detections and tracks) blurred by :func:`blur_faces`,
-    then the boxes, labels and mood line drawn over it."""
+def picture(result: FrameResult, blur: bool) -> np.ndarray:
+    """The frame to draw on: as captured, or with every face (detections and tracks) blurred by
+    :func:`blur_faces` (a snapshot by default; the window's screen on request)."""
+    if not blur:
+        return result.frame.image
     boxes = np.concatenate([result.detections.xyxy.reshape(-1, 4),
                             np.array([t.xyxy for t in result.tracks], np.float32).reshape(-1, 4)])
-    return draw(blur_faces(result.frame.image, boxes), result, selected=selected)
+    return blur_faces(result.frame.image, boxes)
+
+
+def snapshot_image(result: FrameResult, selected: int | None = None, blur: bool = True) -> np.ndarray:
+    """A frame as a snapshot saves it: every face blurred unless ``blur`` is off (:func:`picture`), then the
+    boxes, labels and mood line drawn over it."""
+    return draw(picture(result, blur), result, selected=selected)

@@ -2,7 +2,9 @@
 
 Rows are flushed to the OS after every frame (a SIGKILL loses nothing already written) and
 fsynced at least once a second (a power cut loses at most the last second). No face images are
-ever written.
+ever written. What a row holds follows the privacy level (privacy.py): ``full`` every column,
+``people`` the same rows with the box cells empty, ``aggregate`` a file of its own layout
+(:data:`AGGREGATE_HEADER`): one row a second and source, nothing per face.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import privacy as privacy_levels
 from .errors import RecordingError
 from .types import LABELS, FrameResult
 
@@ -26,11 +29,15 @@ class Col:
     MOOD, ALERT, QUALITY, REASON = "mood", "alert", "quality", "alert_reason"
     SOURCE = "source"  # the source's name (a lane's name, or the file's path / the camera's index)
     PERSON = "person_flag"  # "alert": behind the current alert; "arrived unhappy": marked on arrival; else empty
+    TREND, IN_VIEW = "trend", "faces_in_view"  # the aggregate layout's own columns (FACE's place: faces counted)
+    COUNTED = "faces_counted"
 
 
 # new columns go at the end, so a reader of an older file finds the ones it knows where they were
 HEADER = [Col.TIME, Col.FRAME, Col.FACE, Col.X, Col.Y, Col.W, Col.H, Col.EMOTION, Col.CONFIDENCE, *LABELS, Col.MOOD,
           Col.ALERT, Col.QUALITY, Col.REASON, Col.SOURCE, Col.PERSON]
+# privacy "aggregate": one row a second and source; no id, box or per-face column
+AGGREGATE_HEADER = [Col.TIME, Col.SOURCE, Col.MOOD, Col.TREND, Col.IN_VIEW, Col.COUNTED, Col.ALERT, Col.REASON]
 
 
 def person_flag(track_id: int, who: tuple[int, ...], marked: tuple[int, ...]) -> str:
@@ -50,16 +57,18 @@ def clock_utc(ts: float) -> str:
     return f"{datetime.fromtimestamp(ts, timezone.utc):%H:%M:%S} UTC"
 
 
-def _check_header(path: Path) -> None:
+def _check_header(path: Path, expected: list[str]) -> None:
     """Appending to a CSV of another schema would mix two layouts in one file: refuse in one line."""
     with open(path, newline="", encoding="utf-8") as fh:
         header = next(csv.reader(fh), None)
-    if header != HEADER:
-        raise RecordingError(f"{path} was written with other columns (an older version, or not a session CSV); "
-                             "record to a new file or add --overwrite")
+    if header != expected:
+        other = " at another privacy level" if header in (HEADER, AGGREGATE_HEADER) else ""
+        raise RecordingError(f"{path} was written with other columns{other} (an older version, or not a session "
+                             "CSV); record to a new file or add --overwrite")
 
 
-OWN = ",".join(HEADER[:3]) + ","  # how every recording of this app begins, whatever its version's columns
+# how every recording of this app begins, whatever its version's columns or its privacy level
+OWN = (",".join(HEADER[:3]) + ",", ",".join(AGGREGATE_HEADER[:3]) + ",")
 
 
 def prune_recordings(folder: str | os.PathLike, keep_days: float, now: float | None = None,
@@ -97,14 +106,21 @@ class CsvRecorder:
     """The CSV sink: one row per face per frame (``HEADER``), appended to ``path`` (the header once)
     or, with ``overwrite``, replacing it; flushed every frame and fsynced every ``sync_every`` s. A new
     file is readable by its owner alone. ``keep_days``: first delete this app's recordings in the same
-    folder older than that many days (:func:`prune_recordings`; 0 keeps them all)."""
+    folder older than that many days (:func:`prune_recordings`; 0 keeps them all). ``privacy``: what a
+    row keeps (module docstring; privacy.py), by default :data:`privacy.DEFAULT`."""
 
     def __init__(self, path: str | os.PathLike, sync_every: float = 1.0, overwrite: bool = False,
-                 keep_days: float = 0):
+                 keep_days: float = 0, privacy: str = privacy_levels.DEFAULT):
         self.path = Path(path)
         self.sync_every = sync_every
         self.rows = 0
         self.pruned: list[Path] = []
+        try:
+            self.privacy = privacy_levels.check(privacy)
+        except ValueError as exc:
+            raise RecordingError(str(exc)) from None
+        self.header = AGGREGATE_HEADER if self.privacy == "aggregate" else HEADER
+        self._second: dict[str, list] = {}  # aggregate: per source, the row of the second being gathered
         try:
             if self.path.parent and not self.path.parent.exists():
                 raise FileNotFoundError(f"folder {self.path.parent} does not exist")
@@ -112,7 +128,7 @@ class CsvRecorder:
                 self.pruned = prune_recordings(self.path.parent, keep_days, keep=self.path)
             new = overwrite or not self.path.exists() or self.path.stat().st_size == 0
             if not new:
-                _check_header(self.path)
+                _check_header(self.path, self.header)
             elif not self.path.exists() or overwrite:
                 private_file(self.path, truncate=overwrite)
             self._fh = open(self.path, "w" if overwrite else "a", newline="", encoding="utf-8")
@@ -121,7 +137,7 @@ class CsvRecorder:
         self._writer = csv.writer(self._fh)
         self._last_sync = time.monotonic()
         if new:
-            self._write([HEADER])
+            self._write([self.header])
 
     def _write(self, rows) -> None:
         try:
@@ -135,12 +151,17 @@ class CsvRecorder:
             raise RecordingError(f"cannot write CSV {self.path}: {exc.strerror or exc}") from exc
 
     def write(self, result: FrameResult) -> None:
+        if self.privacy == "aggregate":
+            self._gather(result)
+            return
         ts = iso_utc(result.frame.timestamp)
         mood = result.mood
         rows = []
+        boxes = privacy_levels.keeps_boxes(self.privacy)
         for t in result.tracks:
             x0, y0, x1, y1 = (float(v) for v in t.xyxy)
-            rows.append([ts, result.frame.index, t.track_id, round(x0), round(y0), round(x1 - x0), round(y1 - y0),
+            box = (round(x0), round(y0), round(x1 - x0), round(y1 - y0)) if boxes else ("", "", "", "")
+            rows.append([ts, result.frame.index, t.track_id, *box,
                          t.label, f"{t.confidence:.4f}", *(f"{p:.5f}" for p in t.probs),
                          f"{mood.score:.4f}", int(mood.alert), t.quality, (mood.reason or "") if mood.alert else "",
                          result.frame.source, person_flag(t.track_id, mood.who, mood.marked)])
@@ -148,7 +169,35 @@ class CsvRecorder:
             self._write(rows)
             self.rows += len(rows)
 
+    def _gather(self, result: FrameResult) -> None:
+        """privacy "aggregate": fold a frame into its source's row of the current second; a row is written
+        when its source's next second begins (or on close): the mood, trend and faces counted as the
+        second ends, the most faces in view in it, and the alert if it was on at any moment of it."""
+        m, src, sec = result.mood, result.frame.source, int(result.frame.timestamp)
+        row = self._second.get(src)
+        if row is not None and row[0] != sec:
+            self._flush_second(src)
+            row = None
+        if row is None:
+            row = self._second[src] = [sec, src, 0.0, 0.0, 0, 0, 0, ""]
+        row[2:4] = m.score, m.trend
+        row[4] = max(row[4], len(result.tracks))
+        row[5] = m.faces
+        if m.alert:
+            row[6], row[7] = 1, row[7] or (m.reason or "")
+
+    def _flush_second(self, src: str) -> None:
+        sec, src, score, trend, in_view, counted, alert, reason = self._second.pop(src)
+        self._write([[iso_utc(sec), src, f"{score:.4f}", f"{trend:+.4f}", in_view, counted, alert, reason]])
+        self.rows += 1
+
     def close(self) -> None:
+        if getattr(self, "_fh", None) is not None and not self._fh.closed:
+            for src in list(self._second):
+                try:
+                    self._flush_second(src)
+                except RecordingError:
+                    self._second.clear()  # the disk is full: reported by the write that failed
         fh, self._fh = getattr(self, "_fh", None), None  # type: ignore[assignment]  # closed for good
         if fh is None or fh.closed:
             return

@@ -13,6 +13,9 @@ last line cut short is skipped. Rows the quality gate left out of the mood (``qu
 A CSV of several sources (the column ``source``, one monitor watching several lanes) is split by
 source: each lane's mood gets its own line beside the whole store's, a table gives each lane's
 frames, mean mood and time in alert, and a person is a lane's face id ("Lane 2 #7").
+
+A CSV recorded at privacy "aggregate" (one row a second, recording.AGGREGATE_HEADER) gives the mood,
+the alert spans and the faces in view; it has no emotions per face and no people, and the report says so.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import numpy as np
 
 from .errors import MonitorError
 from .mood import CALM_LABELS, NEGATIVE, POSITIVE, format_mood, format_score
-from .recording import Col
+from .recording import AGGREGATE_HEADER, Col
 from .types import LABELS
 
 REQUIRED = (Col.TIME, Col.FRAME, Col.FACE, Col.EMOTION, Col.MOOD, Col.ALERT)  # older files may lack the rest
@@ -105,6 +108,7 @@ class SessionSummary:
     alert_frames: int = 0
     negative_rows: int = 0  # rows whose emotion is angry, disgust, fear or sad
     sources: dict[str, SourceTally] = field(default_factory=dict)  # by the column "source" ("" in older files)
+    aggregate: bool = False  # recorded at privacy "aggregate": seconds only, no face rows, no people
 
 
 def _epoch(text: str) -> float:
@@ -153,6 +157,8 @@ def summarize(path: str | Path) -> SessionSummary:
     with fh:
         reader = csv.reader(fh)
         header = next(reader, None)
+        if header == AGGREGATE_HEADER:
+            return _summarize_seconds(reader)
         if header is None or any(k not in header for k in REQUIRED):
             raise MonitorError(f"{path} is not an emotion-monitor CSV (expected columns {', '.join(REQUIRED)})")
         col = {k: header.index(k) for k in header}
@@ -209,6 +215,36 @@ def summarize(path: str | Path) -> SessionSummary:
     shares = shares / np.maximum(shares.sum(1, keepdims=True), 1)
     return SessionSummary(secs, b[:, 0] / count, b[:, 2], b[:, 3] / count, minutes, shares, faces, rows, frames,
                           skipped, mood_total / max(frames, 1), int(alert_frames), negative_rows, dict(sources))
+
+
+def _summarize_seconds(reader) -> SessionSummary:
+    """The summary of a privacy "aggregate" CSV: each row is one second of one source."""
+    bins: dict[int, list] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, sources, alert, faces in view
+    sources: dict[str, SourceTally] = defaultdict(SourceTally)
+    rows = skipped = 0
+    for row in reader:
+        try:
+            ts, src, mood, _trend, in_view, _counted, alert, _reason = row
+            sec, score, on, faces = int(_epoch(ts)), float(mood), int(alert), int(in_view)
+        except ValueError:
+            skipped += 1  # a line cut short or damaged
+            continue
+        rows += 1
+        lane = sources[src]
+        for b in (bins[sec], lane.bins[sec]):  # the whole file's second (faces summed over sources) and the lane's
+            b[0] += score
+            b[1] += 1
+            b[2] = max(b[2], on)
+        bins[sec][3] += faces
+        lane.frames += 1
+        lane.mood_sum += score
+        lane.alert_frames += on
+    secs = np.array(sorted(bins), np.float64)
+    b = np.array([bins[int(s)] for s in secs], np.float64).reshape(-1, 4)
+    count = np.maximum(b[:, 1], 1)
+    return SessionSummary(secs, b[:, 0] / count, b[:, 2], b[:, 3], np.zeros(0), np.zeros((0, 7)), {}, rows, rows,
+                          skipped, float(b[:, 0].sum() / max(rows, 1)), int(b[:, 2].sum()), 0, dict(sources),
+                          aggregate=True)
 
 
 def _spans(t: np.ndarray, on: np.ndarray) -> list[tuple[float, float]]:
@@ -320,7 +356,8 @@ def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
     span = s.seconds[-1] - s.seconds[0] + 1
     alert_s = float((s.alert > 0).sum())
     lanes = f"{len(s.sources)} sources, " if len(s.sources) > 1 else ""
-    title = (f"{csv_path.name}: {start:%Y-%m-%d %H:%M} UTC, {span / 60:.1f} min, {lanes}{len(s.faces_seen)} faces, "
+    people = "privacy aggregate (no people kept)" if s.aggregate else f"{len(s.faces_seen)} faces"
+    title = (f"{csv_path.name}: {start:%Y-%m-%d %H:%M} UTC, {span / 60:.1f} min, {lanes}{people}, "
              f"mean {format_mood(float(np.mean(s.mood)))}, alert {alert_s:.0f} s")
     import matplotlib.pyplot as plt
 
@@ -335,7 +372,9 @@ def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
                 pdf.savefig(fig)
                 if source_rows(s):
                     pdf.savefig(_table_figure(source_rows(s), SOURCE_COLUMNS, "Sources"))
-                pdf.savefig(_table_figure(face_rows(s, 40), COLUMNS, "People seen, longest in view first (at most 40)"))
+                if not s.aggregate:
+                    pdf.savefig(_table_figure(face_rows(s, 40), COLUMNS,
+                                              "People seen, longest in view first (at most 40)"))
         else:
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=110)
@@ -378,11 +417,19 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}} th{{background:#e
 <body><h1>Emotion Monitor session report</h1><p>{html.escape(title)}</p>
 <img alt="mood over time, emotions per minute, faces in view" style="max-width:100%" src="data:image/png;base64,{png_b64}">
 {lanes_html}
-<h2>People seen ({len(rows)}), longest in view first</h2>
-<p>{s.rows} face rows in {s.frames} frames{f"; {s.skipped} damaged or unfinished lines skipped" if s.skipped else ""}.
-No face image is stored: only boxes, emotions and the mood.</p>
+{_people_html(s, head, body, len(rows))}</body></html>
+"""
+
+
+def _people_html(s: SessionSummary, head: str, body: str, n: int) -> str:
+    skipped = f"; {s.skipped} damaged or unfinished lines skipped" if s.skipped else ""
+    if s.aggregate:
+        return (f"<h2>People</h2><p>Not kept: the session was recorded at privacy level aggregate ({s.rows} "
+                f"seconds{skipped}): the queue's mood, counts and alerts once a second, nothing per person.</p>")
+    return f"""<h2>People seen ({n}), longest in view first</h2>
+<p>{s.rows} face rows in {s.frames} frames{skipped}.
+No face image is stored: only emotions, the mood and (at privacy level full) where each face was.</p>
 <p>Mean mood: the person's own face score (-1..+1, 0 when calm) over the frames their face counted;
 time negative: the share of those frames whose top emotion was angry, disgust, fear or sad.</p>
 <table><tr>{head}</tr>
-{body}</table></body></html>
-"""
+{body}</table>"""

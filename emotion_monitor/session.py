@@ -21,6 +21,7 @@ from typing import Protocol
 from .errors import MonitorError
 from .mood import PERSON_REASONS, format_mood, people_text
 from .people import PeopleLog
+from .privacy import keeps_ids
 from .recording import iso_utc
 from .settings import Settings
 from .types import FrameResult
@@ -56,11 +57,12 @@ class Event:
 
 def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event | None:
     """The alert or clear event of a result, if it starts or ends one; ``lane`` names the source in
-    the text (several sources)."""
+    the text (several sources). At privacy "aggregate" neither the text nor ``who`` names anyone."""
     m, f = result.mood, result.frame
+    ids = m.who if keeps_ids(settings.privacy) else ()
     if m.event == "alert":
         faces = f"({m.faces} face{'' if m.faces == 1 else 's'})"
-        who = people_text(m.who)
+        who = people_text(ids)
         if m.reason in PERSON_REASONS:
             what = (f"{who or 'someone'} below their own resting face" if m.reason == "turned"
                     else f"{who or 'a person'} alone in view, unhappy")
@@ -78,7 +80,7 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
     if lane:
         text = f"{text[:5]} [{lane}]{text[5:]}"
     return Event(m.event, f.timestamp, f.index, m.score, m.faces, text, m.reason if m.event == "alert" else None, lane,
-                 m.who if m.event == "alert" else ())
+                 ids if m.event == "alert" else ())
 
 
 def write_to(sinks: list, result: FrameResult, on_error: Callable[[Sink, str], None] | None) -> None:
@@ -123,7 +125,7 @@ class Session:
         self.fps = 0.0
         self.started: float | None = None
         self.elapsed = 0.0
-        self.people = PeopleLog()  # per-person figures for the summary (stats JSON)
+        self.people = PeopleLog()  # per-person figures for the summary (stats JSON), where privacy keeps them
         self._last_status, self._since = 0.0, 0  # results since the last status line
 
     # ---- controls (any thread) ------------------------------------------------------------------
@@ -166,6 +168,8 @@ class Session:
         if new is None or new == self.settings:
             return
         old, self.settings = self.settings, new
+        if not keeps_ids(new.privacy):
+            self.people.reset()  # a stricter level forgets what the looser one gathered
         self.pipeline.mood.config = new.mood()
         self.pipeline.config = replace(self.pipeline.config, min_face=new.min_face)
         if hasattr(self.pipeline.classifier, "flip_average"):  # the mirror average: from the next batch on
@@ -198,7 +202,8 @@ class Session:
         status line. :meth:`results` calls it; a multi-source loop calls it for each lane."""
         if self.started is None:
             self.started = self._last_status = time.monotonic()
-        self.people.update(result)
+        if keeps_ids(self.settings.privacy):
+            self.people.update(result)
         write_to(self.sinks, result, self._drop_sink if self.on_sink_error else None)
         event = event_of(result, self.settings, self.lane)
         if event is not None:
@@ -240,7 +245,8 @@ class Session:
             "fps": round(p.frames / self.elapsed, 2) if self.elapsed > 0 else 0.0,
             "seconds": round(self.elapsed, 3), "stages": p.stats(), "detector": self.settings.detector,
             "model": getattr(p.classifier, "name", "?"), "csv_rows": csv_rows, "ended": self.ended,
-            "people": self.people.summary(),
+            "privacy": self.settings.privacy,
+            **({"people": self.people.summary()} if keeps_ids(self.settings.privacy) else {}),
         }
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ import argparse
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from . import privacy as privacy_levels
 from .detection import DETECTORS
 from .mood import MOOD_DEFAULTS, MoodConfig
 
@@ -82,6 +83,16 @@ class Settings:
     turn_sigmas: float = setting(MOOD_DEFAULTS.turn_sigmas, "a person's turn must also fall this many spreads of "
                                                             "their own resting readings below their resting face",
                                  minimum=0.0, maximum=10.0, group="Alert", label="Turn beyond own spread")
+    privacy: str = setting(privacy_levels.DEFAULT, "what is kept or sent about people: full (per face: id, box, "
+                                                   "emotion), people (the same without where the face was), "
+                                                   "aggregate (the queue's mood, counts and alerts once a second; "
+                                                   "no id anywhere, no thumbnails)",
+                           choices=privacy_levels.LEVELS, group="Privacy", label="Keep")
+    blur_snapshots: bool = setting(True, "the window's snapshots (Ctrl+S) blur every face", group="Privacy",
+                                   label="Blur faces in snapshots")
+    blur_screen: bool = setting(False, "the window blurs every face on screen and hides the thumbnails, for a "
+                                       "display the customers can see (key B)", group="Privacy",
+                                label="Blur faces on screen")
 
     def __post_init__(self):
         for f in fields(self):

@@ -29,7 +29,7 @@ def one_error_line(proc):
 
 def test_video_end_to_end(scene_video, tmp_path):
     out, stats = tmp_path / "out.csv", tmp_path / "s.json"
-    proc = run("--video", str(scene_video), "--record", str(out), "--stats-json", str(stats))
+    proc = run("--video", str(scene_video), "--record", str(out), "--stats-json", str(stats), "--privacy", "full")
     assert proc.returncode == 0, proc.stderr
     assert "done: 30 frames" in proc.stdout
     with open(out, newline="") as fh:

@@ -291,3 +291,62 @@ def test_a_snapshot_blurs_every_face_so_the_apps_own_detector_finds_none(qtbot, 
     assert saved is not None and saved.shape == astronaut_bgr.shape
     assert len(detector(saved)) == 0  # blurred past what the detector can find
     assert np.abs(saved[400:500, 20:120].astype(int) - astronaut_bgr[400:500, 20:120]).mean() < 1  # the scene stays
+
+
+def shown_rgb(win) -> np.ndarray:
+    img = win.view.pixmap().toImage().convertToFormat(QImage.Format_RGB888)
+    arr = np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes()).reshape(img.height(), img.bytesPerLine())
+    return arr[:, : img.width() * 3].reshape(img.height(), img.width(), 3).copy()
+
+
+def test_faces_blurred_on_screen_hide_the_thumbnails_and_aggregate_keeps_none(window, qtbot, scene_video, tmp_path,
+                                                                              monkeypatch):
+    from emotion_monitor.app import build_detector
+    from emotion_monitor.gui import window as window_module
+    from emotion_monitor.settings import Settings
+
+    detector = build_detector(Settings(detect_every=1))
+    win = window
+    assert win.open_video(str(scene_video), realtime=True, loop=True)
+    qtbot.waitUntil(lambda: win.last_result is not None and len(win.last_result.tracks) == 1, timeout=15000)
+    assert len(detector(np.ascontiguousarray(shown_rgb(win)[:, :, ::-1]))) == 1  # the face, as the camera sees it
+    win._tick()
+    thumb = win.people.item(0).icon().pixmap(64, 64).toImage()
+    assert len({thumb.pixel(x, y) for x in range(0, 64, 8) for y in range(0, 64, 8)}) > 3  # a face's thumbnail
+    qtbot.keyClick(win, Qt.Key_B)  # blur faces on screen, for a display the customers can see
+    assert win.settings.blur_screen and win.store.value("blur_screen") in (True, "true")
+    shown = win.last_result
+
+    def blurred_frame_shown():
+        return win.last_result is not shown and len(detector(np.ascontiguousarray(shown_rgb(win)[:, :, ::-1]))) == 0
+
+    qtbot.waitUntil(blurred_frame_shown, timeout=10000)
+    win._tick()
+    blank = win.people.item(0).icon().pixmap(64, 64).toImage()
+    assert len({blank.pixel(x, y) for x in range(0, 64, 8) for y in range(0, 64, 8)}) == 1  # no face thumbnail
+    # at privacy "aggregate" a recording keeps no id, and a new level stops a recording of the old layout
+    qtbot.keyClick(win, Qt.Key_B)
+    out = tmp_path / "people.csv"
+    win.pending_record_path = str(out)
+    win.record_button.setChecked(True)
+    qtbot.waitUntil(lambda: out.exists() and out.stat().st_size > 300, timeout=10000)
+    win.apply_settings({"privacy": "aggregate"})
+    assert not win.record_button.isChecked() and "privacy is now aggregate" in win.statusBar().currentMessage()
+    win._tick()
+    blank = win.people.item(0).icon().pixmap(64, 64).toImage()
+    assert len({blank.pixel(x, y) for x in range(0, 64, 8) for y in range(0, 64, 8)}) == 1
+    out2 = tmp_path / "aggregate.csv"
+    win.pending_record_path = str(out2)
+    win.record_button.setChecked(True)
+    qtbot.waitUntil(lambda: out2.exists() and out2.stat().st_size > 80, timeout=10000)
+    win.record_button.setChecked(False)
+    from emotion_monitor.recording import AGGREGATE_HEADER
+
+    with open(out2, newline="") as fh:
+        assert next(csv.reader(fh)) == AGGREGATE_HEADER
+    # a snapshot keeps the faces when the user turns the blur off
+    snap = tmp_path / "snap.png"
+    monkeypatch.setattr(window_module.QFileDialog, "getSaveFileName", lambda *a, **k: (str(snap), "PNG (*.png)"))
+    win.apply_settings({"blur_snapshots": False})
+    win.snapshot()
+    assert len(detector(cv2.imread(str(snap)))) == 1

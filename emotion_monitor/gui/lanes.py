@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from ..mood import format_score
 from ..multi import MultiSession
-from ..overlay import draw
+from ..overlay import draw, picture
 from ..recording import clock_utc
 from .mood_panel import COLOURS, mood_sign
 from .widgets import VideoView
@@ -186,7 +186,8 @@ class LanesWindow(QMainWindow):
             if tile.isHidden():  # another lane is enlarged: its state only, no picture to draw
                 tile.show_result(result)
                 continue
-            overlay = draw(result.frame.image, result, None, mood_line=False, width=max(160, tile.view.width()))
+            overlay = draw(picture(result, self.multi.settings.blur_screen), result, None, mood_line=False,
+                           width=max(160, tile.view.width()))
             tile.show_result(result, np.ascontiguousarray(overlay[:, :, ::-1]))  # BGR -> RGB
         for lane in self.multi.lanes:
             if lane.state != "running":

@@ -46,14 +46,15 @@ def run(args, specs=None) -> int:
         w = win.worker if win is not None else None
         return (w.fps, w.session.capture.dropped, w.session.capture.reconnects) if w else (0.0, 0, 0)
 
+    settings = settings_model.from_args(args, settings_model.load(store))
     try:
         sinks = fleet_sinks(args.name, args.metrics_port, args.metrics_host, args.alert_webhook, stats,
-                            lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr))
+                            lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr),
+                            privacy=settings.privacy)
     except MonitorError as exc:
         print(f"emotion-monitor: error: {exc}", file=sys.stderr)
         return 1
-    win = MainWindow(store=store, settings=settings_model.from_args(args, settings_model.load(store)),
-                     fleet_sinks=sinks)
+    win = MainWindow(store=store, settings=settings, fleet_sinks=sinks)
     win.show()
     if getattr(args, "record", None):
         win.pending_record_path = args.record  # recording starts with the source

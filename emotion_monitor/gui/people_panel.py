@@ -1,5 +1,6 @@
 """The window's people panel: each person in view with a thumbnail, id, emotion, time in view and
-their own trend. Thumbnails are cut from the frame in memory and never written anywhere."""
+their own trend. Thumbnails are cut from the frame in memory and never written anywhere; at privacy
+"aggregate" or with faces blurred on screen there are none (a gray square holds the place)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ class PeoplePanel(QListWidget):
         self.history: dict[int, deque] = {}
         self.last_seen: dict[int, float] = {}
 
-    def show_result(self, result: FrameResult) -> None:
+    def show_result(self, result: FrameResult, thumbnails: bool = True) -> None:
         now = result.frame.media_time
         image = result.frame.image
         self.clear()
@@ -66,7 +67,7 @@ class PeoplePanel(QListWidget):
                 text += "\nALERT"
             elif t.track_id in marked:
                 text += "\narrived unhappy"
-            item = QListWidgetItem(QIcon(self._thumb(image, t.xyxy)), text)
+            item = QListWidgetItem(QIcon(self._thumb(image, t.xyxy) if thumbnails else self._blank()), text)
             item.setData(Qt.UserRole, t.track_id)
             if t.track_id in who or t.track_id in marked:
                 item.setForeground(QColor(220, 40, 40) if t.track_id in who else QColor(230, 140, 20))
@@ -74,6 +75,12 @@ class PeoplePanel(QListWidget):
         for pid in [p for p, seen in self.last_seen.items() if seen < now - FORGET]:
             self.last_seen.pop(pid)
             self.history.pop(pid, None)
+
+    @staticmethod
+    def _blank() -> QPixmap:
+        pix = QPixmap(THUMB, THUMB)
+        pix.fill(QColor(128, 128, 128))
+        return pix
 
     @staticmethod
     def _thumb(image: np.ndarray, box) -> QPixmap:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -33,12 +31,11 @@ from .._cv import cv2
 from ..app import DEMO_CLIP, open_capture, open_session
 from ..errors import MonitorError
 from ..mood import format_score, why_text
-from ..overlay import COLORS, snapshot_image
+from ..overlay import snapshot_image
 from ..recording import clock_utc
-from ..types import LABELS
+from .face_panel import FacePanel
 from .mood_panel import MoodPanel
 from .people_panel import PeoplePanel
-from .theme import plot_colours
 from .widgets import CameraPicker, SettingsDialog, VideoView
 from .worker import Worker
 
@@ -85,18 +82,9 @@ class MainWindow(QMainWindow):
         self.banner.setWordWrap(True)  # a long reason wraps instead of widening the side and shrinking the video
         side.addWidget(self.banner)
 
-        side.addWidget(QLabel("Selected face"))
-        self.face_label = QLabel("none")
-        side.addWidget(self.face_label)
-        self.bars_plot = pg.PlotWidget(background=plot_colours()[0])
-        self.bars_plot.setYRange(0, 1)
-        self.bars_plot.setMouseEnabled(False, False)
-        self.bars_plot.getAxis("bottom").setTicks([[(i, c[:3]) for i, c in enumerate(LABELS)]])
-        brushes = [pg.mkBrush(*COLORS[c][::-1]) for c in LABELS]
-        self.bars = pg.BarGraphItem(x=np.arange(7), height=np.zeros(7), width=0.7, brushes=brushes)
-        self.bars_plot.addItem(self.bars)
-        self.bars_plot.setMaximumHeight(170)
-        side.addWidget(self.bars_plot)
+        self.face = FacePanel()
+        self.face_label, self.bars = self.face.label, self.face.bars
+        side.addWidget(self.face)
 
         self.mood = MoodPanel(self.settings.threshold)
         self.gauge, self.timeline, self.threshold_line = self.mood.gauge, self.mood.timeline, self.mood.threshold_line
@@ -150,6 +138,7 @@ class MainWindow(QMainWindow):
         act(Qt.Key_F, lambda: self.showNormal() if self.isFullScreen() else self.showFullScreen())
         act(Qt.Key_Escape, self.showNormal)
         act(QKeySequence.Save, self.snapshot)
+        act(Qt.Key_B, lambda: self.apply_settings({"blur_screen": not self.settings.blur_screen}))
         self.resize(1280, 720)
 
     # ---- sources --------------------------------------------------------------------------------
@@ -209,20 +198,22 @@ class MainWindow(QMainWindow):
             self.selected = max(tracks.values(), key=lambda t: (t.xyxy[2] - t.xyxy[0]) * (t.xyxy[3] - t.xyxy[1])).track_id
         self.worker.selected = self.selected
         self.worker.max_width = max(320, self.view.width())
-        self._show_face(tracks.get(self.selected))
+        self.face.show_track(tracks.get(self.selected))
         self.mood.show_result(result)
         self.banner.setVisible(result.mood.alert)
 
     def snapshot(self) -> None:
         """Save the current frame with its boxes and labels to a PNG the user picks, every face blurred
-        (overlay.blur_faces): a snapshot leaves the screen, and the people in it did not ask to be kept."""
+        (overlay.blur_faces) unless the settings say otherwise: a snapshot leaves the screen, and the people
+        in it did not ask to be kept."""
         result = self.last_result
         if result is None:
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", "snapshot.png", "PNG (*.png)")
         if path:
-            if cv2.imwrite(path, snapshot_image(result, self.selected)):
-                self.statusBar().showMessage(f"snapshot saved, faces blurred: {path}", 5000)
+            blur = self.settings.blur_snapshots
+            if cv2.imwrite(path, snapshot_image(result, self.selected, blur=blur)):
+                self.statusBar().showMessage(f"snapshot saved{', faces blurred' if blur else ''}: {path}", 5000)
             else:
                 self.statusBar().showMessage(f"cannot write the snapshot {path}", 5000)
 
@@ -245,22 +236,19 @@ class MainWindow(QMainWindow):
             x0, y0, x1, y1 = t.xyxy
             if x0 <= x <= x1 and y0 <= y <= y1:
                 self.selected = t.track_id
-                self._show_face(t)
+                self.face.show_track(t)
                 return
-
-    def _show_face(self, t):
-        """The selected face's bars and label (or none)."""
-        self.bars.setOpts(height=t.probs if t is not None else np.zeros(7))
-        self.face_label.setText(f"#{t.track_id}: {t.label} {t.confidence:.0%}" if t is not None else "none")
 
     def _select_id(self, track_id: int) -> None:
         self.selected = track_id
         if self.last_result is not None:
-            self._show_face({t.track_id: t for t in self.last_result.tracks}.get(track_id))
+            self.face.show_track({t.track_id: t for t in self.last_result.tracks}.get(track_id))
 
     def _tick(self):
         if self.last_result is not None:
-            self.people.show_result(self.last_result)
+            # no face thumbnails at privacy "aggregate", nor on a screen the customers can see
+            thumbs = self.settings.privacy != "aggregate" and not self.settings.blur_screen
+            self.people.show_result(self.last_result, thumbnails=thumbs)
         if self.worker is not None:
             faces = len(self.last_result.tracks) if self.last_result else 0
             name = getattr(self.worker.pipeline.classifier, "name", "?")
@@ -284,7 +272,7 @@ class MainWindow(QMainWindow):
         if self.worker is None:
             return False
         try:
-            self.worker.start_recording(path)
+            self.worker.start_recording(path, self.settings.privacy)
         except MonitorError as exc:
             QMessageBox.warning(self, "Emotion Monitor", str(exc))
             return False
@@ -316,9 +304,17 @@ class MainWindow(QMainWindow):
             self.apply_settings(dlg.values())
 
     def apply_settings(self, values: dict):
-        """Apply live (the session swaps the detector between frames when detection changed) and keep."""
-        self.settings = self.settings.changed(**values)
+        """Apply live (the session swaps the detector between frames when detection changed) and keep.
+        A new privacy level reaches the webhook at once; a recording in the old level's layout stops."""
+        old, self.settings = self.settings, self.settings.changed(**values)
         settings_model.save(self.settings, self.store)
+        for sink in self.fleet_sinks:
+            if hasattr(sink, "privacy"):
+                sink.privacy = self.settings.privacy
+        if old.privacy != self.settings.privacy and self.record_button.isChecked():
+            self.record_button.setChecked(False)
+            self.statusBar().showMessage(f"recording stopped: privacy is now {self.settings.privacy}; "
+                                         "record again to a new file", 10_000)
         self.threshold_line.setValue(self.settings.threshold)
         if self.worker is not None:
             self.worker.session.update_settings(self.settings)

@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from .._cv import cv2
-from ..overlay import draw
+from ..overlay import draw, picture
 from ..recording import CsvRecorder
 
 
@@ -61,8 +61,9 @@ class Worker(QObject):
     def pipeline(self):
         return self.session.pipeline
 
-    def start_recording(self, path: str) -> None:
-        rec = CsvRecorder(path)  # raises RecordingError with a clear message
+    def start_recording(self, path: str, privacy: str) -> None:
+        """Record to ``path`` at the window's privacy level (the session's settings may lag a frame)."""
+        rec = CsvRecorder(path, privacy=privacy)  # raises RecordingError with a clear message
         self.stop_recording()
         self._recorder = rec
         self.session.add_sink(rec)
@@ -105,7 +106,8 @@ class Worker(QObject):
     def _run(self):
         try:
             for result in self.session.results(self._stop.is_set):
-                overlay = draw(result.frame.image, result, self.selected, mood_line=False)
+                blur = self.session.settings.blur_screen  # a display the customers can see
+                overlay = draw(picture(result, blur), result, self.selected, mood_line=False)
                 if overlay.shape[1] > self.max_width:  # scale here, not on the UI thread
                     h = round(overlay.shape[0] * self.max_width / overlay.shape[1])
                     overlay = cv2.resize(overlay, (self.max_width, h), interpolation=cv2.INTER_AREA)
