@@ -310,7 +310,9 @@ def report_main(argv) -> int:
         s = write_report(args.csv, args.out)
     except MonitorError as exc:
         return error(str(exc))
-    print(f"{args.out}: {s.frames} frames, {len(s.faces_seen)} faces, {s.rows} rows"
+    what = (f"{s.rows} seconds (privacy aggregate: no faces kept)" if s.aggregate
+            else f"{s.frames} frames, {len(s.faces_seen)} faces, {s.rows} rows")
+    print(f"{args.out}: {what}"
           + (f" ({s.skipped} damaged or unfinished lines skipped)" if s.skipped else ""))
     return 0
 

@@ -299,6 +299,9 @@ def figure(s: SessionSummary, title: str):
                    edgecolor="white", linewidth=0.5)
             bottom += s.shares[:, k]
         ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, title="emotion", title_fontsize=8)
+    elif s.aggregate:
+        ax.text(0.5, 0.5, "emotions per face not kept (privacy aggregate)", ha="center", va="center",
+                transform=ax.transAxes, color="#666")
     ax.set_ylim(0, 1)
     ax.set_ylabel("share of faces per minute")
     ax.grid(alpha=0.3, axis="y")
