@@ -41,6 +41,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks import presentations as pr  # noqa: E402
 from emotion_monitor.mood import MoodConfig, MoodMonitor  # noqa: E402
+from emotion_monitor.settings import Settings  # noqa: E402
 
 # a face as the mood stage reads it (a Track's fields it uses), for fast replays of stored tracks
 Face = namedtuple("Face", "track_id xyxy probs quality")
@@ -94,8 +95,9 @@ def replay(frames: list, config: MoodConfig) -> dict:
     return {"events": events, "low": low, "hold": hold, "marked": marked, "read": read / max(len(frames), 1)}
 
 
-def _store(model: str) -> Path:
-    folder = pr.CACHE / "tracks" / (f"{Path(model).parent.name}_{Path(model).stem}" if model else "shipped")
+def _store(model: str, read_rate: float = 0.0) -> Path:
+    folder = pr.CACHE / "tracks" / ((f"{Path(model).parent.name}_{Path(model).stem}" if model else "shipped")
+                                    + (f"_read{read_rate:g}" if read_rate else ""))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -103,20 +105,21 @@ def _store(model: str) -> Path:
 _PRESENTER: pr.Presenter | None = None
 
 
-def _init(model: str) -> None:
+def _init(model: str, read_rate: float = 0.0) -> None:
     global _PRESENTER
     import cv2
 
     cv2.setNumThreads(1)  # one core a worker
-    _PRESENTER = pr.Presenter(model)
+    _PRESENTER = pr.Presenter(model, read_rate)
 
 
-def tracks_of(v: pr.Variant, loops, seconds: float, model: str = "", refresh: bool = False) -> dict:
+def tracks_of(v: pr.Variant, loops, seconds: float, model: str = "", refresh: bool = False,
+              read_rate: float = 0.0) -> dict:
     """{loop: [(media time, faces)]} of a variant's presentations, from the store or the pipeline."""
-    store = _store(model)
+    store = _store(model, read_rate)
     paths = {loop: store / f"{v.key}_{loop}_{seconds:g}.npz" for loop in loops}
     if refresh or not all(p.exists() for p in paths.values()):
-        presenter = _PRESENTER or pr.Presenter(model)
+        presenter = _PRESENTER or pr.Presenter(model, read_rate)
         made = pr.variant_pass(v)
         for loop, path in paths.items():
             np.savez_compressed(path, **_pack(list(presenter.play(v, loop, seconds, made))))
@@ -124,9 +127,9 @@ def tracks_of(v: pr.Variant, loops, seconds: float, model: str = "", refresh: bo
 
 
 def _measure(job) -> list:
-    v, seconds, model, refresh = job
+    v, seconds, model, refresh, read_rate = job
     out = []
-    for loop, frames in tracks_of(v, pr.LOOPS, seconds, model, refresh).items():
+    for loop, frames in tracks_of(v, pr.LOOPS, seconds, model, refresh, read_rate).items():
         span = frames[-1][0] - frames[0][0] + (frames[1][0] - frames[0][0] if len(frames) > 1 else 0) if frames else 0.0
         out.append((v, loop, span, {name: replay(frames, c) for name, c in configs().items()}))
     return out
@@ -135,12 +138,16 @@ def _measure(job) -> list:
 SECONDS = {"street": 30.0, "hikers": 30.0}  # seconds a presentation of these clips plays (the others: --seconds)
 
 
-def calm_matrix(seconds: float, workers: int, model: str = "", refresh: bool = False, clips=pr.CALM) -> list:
-    jobs = [(pr.Variant(c, f, h, codec, fps), SECONDS.get(c, seconds), model, refresh) for c in clips for f in pr.MATRIX_FILTERS
-            for h in pr.HEIGHTS for codec in pr.CODECS for fps in pr.RATES]
+def calm_matrix(seconds: float, workers: int, model: str = "", refresh: bool = False, clips=pr.CALM,
+                read_rate: float = 0.0, variants=None) -> list:
+    """Every calm presentation's replays (``variants``: a subset of the matrix's, default all of it)."""
+    if variants is None:
+        variants = [pr.Variant(c, f, h, codec, fps) for c in clips for f in pr.MATRIX_FILTERS for h in pr.HEIGHTS
+                    for codec in pr.CODECS for fps in pr.RATES]
+    jobs = [(v, SECONDS.get(v.clip, seconds), model, refresh, read_rate) for v in variants]
     rows: list = []
     t0 = time.perf_counter()
-    with mp.get_context("spawn").Pool(workers, _init, (model,)) as pool:
+    with mp.get_context("spawn").Pool(workers, _init, (model, read_rate)) as pool:
         for k, got in enumerate(pool.imap(_measure, jobs)):
             rows += got
             for v, loop, _, res in got:
@@ -174,27 +181,28 @@ def turn_verdict(kind: str, r: dict) -> tuple[bool, str]:
     return first[1] - turn <= 6.0 and clear is not None and clear[1] >= gone, text
 
 
-def turn_rows(model: str = "", refresh: bool = False) -> list:
-    """[(case, variant, {configuration: replay})] of the turn cases in each of TURN_PRESENTATIONS."""
+def turn_rows(model: str = "", refresh: bool = False, read_rate: float = 0.0, presentations=None) -> list:
+    """[(case, variant, {configuration: replay})] of the turn cases in each of ``presentations`` (default
+    TURN_PRESENTATIONS)."""
     out = []
     for kind in pr.TURNS:
-        for v in TURN_PRESENTATIONS:
+        for v in presentations or TURN_PRESENTATIONS:
             v = replace(v, clip=kind)
-            frames = tracks_of(v, ("once",), 3600.0, model, refresh)["once"]  # the whole clip, once
+            frames = tracks_of(v, ("once",), 3600.0, model, refresh, read_rate)["once"]  # the whole clip, once
             out.append((kind, v, {n: replay(frames, c) for n, c in configs().items()}))
     return out
 
 
-def verdicts(model: str = "", seconds: float = 20.0, workers: int = 2) -> dict[str, str]:
+def verdicts(model: str = "", seconds: float = 20.0, workers: int = 2, read_rate: float = 0.0) -> dict[str, str]:
     """{presentation: "ok ..." or "FAIL ..."} at the default rule: each calm clip over all its presentations,
     each turn case in each presentation (benchmarks/ship_gate.py reads these)."""
-    rows = calm_matrix(seconds, workers, model)
+    rows = calm_matrix(seconds, workers, model, read_rate=read_rate)
     out = {}
     for clip in pr.CALM:
         alerts = [(r[0].key, r[1]) for r in rows if r[0].clip == clip
                   for e in r[3]["default"]["events"] if e[0] == "alert"]
         out[f"{clip}, every presentation"] = "ok" if not alerts else f"FAIL: {len(alerts)} alert(s), {alerts[0][0]} {alerts[0][1]}"
-    for kind, v, res in turn_rows(model):
+    for kind, v, res in turn_rows(model, read_rate=read_rate):
         ok, text = turn_verdict(kind, res["default"])
         out[f"{kind} {v.key.split('_', 1)[1]}"] = ("ok: " if ok else "FAIL: ") + text
     return out
@@ -274,13 +282,17 @@ def main() -> None:
     ap.add_argument("--clips", default=",".join(pr.CALM), help="calm clips to present (comma-separated)")
     ap.add_argument("--out", default="", help="also write the tables to this markdown file")
     ap.add_argument("--no-turns", action="store_true", help="the calm matrix alone")
+    ap.add_argument("--read-rate", type=float, default=None,
+                    help="the pipeline's read rate (default: the app's default setting)")
     args = ap.parse_args()
     base = MoodConfig()
+    rate = Settings().read_rate if args.read_rate is None else args.read_rate
     t0 = time.perf_counter()
-    rows = calm_matrix(args.seconds, args.workers, args.model, args.refresh, tuple(args.clips.split(",")))
-    turns = [] if args.no_turns else turn_rows(args.model, args.refresh)
+    rows = calm_matrix(args.seconds, args.workers, args.model, args.refresh, tuple(args.clips.split(",")), rate)
+    turns = [] if args.no_turns else turn_rows(args.model, args.refresh, rate)
     p50, p95 = mood_speed()
-    lines = [f"# The alert's presentation matrix ({args.model or 'shipped model'}; mood: window {base.window:g} s, "
+    lines = [f"# The alert's presentation matrix ({args.model or 'shipped model'}, read rate {rate:g}/s; "
+             f"mood: window {base.window:g} s, "
              f"duration {base.duration:g} s, threshold {base.threshold:+.2f}, person bar {base.person_bar:+.2f} "
              f"for {base.person_duration:g} s)", "", *report(rows, turns, args.seconds), "",
              f"Mood stage, 50 faces a frame after an hour of history: p50 {p50:.3f} ms, p95 {p95:.3f} ms a frame.",

@@ -259,13 +259,13 @@ class _CachedClassifier:
 
 class Presenter:
     """Plays presentations of variants through the app's pipeline with cached detections and readings
-    (``model``: "" for the shipped emotion model)."""
+    (``model``: "" for the shipped emotion model; ``read_rate``: the pipeline's, 0 reads every face every frame)."""
 
-    def __init__(self, model: str = ""):
+    def __init__(self, model: str = "", read_rate: float = 0.0):
         from emotion_monitor.app import build_detector
         from emotion_monitor.settings import Settings
 
-        self.settings = Settings(model=model)
+        self.settings = Settings(model=model, read_rate=read_rate)
         self.model = model
         self.folder = CACHE / (f"{Path(model).parent.name}_{Path(model).stem}" if model else "shipped")
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,8 @@ def build_pipeline(s: Settings, classifier=None):
 
     with quiet_native_loading():
         clf = classifier or EmotionClassifier(s.model or DEFAULT_MODEL, threads=s.threads, flip_average=s.flip_average)
-    return Pipeline(build_detector(s), clf, mood=MoodMonitor(s.mood()), config=PipelineConfig(min_face=s.min_face))
+    return Pipeline(build_detector(s), clf, mood=MoodMonitor(s.mood()),
+                    config=PipelineConfig(min_face=s.min_face, read_rate=s.read_rate))
 
 
 def open_capture(camera: int | None = None, video: str | None = None, realtime: bool = False,

@@ -61,6 +61,7 @@ class PipelineConfig:
     margin: float = 0.15  # crop margin around a box, each side, as a share of its size
     max_faces: int = 64  # largest faces kept per frame
     classify_budget: int = 24  # faces classified per frame; beyond it the stalest are refreshed first
+    read_rate: float = 0.0  # each face read again at most this many times a second (new faces at once); 0: every frame
     quality: QualityGate | None = QualityGate()  # faces that fail it stay tracked but leave the mood; None: off
 
 
@@ -168,16 +169,20 @@ class Pipeline:
         return FrameResult(frame, dets, tracks, mood, {k: v * 1000 for k, v in times.items()})
 
     def _pick(self, dets, now: float, features=None) -> np.ndarray:
-        """Indices of the faces to classify, in one batch. In a crowd beyond ``classify_budget`` only
-        the faces classified longest ago (new ones first) are, the others get NaN rows and keep their
-        smoothed readings: each face is refreshed every other frame or so instead of frames being
-        dropped."""
-        budget = self.config.classify_budget
-        if not budget or len(dets) <= budget:
+        """Indices of the faces to classify, in one batch. With ``read_rate`` only faces last read at least
+        ``1 / read_rate`` seconds ago (and new ones) are; in a crowd beyond ``classify_budget`` only the
+        faces classified longest ago (new ones first) are. The others get NaN rows and keep their smoothed
+        readings: each face is refreshed every other frame or so instead of frames being dropped."""
+        budget, rate = self.config.classify_budget, self.config.read_rate
+        crowd = bool(budget) and len(dets) > budget
+        if not len(dets) or (not rate and not crowd):
             return np.arange(len(dets))
         ages = self.tracker.staleness(dets, now, features)
-        n_new = int(np.isinf(ages).sum())
-        return np.sort(np.argsort(-ages, kind="stable")[: max(budget, n_new)])
+        due = np.flatnonzero(ages >= 1.0 / rate - 1e-3) if rate else np.arange(len(dets))  # 1 ms: float clocks
+        order = due[np.argsort(-ages[due], kind="stable")]
+        if crowd:
+            order = order[: max(budget, int(np.isinf(ages).sum()))]
+        return np.sort(order)
 
     def reset(self) -> None:
         """Start over for a new source: faces, mood, the detector's schedule, counters and timings."""

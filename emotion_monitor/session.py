@@ -171,7 +171,7 @@ class Session:
         if not keeps_ids(new.privacy):
             self.people.reset()  # a stricter level forgets what the looser one gathered
         self.pipeline.mood.config = new.mood()
-        self.pipeline.config = replace(self.pipeline.config, min_face=new.min_face)
+        self.pipeline.config = replace(self.pipeline.config, min_face=new.min_face, read_rate=new.read_rate)
         if hasattr(self.pipeline.classifier, "flip_average"):  # the mirror average: from the next batch on
             self.pipeline.classifier.flip_average = new.flip_average
         if any(getattr(old, k) != getattr(new, k) for k in DETECTION_SETTINGS) and self._build_detector:

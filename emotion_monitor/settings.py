@@ -53,6 +53,10 @@ class Settings:
                                        "the classifier's time: 1.3 ms for 6 faces on a 2-core AVX-512 CPU; "
                                        "FER+ PrivateTest 0.823 -> 0.829)", group="Model",
                                  label="Average with the mirror image")
+    read_rate: float = setting(0.0, "read each tracked face again at most this many times a second (new faces "
+                                    "at once, then the stalest; an expression lasts longer than a frame); "
+                                    "0 reads every face on every frame",
+                               minimum=0.0, maximum=60.0, unit="/s", group="Model", label="Read each face")
     threshold: float = setting(MOOD_DEFAULTS.threshold, "alert when the mood stays below this",
                                minimum=-1.0, maximum=1.0, group="Alert", label="Alert threshold")
     drop: float = setting(MOOD_DEFAULTS.drop, "also alert when the mood stays this far below its own baseline "

@@ -158,6 +158,37 @@ def test_a_crowd_beyond_the_budget_refreshes_the_stalest_faces_first():
     assert len(last) == 64
 
 
+def test_a_read_rate_reads_each_face_at_most_that_often_and_a_new_face_at_once():
+    class Growing(FixedDetector):
+        """Four faces, a fifth from frame 30 on."""
+
+        def __call__(self, img, hints=None):
+            dets = super().__call__(img)
+            return dets[:5] if self.frame >= 30 else dets[:4]
+
+    det = Growing(3)
+    read = {}  # frame -> faces classified on it
+
+    class Counting(SadClassifier):
+        def __call__(self, crops):
+            read[det.frame] = len(crops)
+            return super().__call__(crops)
+
+    pipe = Pipeline(det, Counting())
+    pipe.config.read_rate = 5.0  # at most every 0.2 s, at 25 fps every 5th frame
+    img = np.full((600, 600, 3), 120, np.uint8)
+    results = []
+    for i in range(50):  # 2 s
+        det.frame = i
+        results.append(pipe.process(Frame(img, i, i / 25, i / 25)))
+    assert read[0] == 4 and read[30] == 5  # new faces at once: the four, then the fifth (the four due then too)
+    assert sorted(f for f in read if f < 30) == [0, 5, 10, 15, 20, 25]  # 5 readings a second, nothing between
+    assert all(read[f] == 4 for f in read if f < 30)
+    assert sorted(f for f in read if f > 30) == [35, 40, 45]
+    assert all(len(r.tracks) == (5 if i >= 30 else 4) for i, r in enumerate(results))
+    assert all(t.label == "sad" for t in results[-1].tracks)  # faces not read keep their readings
+
+
 def test_a_4k_frame_gives_each_face_the_crop_of_its_own_pixels():
     """Four boxes over a 3840x2160 frame whose regions are painted 40, 90, 140 and 190: each crop the
     classifier gets must be its own region's gray level (no mix-up, no rescaling of coordinates)."""
