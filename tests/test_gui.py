@@ -24,10 +24,14 @@ class StubClassifier:
 
     def __init__(self):
         self.label = "sad"
+        self.cycle = False  # sad and happy in turn, three calls each: the smoothed label keeps changing
+        self.calls = 0
 
     def __call__(self, crops):
+        self.calls += 1
+        label = ("sad", "happy")[self.calls // 3 % 2] if self.cycle else self.label
         p = np.full((len(crops), 7), 0.02, np.float32)
-        p[:, LABELS.index(self.label)] = 0.88
+        p[:, LABELS.index(label)] = 0.88
         return p
 
 
@@ -75,8 +79,23 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     win.select_at((x0 + x1) / 2, (y0 + y1) / 2)
     assert win.selected == track.track_id
     assert np.allclose(win.bars.opts["height"], track.probs)
-    # the people panel: each person in view with a thumbnail, id, emotion and time in view; a click selects
-    win._tick()
+    # the people panel: each person in view with a thumbnail, id, emotion and time in view; a click selects.
+    # It shows the same result as the video and the selected face, so the three read alike
+    def alike():
+        shown = win.last_result
+        items = {win.people.item(i).data(Qt.UserRole): win.people.item(i).text() for i in range(win.people.count())}
+        t = next((t for t in shown.tracks if t.track_id == win.selected), None)
+        return t is not None and items.get(t.track_id, "").startswith(f"#{t.track_id} {t.label}") and \
+            win.face_label.text() == f"#{t.track_id}: {t.label} {t.confidence:.0%}"
+
+    win.stub.cycle = True
+    labels = set()
+    for _ in range(25):  # a second of results, the label changing: after each, the three agree
+        assert alike()
+        labels.add(win.face_label.text().split()[1])
+        qtbot.wait(40)
+    win.stub.cycle = False
+    assert labels == {"sad", "happy"}
     ids = [win.people.item(i).data(Qt.UserRole) for i in range(win.people.count())]
     assert ids and set(ids) == {t.track_id for t in win.last_result.tracks}
     assert win.people.item(0).text().startswith(f"#{ids[0]} ") and not win.people.item(0).icon().isNull()
@@ -310,7 +329,6 @@ def test_faces_blurred_on_screen_hide_the_thumbnails_and_aggregate_keeps_none(wi
     assert win.open_video(str(scene_video), realtime=True, loop=True)
     qtbot.waitUntil(lambda: win.last_result is not None and len(win.last_result.tracks) == 1, timeout=15000)
     assert len(detector(np.ascontiguousarray(shown_rgb(win)[:, :, ::-1]))) == 1  # the face, as the camera sees it
-    win._tick()
     thumb = win.people.item(0).icon().pixmap(64, 64).toImage()
     assert len({thumb.pixel(x, y) for x in range(0, 64, 8) for y in range(0, 64, 8)}) > 3  # a face's thumbnail
     qtbot.keyClick(win, Qt.Key_B)  # blur faces on screen, for a display the customers can see
@@ -321,7 +339,6 @@ def test_faces_blurred_on_screen_hide_the_thumbnails_and_aggregate_keeps_none(wi
         return win.last_result is not shown and len(detector(np.ascontiguousarray(shown_rgb(win)[:, :, ::-1]))) == 0
 
     qtbot.waitUntil(blurred_frame_shown, timeout=10000)
-    win._tick()
     blank = win.people.item(0).icon().pixmap(64, 64).toImage()
     assert len({blank.pixel(x, y) for x in range(0, 64, 8) for y in range(0, 64, 8)}) == 1  # no face thumbnail
     # at privacy "aggregate" a recording keeps no id, and a new level stops a recording of the old layout
@@ -332,7 +349,8 @@ def test_faces_blurred_on_screen_hide_the_thumbnails_and_aggregate_keeps_none(wi
     qtbot.waitUntil(lambda: out.exists() and out.stat().st_size > 300, timeout=10000)
     win.apply_settings({"privacy": "aggregate"})
     assert not win.record_button.isChecked() and "privacy is now aggregate" in win.statusBar().currentMessage()
-    win._tick()
+    shown = win.last_result
+    qtbot.waitUntil(lambda: win.last_result is not shown, timeout=5000)
     blank = win.people.item(0).icon().pixmap(64, 64).toImage()
     assert len({blank.pixel(x, y) for x in range(0, 64, 8) for y in range(0, 64, 8)}) == 1
     out2 = tmp_path / "aggregate.csv"

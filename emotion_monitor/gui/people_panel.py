@@ -16,6 +16,7 @@ from ..mood import face_score
 from ..types import FrameResult
 
 THUMB = 64
+THUMB_EVERY = 0.5  # seconds between two cuts of a person's thumbnail (the texts follow every result shown)
 HISTORY = 30.0  # seconds of each person's score kept for their trend
 FORGET = 60.0  # a person out of view this long leaves the panel's memory
 
@@ -45,6 +46,7 @@ class PeoplePanel(QListWidget):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
         self.history: dict[int, deque] = {}
         self.last_seen: dict[int, float] = {}
+        self._thumbs: dict[int, tuple[float, QIcon]] = {}  # id -> (media time cut, icon)
 
     def show_result(self, result: FrameResult, thumbnails: bool = True) -> None:
         now = result.frame.media_time
@@ -67,7 +69,7 @@ class PeoplePanel(QListWidget):
                 text += "\nALERT"
             elif t.track_id in marked:
                 text += "\narrived unhappy"
-            item = QListWidgetItem(QIcon(self._thumb(image, t.xyxy) if thumbnails else self._blank()), text)
+            item = QListWidgetItem(self._icon(t, image, now) if thumbnails else QIcon(self._blank()), text)
             item.setData(Qt.UserRole, t.track_id)
             if t.track_id in who or t.track_id in marked:
                 item.setForeground(QColor(220, 40, 40) if t.track_id in who else QColor(230, 140, 20))
@@ -75,6 +77,14 @@ class PeoplePanel(QListWidget):
         for pid in [p for p, seen in self.last_seen.items() if seen < now - FORGET]:
             self.last_seen.pop(pid)
             self.history.pop(pid, None)
+            self._thumbs.pop(pid, None)
+
+    def _icon(self, t, image: np.ndarray, now: float) -> QIcon:
+        """A person's thumbnail, cut again at most every THUMB_EVERY seconds (a cut costs a resize and a pixmap)."""
+        cut = self._thumbs.get(t.track_id)
+        if cut is None or not 0.0 <= now - cut[0] < THUMB_EVERY:
+            cut = self._thumbs[t.track_id] = (now, QIcon(self._thumb(image, t.xyxy)))
+        return cut[1]
 
     @staticmethod
     def _blank() -> QPixmap:

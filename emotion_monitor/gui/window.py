@@ -199,6 +199,9 @@ class MainWindow(QMainWindow):
         self.worker.selected = self.selected
         self.worker.max_width = max(320, self.view.width())
         self.face.show_track(tracks.get(self.selected))
+        # the people panel from the same result as the video and the selected face: they read alike
+        thumbs = self.settings.privacy != "aggregate" and not self.settings.blur_screen  # none for customers' eyes
+        self.people.show_result(result, thumbnails=thumbs)
         self.mood.show_result(result)
         self.banner.setVisible(result.mood.alert)
 
@@ -245,10 +248,6 @@ class MainWindow(QMainWindow):
             self.face.show_track({t.track_id: t for t in self.last_result.tracks}.get(track_id))
 
     def _tick(self):
-        if self.last_result is not None:
-            # no face thumbnails at privacy "aggregate", nor on a screen the customers can see
-            thumbs = self.settings.privacy != "aggregate" and not self.settings.blur_screen
-            self.people.show_result(self.last_result, thumbnails=thumbs)
         if self.worker is not None:
             faces = len(self.last_result.tracks) if self.last_result else 0
             name = getattr(self.worker.pipeline.classifier, "name", "?")
