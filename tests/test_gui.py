@@ -79,23 +79,7 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     win.select_at((x0 + x1) / 2, (y0 + y1) / 2)
     assert win.selected == track.track_id
     assert np.allclose(win.bars.opts["height"], track.probs)
-    # the people panel: each person in view with a thumbnail, id, emotion and time in view; a click selects.
-    # It shows the same result as the video and the selected face, so the three read alike
-    def alike():
-        shown = win.last_result
-        items = {win.people.item(i).data(Qt.UserRole): win.people.item(i).text() for i in range(win.people.count())}
-        t = next((t for t in shown.tracks if t.track_id == win.selected), None)
-        return t is not None and items.get(t.track_id, "").startswith(f"#{t.track_id} {t.label}") and \
-            win.face_label.text() == f"#{t.track_id}: {t.label} {t.confidence:.0%}"
-
-    win.stub.cycle = True
-    labels = set()
-    for _ in range(25):  # a second of results, the label changing: after each, the three agree
-        assert alike()
-        labels.add(win.face_label.text().split()[1])
-        qtbot.wait(40)
-    win.stub.cycle = False
-    assert labels == {"sad", "happy"}
+    # the people panel: each person in view with a thumbnail, id, emotion and time in view; a click selects
     ids = [win.people.item(i).data(Qt.UserRole) for i in range(win.people.count())]
     assert ids and set(ids) == {t.track_id for t in win.last_result.tracks}
     assert win.people.item(0).text().startswith(f"#{ids[0]} ") and not win.people.item(0).icon().isNull()
@@ -127,6 +111,22 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     assert win.mood.t[0] < start < end <= win.mood.t[-1] and len(win.mood.spans) == 1
     # the same words and clock as the command line's CLEAR line: the frame's UTC time, its number
     assert re.fullmatch(r"CLEAR \d{4}-\d\d-\d\dT[\d:.]+Z frame \d+: mood [+-]\d\.\d\d", win.events.item(0).text())
+    # the people panel shows the same result as the video and the selected face: the three read alike
+    def alike():
+        shown = win.last_result
+        items = {win.people.item(i).data(Qt.UserRole): win.people.item(i).text() for i in range(win.people.count())}
+        t = next((t for t in shown.tracks if t.track_id == win.selected), None)
+        return t is not None and items.get(t.track_id, "").startswith(f"#{t.track_id} {t.label}") and \
+            win.face_label.text() == f"#{t.track_id}: {t.label} {t.confidence:.0%}"
+
+    win.stub.cycle = True
+    labels = set()
+    for _ in range(25):  # a second of results, the label changing: after each, the three agree
+        assert alike()
+        labels.add(win.face_label.text().split()[1])
+        qtbot.wait(40)
+    win.stub.cycle = False
+    assert labels == {"sad", "happy"}
     win.record_button.setChecked(False)
     with open(out, newline="") as fh:
         rows = list(csv.reader(fh))
