@@ -21,7 +21,7 @@ _EXPORTS = {
     "analyze": "api", "Face": "api", "Monitor": "api", "demo_clip": "api",
     "Settings": "settings",
     "FrameResult": "types", "Frame": "types", "Detections": "types", "Track": "types", "MoodState": "types",
-    "LABELS": "types",
+    "LABELS": "types", "RunSummary": "types", "PersonSummary": "types",
     "Event": "session", "Sink": "session",
     "CsvRecorder": "recording",
     "MonitorError": "errors", "SourceError": "errors", "ModelError": "errors",
@@ -45,6 +45,8 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time the names load l
     from .types import Frame as Frame
     from .types import FrameResult as FrameResult
     from .types import MoodState as MoodState
+    from .types import PersonSummary as PersonSummary
+    from .types import RunSummary as RunSummary
     from .types import Track as Track
 
 

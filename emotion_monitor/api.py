@@ -11,13 +11,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType, TracebackType
-from typing import Any
 
 import numpy as np
 
 from .errors import MonitorError, SourceError
 from .settings import Settings
-from .types import LABELS, FrameResult
+from .types import LABELS, FrameResult, RunSummary
 
 __all__ = ["Face", "Monitor", "analyze", "demo_clip"]
 
@@ -192,9 +191,10 @@ class Monitor:
             self._started = True
         yield from self._session.results()
 
-    def summary(self) -> dict[str, Any]:
-        """Frames, faces, speed per stage and each person seen (the CLI's ``--stats-json``)."""
-        summary: dict[str, Any] = self._session.summary()
+    def summary(self) -> RunSummary:
+        """Frames, faces, speed per stage and each person seen (the CLI's ``--stats-json``; typed: keys and
+        their types in :class:`emotion_monitor.RunSummary`)."""
+        summary: RunSummary = self._session.summary()
         return summary
 
     def close(self) -> None:

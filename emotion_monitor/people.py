@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .mood import NEGATIVE, face_score
 from .recording import iso_utc
-from .types import FrameResult
+from .types import FrameResult, PersonSummary
 
 
 @dataclass
@@ -31,7 +31,7 @@ class PersonTally:
     alerts: int = 0  # alerts raised about them (mood.MoodState.who when an alert starts)
     arrived_unhappy: bool = False  # marked so on arrival (mood.MoodState.marked)
 
-    def as_dict(self, person: int) -> dict:
+    def as_dict(self, person: int) -> PersonSummary:
         return {"person": person, "first_seen": iso_utc(self.first_utc), "last_seen": iso_utc(self.last_utc),
                 "dwell_s": round(self.last - self.first, 2), "frames": self.frames,
                 "mean_mood": round(self.score_sum / self.counted, 3) + 0.0 if self.counted else None,  # no -0.0
@@ -73,6 +73,6 @@ class PeopleLog:
     def reset(self) -> None:
         self.people.clear()
 
-    def summary(self) -> list[dict]:
+    def summary(self) -> list[PersonSummary]:
         """One dict per person, by first appearance."""
         return [p.as_dict(i) for i, p in sorted(self.people.items(), key=lambda kv: (kv[1].first, kv[0]))]

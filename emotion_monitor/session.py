@@ -24,7 +24,7 @@ from .people import PeopleLog
 from .privacy import keeps_ids
 from .recording import iso_utc
 from .settings import Settings
-from .types import FrameResult
+from .types import FrameResult, RunSummary
 
 log = logging.getLogger("emotion_monitor")
 
@@ -231,23 +231,25 @@ class Session:
             if early:
                 self.on_warning(early)
 
-    def run(self, until: Callable[[], bool] = lambda: False) -> dict:
+    def run(self, until: Callable[[], bool] = lambda: False) -> RunSummary:
         for _ in self.results(until):
             pass
         return self.summary()
 
-    def summary(self) -> dict:
+    def summary(self) -> RunSummary:
         p, info = self.pipeline, self.capture.info
         csv_rows = sum(getattr(s, "rows", 0) for s in self.sinks)
-        return {
+        summary: RunSummary = {
             "source": f"{info.kind}:{info.name}", "frames": p.frames, "skipped_frames": p.skipped,
             "dropped_frames": self.capture.dropped, "mean_faces": round(p.faces / max(p.frames, 1), 3),
             "fps": round(p.frames / self.elapsed, 2) if self.elapsed > 0 else 0.0,
             "seconds": round(self.elapsed, 3), "stages": p.stats(), "detector": self.settings.detector,
             "model": getattr(p.classifier, "name", "?"), "csv_rows": csv_rows, "ended": self.ended,
             "privacy": self.settings.privacy,
-            **({"people": self.people.summary()} if keeps_ids(self.settings.privacy) else {}),
         }
+        if keeps_ids(self.settings.privacy):
+            summary["people"] = self.people.summary()
+        return summary
 
     def close(self) -> None:
         self.capture.stop()

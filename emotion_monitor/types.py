@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -157,3 +157,48 @@ class FrameResult:
     def __post_init__(self):
         object.__setattr__(self, "tracks", tuple(self.tracks))
         object.__setattr__(self, "timings_ms", MappingProxyType(dict(self.timings_ms)))
+
+
+class StageTimes(TypedDict):
+    """Milliseconds one pipeline stage took a frame, over the run's last frames."""
+
+    p50_ms: float
+    p95_ms: float
+    mean_ms: float
+
+
+class PersonSummary(TypedDict):
+    """One person (a per-visit track id) of a run (people.PeopleLog)."""
+
+    person: int
+    first_seen: str  # ISO 8601 UTC
+    last_seen: str
+    dwell_s: float
+    frames: int
+    mean_mood: float | None  # their own face score over the frames their face counted; None if it never did
+    negative_share: float | None
+    alerts: int
+    arrived_unhappy: bool
+
+
+class _RunSummary(TypedDict):
+    source: str  # "video:PATH" or "camera:INDEX"
+    frames: int
+    skipped_frames: int
+    dropped_frames: int
+    mean_faces: float
+    fps: float
+    seconds: float
+    stages: dict[str, StageTimes]  # "detect", "crop", "classify", "track", "mood", "total"
+    detector: str
+    model: str
+    csv_rows: int
+    ended: bool  # the source ran out (a file's end); False when stopped
+    privacy: str  # the privacy level (privacy.py)
+
+
+class RunSummary(_RunSummary, total=False):
+    """A run's summary: what ``Monitor.summary()`` returns and ``--stats-json`` writes. ``people`` is there
+    unless the privacy level is "aggregate"."""
+
+    people: list[PersonSummary]

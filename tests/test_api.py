@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import cv2
@@ -74,7 +75,12 @@ def test_a_monitor_yields_tracked_results_and_feeds_its_sinks(scene_video, tmp_p
     out = tmp_path / "m.csv"
     with em.Monitor(scene_video, sinks=[em.CsvRecorder(out)]) as monitor:
         results = list(monitor)
-        people = monitor.summary()["people"]
+        summary = monitor.summary()
+        people = summary["people"]
+    # the summary is typed: exactly RunSummary's keys, each person exactly PersonSummary's
+    hints = typing.get_type_hints(em.RunSummary)
+    assert set(summary) == set(hints) and set(people[0]) == set(typing.get_type_hints(em.PersonSummary))
+    assert all(isinstance(summary[k], int) for k in ("frames", "csv_rows")) and summary["privacy"] == "people"
     assert len(results) == 30 and all(isinstance(r, em.FrameResult) for r in results)
     ids = {t.track_id for r in results for t in r.tracks}
     assert ids == {1} and [p["person"] for p in people] == [1]
