@@ -1,60 +1,16 @@
-"""Assembly shared by the CLI and the window: settings -> detector, pipeline, capture, session."""
+"""Assembly shared by the CLI and the window: a session and its outputs from the settings. The stages
+themselves are built in build.py (re-exported here)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from . import capture as cap_mod
-from .errors import MonitorError, SourceError
-from .native import quiet_native_loading
+from .build import DEMO_CLIP, build_detector, build_pipeline, open_capture
+from .errors import MonitorError
 from .privacy import DEFAULT as DEFAULT_PRIVACY
-from .resources import bundled
 from .settings import Settings
 
-DEMO_CLIP = bundled("assets", "demo.mp4")
-
-
-def build_detector(s: Settings):
-    """The face detector the settings describe."""
-    from .detection import create
-
-    with quiet_native_loading():
-        if s.detector == "yunet":
-            return create("yunet", every=s.detect_every, max_width=s.detect_width, min_face=s.min_face)
-        if s.detector == "mediapipe":
-            return create("mediapipe", min_confidence=s.min_confidence, tiles=s.tile_grid(),
-                          tiles_per_frame=s.tiles_per_frame or None, min_face=s.min_face)
-        return create(s.detector, min_face=s.min_face)
-
-
-def build_pipeline(s: Settings, classifier=None):
-    """Detector, classifier, tracker and mood monitor wired into a Pipeline."""
-    from .classifier import DEFAULT_MODEL, EmotionClassifier
-    from .mood import MoodMonitor
-    from .pipeline import Pipeline, PipelineConfig
-
-    with quiet_native_loading():
-        clf = classifier or EmotionClassifier(s.model or DEFAULT_MODEL, threads=s.threads, flip_average=s.flip_average)
-    return Pipeline(build_detector(s), clf, mood=MoodMonitor(s.mood()),
-                    config=PipelineConfig(min_face=s.min_face, read_rate=s.read_rate))
-
-
-def open_capture(camera: int | None = None, video: str | None = None, realtime: bool = False,
-                 max_frames: int | None = None, on_status=None, loop: bool = False,
-                 sample_fps: float | None = None, source: str | None = None) -> cap_mod.Capture:
-    """A capture of the camera or the video file (SourceError with one line if it cannot be opened);
-    ``source`` names its frames (default: the index or path)."""
-    if camera is not None:
-        return cap_mod.Capture(cap_mod.open_camera(camera), "camera", str(camera), max_frames=max_frames,
-                               on_status=on_status, source=source)
-    if video is None:
-        raise SourceError("no source: give --camera N or --video FILE")
-    path = Path(video)
-    if not path.is_file():
-        raise SourceError(f"video not found: {path}")
-    return cap_mod.Capture(cap_mod.open_video(path), "video", str(path), realtime=realtime, max_frames=max_frames,
-                           on_status=on_status, loop=loop, sample_fps=sample_fps, source=source)
-
+__all__ = ["DEMO_CLIP", "build_detector", "build_pipeline", "fleet_sinks", "open_capture", "open_multi",
+           "open_session"]
 
 def open_session(s: Settings, capture: cap_mod.Capture, classifier=None, sinks=(), **callbacks):
     """A :class:`Session` of ``capture`` through the pipeline the settings describe."""

@@ -218,7 +218,7 @@ def run_multi(args, specs) -> int:
             multi.close()
 
 
-def _specs(args) -> list:
+def sources_of(args) -> list:
     """The sources the options name; SourceError (one line) when they conflict."""
     from .errors import SourceError
     from .multi import load_sources, sources_from_args
@@ -364,7 +364,7 @@ def main(argv=None) -> int:
     from .errors import MonitorError
 
     try:
-        specs = _specs(args)
+        specs = sources_of(args)
     except MonitorError as exc:
         return error(str(exc))
     if args.gui or (not specs and not args.demo):

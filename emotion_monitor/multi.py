@@ -170,7 +170,7 @@ class MultiSession:
                  on_warning: Callable[[str], None] | None = None, open_capture: Callable | None = None,
                  realtime: bool = False, max_frames: int | None = None, loop: bool = False,
                  retry_every: float = 5.0, batch_lanes: bool = True, on_sink_error: Callable | None = None):
-        from .app import build_pipeline
+        from .build import build_pipeline
 
         if not specs:
             raise SourceError("no source: give --camera N, --video FILE or --sources FILE")
@@ -203,7 +203,7 @@ class MultiSession:
 
     @staticmethod
     def _default_opener(realtime, max_frames, loop):
-        from .app import open_capture
+        from .build import open_capture
 
         def opener(spec: SourceSpec, on_status):
             return open_capture(spec.camera, spec.video, realtime, max_frames, on_status=on_status, loop=loop,
@@ -236,7 +236,7 @@ class MultiSession:
             lane.session.pipeline.reset()
             lane.session.capture = capture
         else:
-            from .app import build_detector
+            from .build import build_detector
 
             pipeline = self._build_pipeline(self.settings, self.classifier)
             if hasattr(pipeline.detector, "every"):  # stagger the lanes' searches over the rounds

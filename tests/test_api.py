@@ -156,7 +156,9 @@ def test_one_csv_schema():
 
 
 def test_a_truncated_video_ends_with_one_warning_line(tmp_path):
-    from emotion_monitor.capture import Capture, SyntheticSource
+    from emotion_monitor.capture import Capture
+
+    from .doubles import SyntheticSource
 
     def image(i):
         return np.full((48, 64, 3), i, np.uint8)

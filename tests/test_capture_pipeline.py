@@ -4,11 +4,13 @@ import time
 import numpy as np
 import pytest
 
-from emotion_monitor.capture import Capture, SyntheticSource
+from emotion_monitor.capture import Capture
 from emotion_monitor.errors import SourceError
 from emotion_monitor.mood import MoodConfig, MoodMonitor
 from emotion_monitor.pipeline import Pipeline, sanitize
 from emotion_monitor.types import LABELS, Detections, Frame
+
+from .doubles import SyntheticSource
 
 
 def numbered(i, size=(64, 48)):
@@ -249,7 +251,9 @@ def test_camera_outage_keeps_the_csv_whole(tmp_path):
 
 
 def test_the_camera_list_has_the_indices_that_open_and_give_frames():
-    from emotion_monitor.capture import SyntheticSource, list_cameras
+    from emotion_monitor.capture import list_cameras
+
+    from .doubles import SyntheticSource
 
     class Dead(SyntheticSource):
         def isOpened(self):

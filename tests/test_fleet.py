@@ -20,12 +20,13 @@ import pytest
 
 from emotion_monitor.alerts import WebhookSink
 from emotion_monitor.app import open_session
-from emotion_monitor.capture import Capture, SyntheticSource
+from emotion_monitor.capture import Capture
 from emotion_monitor.recording import CsvRecorder
 from emotion_monitor.settings import Settings
 from emotion_monitor.types import LABELS
 
 from .conftest import scene
+from .doubles import SyntheticSource
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIP = ROOT.parent / "shared" / "media" / "hikers_walking.mp4"

@@ -166,7 +166,7 @@ def test_missing_video_shows_a_message_not_a_traceback(qtbot, tmp_path, monkeypa
 def test_the_window_honours_the_command_lines_source_record_and_settings(qtbot, tmp_path, monkeypatch, scene_video):
     from PySide6.QtWidgets import QApplication
 
-    from emotion_monitor.cli import build_parser
+    from emotion_monitor.cli import build_parser, sources_of
     from emotion_monitor.gui import main as gui_main
 
     offered, seen = [], {}
@@ -185,7 +185,7 @@ def test_the_window_honours_the_command_lines_source_record_and_settings(qtbot, 
     # the window's event loop for 4 s; not app.exec() and quit(): after an exec() returns, Qt delivers no
     # more timer or queued events in this process, which later tests of windows need
     monkeypatch.setattr(QApplication, "exec", lambda *a: (qtbot.wait(4000), 0)[1])
-    gui_main.run(args)
+    gui_main.run(args, sources_of(args))
     win = seen["win"]
     try:
         assert offered == []

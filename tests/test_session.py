@@ -9,7 +9,7 @@ import pytest
 
 from emotion_monitor import settings as settings_model
 from emotion_monitor.app import open_capture, open_session
-from emotion_monitor.capture import Capture, SyntheticSource
+from emotion_monitor.capture import Capture
 from emotion_monitor.errors import RecordingError
 from emotion_monitor.recording import CsvRecorder
 from emotion_monitor.resting import RestConfig
@@ -17,6 +17,7 @@ from emotion_monitor.settings import Settings
 from emotion_monitor.types import LABELS
 
 from .conftest import scene
+from .doubles import SyntheticSource
 
 
 class Sad:

@@ -22,13 +22,9 @@ from .window import MainWindow
 __all__ = ["MainWindow", "offer_a_source", "run"]
 
 
-def run(args, specs=None) -> int:
-    """Entry point from the CLI: open the window, on the given source if any (several sources: the
-    lanes window). ``specs``: the sources (default: those ``args`` names)."""
-    if specs is None:
-        from ..cli import _specs
-
-        specs = _specs(args)
+def run(args, specs) -> int:
+    """Entry point from the CLI: open the window, on the given sources if any (several sources: the
+    lanes window). ``specs``: the sources the command line named (cli.sources_of)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     theme.apply(app)  # light or dark, as the system says
     store = QSettings("EmotionMonitor", "emotion-monitor")
