@@ -45,7 +45,7 @@ def main() -> int:
     def poll():
         t = max(win.mood.t) if win.mood.t else 0.0
         if not readings or t - readings[-1][0] >= args.every or t >= args.stream_seconds:
-            readings.append((t, time.monotonic() - t0, rss_mb(), win.worker.pipeline.tracker.people if win.worker else 0))
+            readings.append((t, time.monotonic() - t0, rss_mb(), win.worker.pipeline.tracker.ids_issued if win.worker else 0))
             print(f"stream {t / 60:6.1f} min  wall {readings[-1][1] / 60:6.1f} min  RSS {readings[-1][2]:7.1f} MB  "
                   f"ids {readings[-1][3]}", flush=True)
         if t >= args.stream_seconds:

@@ -53,7 +53,7 @@ class Face:
     detector_confidence: float
 
 
-class _Analyzer:
+class _ImageReader:
     """A detector that searches every image it gets, the classifier and the quality gate."""
 
     def __init__(self, settings: Settings):
@@ -97,7 +97,7 @@ def _every_frame(settings: Settings) -> Settings:
     return replace(settings, detect_every=1)
 
 
-_DEFAULT: dict[Settings, _Analyzer] = {}
+_DEFAULT: dict[Settings, _ImageReader] = {}
 
 
 def analyze(image: np.ndarray | str | os.PathLike[str], settings: Settings | None = None) -> list[Face]:
@@ -137,7 +137,7 @@ def analyze(image: np.ndarray | str | os.PathLike[str], settings: Settings | Non
                            f"{getattr(image, 'dtype', type(image).__name__)} {getattr(image, 'shape', '')}")
     s = settings or Settings()
     if s not in _DEFAULT:
-        _DEFAULT[s] = _Analyzer(s)
+        _DEFAULT[s] = _ImageReader(s)
     return _DEFAULT[s](frame)
 
 

@@ -232,7 +232,7 @@ class Tracker:
         return np.array([f.predicted(self._now, self.coast) for f in live], np.float32).reshape(-1, 4)
 
     @property
-    def people(self) -> int:
+    def ids_issued(self) -> int:
         """Ids handed out so far (the next id minus one)."""
         return self._next_id - 1
 

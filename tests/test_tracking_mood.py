@@ -247,7 +247,7 @@ def test_ids_are_given_only_to_confirmed_faces():
         tr.update(Detections([[300 * k, 0, 300 * k + 30, 30]], [0.6]), NEUTRAL[None], k / 10)
     for k in range(3):
         tracks = tr.update(Detections([[10, 400, 60, 460]], [0.6]), NEUTRAL[None], 1 + k / 10)
-    assert [t.track_id for t in tracks] == [1] and tr.people == 1
+    assert [t.track_id for t in tracks] == [1] and tr.ids_issued == 1
 
 
 def test_one_box_per_head_a_coasting_face_under_a_detected_one_is_not_reported():
