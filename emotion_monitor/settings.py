@@ -20,10 +20,10 @@ from .mood import MOOD_DEFAULTS, MoodConfig
 
 
 def setting(default, help: str, *, minimum=None, maximum=None, choices=None, unit: str = "", group: str = "",
-            window: bool = True, label: str | None = None, metavar: str | None = None):
-    """A settings field: ``window`` False keeps it off the dialog and out of saved preferences."""
+            in_dialog: bool = True, label: str | None = None, metavar: str | None = None):
+    """A settings field: ``in_dialog`` False keeps it off the window's dialog and out of saved preferences."""
     return field(default=default, metadata={"help": help, "min": minimum, "max": maximum, "choices": choices,
-                                            "unit": unit, "group": group, "window": window, "label": label,
+                                            "unit": unit, "group": group, "in_dialog": in_dialog, "label": label,
                                             "metavar": metavar})
 
 
@@ -38,17 +38,17 @@ class Settings:
     detect_width: int = setting(960, "yunet: frames wider than this are downscaled to it for detection",
                                 minimum=160, maximum=3840, unit="px", group="Detection", label="Detection width")
     tiles: str = setting("4x3", "mediapipe: tile grid COLSxROWS for small faces in large frames, or 'off'",
-                         group="Detection", window=False, metavar="COLSxROWS")
+                         group="Detection", in_dialog=False, metavar="COLSxROWS")
     tiles_per_frame: int = setting(1, "mediapipe: views (whole frame or a tile) searched per frame for new faces, "
                                       "round robin; 0 searches every view on every frame",
-                                   minimum=0, maximum=32, group="Detection", window=False)
+                                   minimum=0, maximum=32, group="Detection", in_dialog=False)
     min_confidence: float = setting(0.5, "mediapipe: detections below this confidence are dropped",
-                                    minimum=0.05, maximum=0.99, group="Detection", window=False)
+                                    minimum=0.05, maximum=0.99, group="Detection", in_dialog=False)
     min_face: int = setting(0, "ignore faces smaller than this", minimum=0, maximum=500, unit="px",
                             group="Detection", label="Minimum face size")
     model: str = setting("", "emotion model .tflite with its .json beside it (empty: the bundled model)",
-                         group="Model", window=False, metavar="PATH")
-    threads: int = setting(2, "classifier threads", minimum=1, maximum=64, group="Model", window=False)
+                         group="Model", in_dialog=False, metavar="PATH")
+    threads: int = setting(2, "classifier threads", minimum=1, maximum=64, group="Model", in_dialog=False)
     flip_average: bool = setting(True, "classify each face and its mirror image and average the two (about twice "
                                        "the classifier's time: 1.3 ms for 6 faces on a 2-core AVX-512 CPU; "
                                        "FER+ PrivateTest 0.823 -> 0.829)", group="Model",
@@ -198,7 +198,7 @@ def from_args(args: argparse.Namespace, base: Settings | None = None) -> Setting
 
 def window_fields():
     """The fields the window shows in its dialog and keeps between runs, in order."""
-    return [f for f in fields(Settings) if f.metadata["window"]]
+    return [f for f in fields(Settings) if f.metadata["in_dialog"]]
 
 
 def load(store, base: Settings | None = None) -> Settings:
