@@ -191,7 +191,7 @@ class MoodMonitor:
             return 0.0
         return (sts - st * ss / n) / var * 60.0
 
-    def baseline(self, now: float) -> float | None:
+    def baseline_score(self, now: float) -> float | None:
         """Mean score over the ``baseline`` seconds before the averaging window; None until
         ``baseline_min`` seconds of it exist or with the relative rule off."""
         c = self.config
@@ -237,7 +237,7 @@ class MoodMonitor:
         else:
             score = 0.0
         mean = self._window_mean(now)
-        base = self.baseline(now)
+        base = self.baseline_score(now)
         if mean is None or not faces:
             # nobody counted: the queue's mood is unknown. A short gap (a face turned away, a missed
             # detection, someone passing in front) keeps the timers where they are; a gap longer than
