@@ -2,250 +2,30 @@
 
 For a manager who never opens the CSV: the group mood over time with the alert spans shaded, the
 share of each emotion minute by minute, the faces in view, and a table of the faces seen (how long,
-their dominant emotion). Charts by matplotlib.
-
-The CSV is read in one streaming pass (:func:`summarize`), never whole: a frame's rows are folded
-into per-second bins, per-minute emotion counts and per-face tallies as they come, so a multi-hour
-session costs memory for its seconds and faces, not its rows. A CSV still being written is fine: a
-last line cut short is skipped. Rows the quality gate left out of the mood (``quality`` other than
-"ok") count as faces in view but not in the emotion shares.
-
-A CSV of several sources (the column ``source``, one monitor watching several lanes) is split by
-source: each lane's mood gets its own line beside the whole store's, a table gives each lane's
-frames, mean mood and time in alert, and a person is a lane's face id ("Lane 2 #7").
-
-A CSV recorded at privacy "aggregate" (one row a second, recording.AGGREGATE_HEADER) gives the mood,
-the alert spans and the faces in view; it has no emotions per face and no people, and the report says so.
+their dominant emotion). Charts by matplotlib; the figures come from session_csv.summarize (one
+streaming pass). Several sources: each lane's mood gets its own line beside the whole store's and a
+table gives each lane's frames, mean mood and time in alert. A CSV recorded at privacy "aggregate"
+has no emotions per face and no people, and the report says so.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import io
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from .errors import MonitorError
-from .mood import CALM_LABELS, NEGATIVE, POSITIVE, format_mood, format_score
-from .recording import AGGREGATE_HEADER, Col
+from .mood import format_mood, format_score
+from .session_csv import FaceTally, SessionSummary, SourceTally, summarize
 from .types import LABELS
 
-REQUIRED = (Col.TIME, Col.FRAME, Col.FACE, Col.EMOTION, Col.MOOD, Col.ALERT)  # older files may lack the rest
-
-
-@dataclass
-class FaceTally:
-    """One person (a face id) over the session; the mood figures over the rows that counted in the
-    mood (quality "ok"): the face score of people.py and the rows whose emotion was negative."""
-
-    first: float
-    last: float
-    rows: int = 0
-    emotions: Counter = field(default_factory=Counter)
-    counted: int = 0
-    score_sum: float = 0.0
-    negative: int = 0
-    flags: set = field(default_factory=set)  # "alert" (an alert was about them), "arrived unhappy" (marked)
-
-    @property
-    def mean_mood(self) -> float | None:
-        return self.score_sum / self.counted if self.counted else None
-
-    @property
-    def negative_share(self) -> float | None:
-        return self.negative / self.counted if self.counted else None
-
-    @property
-    def dominant(self) -> tuple[str, float]:
-        if not self.emotions:
-            return "-", 0.0
-        label, n = self.emotions.most_common(1)[0]
-        return label, n / sum(self.emotions.values())
-
-
-@dataclass
-class SourceTally:
-    """One source (lane) over the session: its frames, mood per second and time in alert."""
-
-    frames: int = 0
-    mood_sum: float = 0.0
-    alert_frames: int = 0
-    bins: dict = field(default_factory=lambda: defaultdict(lambda: [0.0, 0, 0]))  # second -> mood sum, frames, alert
-
-    @property
-    def mean_mood(self) -> float:
-        return self.mood_sum / max(self.frames, 1)
-
-    @property
-    def alert_seconds(self) -> int:
-        return sum(1 for b in self.bins.values() if b[2])
-
-    def series(self) -> tuple[np.ndarray, np.ndarray]:
-        """UTC seconds and the mean mood in each."""
-        secs = np.array(sorted(self.bins), np.float64)
-        return secs, np.array([self.bins[int(t)][0] / max(self.bins[int(t)][1], 1) for t in secs], np.float64)
-
-
-@dataclass
-class SessionSummary:
-    seconds: np.ndarray  # UTC epoch seconds of each bin
-    mood: np.ndarray  # mean group mood in the bin
-    alert: np.ndarray  # 1 if the alert was on in the bin
-    faces: np.ndarray  # mean faces in view in the bin
-    minutes: np.ndarray  # UTC epoch of each minute
-    shares: np.ndarray  # (minutes, 7) share of each emotion among counted faces
-    faces_seen: dict[tuple[str, int], FaceTally]  # (source, face id) -> tally
-    rows: int
-    frames: int
-    skipped: int  # malformed or cut-short lines
-    mean_mood: float = 0.0  # over frames
-    alert_frames: int = 0
-    negative_rows: int = 0  # rows whose emotion is angry, disgust, fear or sad
-    sources: dict[str, SourceTally] = field(default_factory=dict)  # by the column "source" ("" in older files)
-    aggregate: bool = False  # recorded at privacy "aggregate": seconds only, no face rows, no people
-
-
-def _epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def summarize(path: str | Path) -> SessionSummary:
-    """One streaming pass over a session CSV (see the module docstring)."""
-    path = Path(path)
-    try:
-        fh = open(path, newline="", encoding="utf-8")
-    except OSError as exc:
-        raise MonitorError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    bins: dict[int, list] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, frames, alert, faces sum
-    minute_counts: dict[int, Counter] = defaultdict(Counter)
-    faces: dict[tuple[str, int], FaceTally] = {}
-    sources: dict[str, SourceTally] = defaultdict(SourceTally)
-    rows = frames = skipped = alert_frames = negative_rows = 0
-    mood_total = 0.0
-    last_ts_text, last_ts = None, 0.0
-    current = None  # (timestamp text, frame) of the frame being read
-    frame_rows = 0
-    frame_mood = frame_alert = frame_ts = 0.0
-
-    def close_frame():
-        nonlocal frames, mood_total, alert_frames
-        if current is None:
-            return
-        b = bins[int(frame_ts)]
-        b[0] += frame_mood
-        b[1] += 1
-        b[2] = max(b[2], int(frame_alert))
-        b[3] += frame_rows
-        frames += 1
-        mood_total += frame_mood
-        alert_frames += frame_alert > 0
-        lane = sources[current[0]]
-        lane.frames += 1
-        lane.mood_sum += frame_mood
-        lane.alert_frames += frame_alert > 0
-        lb = lane.bins[int(frame_ts)]
-        lb[0] += frame_mood
-        lb[1] += 1
-        lb[2] = max(lb[2], int(frame_alert))
-
-    with fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header == AGGREGATE_HEADER:
-            return _summarize_seconds(reader)
-        if header is None or any(k not in header for k in REQUIRED):
-            raise MonitorError(f"{path} is not an emotion-monitor CSV (expected columns {', '.join(REQUIRED)})")
-        col = {k: header.index(k) for k in header}
-        q, src, flag = col.get(Col.QUALITY), col.get(Col.SOURCE), col.get(Col.PERSON)
-        n = len(header)
-        # the face score (mood.face_score) from the row's probabilities, where the file has them
-        score_cols = ([col[k] for k in POSITIVE], [col[k] for k in NEGATIVE]) if all(k in col for k in LABELS) else None
-        for row in reader:
-            if len(row) != n:
-                skipped += 1  # a line cut short (a file still being written) or damaged
-                continue
-            try:
-                ts_text, frame = row[col[Col.TIME]], row[col[Col.FRAME]]
-                if ts_text != last_ts_text:
-                    last_ts_text, last_ts = ts_text, _epoch(ts_text)
-                key = (row[src] if src is not None else "", ts_text, frame)
-                if key != current:
-                    close_frame()
-                    current, frame_rows, frame_ts = key, 0, last_ts
-                    frame_mood, frame_alert = float(row[col[Col.MOOD]]), float(row[col[Col.ALERT]])
-                face_id, emotion = int(row[col[Col.FACE]]), row[col[Col.EMOTION]]
-            except ValueError:
-                skipped += 1
-                continue
-            frame_rows += 1
-            rows += 1
-            negative_rows += emotion in NEGATIVE
-            person = (key[0], face_id)
-            tally = faces.get(person)
-            if tally is None:
-                tally = faces[person] = FaceTally(last_ts, last_ts)
-            tally.last = last_ts
-            tally.rows += 1
-            if flag is not None and row[flag]:
-                tally.flags.add(row[flag])
-            if q is None or row[q] == "ok":
-                tally.emotions[emotion] += 1
-                minute_counts[int(last_ts // 60) * 60][emotion] += 1
-                tally.counted += 1
-                if emotion in NEGATIVE:
-                    tally.negative += 1
-                if score_cols is not None and emotion not in CALM_LABELS:
-                    try:
-                        tally.score_sum += (sum(float(row[c]) for c in score_cols[0])
-                                            - sum(float(row[c]) for c in score_cols[1]))
-                    except ValueError:
-                        pass
-        close_frame()
-    secs = np.array(sorted(bins), np.float64)
-    b = np.array([bins[int(s)] for s in secs], np.float64).reshape(-1, 4)
-    count = np.maximum(b[:, 1], 1)
-    minutes = np.array(sorted(minute_counts), np.float64)
-    shares = np.array([[minute_counts[int(m)][label] for label in LABELS] for m in minutes], np.float64).reshape(-1, 7)
-    shares = shares / np.maximum(shares.sum(1, keepdims=True), 1)
-    return SessionSummary(secs, b[:, 0] / count, b[:, 2], b[:, 3] / count, minutes, shares, faces, rows, frames,
-                          skipped, mood_total / max(frames, 1), int(alert_frames), negative_rows, dict(sources))
-
-
-def _summarize_seconds(reader) -> SessionSummary:
-    """The summary of a privacy "aggregate" CSV: each row is one second of one source."""
-    bins: dict[int, list] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, sources, alert, faces in view
-    sources: dict[str, SourceTally] = defaultdict(SourceTally)
-    rows = skipped = 0
-    for row in reader:
-        try:
-            ts, src, mood, _trend, in_view, _counted, alert, _reason = row
-            sec, score, on, faces = int(_epoch(ts)), float(mood), int(alert), int(in_view)
-        except ValueError:
-            skipped += 1  # a line cut short or damaged
-            continue
-        rows += 1
-        lane = sources[src]
-        for b in (bins[sec], lane.bins[sec]):  # the whole file's second (faces summed over sources) and the lane's
-            b[0] += score
-            b[1] += 1
-            b[2] = max(b[2], on)
-        bins[sec][3] += faces
-        lane.frames += 1
-        lane.mood_sum += score
-        lane.alert_frames += on
-    secs = np.array(sorted(bins), np.float64)
-    b = np.array([bins[int(s)] for s in secs], np.float64).reshape(-1, 4)
-    count = np.maximum(b[:, 1], 1)
-    return SessionSummary(secs, b[:, 0] / count, b[:, 2], b[:, 3], np.zeros(0), np.zeros((0, 7)), {}, rows, rows,
-                          skipped, float(b[:, 0].sum() / max(rows, 1)), int(b[:, 2].sum()), 0, dict(sources),
-                          aggregate=True)
-
+__all__ = ["FaceTally", "SessionSummary", "SourceTally", "face_rows", "figure", "source_rows", "summarize",
+           "write_report"]
 
 def _spans(t: np.ndarray, on: np.ndarray) -> list[tuple[float, float]]:
     out, start = [], None

@@ -26,8 +26,9 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
                 "detection.haar", "crops", "quality", "classifier", "tracking", "resting", "mood", "pipeline",
                 "capture")),
     "settings": ("one settings model for the CLI, the window and saved preferences", ("settings",)),
-    "sinks": ("where results go: CSV, metrics, webhook, overlay, per-person log, report, notice",
-              ("recording", "metrics", "alerts", "overlay", "people", "report", "notice")),
+    "sinks": ("where results go: CSV, metrics, webhook, overlay, per-person log; the CSV read back, the report, "
+              "the notice",
+              ("recording", "metrics", "alerts", "overlay", "people", "session_csv", "report", "notice")),
     "runners": ("assembly from the settings and the loops that drive the stages into the sinks",
                 ("build", "session", "multi", "app", "batch", "api")),
     "edges": ("what people run: the command line and the window (a thin view)",
