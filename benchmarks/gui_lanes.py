@@ -33,8 +33,9 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     from emotion_monitor.gui import theme
     from emotion_monitor.gui.lanes import LanesWindow
-    from emotion_monitor.multi import MULTI_DEFAULTS, MultiSession, SourceSpec
+    from emotion_monitor.multi import MULTI_DEFAULTS, MultiSession
     from emotion_monitor.resources import bundled
+    from emotion_monitor.sources import SourceSpec
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     theme.apply(app)

@@ -34,8 +34,9 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks.detection import MEDIA  # noqa: E402
-from emotion_monitor.multi import MULTI_DEFAULTS, MultiSession, SourceSpec  # noqa: E402
+from emotion_monitor.multi import MULTI_DEFAULTS, MultiSession  # noqa: E402
 from emotion_monitor.settings import Settings  # noqa: E402
+from emotion_monitor.sources import SourceSpec  # noqa: E402
 
 SIZES = {"540p": (960, 540), "720p": (1280, 720), "1080p": (1920, 1080)}
 

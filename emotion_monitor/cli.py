@@ -221,7 +221,7 @@ def run_multi(args, specs) -> int:
 def sources_of(args) -> list:
     """The sources the options name; SourceError (one line) when they conflict."""
     from .errors import SourceError
-    from .multi import load_sources, sources_from_args
+    from .sources import load_sources, sources_from_args
 
     if args.sources:
         if args.camera or args.video or args.demo:

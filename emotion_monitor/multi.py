@@ -16,25 +16,14 @@ naming it; a camera that stops giving frames is reopened by its capture (one lin
 when it is back); a camera that cannot be opened at all is tried again every ``retry_every`` seconds.
 The run ends when every lane has ended or ``until()`` says so.
 
-A sources file (TOML)::
-
-    [[source]]
-    name = "Lane 1"
-    camera = 0
-
-    [[source]]
-    name = "Lane 2"
-    video = "lane2.mp4"   # relative to the file's folder
+The sources and their TOML file: sources.py.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,6 +32,7 @@ from .errors import SourceError
 from .mood import format_mood, format_score
 from .session import Session, write_to
 from .settings import Settings
+from .sources import SourceSpec
 from .types import LABELS, FrameResult
 
 log = logging.getLogger("emotion_monitor")
@@ -52,81 +42,6 @@ log = logging.getLogger("emotion_monitor")
 # their frames kept at 640 against 50% at 960 (YuNet takes 25 ms a 640x360 search, 59 ms at 960x540),
 # and YuNet, trained at 640, finds as many faces of the street clip at 640 (7.6 a frame) as at 960 (7.1).
 MULTI_DEFAULTS = Settings(detect_width=640)
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """One source of a monitor: a camera index or a video path, under a name that labels its rows,
-    metrics and alerts."""
-
-    name: str
-    camera: int | None = None
-    video: str | None = None
-
-    def __post_init__(self):
-        if (self.camera is None) == (self.video is None):
-            raise SourceError(f"source {self.name!r}: give a camera or a video, not {'both' if self.camera else 'neither'}")
-        if not self.name.strip():
-            raise SourceError("a source needs a name")
-
-    @property
-    def kind(self) -> str:
-        return "camera" if self.camera is not None else "video"
-
-
-def sources_from_args(cameras: Sequence[int] = (), videos: Sequence[str] = ()) -> list[SourceSpec]:
-    """Sources from repeated ``--camera`` and ``--video`` options, named by their index or path."""
-    specs = [SourceSpec(str(c), camera=c) for c in cameras] + [SourceSpec(str(v), video=str(v)) for v in videos]
-    _check_unique(specs, "the command line")
-    return specs
-
-
-def load_sources(path: str | Path) -> list[SourceSpec]:
-    """The sources of a TOML file (see the module docstring); SourceError with one line if it is wrong."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    path = Path(path)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SourceError(f"cannot read sources file {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SourceError(f"sources file {path} is not valid TOML: {exc}") from None
-    entries = doc.get("source")
-    if not isinstance(entries, list) or not entries:
-        raise SourceError(f"sources file {path} has no [[source]] tables")
-    specs = []
-    for i, e in enumerate(entries, 1):
-        where = f"{path}: source {i}"
-        unknown = set(e) - {"name", "camera", "video"}
-        if unknown:
-            raise SourceError(f"{where}: unknown key {sorted(unknown)[0]!r} (name, camera, video)")
-        camera, video = e.get("camera"), e.get("video")
-        if camera is not None and (not isinstance(camera, int) or isinstance(camera, bool) or camera < 0):
-            raise SourceError(f"{where}: camera must be an index >= 0, not {camera!r}")
-        if video is not None:
-            if not isinstance(video, str):
-                raise SourceError(f"{where}: video must be a path, not {video!r}")
-            video = str(path.parent / video) if not Path(video).is_absolute() else video
-        name = e.get("name", str(camera) if camera is not None else video)
-        if not isinstance(name, str):
-            raise SourceError(f"{where}: name must be text, not {name!r}")
-        try:
-            specs.append(SourceSpec(name, camera=camera, video=video))
-        except SourceError as exc:
-            raise SourceError(f"{where}: {exc}") from None
-    _check_unique(specs, str(path))
-    return specs
-
-
-def _check_unique(specs: list[SourceSpec], where: str) -> None:
-    seen: set[str] = set()
-    for s in specs:
-        if s.name in seen:
-            raise SourceError(f"{where}: two sources are named {s.name!r}; give each its own name")
-        seen.add(s.name)
 
 
 class Lane:

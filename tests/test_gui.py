@@ -229,8 +229,9 @@ def test_the_lanes_window_shows_each_lane_its_alert_and_the_store_mood(qtbot, lo
     import shutil
 
     from emotion_monitor.gui.lanes import LanesWindow
-    from emotion_monitor.multi import MULTI_DEFAULTS, MultiSession, SourceSpec
+    from emotion_monitor.multi import MULTI_DEFAULTS, MultiSession
     from emotion_monitor.settings import Settings
+    from emotion_monitor.sources import SourceSpec
 
     videos = []
     for i in range(4):

@@ -14,9 +14,10 @@ import pytest
 
 from emotion_monitor.capture import Capture
 from emotion_monitor.errors import SourceError
-from emotion_monitor.multi import MultiSession, SourceSpec, load_sources, store_mood
+from emotion_monitor.multi import MultiSession, store_mood
 from emotion_monitor.recording import HEADER, CsvRecorder
 from emotion_monitor.settings import Settings
+from emotion_monitor.sources import SourceSpec, load_sources
 from emotion_monitor.types import LABELS
 from tests.conftest import ROOT, scene
 
