@@ -8,9 +8,9 @@ import numpy as np
 
 from .._cv import cv2
 from ..errors import ModelError
+from ..matching import iou_matrix
 from ..native import quiet_native_stderr
 from ..resources import bundled
-from ..tracking import iou_matrix
 from ..types import Detections
 
 

@@ -1,0 +1,116 @@
+"""The subcommands beside the monitor: ``emotion-monitor report``, ``batch`` and ``notice`` (cli.py runs the
+monitor itself and hands these their arguments), and the command line's shared helpers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import settings as settings_model
+from .privacy import DEFAULT as DEFAULT_PRIVACY
+from .privacy import LEVELS
+
+PROG = "emotion-monitor"
+
+
+def error(msg: str, code: int = 1) -> int:
+    print(f"{PROG}: error: {msg}", file=sys.stderr)
+    return code
+
+
+def count_arg(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {v}")
+    return v
+
+
+def days_arg(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if not v >= 0:  # a negative age would delete every recording
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text}")
+    return v
+
+
+def notice_main(argv) -> int:
+    p = argparse.ArgumentParser(prog=f"{PROG} notice", description="A printable sign (A4, PDF and PNG) telling "
+                                "the people in view what is monitored, what is kept, for how long and whom to ask.")
+    p.add_argument("--out", default="notice", help="file name without suffix: writes OUT.pdf and OUT.png")
+    p.add_argument("--contact", required=True, help="whom to ask: a name, a desk, an e-mail address")
+    p.add_argument("--keep-days", type=days_arg, default=0, metavar="N", help="days recordings are kept (0: until deleted)")
+    p.add_argument("--no-recording", action="store_true", help="the monitor records nothing (live view and alerts only)")
+    p.add_argument("--place", default="this area", help="what the camera watches (default: this area)")
+    p.add_argument("--sends-alerts", action="store_true", help="alerts go to staff through --alert-webhook")
+    p.add_argument("--privacy", choices=LEVELS, default=DEFAULT_PRIVACY,
+                   help=f"the monitor's --privacy level, which says what is kept (default {DEFAULT_PRIVACY})")
+    args = p.parse_args(argv)
+    from .notice import write_notice
+
+    try:
+        paths = write_notice(args.out, args.contact, args.keep_days, not args.no_recording, args.place,
+                             args.sends_alerts, args.privacy)
+    except OSError as exc:
+        return error(f"cannot write the notice {args.out}: {exc.strerror or exc}")
+    print(f"notice: {paths[0]} and {paths[1]}")
+    return 0
+
+
+def report_main(argv) -> int:
+    p = argparse.ArgumentParser(prog=f"{PROG} report", description="A session report from a recorded CSV: mood "
+                                "over time with alert spans, emotions per minute, faces in view, the faces seen.")
+    p.add_argument("csv", help="a CSV written by --record (it may still be being written)")
+    p.add_argument("--out", required=True, help="report file: .html, .png or .pdf")
+    args = p.parse_args(argv)
+    from .errors import MonitorError
+    from .report import write_report
+
+    try:
+        s = write_report(args.csv, args.out)
+    except MonitorError as exc:
+        return error(str(exc))
+    what = (f"{s.rows} seconds (privacy aggregate: no faces kept)" if s.aggregate
+            else f"{s.frames} frames, {len(s.faces_seen)} faces, {s.rows} rows")
+    print(f"{args.out}: {what}"
+          + (f" ({s.skipped} damaged or unfinished lines skipped)" if s.skipped else ""))
+    return 0
+
+
+def batch_main(argv) -> int:
+    p = argparse.ArgumentParser(prog=f"{PROG} batch", description="Analyse every video in a folder: a CSV (the "
+                                "--record columns), a stats JSON and a report per video, and a summary table.")
+    p.add_argument("input", help="folder of videos (searched recursively)")
+    p.add_argument("--out", required=True, help="output folder (a rerun skips the files finished there)")
+    p.add_argument("--jobs", type=count_arg, default=1, help="processes on this machine (default 1)")
+    p.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster at ADDRESS ('local': a Ray runtime here); "
+                   "paths must be on storage the workers share")
+    p.add_argument("--sample-fps", type=float, metavar="F", help="analyse F frames a second of each video")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress (bars on a terminal; one plain line per file when the output is a pipe or file)")
+    settings_model.add_arguments(p.add_argument_group("settings"))
+    args = p.parse_args(argv)
+    if args.sample_fps is not None and args.sample_fps <= 0:
+        p.error("--sample-fps must be > 0")
+    from .batch import run_batch
+    from .errors import MonitorError
+
+    logging.basicConfig(level=logging.ERROR)
+    try:
+        s = run_batch(args.input, args.out, settings_model.from_args(args), jobs=max(1, args.jobs),
+                      ray_address=args.ray, sample_fps=args.sample_fps, progress=not args.no_progress)
+    except MonitorError as exc:
+        return error(str(exc))
+    print(f"{s['done']} analysed, {s['skipped']} skipped (done before), {len(s['failed'])} failed of {s['files']} "
+          f"files; {s['video_seconds_analysed']:.0f} s of video in {s['wall_seconds']:.0f} s "
+          f"({s['throughput']:.2f}x real time); summary: {Path(args.out) / 'summary.csv'}")
+    for f in s["failed"]:
+        print(f"  failed: {f['file']}: {f['error']}")
+    return 1 if s["failed"] else 0  # a script must see that a file failed

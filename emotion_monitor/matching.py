@@ -1,0 +1,92 @@
+"""What the tracker matches faces by: box overlap (IoU), greedy matching of a score matrix, and the
+appearance descriptor used to re-identify a face unseen for a while (tracking.py says how they combine).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._cv import cv2
+from .types import Detections
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, np.float32).reshape(-1, 4)
+    b = np.asarray(b, np.float32).reshape(-1, 4)
+    tl = np.maximum(a[:, None, :2], b[None, :, :2])
+    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(br - tl, 0, None), axis=2)
+    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
+    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-6)
+
+
+def greedy_match(score: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    """Pairs (row, column) taken highest score first, each row and column once, scores >= threshold."""
+    pairs: list[tuple[int, int]] = []
+    if score.size == 0:
+        return pairs
+    score = score.astype(np.float64, copy=True)
+    while True:
+        r, c = np.unravel_index(np.argmax(score), score.shape)
+        if score[r, c] < threshold:
+            return pairs
+        pairs.append((int(r), int(c)))
+        score[r, :] = -np.inf
+        score[:, c] = -np.inf
+
+
+_HOG = cv2.HOGDescriptor((48, 48), (16, 16), (8, 8), (8, 8), 9)
+
+
+def describe(image: np.ndarray, dets: Detections, crops: np.ndarray) -> np.ndarray:
+    """Appearance descriptors (N, D), unit length: the aligned gray face crop's HOG (48x48 crops) and a
+    hue-saturation histogram of the region below the face (clothes), half the weight each.
+    About 55 us a face; the tracker asks only for the faces it needs (see :class:`Tracker`)."""
+    n = len(dets)
+    if n == 0:
+        return np.zeros((0, 900 + 32), np.float32)
+    faces = np.stack([np.asarray(_HOG.compute(cv2.resize(c, (48, 48)) if c.shape[:2] != (48, 48) else c)).ravel()
+                      for c in np.asarray(crops, np.uint8)])
+    faces /= np.linalg.norm(faces, axis=1, keepdims=True) + 1e-6
+    h, w = image.shape[:2]
+    body = np.zeros((n, 32), np.float32)
+    if image.ndim != 3:
+        return np.concatenate([faces, body], axis=1) * np.float32(np.sqrt(0.5))
+    for i, (x0, y0, x1, y1) in enumerate(dets.xyxy):
+        bw, bh = x1 - x0, y1 - y0
+        bx0, bx1 = int(max(0, x0 - 0.25 * bw)), int(min(w, x1 + 0.25 * bw))
+        by0, by1 = int(max(0, y1 + 0.3 * bh)), int(min(h, y1 + 1.5 * bh))
+        if bx1 - bx0 < 4 or by1 - by0 < 4:
+            continue
+        region = image[by0:by1, bx0:bx1]
+        step = max(1, int(min(region.shape[:2]) // 24))  # about 24 px a side is enough for a histogram
+        hsv = cv2.cvtColor(np.ascontiguousarray(region[::step, ::step]), cv2.COLOR_BGR2HSV)
+        hist = cv2.calcHist([hsv], [0, 1], None, [8, 4], [0, 180, 0, 256]).ravel()
+        body[i] = hist / (np.linalg.norm(hist) + 1e-6)
+    return np.concatenate([faces, body], axis=1) * np.float32(np.sqrt(0.5))
+
+
+class _Features:
+    """Appearance descriptors of one frame's detections, computed on demand and once each: re-
+    identification needs those of the unmatched detections, and a followed face refreshes its own
+    every ``refresh`` seconds, so most frames describe few faces or none."""
+
+    def __init__(self, source, n: int):
+        self._fn = source if callable(source) else None
+        self._all = None if callable(source) or source is None else np.asarray(source, np.float32).reshape(n, -1)
+        self._rows: dict[int, np.ndarray] = {}
+
+    @staticmethod
+    def of(source, n: int) -> _Features | None:
+        return None if source is None else _Features(source, n)
+
+    def get(self, idx) -> np.ndarray:
+        idx = [int(i) for i in idx]
+        if self._all is not None:
+            return self._all[idx]
+        missing = [i for i in idx if i not in self._rows]
+        if missing and self._fn is not None:
+            for i, row in zip(missing, np.asarray(self._fn(missing), np.float32)):
+                self._rows[i] = row
+        return np.array([self._rows[i] for i in idx], np.float32)
