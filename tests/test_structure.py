@@ -33,3 +33,9 @@ def test_every_module_has_a_layer_and_imports_none_above_it():
 
 def test_the_structure_page_is_current():
     assert structure.OUT.read_text() == structure.page(), "run: python tools/structure.py"
+
+
+def test_every_module_stays_at_most_300_lines():
+    sizes = {m: structure.lines(m) for m in structure.graph()}
+    assert {m: n for m, n in sizes.items() if n > 300} == {}
+    assert sizes["pipeline"] > 100  # the count reads real files
