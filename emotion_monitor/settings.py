@@ -98,7 +98,7 @@ class Settings:
                                        "display the customers can see (key B)", group="Privacy",
                                 label="Blur faces on screen")
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for f in fields(self):
             check(f.name, getattr(self, f.name))
 

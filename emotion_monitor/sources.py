@@ -31,7 +31,7 @@ class SourceSpec:
     camera: int | None = None
     video: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if (self.camera is None) == (self.video is None):
             raise SourceError(f"source {self.name!r}: give a camera or a video, not {'both' if self.camera else 'neither'}")
         if not self.name.strip():

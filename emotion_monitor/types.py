@@ -38,7 +38,7 @@ class Frame:
     media_time: float = 0.0  # seconds on the source's clock (index / fps for files)
     source: str = ""  # the source's name (a lane's name, or the file's path / the camera's index)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # a read-only view, not a copy: the capture decodes every frame into a new buffer and keeps
         # none, so nothing can change the pixels a result holds (a copy would cost 1 ms a 1080p frame)
         img = self.image.view() if isinstance(self.image, np.ndarray) else np.array(self.image)
@@ -56,7 +56,7 @@ class Detections:
     confidence: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.float32))
     landmarks: np.ndarray | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         xyxy = frozen_array(self.xyxy, shape=(-1, 4))
         confidence = frozen_array(self.confidence, shape=(-1,))
         if len(xyxy) != len(confidence):
@@ -109,7 +109,7 @@ class Track:
     last_seen: float = 0.0
     quality: str = "ok"  # "ok" or why the face does not count in the mood (quality.py)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "xyxy", frozen_array(self.xyxy, shape=(4,)))
         object.__setattr__(self, "probs", frozen_array(self.probs, shape=(len(LABELS),)))
         object.__setattr__(self, "raw_probs", frozen_array(self.raw_probs, shape=(len(LABELS),)))
@@ -139,7 +139,7 @@ class MoodState:
     who: tuple[int, ...] = ()  # track ids of the people behind the current alert, most unhappy first
     marked: tuple[int, ...] = ()  # track ids in view marked "arrived unhappy" (an arrival reading unhappy: no alert)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "who", tuple(self.who))
         object.__setattr__(self, "marked", tuple(self.marked))
 
@@ -154,7 +154,7 @@ class FrameResult:
     mood: MoodState
     timings_ms: Mapping[str, float] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "tracks", tuple(self.tracks))
         object.__setattr__(self, "timings_ms", MappingProxyType(dict(self.timings_ms)))
 

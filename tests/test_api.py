@@ -224,3 +224,10 @@ def test_the_demo_clip_and_the_sink_protocol_are_public():
     assert clip.name == "demo.mp4" and clip.is_file() and em.Sink is Sink
     with em.Monitor(str(clip), max_frames=3) as monitor:
         assert len(list(monitor)) == 3  # a source a newcomer can run without a camera
+
+
+def test_the_readme_is_read_in_five_minutes_and_its_links_lead_somewhere():
+    text = (ROOT / "README.md").read_text()
+    assert len(text.splitlines()) <= 200
+    links = re.findall(r"\]\(((?:docs|models|training|examples|assets)/[^)#]+)\)", text)
+    assert links and [link for link in links if not (ROOT / link).exists()] == []

@@ -109,7 +109,8 @@ def _soup(args) -> int:
     from . import data, models, soup
     from .preprocess import prepare, task_split
 
-    a, b = keras.saving.load_model(args.a), keras.saving.load_model(args.b)
+    # compile=False: only the weights are mixed (a distilled model's custom loss need not load)
+    a, b = keras.saving.load_model(args.a, compile=False), keras.saving.load_model(args.b, compile=False)
     spec = models.get(args.spec or a.name.replace("_", "-"))
     template = models.build(spec.name)  # float32, whatever precision the two were trained in
     if args.mix is not None:

@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
             self._record_toggled(True)
         return True
 
-    def stop(self):
+    def stop(self) -> None:
         if self.worker is not None:
             w, self.worker = self.worker, None
             w.stop()

@@ -41,7 +41,7 @@ class Worker(QObject):
         self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
 
     # ---- control (UI thread) --------------------------------------------------------------------
-    def start(self):
+    def start(self) -> None:
         self.session.capture.on_status = self.status.emit
         self.session.capture.start()
         self._thread.start()
