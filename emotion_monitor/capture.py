@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from psygnal import Signal
+
 from ._cv import cv2
 from .errors import SourceError
 from .types import Frame
@@ -103,9 +105,12 @@ class Capture:
     analysed. ``set_paused``: a paused file waits where it is; a paused camera drops what it reads.
     ``source`` names the frames' source (``Frame.source``; default: ``name``, the path or index).
 
-    A camera that stops giving frames is reported once through ``on_status`` when the outage starts
-    and once when frames come back (``reconnected after N s``), not at every attempt.
+    A camera that stops giving frames is reported once through ``status`` (a signal; ``on_status``
+    connects a callable) when the outage starts and once when frames come back (``reconnected after N
+    s``), not at every attempt.
     """
+
+    status = Signal(str)
 
     def __init__(self, opener: Opener, kind: str = "video", name: str = "", latest_only: bool | None = None,
                  realtime: bool = False, retry: bool | None = None, backoff: float = 0.5, max_backoff: float = 5.0,
@@ -120,7 +125,8 @@ class Capture:
         self.realtime = realtime
         self.retry = (kind == "camera") if retry is None else retry
         self.backoff, self.max_backoff = backoff, max_backoff
-        self.on_status = on_status or (lambda msg: None)
+        if on_status is not None:
+            self.status.connect(on_status)
         self.max_frames = max_frames
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._latest: Frame | None = None
@@ -175,7 +181,7 @@ class Capture:
         delay = self.backoff
         if self._outage is None:  # said once an outage, however many times the device is reopened
             self._outage = time.monotonic()
-            self.on_status(f"{self.info.kind} {self.info.name}: no frames; retrying every {self.backoff:g}-"
+            self.status.emit(f"{self.info.kind} {self.info.name}: no frames; retrying every {self.backoff:g}-"
                            f"{self.max_backoff:g} s")
         while not self._stop.is_set():
             if self._stop.wait(delay):
@@ -253,7 +259,7 @@ class Capture:
                     continue
                 failures = 0
                 if self._outage is not None:  # frames again: the outage is over
-                    self.on_status(f"{self.info.kind} {self.info.name}: reconnected after "
+                    self.status.emit(f"{self.info.kind} {self.info.name}: reconnected after "
                                    f"{time.monotonic() - self._outage:.1f} s")
                     self._outage = None
                 if self.realtime:
@@ -274,7 +280,7 @@ class Capture:
                 self._publish(frame)
         except Exception as exc:  # never let the thread die silently
             self.error = f"capture failed: {exc}"
-            self.on_status(self.error)
+            self.status.emit(self.error)
         finally:
             self._publish(None)
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from .errors import SourceError
 from .mood import format_mood, format_score
-from .session import Session, write_to
+from .session import RunEvents, Session, write_to
 from .settings import Settings
 from .sources import SourceSpec
 from .types import LABELS, FrameResult
@@ -69,14 +69,15 @@ def store_mood(results: Sequence[FrameResult | None]) -> tuple[float, int]:
     return sum(r.mood.score * r.mood.faces for r in results if r is not None) / total, total
 
 
-class MultiSession:
+class MultiSession(RunEvents):
     """Runs several sources through one classifier into shared sinks.
 
     ``open_capture(spec)`` opens a lane's capture (default: the app's, with ``realtime``,
     ``max_frames`` and ``loop``); ``classifier`` is shared by every lane (default: the settings'
     model). ``sinks`` get every lane's results (``FrameResult.frame.source`` names the lane).
-    ``on_event`` gets each lane's alert events (their text names the lane), ``on_status`` a line a
-    second for all lanes, ``on_warning`` one line per lane fault. ``batch_lanes=False`` classifies
+    Its signals (:class:`~emotion_monitor.session.RunEvents`, ``on_*`` connect callables): each lane's alert
+    events (their text names the lane), a status line a second for all lanes, one warning line per lane
+    fault, a failing sink. ``batch_lanes=False`` classifies
     each lane's faces in a call of its own (for the benchmark).
     """
 
@@ -91,10 +92,8 @@ class MultiSession:
             raise SourceError("no source: give --camera N, --video FILE or --sources FILE")
         self.settings = settings
         self.sinks = list(sinks)
-        self.on_event = on_event or (lambda e: None)
-        self.on_status = on_status or (lambda s: None)
-        self.on_warning = on_warning or (lambda w: log.warning("%s", w))
-        self.on_sink_error = on_sink_error
+        self._listen(on_event, on_status, on_warning, on_sink_error)
+        self._held: list[str] | None = None  # warnings held back while the lanes first open
         self.retry_every, self.batch_lanes = retry_every, batch_lanes
         self._open = open_capture or self._default_opener(realtime, max_frames, loop)
         self._build_pipeline = build_pipeline
@@ -104,17 +103,16 @@ class MultiSession:
         self.started: float | None = None
         self.elapsed = 0.0
         self.stopped = False
-        warn, held = self.on_warning, list[str]()
-        self.on_warning = held.append  # faults at the start: said only if some source opened
+        held = self._held = []  # faults at the start: said only if some source opened
         try:
             for lane in self.lanes:
                 self._try_open(lane, first=True)
         finally:
-            self.on_warning = warn
+            self._held = None
         if not any(lane.state == "running" for lane in self.lanes):
             raise SourceError("no source could be opened: " + "; ".join(f"{lane.name}: {lane.error}" for lane in self.lanes))
         for line in held:
-            warn(line)
+            self._warn(line)
 
     @staticmethod
     def _default_opener(realtime, max_frames, loop):
@@ -125,20 +123,26 @@ class MultiSession:
                                 source=spec.name)
         return opener
 
+    def _warn(self, line: str) -> None:
+        if self._held is not None:
+            self._held.append(line)
+        else:
+            super()._warn(line)
+
     # ---- lanes ----------------------------------------------------------------------------------
     def _try_open(self, lane: Lane, first: bool = False) -> None:
         name = lane.name
         try:
-            capture = self._open(lane.spec, lambda msg: self.on_warning(f"{name}: {msg}"))
+            capture = self._open(lane.spec, lambda msg: self._warn(f"{name}: {msg}"))
         except SourceError as exc:
             lane.next_try = time.monotonic() + self.retry_every
             if lane.spec.kind == "camera":
                 lane.state = "retrying"
                 if first or lane.error is None:
-                    self.on_warning(f"{name}: {exc}; tried again every {self.retry_every:g} s, the other sources go on")
+                    self._warn(f"{name}: {exc}; tried again every {self.retry_every:g} s, the other sources go on")
             else:
                 lane.state = "failed"
-                self.on_warning(f"{name}: {exc}; the other sources go on")
+                self._warn(f"{name}: {exc}; the other sources go on")
             lane.error = str(exc)
             return
         if self.classifier is None:
@@ -156,13 +160,12 @@ class MultiSession:
             pipeline = self._build_pipeline(self.settings, self.classifier)
             if hasattr(pipeline.detector, "every"):  # stagger the lanes' searches over the rounds
                 pipeline.detector.reset(phase=self.lanes.index(lane))
-            lane.session = Session(self.settings, capture, pipeline,
-                                   on_event=lambda e: self.on_event(e),  # read at each event: a window sets it later
-                                   on_warning=lambda w: self.on_warning(f"{name}: {w}"),
-                                   on_status=lambda line: self.on_status(f"{name}: {line}"),
-                                   build_detector=build_detector, lane=name, status_every=None)
+            lane.session = Session(self.settings, capture, pipeline, build_detector=build_detector, lane=name,
+                                   status_every=None, on_event=lambda e: self.event.emit(e),
+                                   on_warning=lambda w: self._warn(f"{name}: {w}"),
+                                   on_status=lambda line: self.status.emit(f"{name}: {line}"))
         if not first:
-            self.on_warning(f"{name}: opened after {lane.error}")
+            self._warn(f"{name}: opened after {lane.error}")
             capture.start()
         lane.state, lane.error = "running", None
 
@@ -172,11 +175,11 @@ class MultiSession:
             lane.error = capture.error
             if lane.spec.kind == "camera":
                 lane.state, lane.next_try = "retrying", time.monotonic() + self.retry_every
-                self.on_warning(f"{lane.name}: {capture.error}; tried again every {self.retry_every:g} s, "
+                self._warn(f"{lane.name}: {capture.error}; tried again every {self.retry_every:g} s, "
                                 "the other sources go on")
             else:
                 lane.state = "failed"
-                self.on_warning(f"{lane.name}: {capture.error}; the other sources go on")
+                self._warn(f"{lane.name}: {capture.error}; the other sources go on")
             return
         lane.state = "ended"
         lane.session.end(not until())
@@ -233,10 +236,10 @@ class MultiSession:
                 for lane, result in self._classify(batch):
                     lane.last = result
                     lane.session.deliver(result)
-                    write_to(self.sinks, result, self._drop_sink if self.on_sink_error else None)
+                    write_to(self.sinks, result, self._drop_sink if self.drops_failing_sinks else None)
                     yield result
                 if now - last_status >= 1.0:
-                    self.on_status(self.status_line(now - last_status))
+                    self.status.emit(self.status_line(now - last_status))
                     last_status = now
         finally:
             self.elapsed = time.monotonic() - self.started
@@ -272,7 +275,7 @@ class MultiSession:
     def _drop_sink(self, sink, message: str) -> None:
         self.sinks.remove(sink)
         sink.close()
-        self.on_sink_error(sink, message)  # type: ignore[misc]  # only called when there is one
+        self.sink_failed.emit(sink, message)
 
     def lane_stats(self, source: str) -> tuple[float, int, int]:
         """(fps, dropped frames, reconnects) of a lane, for the metrics endpoint; zeros for one not open."""

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from psygnal import Signal
+
 from .errors import MonitorError
 from .mood import PERSON_REASONS, format_mood, people_text
 from .people import PeopleLog
@@ -95,13 +97,42 @@ def write_to(sinks: list, result: FrameResult, on_error: Callable[[Sink, str], N
             on_error(sink, str(exc))
 
 
-class Session:
-    """Runs a capture through a pipeline into sinks.
+class RunEvents:
+    """What a run tells whoever listens, as signals (psygnal, as napari's): ``event`` each alert or clear
+    (:class:`Event`), ``status`` a status line, ``warning`` a one-line warning (logged when nobody
+    listens), ``sink_failed`` a sink and its one-line error: with a listener the sink is dropped and the run
+    goes on, without one the error ends the run. Connect with ``run.event.connect(fn)``; the ``on_*``
+    arguments of the runners connect their callables for you."""
 
-    ``on_event`` gets each :class:`Event`; ``on_status`` a status line about once a second and a
-    last one when the source ends; ``on_warning`` a one-line warning (a file that ended early);
-    ``on_sink_error`` a sink's one-line error (the sink is then
-    dropped and the run goes on); without it the error ends the run.
+    event = Signal(object)
+    status = Signal(str)
+    warning = Signal(str)
+    sink_failed = Signal(object, str)
+
+    def _listen(self, on_event: Callable[[Event], None] | None = None, on_status: Callable[[str], None] | None = None,
+                on_warning: Callable[[str], None] | None = None,
+                on_sink_error: Callable[[Sink, str], None] | None = None) -> None:
+        for signal, slot in ((self.event, on_event), (self.status, on_status), (self.warning, on_warning),
+                             (self.sink_failed, on_sink_error)):
+            if slot is not None:
+                signal.connect(slot)
+
+    def _warn(self, line: str) -> None:
+        if len(self.warning):
+            self.warning.emit(line)
+        else:
+            log.warning("%s", line)
+
+    @property
+    def drops_failing_sinks(self) -> bool:
+        """Whether a failing sink is dropped (someone listens to ``sink_failed``) or ends the run."""
+        return len(self.sink_failed) > 0
+
+
+class Session(RunEvents):
+    """Runs a capture through a pipeline into sinks; tells what happens through :class:`RunEvents`'
+    signals: each alert event, a status line about once a second and a last one when the source ends,
+    a warning (a file that ended early), a failing sink.
     """
 
     def __init__(self, settings: Settings, capture, pipeline, sinks=(),
@@ -114,10 +145,7 @@ class Session:
         self.status_every = status_every  # seconds between status lines; None: only the end-of-source line
         self._sinks = list(sinks)
         self._borrowed: list[Sink] = []  # sinks someone else closes (the window's metrics endpoint)
-        self.on_event = on_event or (lambda e: None)
-        self.on_status = on_status or (lambda s: None)
-        self.on_sink_error = on_sink_error
-        self.on_warning = on_warning or (lambda w: log.warning("%s", w))
+        self._listen(on_event, on_status, on_warning, on_sink_error)
         self._build_detector = build_detector
         self._lock = threading.Lock()
         self._pending: Settings | None = None
@@ -204,32 +232,32 @@ class Session:
             self.started = self._last_status = time.monotonic()
         if keeps_ids(self.settings.privacy):
             self.people.update(result)
-        write_to(self.sinks, result, self._drop_sink if self.on_sink_error else None)
+        write_to(self.sinks, result, self._drop_sink if self.drops_failing_sinks else None)
         event = event_of(result, self.settings, self.lane)
         if event is not None:
-            self.on_event(event)
+            self.event.emit(event)
         self._since += 1
         now = time.monotonic()
         if now - self._last_status >= (self.status_every or 1.0):
             self.fps = self._since / (now - self._last_status)
             m = result.mood
             if self.status_every is not None:
-                self.on_status(f"frame {result.frame.index:6d}  fps {self.fps:5.1f}  faces {m.faces:2d}  "
+                self.status.emit(f"frame {result.frame.index:6d}  fps {self.fps:5.1f}  faces {m.faces:2d}  "
                                f"{format_mood(m.score, m.learning, m.faces)}  trend {m.trend:+.2f}/min{'  ALERT' if m.alert else ''}")
             self._last_status, self._since = now, 0
 
     def _drop_sink(self, sink: Sink, message: str) -> None:
         self.remove_sink(sink)
-        self.on_sink_error(sink, message)  # type: ignore[misc]  # only called when there is one
+        self.sink_failed.emit(sink, message)
 
     def end(self, ended: bool) -> None:
         """The source is done: ``ended`` when it ran out (a file's end; then a file cut short warns)."""
         self.ended = ended
         if self.ended and self.capture.info.kind != "camera":
-            self.on_status(f"end of video: {self.pipeline.frames} frames")
+            self.status.emit(f"end of video: {self.pipeline.frames} frames")
             early = getattr(self.capture, "ended_early", lambda: None)()
             if early:
-                self.on_warning(early)
+                self._warn(early)
 
     def run(self, until: Callable[[], bool] = lambda: False) -> RunSummary:
         for _ in self.results(until):

@@ -147,10 +147,10 @@ def test_one_time_convention_utc_everywhere():
 
 
 def test_one_csv_schema():
-    from emotion_monitor import recording, report
+    from emotion_monitor import recording, session_csv
 
-    assert set(report.REQUIRED) <= set(recording.HEADER)
-    code = (ROOT / "emotion_monitor" / "report.py").read_text()
+    assert set(session_csv.REQUIRED) <= set(recording.HEADER)
+    code = (ROOT / "emotion_monitor" / "session_csv.py").read_text()
     assert "Col." in code and not re.search(r'col\[\s*"|col\.get\(\s*"', code)  # columns by the recorder's names
     assert not re.search(r'REQUIRED = \("', code)
 

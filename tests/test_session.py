@@ -243,3 +243,29 @@ def test_every_setting_of_the_dialog_applies_live(name, astronaut_bgr):
             session.update_settings(session.settings.changed(**{name: NEW[name]}))
     session.close()
     assert seen[0] != NEW[name] and seen[-1] == NEW[name], (name, seen)
+
+
+def test_listeners_connect_to_a_runs_signals_at_any_time_and_no_runner_attribute_is_patched(astronaut_bgr, tmp_path):
+    """Events are signals (psygnal): a window connecting after the run was built hears every alert, and
+    nothing in the package assigns a runner's or a capture's callback attribute from outside."""
+    import re
+    from pathlib import Path
+
+    cap = synthetic_capture(astronaut_bgr, n=150)
+    session = open_session(Settings(window=0.4, duration=0.4, settle=0.0), cap, classifier=Sad())
+    heard, lines = [], []
+    session.event.connect(heard.append)  # after construction: nothing to overwrite
+    session.status.connect(lines.append)
+    cap.status.connect(lines.append)
+    assert not session.drops_failing_sinks  # nobody listens to sink_failed: a failing sink ends the run
+    session.sink_failed.connect(lambda sink, msg: None)
+    assert session.drops_failing_sinks
+    cap.start()
+    session.run()
+    session.close()
+    assert heard and heard[0].kind == "alert" and heard[0].text.startswith("ALERT")  # a sad face, 6 s
+    assert any(line.startswith("end of video") for line in lines)
+    root = Path(__file__).resolve().parent.parent / "emotion_monitor"
+    patched = [f"{p.name}: {m.group(0)}" for p in root.rglob("*.py")
+               for m in re.finditer(r"\b(?!self\b)\w+\.on_(event|status|warning|sink_error)\s*=(?!=)", p.read_text())]
+    assert patched == []

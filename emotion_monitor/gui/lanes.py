@@ -52,8 +52,8 @@ class LanesWorker(QObject):
         self._latest: dict[str, object] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        multi.on_event = self.event.emit
-        multi.on_warning = self.warning.emit
+        multi.event.connect(lambda e: self.event.emit(e))  # the runner's signals, relayed as Qt signals
+        multi.warning.connect(lambda w: self.warning.emit(w))
         self._thread = threading.Thread(target=self._run, name="lanes", daemon=True)
 
     def start(self) -> None:

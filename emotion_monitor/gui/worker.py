@@ -35,14 +35,16 @@ class Worker(QObject):
         self._recorder: CsvRecorder | None = None
         self.selected: int | None = None
         self.max_width = 1280  # the window sets it to its view's width
-        session.on_event = self.event.emit
-        session.on_status = self._status
-        session.on_sink_error = lambda sink, msg: self._sink_failed(sink, msg)
+        # the session's signals, relayed to the window's thread as Qt signals (lambdas: a PySide signal's
+        # bound emit is a new object at each access, too short-lived for a weak reference)
+        session.event.connect(lambda e: self.event.emit(e))
+        session.status.connect(self._status)
+        session.sink_failed.connect(self._sink_failed)  # a listener: a failing sink is dropped, the run goes on
         self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
 
     # ---- control (UI thread) --------------------------------------------------------------------
     def start(self) -> None:
-        self.session.capture.on_status = self.status.emit
+        self.session.capture.status.connect(lambda m: self.status.emit(m))
         self.session.capture.start()
         self._thread.start()
 
