@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import settings as settings_model
+from . import options
 from .commands import PROG, batch_main, error, notice_main, report_main
 from .commands import count_arg as _count
 from .commands import days_arg as _days
@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="address the metrics endpoint binds to (default 127.0.0.1: this machine only)")
     out.add_argument("--alert-webhook", metavar="URL", help="POST a JSON event to this URL when an alert starts "
                      "and when it clears")
-    settings_model.add_arguments(p.add_argument_group("settings (the window keeps its own between runs)"))
+    options.add_arguments(p.add_argument_group("settings (the window keeps its own between runs)"))
     return p
 
 
@@ -95,7 +95,7 @@ def run_headless(args) -> int:
     from .recording import CsvRecorder
 
     logging.basicConfig(level=logging.WARNING, format=f"{PROG}: warning: %(message)s")
-    settings = settings_model.from_args(args)
+    settings = options.from_args(args)
     video = str(DEMO_CLIP) if args.demo else (args.video[0] if args.video else None)
     stopping, old = _stop_on_signals()
     session: Any = None
@@ -115,7 +115,7 @@ def run_headless(args) -> int:
             _check_writable(Path(args.stats_json))
         say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
         warn = lambda line: print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)  # noqa: E731
-        fleet = fleet_sinks(args.name, args.metrics_port, args.metrics_host, args.alert_webhook,
+        fleet = fleet_sinks(options.outputs_from(args),
                             lambda _source: (session.fps, capture.dropped, capture.reconnects), warn,
                             sources=[capture.source], privacy=settings.privacy)
         session = open_session(settings, capture, sinks=[recorder] if recorder else [],
@@ -158,7 +158,7 @@ def run_multi(args, specs) -> int:
     from .multi import MULTI_DEFAULTS
 
     logging.basicConfig(level=logging.WARNING, format=f"{PROG}: warning: %(message)s")
-    settings = settings_model.from_args(args, MULTI_DEFAULTS)  # --detect-width 640 unless given
+    settings = options.from_args(args, MULTI_DEFAULTS)  # --detect-width 640 unless given
     stopping, old = _stop_on_signals()
     say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
     warn = lambda line: print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)  # noqa: E731
@@ -166,7 +166,7 @@ def run_multi(args, specs) -> int:
     try:
         if args.stats_json:
             _check_writable(Path(args.stats_json))
-        multi = open_multi(settings, specs, args, warn, on_event=lambda e: print(e.text, flush=True),
+        multi = open_multi(settings, specs, options.outputs_from(args), warn, on_event=lambda e: print(e.text, flush=True),
                            on_status=say, realtime=args.realtime, max_frames=args.max_frames, loop=args.loop)
         for sink in multi.sinks:
             if hasattr(sink, "port"):

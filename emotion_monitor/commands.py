@@ -9,7 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
-from . import settings as settings_model
+from . import options
 from .privacy import DEFAULT as DEFAULT_PRIVACY
 from .privacy import LEVELS
 
@@ -95,7 +95,7 @@ def batch_main(argv) -> int:
     p.add_argument("--sample-fps", type=float, metavar="F", help="analyse F frames a second of each video")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress (bars on a terminal; one plain line per file when the output is a pipe or file)")
-    settings_model.add_arguments(p.add_argument_group("settings"))
+    options.add_arguments(p.add_argument_group("settings"))
     args = p.parse_args(argv)
     if args.sample_fps is not None and args.sample_fps <= 0:
         p.error("--sample-fps must be > 0")
@@ -104,7 +104,7 @@ def batch_main(argv) -> int:
 
     logging.basicConfig(level=logging.ERROR)
     try:
-        s = run_batch(args.input, args.out, settings_model.from_args(args), jobs=max(1, args.jobs),
+        s = run_batch(args.input, args.out, options.from_args(args), jobs=max(1, args.jobs),
                       ray_address=args.ray, sample_fps=args.sample_fps, progress=not args.no_progress)
     except MonitorError as exc:
         return error(str(exc))

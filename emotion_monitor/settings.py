@@ -2,15 +2,14 @@
 preferences are all derived from the fields of :class:`Settings`.
 
 Each field carries its help text, its range or choices, its unit and whether the window shows and
-keeps it (:func:`setting`). ``add_arguments`` builds the argparse options, ``from_args`` reads them
-back, ``load`` / ``save`` go through any store with ``value(key, default)`` and ``setValue(key, v)``
+keeps it (:func:`setting`). The command line's options are built from the fields in options.py (the
+edge: nothing here sees argparse); ``load`` / ``save`` go through any store with ``value(key, default)`` and ``setValue(key, v)``
 (QSettings in the window, a dict adapter in tests), and the dialog (gui/widgets.py) makes one widget a
 field. Mood defaults live once, in :class:`MoodConfig`, and are referred to here.
 """
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -142,7 +141,7 @@ def check(name: str, value: Any) -> None:
             raise ValueError(f"tiles must be COLSxROWS between 1x1 and 8x8 (e.g. 4x3) or 'off', not {value!r}")
 
 
-def _bool(value) -> bool:
+def yes_no(value) -> bool:
     """A bool from a bool or its text (QSettings' INI files give "true"/"false" back)."""
     if isinstance(value, bool):
         return value
@@ -154,46 +153,9 @@ def _bool(value) -> bool:
     raise ValueError(f"not a yes/no value: {value!r}")
 
 
-def _kind(f):
+def field_kind(f):
     name = f.type if isinstance(f.type, str) else f.type.__name__
-    return {"str": str, "int": int, "float": float, "bool": _bool}[name]
-
-
-def flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """One option a setting, with its help, default and range; values are checked as they are parsed."""
-    for f in fields(Settings):
-        m, kind = f.metadata, _kind(f)
-        if kind is _bool:
-            parser.add_argument(flag(f.name), dest=f.name, action=argparse.BooleanOptionalAction,
-                                default=argparse.SUPPRESS, help=f"{m['help']} (default {'on' if f.default else 'off'})")
-            continue
-
-        def parse(text, name=f.name, kind=kind):
-            try:
-                value = kind(text)
-            except ValueError:
-                raise argparse.ArgumentTypeError(f"not a{'n' if kind is int else ''} {kind.__name__}: {text!r}") from None
-            try:
-                check(name, value)
-            except ValueError as exc:
-                raise argparse.ArgumentTypeError(str(exc)) from None
-            return value
-
-        extra = f" (default {f.default!r}{' ' + m['unit'] if m['unit'] else ''})" if f.default != "" else ""
-        metavar = m["metavar"] or ("{" + ",".join(m["choices"]) + "}" if m["choices"] else
-                                   m["unit"].upper() or kind.__name__.upper())
-        parser.add_argument(flag(f.name), dest=f.name, type=parse, default=argparse.SUPPRESS, metavar=metavar,
-                            help=m["help"] + extra)
-
-
-def from_args(args: argparse.Namespace, base: Settings | None = None) -> Settings:
-    """Settings from parsed options; options not given keep ``base``'s values (the defaults)."""
-    given = {f.name: getattr(args, f.name) for f in fields(Settings) if hasattr(args, f.name)}
-    return replace(base or Settings(), **given)
+    return {"str": str, "int": int, "float": float, "bool": yes_no}[name]
 
 
 def window_fields():
@@ -209,7 +171,7 @@ def load(store, base: Settings | None = None) -> Settings:
         if raw is None:
             continue
         try:
-            s = replace(s, **{f.name: _kind(f)(raw)})
+            s = replace(s, **{f.name: field_kind(f)(raw)})
         except (TypeError, ValueError):
             continue  # an old or hand-edited value: keep the default
     return s

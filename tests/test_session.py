@@ -133,8 +133,10 @@ def test_without_an_error_handler_a_failing_recording_ends_the_run(astronaut_bgr
 
 
 def test_every_setting_has_one_option_with_its_default_help_and_range():
+    from emotion_monitor import options as cli_options
+
     p = argparse.ArgumentParser()
-    settings_model.add_arguments(p)
+    cli_options.add_arguments(p)
     fields = Settings.__dataclass_fields__
     options = {a.dest: a for a in p._actions if a.dest in fields}
     assert set(options) == set(fields)
@@ -142,9 +144,9 @@ def test_every_setting_has_one_option_with_its_default_help_and_range():
         opt = "--" + name.replace("_", "-")
         is_bool = isinstance(Settings.__dataclass_fields__[name].default, bool)
         assert action.help and action.option_strings == ([opt, "--no-" + opt[2:]] if is_bool else [opt])
-    assert not settings_model.from_args(p.parse_args(["--no-flip-average"])).flip_average
-    assert settings_model.from_args(p.parse_args([])) == Settings()
-    s = settings_model.from_args(p.parse_args(["--threshold", "-0.5", "--detector", "haar", "--detect-every", "3"]))
+    assert not cli_options.from_args(p.parse_args(["--no-flip-average"])).flip_average
+    assert cli_options.from_args(p.parse_args([])) == Settings()
+    s = cli_options.from_args(p.parse_args(["--threshold", "-0.5", "--detector", "haar", "--detect-every", "3"]))
     assert (s.threshold, s.detector, s.detect_every) == (-0.5, "haar", 3)
     with pytest.raises(SystemExit):
         p.parse_args(["--threshold", "2"])  # outside its range

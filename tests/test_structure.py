@@ -39,3 +39,16 @@ def test_every_module_stays_at_most_300_lines():
     sizes = {m: structure.lines(m) for m in structure.graph()}
     assert {m: n for m, n in sizes.items() if n > 300} == {}
     assert sizes["pipeline"] > 100  # the count reads real files
+
+
+def test_nothing_below_the_command_line_and_the_windows_entry_sees_argparse():
+    """The command line is parsed once, at the edge, into typed records (Settings, Outputs, the sources)."""
+    import re
+
+    edge = {"cli", "commands", "options", "gui.main"}
+    seen = {m for m in structure.graph()
+            if m not in edge and re.search(r"^\s*import argparse|\bargs\.\w|getattr\(args\b",
+                                           (structure.PACKAGE / (m.replace(".", "/") + ".py")).read_text()
+                                           if (structure.PACKAGE / (m.replace(".", "/") + ".py")).exists() else "",
+                                           re.M)}
+    assert seen == set()

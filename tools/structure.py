@@ -32,7 +32,8 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "runners": ("assembly from the settings and the loops that drive the stages into the sinks",
                 ("sources", "build", "session", "multi", "app", "batch", "api")),
     "edges": ("what people run: the command line and the window (a thin view)",
-              ("commands", "cli", "__main__", "gui", "gui.binding", "gui.theme", "gui.widgets", "gui.face_panel", "gui.mood_panel",
+              ("options", "commands", "cli", "__main__",
+               "gui", "gui.binding", "gui.theme", "gui.widgets", "gui.face_panel", "gui.mood_panel",
                "gui.people_panel", "gui.worker", "gui.window", "gui.lanes", "gui.main")),
 }
 

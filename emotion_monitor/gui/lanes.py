@@ -13,7 +13,7 @@ import sys
 import threading
 
 import numpy as np
-from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -30,6 +30,8 @@ from ..mood import format_score
 from ..multi import MultiSession
 from ..overlay import draw, picture
 from ..recording import clock_utc
+from ..settings import Settings
+from ..types import Outputs
 from .mood_panel import COLOURS, mood_sign
 from .widgets import VideoView
 
@@ -219,25 +221,19 @@ class LanesWindow(QMainWindow):
         super().closeEvent(ev)
 
 
-def run_lanes(app: QApplication, args, specs) -> int:
-    """Open the lanes window on ``specs`` (from the command line: settings, --record, metrics, webhook)."""
-    from dataclasses import replace
-
-    from .. import settings as settings_model
+def run_lanes(app: QApplication, settings: Settings, specs, outputs: Outputs, loop: bool = False) -> int:
+    """Open the lanes window on ``specs`` with ``settings`` and the ``outputs`` asked for (CSV, metrics,
+    webhook)."""
     from ..app import open_multi
     from ..errors import MonitorError
-    from ..multi import MULTI_DEFAULTS
 
-    store = QSettings("EmotionMonitor", "emotion-monitor")
-    saved = replace(settings_model.load(store), detect_width=MULTI_DEFAULTS.detect_width)  # the one window's is for one source
-    settings = settings_model.from_args(args, saved)
     warn = lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr)  # noqa: E731
     try:
-        multi = open_multi(settings, specs, args, warn, realtime=True, loop=getattr(args, "loop", False))
+        multi = open_multi(settings, specs, outputs, warn, realtime=True, loop=loop)
     except MonitorError as exc:
         print(f"emotion-monitor: error: {exc}", file=sys.stderr)
         return 1
-    win = LanesWindow(multi, recording=getattr(args, "record", None))
+    win = LanesWindow(multi, recording=outputs.record)
     win.resize(1500, 860)
     win.show()
     win.start()

@@ -24,43 +24,52 @@ __all__ = ["MainWindow", "offer_a_source", "run"]
 
 def run(args, specs) -> int:
     """Entry point from the CLI: open the window, on the given sources if any (several sources: the
-    lanes window). ``specs``: the sources the command line named (cli.sources_of)."""
+    lanes window). ``specs``: the sources the command line named (cli.sources_of). The window's entry is
+    the last to see the parsed command line: below it go the settings and the outputs, as records."""
+    from dataclasses import replace
+
+    from .. import options
+    from ..app import fleet_sinks
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     theme.apply(app)  # light or dark, as the system says
     store = QSettings("EmotionMonitor", "emotion-monitor")
-    # settings given on the command line apply to this run over the saved ones (not saved)
-    from ..app import fleet_sinks
-
+    outputs = options.outputs_from(args)
+    loop = bool(getattr(args, "loop", False))
     win = None
 
     if len(specs) > 1 or getattr(args, "sources", None):
+        from ..multi import MULTI_DEFAULTS
         from .lanes import run_lanes
 
-        return run_lanes(app, args, list(specs))  # type: ignore[arg-type]  # QApplication.instance() is one
+        # the saved detection width is the one window's, for one source; the command line's settings go over
+        saved = replace(settings_model.load(store), detect_width=MULTI_DEFAULTS.detect_width)
+        return run_lanes(app, options.from_args(args, saved), list(specs), outputs,  # type: ignore[arg-type]
+                         loop=loop)  # QApplication.instance() is one
 
     def stats(_source=None):
         w = win.worker if win is not None else None
         return (w.fps, w.session.capture.dropped, w.session.capture.reconnects) if w else (0.0, 0, 0)
 
-    settings = settings_model.from_args(args, settings_model.load(store))
+    # settings given on the command line apply to this run over the saved ones (not saved)
+    settings = options.from_args(args, settings_model.load(store))
     try:
-        sinks = fleet_sinks(args.name, args.metrics_port, args.metrics_host, args.alert_webhook, stats,
-                            lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr),
+        sinks = fleet_sinks(outputs, stats, lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr),
                             privacy=settings.privacy)
     except MonitorError as exc:
         print(f"emotion-monitor: error: {exc}", file=sys.stderr)
         return 1
     win = MainWindow(store=store, settings=settings, fleet_sinks=sinks)
     win.show()
-    if getattr(args, "record", None):
-        win.pending_record_path = args.record  # recording starts with the source
+    if outputs.record:
+        win.pending_record_path = outputs.record  # recording starts with the source
     if specs and specs[0].camera is not None:
         win.open_camera(specs[0].camera)
     elif specs or getattr(args, "demo", False):
-        win.open_video(specs[0].video if specs else str(DEMO_CLIP), loop=getattr(args, "loop", False))
+        win.open_video(specs[0].video if specs else str(DEMO_CLIP), loop=loop)
     else:
         offer_a_source(win)
-    if getattr(args, "record", None) and win.worker is not None:
+    if outputs.record and win.worker is not None:
         win.record_button.setChecked(True)
     return app.exec()
 

@@ -1,0 +1,59 @@
+"""The command line's edge: the settings model's fields as argparse options, and a parsed command line read
+back into typed records (:class:`~emotion_monitor.settings.Settings`, :class:`~emotion_monitor.types.Outputs`)
+before anything below the CLI and the window's entry sees it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import fields, replace
+
+from . import settings as settings_model
+from .settings import Settings
+from .types import Outputs
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """One option a setting, with its help, default and range; values are checked as they are parsed."""
+    for f in fields(Settings):
+        m, kind = f.metadata, settings_model.field_kind(f)
+        if kind is settings_model.yes_no:
+            parser.add_argument(flag(f.name), dest=f.name, action=argparse.BooleanOptionalAction,
+                                default=argparse.SUPPRESS, help=f"{m['help']} (default {'on' if f.default else 'off'})")
+            continue
+
+        def parse(text, name=f.name, kind=kind):
+            try:
+                value = kind(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"not a{'n' if kind is int else ''} {kind.__name__}: {text!r}") from None
+            try:
+                settings_model.check(name, value)
+            except ValueError as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from None
+            return value
+
+        extra = f" (default {f.default!r}{' ' + m['unit'] if m['unit'] else ''})" if f.default != "" else ""
+        metavar = m["metavar"] or ("{" + ",".join(m["choices"]) + "}" if m["choices"] else
+                                   m["unit"].upper() or kind.__name__.upper())
+        parser.add_argument(flag(f.name), dest=f.name, type=parse, default=argparse.SUPPRESS, metavar=metavar,
+                            help=m["help"] + extra)
+
+
+def from_args(args: argparse.Namespace, base: Settings | None = None) -> Settings:
+    """Settings from parsed options; options not given keep ``base``'s values (the defaults)."""
+    given = {f.name: getattr(args, f.name) for f in fields(Settings) if hasattr(args, f.name)}
+    return replace(base or Settings(), **given)
+
+
+def outputs_from(args: argparse.Namespace) -> Outputs:
+    """The run's outputs a parsed command line asks for (options a subcommand lacks: none)."""
+    return Outputs(record=getattr(args, "record", None), overwrite=bool(getattr(args, "overwrite", False)),
+                   keep_days=float(getattr(args, "keep_days", 0) or 0), name=getattr(args, "name", "camera"),
+                   metrics_port=getattr(args, "metrics_port", None),
+                   metrics_host=getattr(args, "metrics_host", "127.0.0.1"),
+                   alert_webhook=getattr(args, "alert_webhook", None))
