@@ -21,24 +21,23 @@ def error(msg: str, code: int = 1) -> int:
     return code
 
 
-def count_arg(text: str) -> int:
+def _at_least_zero(text: str, kind: type, what: str) -> float:
+    """``text`` as ``kind``, >= 0 (NaN refused too: a negative or NaN age would delete every recording)."""
     try:
-        v = int(text)
+        v = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0: {v}")
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+    if not v >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text}")
     return v
+
+
+def count_arg(text: str) -> int:
+    return int(_at_least_zero(text, int, "an integer"))
 
 
 def days_arg(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
-    if not v >= 0:  # a negative age would delete every recording
-        raise argparse.ArgumentTypeError(f"must be >= 0: {text}")
-    return v
+    return _at_least_zero(text, float, "a number of days")
 
 
 def notice_main(argv) -> int:
