@@ -29,7 +29,7 @@ class Col:
     MOOD, ALERT, QUALITY, REASON = "mood", "alert", "quality", "alert_reason"
     SOURCE = "source"  # the source's name (a lane's name, or the file's path / the camera's index)
     PERSON = "person_flag"  # "alert": behind the current alert; "arrived unhappy": marked on arrival; else empty
-    TREND, IN_VIEW = "trend", "faces_in_view"  # the aggregate layout's own columns (FACE's place: faces counted)
+    TREND, IN_VIEW = "trend", "faces_in_view"  # the aggregate layout's own columns
     COUNTED = "faces_counted"
 
 
