@@ -4,7 +4,7 @@ one lane enlarged. A look at the window, and docs/window_lanes.png.
     xvfb-run -a -s "-screen 0 1600x900x24" python benchmarks/gui_lanes.py OUT_DIR [--seconds 12]
 
 The four lanes are the street, the marathon, the hikers and the bundled demo clip, played in real time
-and looped through one MultiSession (one classifier for all), as ``emotion-monitor --gui --video ...``
+and looped through one Runner (one classifier for all), as ``emotion-monitor --gui --video ...``
 with four videos does.
 """
 
@@ -33,8 +33,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     from emotion_monitor.gui import theme
     from emotion_monitor.gui.lanes import LanesWindow
-    from emotion_monitor.multi import MULTI_DEFAULTS, MultiSession
     from emotion_monitor.resources import bundled
+    from emotion_monitor.runner import MULTI_DEFAULTS, Runner
     from emotion_monitor.sources import SourceSpec
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -43,7 +43,7 @@ def main() -> None:
              SourceSpec("Lane 2 (marathon)", video=str(MEDIA / "marathon_540p.mkv")),
              SourceSpec("Lane 3 (hikers)", video=str(MEDIA / "hikers_walking.mp4")),
              SourceSpec("Lane 4 (demo)", video=str(bundled("assets", "demo.mp4")))]
-    multi = MultiSession(MULTI_DEFAULTS, specs, realtime=True, loop=True)
+    multi = Runner(MULTI_DEFAULTS, specs, realtime=True, loop=True)
     win = LanesWindow(multi)
     win.resize(1500, 860)
     win.show()

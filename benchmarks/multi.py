@@ -4,7 +4,7 @@
 
 Each source is the shared street clip (crowd_1080p.mp4, H.264) re-encoded at the size and frame rate
 of a configuration (ffmpeg, libx264; cached in the system's temp folder), played in real time and
-looped, N of them at once through ``multi.MultiSession`` as ``emotion-monitor --realtime --video ...``
+looped, N of them at once through ``runner.Runner`` as ``emotion-monitor --realtime --video ...``
 plays them. A source "keeps" the frames the monitor analysed out of those it delivered (the others
 were dropped as stale). The table gives the share kept with 1, 2, ... streams; a configuration
 "fits" N streams when each keeps >= 90%.
@@ -34,7 +34,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks.detection import MEDIA  # noqa: E402
-from emotion_monitor.multi import MULTI_DEFAULTS, MultiSession  # noqa: E402
+from emotion_monitor.runner import MULTI_DEFAULTS, Runner  # noqa: E402
 from emotion_monitor.settings import Settings  # noqa: E402
 from emotion_monitor.sources import SourceSpec  # noqa: E402
 
@@ -100,21 +100,21 @@ def decode_ms(path: Path) -> float:
 def play(path: Path, n: int, seconds: float, batch_lanes: bool = True, settings: Settings | None = None) -> dict:
     """N copies of ``path`` in real time for ``seconds``: per lane frames kept, and the stage timings."""
     specs = [SourceSpec(f"lane {i + 1}", video=str(path)) for i in range(n)]
-    multi = MultiSession(settings or MULTI_DEFAULTS, specs, realtime=True, loop=True, batch_lanes=batch_lanes,
+    multi = Runner(settings or MULTI_DEFAULTS, specs, realtime=True, loop=True, batch_lanes=batch_lanes,
                          on_warning=lambda w: None)
     deadline = time.monotonic() + seconds
     multi.run(lambda: time.monotonic() >= deadline)
     kept = []
     for lane in multi.lanes:
-        frames, dropped = lane.session.pipeline.frames, lane.session.capture.dropped
+        frames, dropped = lane.pipeline.frames, lane.capture.dropped
         kept.append(frames / max(frames + dropped, 1))
     stages = {}
     for stage in ("detect", "crop", "classify", "track", "mood", "total"):
-        values = np.concatenate([np.array(lane.session.pipeline.timings.get(stage, [0.0])) for lane in multi.lanes])
+        values = np.concatenate([np.array(lane.pipeline.timings.get(stage, [0.0])) for lane in multi.lanes])
         stages[stage] = float(np.mean(values))
-    out = {"kept": kept, "stages": stages, "fps": sum(lane.session.pipeline.frames for lane in multi.lanes) / seconds,
+    out = {"kept": kept, "stages": stages, "fps": sum(lane.pipeline.frames for lane in multi.lanes) / seconds,
            "faces_per_call": multi.batched_faces / max(multi.batches, 1),
-           "faces": np.mean([lane.session.pipeline.faces / max(lane.session.pipeline.frames, 1) for lane in multi.lanes])}
+           "faces": np.mean([lane.pipeline.faces / max(lane.pipeline.frames, 1) for lane in multi.lanes])}
     multi.close()
     return out
 

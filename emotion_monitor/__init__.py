@@ -21,8 +21,9 @@ _EXPORTS = {
     "analyze": "api", "Face": "api", "Monitor": "api", "demo_clip": "api",
     "Settings": "settings",
     "FrameResult": "types", "Frame": "types", "Detections": "types", "Track": "types", "MoodState": "types",
-    "LABELS": "types", "RunSummary": "types", "PersonSummary": "types",
-    "Event": "session", "Sink": "session",
+    "LABELS": "types", "RunSummary": "types", "PersonSummary": "types", "SourcesSummary": "types",
+    "SourceSummary": "types",
+    "Event": "events", "Sink": "events",
     "CsvRecorder": "recording",
     "MonitorError": "errors", "SourceError": "errors", "ModelError": "errors",
 }
@@ -36,9 +37,9 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time the names load l
     from .errors import ModelError as ModelError
     from .errors import MonitorError as MonitorError
     from .errors import SourceError as SourceError
+    from .events import Event as Event
+    from .events import Sink as Sink
     from .recording import CsvRecorder as CsvRecorder
-    from .session import Event as Event
-    from .session import Sink as Sink
     from .settings import Settings as Settings
     from .types import LABELS as LABELS
     from .types import Detections as Detections
@@ -47,6 +48,8 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time the names load l
     from .types import MoodState as MoodState
     from .types import PersonSummary as PersonSummary
     from .types import RunSummary as RunSummary
+    from .types import SourcesSummary as SourcesSummary
+    from .types import SourceSummary as SourceSummary
     from .types import Track as Track
 
 

@@ -24,6 +24,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
+from typing import Any
 
 from .mood import why_text
 from .privacy import DEFAULT, check, keeps_ids
@@ -46,14 +48,15 @@ def redact(url: str) -> str:
 
 class WebhookSink:
     def __init__(self, url: str, camera: str = "camera", attempts: int = 4, backoff: float = 0.5,
-                 timeout: float = 3.0, max_queue: int = 100, warn=None, privacy: str = DEFAULT):
+                 timeout: float = 3.0, max_queue: int = 100, warn: Callable[[str], None] | None = None,
+                 privacy: str = DEFAULT) -> None:
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"webhook URL must start with http:// or https://, not {redact(url) if '://' in url else '...'}")
         self.url, self.camera = url, camera
         self.privacy = check(privacy)
         self.attempts, self.backoff, self.timeout = attempts, backoff, timeout
         self.warn = warn or log.warning
-        self._queue: queue.Queue = queue.Queue(maxsize=max_queue)
+        self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=max_queue)
         self.sent = self.failed = self.dropped = 0
         self._warned = False
         self._alert_media_time: dict[str, float] = {}  # per source: when its alert started
@@ -62,7 +65,7 @@ class WebhookSink:
         self._thread.start()
 
     # ---- pipeline side: never blocks --------------------------------------------------------------
-    def event(self, result: FrameResult) -> dict | None:
+    def event(self, result: FrameResult) -> dict[str, Any] | None:
         """The JSON event of a result that starts or clears an alert (see the module docstring), else None."""
         m = result.mood
         if m.event not in ("alert", "clear"):
@@ -96,7 +99,7 @@ class WebhookSink:
                     pass
 
     # ---- delivery thread --------------------------------------------------------------------------
-    def _post(self, event: dict) -> None:
+    def _post(self, event: dict[str, Any]) -> None:
         body = json.dumps(event).encode()
         req = urllib.request.Request(self.url, data=body, method="POST",
                                      headers={"Content-Type": "application/json", "User-Agent": "emotion-monitor"})
@@ -104,7 +107,7 @@ class WebhookSink:
             if resp.status >= 300:
                 raise urllib.error.HTTPError(self.url, resp.status, resp.reason, resp.headers, None)
 
-    def _deliver(self, event: dict) -> None:
+    def _deliver(self, event: dict[str, Any]) -> None:
         delay = self.backoff
         for attempt in range(self.attempts):
             try:

@@ -7,16 +7,23 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import MonitorError, SourceError
 from .settings import Settings
-from .types import LABELS, FrameResult, RunSummary
+from .types import LABELS, FrameResult, RunSummary, SourcesSummary
+
+if TYPE_CHECKING:
+    from .events import Event, Sink
+    from .sources import SourceSpec
+
+Source = int | str | os.PathLike[str]
 
 __all__ = ["Face", "Monitor", "analyze", "demo_clip"]
 
@@ -141,6 +148,16 @@ def analyze(image: np.ndarray | str | os.PathLike[str], settings: Settings | Non
     return _DEFAULT[s](frame)
 
 
+def _spec(source: object) -> SourceSpec:
+    from .sources import SourceSpec
+
+    if isinstance(source, bool) or not isinstance(source, (int, str, os.PathLike)):
+        raise SourceError(f"a source is a camera index or a video path, not {source!r}")
+    if isinstance(source, int):
+        return SourceSpec(str(source), camera=source)
+    return SourceSpec(str(source), video=str(source))
+
+
 class Monitor:
     """Watch a camera or a video: every frame's faces, tracked, with the group's mood and alerts.
 
@@ -150,7 +167,8 @@ class Monitor:
     :class:`emotion_monitor.CsvRecorder`.
 
     Args:
-        source: a camera index (``0``) or the path of a video file.
+        source: a camera index (``0``) or the path of a video file; or a list of them, watched together
+            through one classifier (each result's ``frame.source`` names its source, alert texts too).
         settings: every setting of the CLI and the window (:class:`emotion_monitor.Settings`).
         sinks: where each result is also written; the monitor closes them at the end.
         realtime: pace a file at its own frame rate (dropping frames when slower), as a camera would.
@@ -169,39 +187,36 @@ class Monitor:
         ...             print(result.frame.index, result.mood.score, result.mood.reason)
     """
 
-    def __init__(self, source: int | str | os.PathLike[str], settings: Settings | None = None,
-                 sinks: Iterable[object] = (), realtime: bool = False, max_frames: int | None = None,
-                 on_alert: Callable[..., None] | None = None):
-        from .app import open_capture, open_session
+    def __init__(self, source: Source | Sequence[Source], settings: Settings | None = None,
+                 sinks: Iterable[Sink] = (), realtime: bool = False, max_frames: int | None = None,
+                 on_alert: Callable[[Event], None] | None = None):
+        from .runner import Runner
 
         self.settings = settings or Settings()
-        if isinstance(source, bool) or not isinstance(source, (int, str, os.PathLike)):
-            raise SourceError(f"a source is a camera index or a video path, not {source!r}")
-        camera = source if isinstance(source, int) else None
-        video = None if camera is not None else str(source)
-        self._capture = open_capture(camera=camera, video=video, realtime=realtime, max_frames=max_frames)
-        self._session = open_session(self.settings, self._capture, sinks=list(sinks), on_event=on_alert)
-        self._started = self._closed = False
+        many = isinstance(source, (list, tuple))
+        specs = [_spec(s) for s in (source if isinstance(source, (list, tuple)) else [source])]
+        if len({s.name for s in specs}) < len(specs):
+            raise SourceError("each source may be given once")
+        self._runner = Runner(self.settings, specs, list(sinks), realtime=realtime, max_frames=max_frames,
+                              named=many, on_event=on_alert)
+        self._closed = False
 
     def __iter__(self) -> Iterator[FrameResult]:
         if self._closed:
             raise MonitorError("this monitor is closed")
-        if not self._started:
-            self._capture.start()
-            self._started = True
-        yield from self._session.results()
+        yield from self._runner.results()
 
-    def summary(self) -> RunSummary:
-        """Frames, faces, speed per stage and each person seen (the CLI's ``--stats-json``; typed: keys and
-        their types in :class:`emotion_monitor.RunSummary`)."""
-        summary: RunSummary = self._session.summary()
-        return summary
+    def summary(self) -> RunSummary | SourcesSummary:
+        """Frames, faces, speed per stage and each person seen (the CLI's ``--stats-json``), typed: for one
+        source :class:`emotion_monitor.RunSummary`; for a list of sources
+        :class:`emotion_monitor.SourcesSummary`, each source's under ``"sources"``."""
+        return self._runner.summary()
 
     def close(self) -> None:
         """Stop the source and close the sinks (idempotent)."""
         if not self._closed:
             self._closed = True
-            self._session.close()
+            self._runner.close()
 
     def __enter__(self) -> Monitor:
         return self

@@ -1,32 +1,38 @@
-"""Assembly shared by the CLI and the window: a session and its outputs from the settings. The stages
-themselves are built in build.py (re-exported here)."""
+"""Assembly shared by the CLI, the window and the API: a runner and its outputs from the settings. The
+stages themselves are built in build.py (re-exported here)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import capture as cap_mod
 from .build import DEMO_CLIP, build_detector, build_pipeline, open_capture
 from .errors import MonitorError
 from .privacy import DEFAULT as DEFAULT_PRIVACY
+from .runner import Runner
 from .settings import Settings
+from .sources import SourceSpec
 from .types import Outputs
 
-__all__ = ["DEMO_CLIP", "Outputs", "build_detector", "build_pipeline", "fleet_sinks", "open_capture", "open_multi",
-           "open_session"]
+__all__ = ["DEMO_CLIP", "Outputs", "build_detector", "build_pipeline", "fleet_sinks", "open_capture", "open_runner",
+           "open_sources"]
 
 
-def open_session(s: Settings, capture: cap_mod.Capture, classifier=None, sinks=(), **callbacks):
-    """A :class:`Session` of ``capture`` through the pipeline the settings describe."""
-    from .session import Session
+def open_runner(s: Settings, capture: cap_mod.Capture, classifier: Any = None, sinks: Sequence[Any] = (),
+                **kwargs: Any) -> Runner:
+    """A :class:`~emotion_monitor.runner.Runner` of one opened ``capture`` through the pipeline the settings
+    describe (``classifier``: a loaded model to share)."""
+    return Runner.of(s, capture, build_pipeline(s, classifier), sinks, **kwargs)
 
-    return Session(s, capture, build_pipeline(s, classifier), sinks, build_detector=build_detector, **callbacks)
 
-
-def fleet_sinks(outputs: Outputs, stats, warn, sources=(), privacy: str = DEFAULT_PRIVACY) -> list:
+def fleet_sinks(outputs: Outputs, stats: Callable[[str], tuple[float, int, int]], warn: Callable[[str], None],
+                sources: Sequence[str] = (), privacy: str = DEFAULT_PRIVACY) -> list[Any]:
     """The metrics endpoint and the alert webhook ``outputs`` ask for (none by default), for the CLI and the
     window alike; ``stats(source)`` gives (fps, dropped, reconnects) of a source, ``warn`` takes
     one-line warnings, ``sources`` names the sources known from the start, ``privacy`` the level the
     webhook's events keep (privacy.py; the metrics have nothing per person at any level)."""
-    sinks: list = []
+    sinks: list[Any] = []
     if outputs.metrics_port is not None:
         from .metrics import MetricsSink
 
@@ -42,29 +48,30 @@ def fleet_sinks(outputs: Outputs, stats, warn, sources=(), privacy: str = DEFAUL
     return sinks
 
 
-def open_multi(s: Settings, specs, outputs: Outputs, warn, **kwargs):
-    """A multi-source session (multi.MultiSession) with the ``outputs`` asked for, for the CLI and the
-    lanes window alike: the CSV, the metrics endpoint and the webhook; ``kwargs`` go to the session.
+def open_sources(s: Settings, specs: Sequence[SourceSpec], outputs: Outputs, warn: Callable[[str], None],
+                 **kwargs: Any) -> Runner:
+    """A runner of ``specs`` with the ``outputs`` asked for (the CSV, the metrics endpoint, the webhook), for
+    the CLI and the lanes window alike; ``kwargs`` go to the :class:`~emotion_monitor.runner.Runner`.
     Raises MonitorError (one line) with every sink it opened closed."""
-    from .multi import MultiSession
     from .recording import CsvRecorder
 
-    sinks: list = []
-    multi = None
+    sinks: list[Any] = []
+    runner: Runner | None = None
     try:
         if outputs.record:
-            sinks.append(CsvRecorder(outputs.record, overwrite=outputs.overwrite, keep_days=outputs.keep_days,
-                                     privacy=s.privacy))
-            for old in sinks[-1].pruned:
+            recorder = CsvRecorder(outputs.record, overwrite=outputs.overwrite, keep_days=outputs.keep_days,
+                                   privacy=s.privacy)
+            sinks.append(recorder)
+            for old in recorder.pruned:
                 warn(f"removed {old} (older than {outputs.keep_days:g} days)")
 
-        def stats(source):  # the metrics sink exists before the session it reports on
-            return multi.lane_stats(source) if multi else (0.0, 0, 0)
+        def stats(source: str) -> tuple[float, int, int]:  # the metrics sink exists before its runner
+            return runner.lane_stats(source) if runner else (0.0, 0, 0)
 
         sinks += fleet_sinks(outputs, stats, warn, sources=[spec.name for spec in specs], privacy=s.privacy)
-        multi = MultiSession(s, specs, sinks=sinks, on_warning=warn, **kwargs)
+        runner = Runner(s, specs, sinks=sinks, on_warning=warn, **kwargs)
     except MonitorError:
         for sink in sinks:
             sink.close()
         raise
-    return multi
+    return runner

@@ -24,8 +24,10 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from .errors import MonitorError
 from .settings import Settings
@@ -45,15 +47,15 @@ def outputs(video: Path, root: Path, out: Path) -> dict[str, Path]:
             "report": base.with_name(base.name + ".report.html"), "done": base.with_name(base.name + ".done.json")}
 
 
-def fingerprint(video: Path) -> dict:
+def fingerprint(video: Path) -> dict[str, int]:
     st = video.stat()
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def is_done(video: Path, paths: dict[str, Path]) -> dict | None:
+def is_done(video: Path, paths: dict[str, Path]) -> dict[str, Any] | None:
     """The finished file's record, or None when it must be (re)done."""
     try:
-        done = json.loads(paths["done"].read_text())
+        done: dict[str, Any] = json.loads(paths["done"].read_text())
     except (OSError, ValueError):
         return None
     if done.get("input") != fingerprint(video) or not paths["csv"].exists():
@@ -78,16 +80,16 @@ class Analyser:
         self.pipeline = build_pipeline(settings)
 
     def analyse(self, video: str | Path, root: str | Path, out: str | Path, sample_fps: float | None = None,
-                progress=None) -> dict:
+                progress: Callable[[int], object] | None = None) -> dict[str, Any]:
         """Analyse one file into its outputs; returns its summary row (status "done" or "failed")."""
         from .app import open_capture
         from .recording import CsvRecorder
         from .report import write_report
-        from .session import Session
+        from .runner import Runner
 
         video, root, out = Path(video), Path(root), Path(out)
         paths = outputs(video, root, out)
-        row: dict = {"file": str(video.relative_to(root)), "status": "failed", "error": ""}
+        row: dict[str, Any] = {"file": str(video.relative_to(root)), "status": "failed", "error": ""}
         t0 = time.perf_counter()
         for p in paths.values():  # a partial output of an earlier run is redone, never kept
             p.unlink(missing_ok=True)
@@ -97,13 +99,12 @@ class Analyser:
             capture = open_capture(video=str(video), sample_fps=sample_fps)
             recorder = CsvRecorder(paths["csv"], privacy=self.settings.privacy)
             self.pipeline.reset()
-            session = Session(self.settings, capture, self.pipeline, [recorder])
-            capture.start()
-            for _ in session.results():
+            runner = Runner.of(self.settings, capture, self.pipeline, [recorder])  # not closed: the pipeline serves every file
+            for _ in runner.results():
                 if progress is not None:
                     progress(1)
             recorder.close()
-            stats = session.summary()
+            stats = runner.lanes[0].summary(recorder.rows)
             if stats["frames"] == 0:
                 raise MonitorError("no frame could be decoded")
             paths["stats"].write_text(json.dumps(stats, indent=1) + "\n")
@@ -139,17 +140,17 @@ class Analyser:
 _worker: Analyser | None = None
 
 
-def _init_worker(settings_dict: dict, threads: int) -> None:
+def _init_worker(settings_dict: dict[str, Any], threads: int) -> None:
     global _worker
     _worker = Analyser(Settings(**settings_dict), threads)
 
 
-def _work(args) -> dict:
+def _work(args: tuple[Any, ...]) -> dict[str, Any]:
     assert _worker is not None, "the pool's initializer sets the worker"
     return _worker.analyse(*args)
 
 
-def _plain_progress(total: int, done: int):
+def _plain_progress(total: int, done: int) -> Callable[[int], None]:
     """A stand-in for a progress bar's ``update`` on a pipe: one line a file, ``files 3/6``."""
     count = [done]
 
@@ -161,7 +162,7 @@ def _plain_progress(total: int, done: int):
 
 
 def run_batch(input_dir: str, out_dir: str, settings: Settings, jobs: int = 1, ray_address: str | None = None,
-              sample_fps: float | None = None, progress: bool = True) -> dict:
+              sample_fps: float | None = None, progress: bool = True) -> dict[str, Any]:
     """Analyse every video under ``input_dir``; returns the summary (also written to OUT_DIR)."""
     from tqdm import tqdm
 
@@ -233,7 +234,8 @@ def run_batch(input_dir: str, out_dir: str, settings: Settings, jobs: int = 1, r
     return summary
 
 
-def _run_ray(todo, root, out, settings, address, sample_fps, bar) -> list[dict]:
+def _run_ray(todo: list[Path], root: Path, out: Path, settings: Settings, address: str, sample_fps: float | None,
+             bar: Any) -> list[dict[str, Any]]:
     try:
         import ray
         from ray.util import ActorPool
@@ -242,7 +244,7 @@ def _run_ray(todo, root, out, settings, address, sample_fps, bar) -> list[dict]:
     if not ray.is_initialized():
         ray.init(address=None if address == "local" else address, num_cpus=os.cpu_count() if address == "local"
                  else None, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
-    slots = max(1, int(ray.available_resources().get("CPU", 1)))
+    slots = max(1, int(ray.available_resources().get("CPU", 1)))  # type: ignore[no-untyped-call]  # untyped in Ray
     per_actor = 1  # one core an actor: the cluster's cores are the unit of parallelism
     Remote = ray.remote(num_cpus=per_actor)(Analyser)
     actors = [Remote.remote(settings, per_actor) for _ in range(min(slots, max(len(todo), 1)))]

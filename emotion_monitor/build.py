@@ -1,12 +1,14 @@
 """The stages the settings describe, and the source a run reads: detector, pipeline, capture.
 
-The bottom of the assembly: it imports no runner (session.py, multi.py) and no edge (cli.py, the
+The bottom of the assembly: it imports no runner (runner.py) and no edge (cli.py, the
 window), so every one of those may build from it without an import cycle.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import capture as cap_mod
 from .errors import SourceError
@@ -14,10 +16,15 @@ from .native import quiet_native_loading
 from .resources import bundled
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from .classifier import EmotionModel
+    from .detection import FaceDetector
+    from .pipeline import Pipeline
+
 DEMO_CLIP = bundled("assets", "demo.mp4")
 
 
-def build_detector(s: Settings):
+def build_detector(s: Settings) -> FaceDetector:
     """The face detector the settings describe."""
     from .detection import create
 
@@ -30,7 +37,7 @@ def build_detector(s: Settings):
         return create(s.detector, min_face=s.min_face)
 
 
-def build_pipeline(s: Settings, classifier=None):
+def build_pipeline(s: Settings, classifier: EmotionModel | None = None) -> Pipeline:
     """Detector, classifier, tracker and mood monitor wired into a Pipeline."""
     from .classifier import DEFAULT_MODEL, EmotionClassifier
     from .mood import MoodMonitor
@@ -43,7 +50,8 @@ def build_pipeline(s: Settings, classifier=None):
 
 
 def open_capture(camera: int | None = None, video: str | None = None, realtime: bool = False,
-                 max_frames: int | None = None, on_status=None, loop: bool = False,
+                 max_frames: int | None = None, on_status: Callable[[str], None] | None = None,
+                 loop: bool = False,
                  sample_fps: float | None = None, source: str | None = None) -> cap_mod.Capture:
     """A capture of the camera or the video file (SourceError with one line if it cannot be opened);
     ``source`` names its frames (default: the index or path)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,13 +40,12 @@ class SourceInfo:
 
 
 def open_camera(index: int) -> Opener:
-    def opener():
-        cap = cv2.VideoCapture(index)
-        return cap
+    def opener() -> cv2.VideoCapture:
+        return cv2.VideoCapture(index)
     return opener
 
 
-def list_cameras(max_index: int = 6, opener=open_camera) -> list[int]:
+def list_cameras(max_index: int = 6, opener: Callable[[int], Opener] = open_camera) -> list[int]:
     """Indices of the cameras that open and give a frame, probed 0..``max_index - 1`` (OpenCV has no
     list of devices; a missing index fails at once)."""
     from .native import quiet_native_stderr
@@ -65,7 +64,7 @@ def list_cameras(max_index: int = 6, opener=open_camera) -> list[int]:
 def open_video(path: str | Path) -> Opener:
     p = Path(path)
 
-    def opener():
+    def opener() -> cv2.VideoCapture:
         return cv2.VideoCapture(str(p))
     return opener
 
@@ -128,7 +127,7 @@ class Capture:
         if on_status is not None:
             self.status.connect(on_status)
         self.max_frames = max_frames
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue[Frame | None] = queue.Queue(maxsize=queue_size)
         self._latest: Frame | None = None
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -155,7 +154,9 @@ class Capture:
         return self._pause.is_set()
 
     def start(self) -> Capture:
-        self._thread.start()
+        """Start reading (again: nothing)."""
+        if self._thread.ident is None:
+            self._thread.start()
         return self
 
     # ---- producer -------------------------------------------------------------------------------
@@ -299,7 +300,7 @@ class Capture:
         except queue.Empty:
             raise TimeoutError from None
 
-    def frames(self, until=lambda: False, poll: float = 0.2):
+    def frames(self, until: Callable[[], bool] = lambda: False, poll: float = 0.2) -> Iterator[Frame]:
         """The frames to the end of the source; stops early once ``until()`` is true, which is asked
         before each frame and every ``poll`` seconds while none comes."""
         while not until():
@@ -311,7 +312,7 @@ class Capture:
                 return
             yield frame
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Frame]:
         return self.frames()
 
     def stop(self, timeout: float = 5.0) -> None:

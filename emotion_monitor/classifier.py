@@ -6,8 +6,9 @@ All faces of a frame go through the interpreter as one batch.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -31,7 +32,7 @@ class EmotionModel(Protocol):
     def __call__(self, crops: np.ndarray) -> np.ndarray: ...
 
 
-def calibrate(probs: np.ndarray, temperature: float = 1.0, bias=None) -> np.ndarray:
+def calibrate(probs: np.ndarray, temperature: float = 1.0, bias: Sequence[float] | np.ndarray | None = None) -> np.ndarray:
     """``softmax(log p / temperature + bias)``: the model's calibration (training/calibrate.py), rows sum to 1."""
     if temperature == 1.0 and bias is None:
         return probs
@@ -40,15 +41,15 @@ def calibrate(probs: np.ndarray, temperature: float = 1.0, bias=None) -> np.ndar
         z = z + np.asarray(bias, np.float32)
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
-    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    return np.asarray(e / e.sum(axis=1, keepdims=True), np.float32)
 
 
-def load_metadata(model_path: Path) -> dict:
+def load_metadata(model_path: Path) -> dict[str, Any]:
     meta_path = model_path.with_suffix(".json")
     if not meta_path.is_file():
         raise ModelError(f"model metadata not found: {meta_path}")
     try:
-        meta = json.loads(meta_path.read_text())
+        meta: dict[str, Any] = json.loads(meta_path.read_text())
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read model metadata {meta_path}: {exc}") from exc
     missing = [k for k in REQUIRED_KEYS if k not in meta]

@@ -12,13 +12,17 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import options
 from .commands import PROG, batch_main, error, notice_main, report_main
 from .commands import count_arg as _count
 from .commands import days_arg as _days
+
+if TYPE_CHECKING:
+    from .sources import SourceSpec
 
 # run options the window cannot honour, and why
 NOT_IN_WINDOW = {"stats_json": "the window writes no run summary",
@@ -75,12 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _stop_on_signals():
+def _stop_on_signals() -> tuple[dict[str, bool], Any]:
     """Ctrl+C and SIGTERM set ``stopping["sig"]`` (the run ends cleanly, its CSV closed); returns it and
     the SIGINT handler to restore."""
     stopping = {"sig": False}
 
-    def on_signal(signum, _frame):
+    def on_signal(signum: int, _frame: object) -> None:
         stopping["sig"] = True
 
     old = signal.signal(signal.SIGINT, on_signal)
@@ -89,98 +93,55 @@ def _stop_on_signals():
     return stopping, old
 
 
-def run_headless(args) -> int:
-    from .app import DEMO_CLIP, fleet_sinks, open_capture, open_session
+def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
+    """Run ``specs`` (one source, or several in one monitor) with no window: alert lines as they come, a
+    status line a second (several sources: one for all lanes), a lane's fault in one line, a summary at
+    the end. Several sources search at 640 px unless told otherwise (runner.MULTI_DEFAULTS)."""
+    from .app import DEMO_CLIP, open_sources
     from .errors import MonitorError
-    from .recording import CsvRecorder
+    from .runner import MULTI_DEFAULTS
+    from .sources import SourceSpec
 
     logging.basicConfig(level=logging.WARNING, format=f"{PROG}: warning: %(message)s")
-    settings = options.from_args(args)
-    video = str(DEMO_CLIP) if args.demo else (args.video[0] if args.video else None)
+    several = len(specs) > 1 or bool(args.sources)
+    settings = options.from_args(args, MULTI_DEFAULTS if several else None)
+    if not specs:  # --demo
+        specs = [SourceSpec(str(DEMO_CLIP), video=str(DEMO_CLIP))]
     stopping, old = _stop_on_signals()
-    session: Any = None
-    capture: Any = None
-    recorder: Any = None
-    fleet = []
+    def say(line: str) -> None:
+        if not args.quiet:
+            print(line, flush=True)
+
+    def warn(line: str) -> None:
+        print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)
+
+    runner: Any = None
     try:
-        capture = open_capture(args.camera[0] if args.camera else None, video, args.realtime, args.max_frames,
-                               on_status=lambda m: print(f"{PROG}: {m}", file=sys.stderr, flush=True),
-                               loop=args.loop)
-        if args.record:
-            recorder = CsvRecorder(args.record, overwrite=args.overwrite, keep_days=args.keep_days,
-                                   privacy=settings.privacy)
-            for old in recorder.pruned:
-                print(f"{PROG}: removed {old} (older than {args.keep_days:g} days)", file=sys.stderr)
         if args.stats_json:
             _check_writable(Path(args.stats_json))
-        say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
-        warn = lambda line: print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)  # noqa: E731
-        fleet = fleet_sinks(options.outputs_from(args),
-                            lambda _source: (session.fps, capture.dropped, capture.reconnects), warn,
-                            sources=[capture.source], privacy=settings.privacy)
-        session = open_session(settings, capture, sinks=[recorder] if recorder else [],
-                               on_event=lambda e: print(e.text, flush=True), on_status=say, on_warning=warn)
-        for sink in fleet:
-            session.add_sink(sink)
+        runner = open_sources(settings, specs, options.outputs_from(args), warn, named=several,
+                              on_event=lambda e: print(e.text, flush=True), on_status=say, realtime=args.realtime,
+                              max_frames=args.max_frames, loop=args.loop)
+        for sink in runner.sinks:
             if hasattr(sink, "port"):
                 say(f"metrics: http://{args.metrics_host}:{sink.port}/metrics")
-        info = capture.info
-        say(f"{info.kind} {info.name}: {info.width}x{info.height} at {info.fps:.0f} fps; "
-            f"detector {settings.detector}, model {session.pipeline.classifier.name}")
-        capture.start()
-        summary = session.run(lambda: stopping["sig"])
+        model = f"detector {settings.detector}, model {runner.classifier.name}"
+        for lane in runner.lanes:
+            if lane.capture is not None:
+                info = lane.capture.info
+                say(f"{lane.name + ': ' if several else ''}{info.kind} {info.name}: {info.width}x{info.height} at "
+                    f"{info.fps:.0f} fps{'' if several else '; ' + model}")
+        if several:
+            say(f"{len(specs)} sources; {model}")
+        summary = runner.run(lambda: stopping["sig"])
         if stopping["sig"]:
             say("stopped")
         if args.stats_json:
             _write_json(Path(args.stats_json), summary)
-        say(f"done: {summary['frames']} frames in {summary['seconds']:.1f} s ({summary['fps']} fps), "
-            f"{summary['mean_faces']} faces per frame")
-        return 0
-    except MonitorError as exc:
-        return error(str(exc))
-    finally:
-        signal.signal(signal.SIGINT, old)
-        if session:
-            session.close()
-        else:
-            if capture:
-                capture.stop()
-            for sink in [recorder, *fleet]:
-                if sink:
-                    sink.close()
-
-
-def run_multi(args, specs) -> int:
-    """Several sources in one monitor (multi.MultiSession): one status line a second for all lanes,
-    alert lines naming their lane, one CSV, one metrics endpoint, a lane's fault in one line."""
-    from .app import open_multi
-    from .errors import MonitorError
-    from .multi import MULTI_DEFAULTS
-
-    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: warning: %(message)s")
-    settings = options.from_args(args, MULTI_DEFAULTS)  # --detect-width 640 unless given
-    stopping, old = _stop_on_signals()
-    say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
-    warn = lambda line: print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)  # noqa: E731
-    multi: Any = None
-    try:
-        if args.stats_json:
-            _check_writable(Path(args.stats_json))
-        multi = open_multi(settings, specs, options.outputs_from(args), warn, on_event=lambda e: print(e.text, flush=True),
-                           on_status=say, realtime=args.realtime, max_frames=args.max_frames, loop=args.loop)
-        for sink in multi.sinks:
-            if hasattr(sink, "port"):
-                say(f"metrics: http://{args.metrics_host}:{sink.port}/metrics")
-        for lane in multi.lanes:
-            if lane.session is not None:
-                info = lane.session.capture.info
-                say(f"{lane.name}: {info.kind} {info.name}: {info.width}x{info.height} at {info.fps:.0f} fps")
-        say(f"{len(specs)} sources; detector {settings.detector}, model {multi.classifier.name}")
-        summary = multi.run(lambda: stopping["sig"])
-        if stopping["sig"]:
-            say("stopped")
-        if args.stats_json:
-            _write_json(Path(args.stats_json), summary)
+        if not several:
+            say(f"done: {summary['frames']} frames in {summary['seconds']:.1f} s ({summary['fps']} fps), "
+                f"{summary['mean_faces']} faces per frame")
+            return 0
         for name, lane in summary["sources"].items():
             say(f"{name}: {lane['frames']} frames, {lane.get('dropped_frames', 0)} dropped, {lane['state']}")
         say(f"done: {summary['frames']} frames of {len(specs)} sources in {summary['seconds']:.1f} s")
@@ -189,11 +150,11 @@ def run_multi(args, specs) -> int:
         return error(str(exc))
     finally:
         signal.signal(signal.SIGINT, old)
-        if multi is not None:
-            multi.close()
+        if runner is not None:
+            runner.close()
 
 
-def sources_of(args) -> list:
+def sources_of(args: argparse.Namespace) -> list[SourceSpec]:
     """The sources the options name; SourceError (one line) when they conflict."""
     from .errors import SourceError
     from .sources import load_sources, sources_from_args
@@ -214,7 +175,7 @@ def _check_writable(path: Path) -> None:
         raise RecordingError(f"cannot write {path}: folder does not exist")
 
 
-def _write_json(path: Path, data: dict) -> None:
+def _write_json(path: Path, data: Mapping[str, Any]) -> None:
     from .errors import RecordingError
     from .recording import private_file
 
@@ -225,7 +186,7 @@ def _write_json(path: Path, data: dict) -> None:
         raise RecordingError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-def run_gui(args, specs=()) -> int:
+def run_gui(args: argparse.Namespace, specs: Sequence[SourceSpec] = ()) -> int:
     from .errors import MonitorError
 
     refused = [f"--{k.replace('_', '-')} ({why})" for k, why in NOT_IN_WINDOW.items() if getattr(args, k)]
@@ -249,7 +210,7 @@ def run_gui(args, specs=()) -> int:
     return gui_run(args, list(specs))
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     from .native import quiet_native_logs
 
@@ -270,7 +231,7 @@ def main(argv=None) -> int:
     if args.gui or (not specs and not args.demo):
         return run_gui(args, specs)
     try:
-        return run_multi(args, specs) if len(specs) > 1 or args.sources else run_headless(args)
+        return run_headless(args, specs)
     except KeyboardInterrupt:
         return 0
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import options
@@ -21,7 +22,7 @@ def error(msg: str, code: int = 1) -> int:
     return code
 
 
-def _at_least_zero(text: str, kind: type, what: str) -> float:
+def _at_least_zero(text: str, kind: Callable[[str], float], what: str) -> float:
     """``text`` as ``kind``, >= 0 (NaN refused too: a negative or NaN age would delete every recording)."""
     try:
         v = kind(text)
@@ -40,7 +41,7 @@ def days_arg(text: str) -> float:
     return _at_least_zero(text, float, "a number of days")
 
 
-def notice_main(argv) -> int:
+def notice_main(argv: Sequence[str]) -> int:
     p = argparse.ArgumentParser(prog=f"{PROG} notice", description="A printable sign (A4, PDF and PNG) telling "
                                 "the people in view what is monitored, what is kept, for how long and whom to ask.")
     p.add_argument("--out", default="notice", help="file name without suffix: writes OUT.pdf and OUT.png")
@@ -63,7 +64,7 @@ def notice_main(argv) -> int:
     return 0
 
 
-def report_main(argv) -> int:
+def report_main(argv: Sequence[str]) -> int:
     p = argparse.ArgumentParser(prog=f"{PROG} report", description="A session report from a recorded CSV: mood "
                                 "over time with alert spans, emotions per minute, faces in view, the faces seen.")
     p.add_argument("csv", help="a CSV written by --record (it may still be being written)")
@@ -83,7 +84,7 @@ def report_main(argv) -> int:
     return 0
 
 
-def batch_main(argv) -> int:
+def batch_main(argv: Sequence[str]) -> int:
     p = argparse.ArgumentParser(prog=f"{PROG} batch", description="Analyse every video in a folder: a CSV (the "
                                 "--record columns), a stats JSON and a report per video, and a summary table.")
     p.add_argument("input", help="folder of videos (searched recursively)")

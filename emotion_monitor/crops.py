@@ -24,13 +24,13 @@ def stretch_contrast(faces: np.ndarray, low: float = 2.0, high: float = 98.0,
     """
     x = np.asarray(faces, np.float32)
     if not len(x):
-        return x.copy()
+        return np.array(x, copy=True)
     flat = x.reshape(len(x), -1)
     lo, hi = np.percentile(flat, (low, high), axis=1)
     span = np.maximum(hi - lo, min_range)
     shape = (-1,) + (1,) * (x.ndim - 1)
     out = (x - lo.reshape(shape).astype(np.float32)) * (255.0 / span.reshape(shape)).astype(np.float32)
-    return np.clip(out, 0.0, 255.0, out=out)
+    return np.asarray(np.clip(out, 0.0, 255.0, out=out))
 
 
 # YuNet's box in units of the FER2013 image side (benchmarks/framing.py, PublicTest medians)
@@ -52,7 +52,7 @@ def roll_degrees(landmarks: np.ndarray) -> np.ndarray:
     a, b = lm[:, 0], lm[:, 1]
     left_first = a[:, 0] <= b[:, 0]
     e1, e2 = np.where(left_first[:, None], a, b), np.where(left_first[:, None], b, a)
-    return np.degrees(np.arctan2(e2[:, 1] - e1[:, 1], e2[:, 0] - e1[:, 0]))
+    return np.asarray(np.degrees(np.arctan2(e2[:, 1] - e1[:, 1], e2[:, 0] - e1[:, 0])))
 
 
 def _patch(gray: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray | None:

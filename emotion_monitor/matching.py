@@ -4,10 +4,15 @@ appearance descriptor used to re-identify a face unseen for a while (tracking.py
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import numpy as np
 
 from ._cv import cv2
 from .types import Detections
+
+# a frame's appearance features: all of them, or a function giving those of the detections asked for
+FeatureSource = np.ndarray | Callable[[list[int]], np.ndarray]
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -18,7 +23,7 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     inter = np.prod(np.clip(br - tl, 0, None), axis=2)
     area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
     area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-6)
+    return np.asarray(inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-6))
 
 
 def greedy_match(score: np.ndarray, threshold: float) -> list[tuple[int, int]]:
@@ -52,7 +57,7 @@ def describe(image: np.ndarray, dets: Detections, crops: np.ndarray) -> np.ndarr
     h, w = image.shape[:2]
     body = np.zeros((n, 32), np.float32)
     if image.ndim != 3:
-        return np.concatenate([faces, body], axis=1) * np.float32(np.sqrt(0.5))
+        return np.asarray(np.concatenate([faces, body], axis=1) * np.float32(np.sqrt(0.5)))
     for i, (x0, y0, x1, y1) in enumerate(dets.xyxy):
         bw, bh = x1 - x0, y1 - y0
         bx0, bx1 = int(max(0, x0 - 0.25 * bw)), int(min(w, x1 + 0.25 * bw))
@@ -64,7 +69,7 @@ def describe(image: np.ndarray, dets: Detections, crops: np.ndarray) -> np.ndarr
         hsv = cv2.cvtColor(np.ascontiguousarray(region[::step, ::step]), cv2.COLOR_BGR2HSV)
         hist = cv2.calcHist([hsv], [0, 1], None, [8, 4], [0, 180, 0, 256]).ravel()
         body[i] = hist / (np.linalg.norm(hist) + 1e-6)
-    return np.concatenate([faces, body], axis=1) * np.float32(np.sqrt(0.5))
+    return np.asarray(np.concatenate([faces, body], axis=1) * np.float32(np.sqrt(0.5)))
 
 
 class _Features:
@@ -72,19 +77,19 @@ class _Features:
     identification needs those of the unmatched detections, and a followed face refreshes its own
     every ``refresh`` seconds, so most frames describe few faces or none."""
 
-    def __init__(self, source, n: int):
+    def __init__(self, source: FeatureSource, n: int):
         self._fn = source if callable(source) else None
         self._all = None if callable(source) or source is None else np.asarray(source, np.float32).reshape(n, -1)
         self._rows: dict[int, np.ndarray] = {}
 
     @staticmethod
-    def of(source, n: int) -> _Features | None:
+    def of(source: FeatureSource | None, n: int) -> _Features | None:
         return None if source is None else _Features(source, n)
 
-    def get(self, idx) -> np.ndarray:
+    def get(self, idx: Iterable[int]) -> np.ndarray:
         idx = [int(i) for i in idx]
         if self._all is not None:
-            return self._all[idx]
+            return np.asarray(self._all[idx])
         missing = [i for i in idx if i not in self._rows]
         if missing and self._fn is not None:
             for i, row in zip(missing, np.asarray(self._fn(missing), np.float32)):

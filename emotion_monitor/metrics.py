@@ -14,6 +14,8 @@ alerts. Histogram: seconds each pipeline stage took on each frame.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from .errors import MonitorError
 from .pipeline import STAGES
 from .types import FrameResult
@@ -26,7 +28,8 @@ class MetricsSink:
     that source; ``sources`` names the ones whose series exist from the start, at 0."""
 
     def __init__(self, port: int, camera: str = "camera", host: str = "127.0.0.1",
-                 stats=lambda source: (0.0, 0, 0), sources=()):
+                 stats: Callable[[str], tuple[float, int, int]] = lambda source: (0.0, 0, 0),
+                 sources: Sequence[str] = ()) -> None:
         from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
         self.registry = CollectorRegistry()

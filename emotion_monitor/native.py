@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Iterator
 
 QUIET = {"GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "3", "OPENCV_FFMPEG_LOGLEVEL": "-8"}
 
@@ -19,7 +20,7 @@ def quiet_native_logs() -> None:
 
 
 @contextlib.contextmanager
-def quiet_native_loading():
+def quiet_native_loading() -> Iterator[None]:
     """The same while native models load, for a library call (``emotion_monitor.analyze``, ``Monitor``,
     app.build_*): the loggers read these variables when they first load, and the embedding program gets
     its environment back as it was."""
@@ -34,7 +35,7 @@ def quiet_native_loading():
 
 
 @contextlib.contextmanager
-def quiet_native_stderr():
+def quiet_native_stderr() -> Iterator[None]:
     """Silence stderr at the file-descriptor level while native code loads a model.
 
     MediaPipe's and LiteRT's C++ loggers print dozens of INFO/WARNING lines (sparsity, delegates)

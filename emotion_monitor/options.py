@@ -6,7 +6,9 @@ before anything below the CLI and the window's entry sees it.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import fields, replace
+from typing import Any
 
 from . import settings as settings_model
 from .settings import Settings
@@ -26,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> 
                                 default=argparse.SUPPRESS, help=f"{m['help']} (default {'on' if f.default else 'off'})")
             continue
 
-        def parse(text, name=f.name, kind=kind):
+        def parse(text: str, name: str = f.name, kind: Callable[[Any], Any] = kind) -> Any:
             try:
                 value = kind(text)
             except ValueError:

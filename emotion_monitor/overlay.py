@@ -20,7 +20,7 @@ ALERT_RED = (0, 0, 255)  # the people behind the current alert: a red frame arou
 MARKED = (0, 140, 255)  # orange: marked "arrived unhappy" on arrival (no alert of their own)
 
 
-def _corners(out: np.ndarray, x0: int, y0: int, x1: int, y1: int, color, thick: int) -> None:
+def _corners(out: np.ndarray, x0: int, y0: int, x1: int, y1: int, color: tuple[int, int, int], thick: int) -> None:
     """A box's four corners (a quarter of each side, at least 3 px) over a dark edge: seen at a small
     view's size and on dark or bright footage, and not mistaken for the full box of a face that is read."""
     dx, dy = max(3, (x1 - x0) // 4), max(3, (y1 - y0) // 4)
@@ -35,7 +35,7 @@ def blur_faces(image: np.ndarray, boxes: np.ndarray, margin: float = 0.3, blocks
     to ``blocks`` x ``blocks`` coarse cells and smoothed: no face left to recognise, and none for a face
     detector to find (tested with the app's own), while the scene around stays readable. For every image
     the app writes (privacy: people in view did not choose to be photographed)."""
-    out = image.copy()
+    out = np.array(image, copy=True)
     h, w = out.shape[:2]
     for x0, y0, x1, y1 in np.asarray(boxes, np.float32).reshape(-1, 4):
         mx, my = (x1 - x0) * margin, (y1 - y0) * margin

@@ -24,13 +24,13 @@ from .mood import MoodConfig, MoodMonitor
 from .native import quiet_native_stderr
 from .quality import QualityGate
 from .tracking import Tracker, describe
-from .types import LABELS, Detections, Frame, FrameResult
+from .types import LABELS, Detections, Frame, FrameResult, StageTimes
 
 log = logging.getLogger("emotion_monitor")
 STAGES = ("detect", "crop", "classify", "track", "mood", "total")
 
 
-def sanitize(image) -> np.ndarray | None:
+def sanitize(image: object) -> np.ndarray | None:
     """A frame as uint8 BGR (H, W, 3), or None with a warning when it cannot be one."""
     if image is None:
         log.warning("skipped a frame: no image")
@@ -74,9 +74,9 @@ class Prepared:
     dets: Detections
     crops: np.ndarray
     quality: Any
-    features: Callable
+    features: Callable[[list[int]], np.ndarray]
     pick: np.ndarray
-    times: dict
+    times: dict[str, float]
     pick_s: float  # seconds spent choosing the faces to classify (counted in "classify")
     prepare_s: float  # seconds from the frame's arrival to the end of prepare
     searched: bool = True  # whether the detector searched this frame (its schedule skips some)
@@ -91,7 +91,7 @@ class Pipeline:
         self.config = config or PipelineConfig()
         self.tracker = tracker or Tracker()
         self.mood = mood or MoodMonitor(MoodConfig())
-        self.timings: dict[str, deque] = defaultdict(lambda: deque(maxlen=keep_timings))
+        self.timings: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=keep_timings))
         self.frames = 0
         self.faces = 0
         self.skipped = 0
@@ -108,7 +108,7 @@ class Pipeline:
     def prepare(self, frame: Frame) -> Prepared | None:
         """The stages before classification: detect and crop, and pick the faces to classify (all of
         them, or in a crowd the stalest ``classify_budget``). With :meth:`finish` this lets one batch
-        of the classifier serve several pipelines (several cameras, ``multi.MultiSession``)."""
+        of the classifier serve several pipelines (several cameras, ``runner.Runner``)."""
         t0 = time.perf_counter()
         image = sanitize(frame.image)
         if image is None:
@@ -135,7 +135,7 @@ class Pipeline:
         quality = self.config.quality.assess(dets, crops) if self.config.quality else None
         times["crop"] = time.perf_counter() - t
 
-        def features(idx):  # appearance, computed for the detections the tracker asks about
+        def features(idx: list[int]) -> np.ndarray:  # appearance, computed for the detections the tracker asks about
             return describe(image, dets[idx], crops[idx])
 
         t = time.perf_counter()
@@ -168,7 +168,8 @@ class Pipeline:
         self.faces += len(tracks)
         return FrameResult(frame, dets, tracks, mood, {k: v * 1000 for k, v in times.items()})
 
-    def _pick(self, dets, now: float, features=None) -> np.ndarray:
+    def _pick(self, dets: Detections, now: float,
+              features: Callable[[list[int]], np.ndarray] | None = None) -> np.ndarray:
         """Indices of the faces to classify, in one batch. With ``read_rate`` only faces last read at least
         ``1 / read_rate`` seconds ago (and new ones) are; in a crowd beyond ``classify_budget`` only the
         faces classified longest ago (new ones first) are. The others get NaN rows and keep their smoothed
@@ -192,9 +193,9 @@ class Pipeline:
         self.frames = self.faces = self.skipped = 0
         self.timings.clear()
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, StageTimes]:
         """p50/p95 milliseconds per stage and end to end, over the last ``keep_timings`` frames."""
-        out = {}
+        out: dict[str, StageTimes] = {}
         for k in STAGES:
             v = np.array(self.timings.get(k, ()), np.float64)
             if v.size:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import csv
 import os
 import time
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from . import privacy as privacy_levels
 from .errors import RecordingError
@@ -71,7 +73,7 @@ def _check_header(path: Path, expected: list[str]) -> None:
 OWN = (",".join(HEADER[:3]) + ",", ",".join(AGGREGATE_HEADER[:3]) + ",")
 
 
-def prune_recordings(folder: str | os.PathLike, keep_days: float, now: float | None = None,
+def prune_recordings(folder: str | os.PathLike[str], keep_days: float, now: float | None = None,
                      keep: Path | None = None) -> list[Path]:
     """Delete this app's own recordings in ``folder`` last written more than ``keep_days`` days ago: CSV
     files whose first line is a session CSV's header (``timestamp,frame,face_id,...``, any version). Any
@@ -109,7 +111,7 @@ class CsvRecorder:
     folder older than that many days (:func:`prune_recordings`; 0 keeps them all). ``privacy``: what a
     row keeps (module docstring; privacy.py), by default :data:`privacy.DEFAULT`."""
 
-    def __init__(self, path: str | os.PathLike, sync_every: float = 1.0, overwrite: bool = False,
+    def __init__(self, path: str | os.PathLike[str], sync_every: float = 1.0, overwrite: bool = False,
                  keep_days: float = 0, privacy: str = privacy_levels.DEFAULT):
         self.path = Path(path)
         self.sync_every = sync_every
@@ -120,7 +122,7 @@ class CsvRecorder:
         except ValueError as exc:
             raise RecordingError(str(exc)) from None
         self.header = AGGREGATE_HEADER if self.privacy == "aggregate" else HEADER
-        self._second: dict[str, list] = {}  # aggregate: per source, the row of the second being gathered
+        self._second: dict[str, list[Any]] = {}  # aggregate: per source, the row of the second being gathered
         try:
             if self.path.parent and not self.path.parent.exists():
                 raise FileNotFoundError(f"folder {self.path.parent} does not exist")
@@ -139,7 +141,7 @@ class CsvRecorder:
         if new:
             self._write([self.header])
 
-    def _write(self, rows) -> None:
+    def _write(self, rows: Iterable[Sequence[object]]) -> None:
         try:
             self._writer.writerows(rows)
             self._fh.flush()
@@ -212,8 +214,8 @@ class CsvRecorder:
             except OSError:
                 pass
 
-    def __enter__(self):
+    def __enter__(self) -> CsvRecorder:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -14,8 +14,10 @@ import base64
 import html
 import io
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +25,9 @@ from .errors import MonitorError
 from .mood import format_mood, format_score
 from .session_csv import FaceTally, SessionSummary, SourceTally, summarize
 from .types import LABELS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["FaceTally", "SessionSummary", "SourceTally", "face_rows", "figure", "source_rows", "summarize",
            "write_report"]
@@ -40,7 +45,7 @@ def _spans(t: np.ndarray, on: np.ndarray) -> list[tuple[float, float]]:
     return out
 
 
-def figure(s: SessionSummary, title: str):
+def figure(s: SessionSummary, title: str) -> Figure:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -49,7 +54,9 @@ def figure(s: SessionSummary, title: str):
 
     from .overlay import COLORS
 
-    to_dt = lambda a: [datetime.fromtimestamp(x, timezone.utc) for x in a]  # noqa: E731
+    def to_dt(a: Iterable[float]) -> list[datetime]:
+        return [datetime.fromtimestamp(x, timezone.utc) for x in a]
+
     fig, axes = plt.subplots(3, 1, figsize=(11, 9), sharex=True, gridspec_kw={"height_ratios": [3, 2, 1.3]})
     t = to_dt(s.seconds)
     ax = axes[0]
@@ -91,7 +98,8 @@ def figure(s: SessionSummary, title: str):
     ax.set_xlabel("time (UTC)")
     ax.grid(alpha=0.3)
     ax.set_xlim(*to_dt([s.seconds[0], s.seconds[-1] + 1]))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S" if np.ptp(s.seconds) < 3600 else "%H:%M"))
+    fmt = "%H:%M:%S" if np.ptp(s.seconds) < 3600 else "%H:%M"
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt))  # type: ignore[no-untyped-call]  # untyped in matplotlib
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
@@ -105,7 +113,9 @@ def face_rows(s: SessionSummary, limit: int | None = None) -> list[tuple[str, ..
     """One row of text per person (a face id), in :data:`COLUMNS`' order, longest in view first."""
     items = sorted(s.faces_seen.items(), key=lambda kv: -(kv[1].last - kv[1].first))
     out: list[tuple[str, ...]] = []
-    hms = lambda t: datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M:%S")  # noqa: E731
+    def hms(t: float) -> str:
+        return datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M:%S")
+
     several = len({source for source, _ in s.faces_seen}) > 1
     for (source, face_id), f in items[:limit]:
         label, share = f.dominant
@@ -167,7 +177,7 @@ def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
     return s
 
 
-def _table_figure(rows, columns, title):
+def _table_figure(rows: Sequence[Sequence[str]], columns: Sequence[str], title: str) -> Figure:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(11, 0.6 + 0.25 * max(len(rows), 1)))
@@ -181,11 +191,11 @@ def _table_figure(rows, columns, title):
     return fig
 
 
-def _cells(rows) -> str:
+def _cells(rows: Iterable[Sequence[str]]) -> str:
     return "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>\n" for r in rows)
 
 
-def _html(title: str, png_b64: str, rows, s: SessionSummary) -> str:
+def _html(title: str, png_b64: str, rows: Sequence[Sequence[str]], s: SessionSummary) -> str:
     body = _cells(rows)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
     lanes = source_rows(s)

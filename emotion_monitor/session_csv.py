@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,11 +37,11 @@ class FaceTally:
     first: float
     last: float
     rows: int = 0
-    emotions: Counter = field(default_factory=Counter)
+    emotions: Counter[str] = field(default_factory=Counter)
     counted: int = 0
     score_sum: float = 0.0
     negative: int = 0
-    flags: set = field(default_factory=set)  # "alert" (an alert was about them), "arrived unhappy" (marked)
+    flags: set[str] = field(default_factory=set)  # "alert" (an alert was about them), "arrived unhappy" (marked)
 
     @property
     def mean_mood(self) -> float | None:
@@ -65,7 +66,7 @@ class SourceTally:
     frames: int = 0
     mood_sum: float = 0.0
     alert_frames: int = 0
-    bins: dict = field(default_factory=lambda: defaultdict(lambda: [0.0, 0, 0]))  # second -> mood sum, frames, alert
+    bins: dict[int, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0.0, 0, 0]))  # second -> mood sum, frames, alert
 
     @property
     def mean_mood(self) -> float:
@@ -111,8 +112,8 @@ def summarize(path: str | Path) -> SessionSummary:
         fh = open(path, newline="", encoding="utf-8")
     except OSError as exc:
         raise MonitorError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    bins: dict[int, list] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, frames, alert, faces sum
-    minute_counts: dict[int, Counter] = defaultdict(Counter)
+    bins: dict[int, list[float]] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, frames, alert, faces sum
+    minute_counts: dict[int, Counter[str]] = defaultdict(Counter)
     faces: dict[tuple[str, int], FaceTally] = {}
     sources: dict[str, SourceTally] = defaultdict(SourceTally)
     rows = frames = skipped = alert_frames = negative_rows = 0
@@ -122,7 +123,7 @@ def summarize(path: str | Path) -> SessionSummary:
     frame_rows = 0
     frame_mood = frame_alert = frame_ts = 0.0
 
-    def close_frame():
+    def close_frame() -> None:
         nonlocal frames, mood_total, alert_frames
         if current is None:
             return
@@ -206,9 +207,9 @@ def summarize(path: str | Path) -> SessionSummary:
                           skipped, mood_total / max(frames, 1), int(alert_frames), negative_rows, dict(sources))
 
 
-def _summarize_seconds(reader) -> SessionSummary:
+def _summarize_seconds(reader: Iterator[list[str]]) -> SessionSummary:
     """The summary of a privacy "aggregate" CSV: each row is one second of one source."""
-    bins: dict[int, list] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, sources, alert, faces in view
+    bins: dict[int, list[float]] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, sources, alert, faces in view
     sources: dict[str, SourceTally] = defaultdict(SourceTally)
     rows = skipped = 0
     for row in reader:
@@ -229,8 +230,8 @@ def _summarize_seconds(reader) -> SessionSummary:
         lane.mood_sum += score
         lane.alert_frames += on
     secs = np.array(sorted(bins), np.float64)
-    b = np.array([bins[int(s)] for s in secs], np.float64).reshape(-1, 4)
-    count = np.maximum(b[:, 1], 1)
-    return SessionSummary(secs, b[:, 0] / count, b[:, 2], b[:, 3], np.zeros(0), np.zeros((0, 7)), {}, rows, rows,
-                          skipped, float(b[:, 0].sum() / max(rows, 1)), int(b[:, 2].sum()), 0, dict(sources),
+    t = np.array([bins[int(s)] for s in secs], np.float64).reshape(-1, 4)
+    count = np.maximum(t[:, 1], 1)
+    return SessionSummary(secs, t[:, 0] / count, t[:, 2], t[:, 3], np.zeros(0), np.zeros((0, 7)), {}, rows, rows,
+                          skipped, float(t[:, 0].sum() / max(rows, 1)), int(t[:, 2].sum()), 0, dict(sources),
                           aggregate=True)

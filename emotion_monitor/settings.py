@@ -10,16 +10,26 @@ field. Mood defaults live once, in :class:`MoodConfig`, and are referred to here
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from collections.abc import Callable
+from dataclasses import Field, dataclass, field, fields, replace
+from typing import Any, Protocol
 
 from . import privacy as privacy_levels
 from .detection import DETECTORS
 from .mood import MOOD_DEFAULTS, MoodConfig
 
 
-def setting(default, help: str, *, minimum=None, maximum=None, choices=None, unit: str = "", group: str = "",
-            in_dialog: bool = True, label: str | None = None, metavar: str | None = None):
+class Store(Protocol):
+    """Where preferences are kept (QSettings, or a dict-backed double in the tests)."""
+
+    def value(self, key: str, default: Any = None) -> Any: ...
+
+    def setValue(self, key: str, value: Any) -> None: ...  # noqa: N802 (Qt's name)
+
+
+def setting(default: Any, help: str, *, minimum: float | None = None, maximum: float | None = None,
+            choices: tuple[str, ...] | None = None, unit: str = "", group: str = "", in_dialog: bool = True,
+            label: str | None = None, metavar: str | None = None) -> Any:
     """A settings field: ``in_dialog`` False keeps it off the window's dialog and out of saved preferences."""
     return field(default=default, metadata={"help": help, "min": minimum, "max": maximum, "choices": choices,
                                             "unit": unit, "group": group, "in_dialog": in_dialog, "label": label,
@@ -115,12 +125,12 @@ class Settings:
         cols, rows = (int(v) for v in self.tiles.lower().split("x"))
         return cols, rows
 
-    def changed(self, **changes) -> Settings:
+    def changed(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied (validated)."""
         return replace(self, **changes)
 
 
-def _field(name: str):
+def _field(name: str) -> Field[Any]:
     try:
         return Settings.__dataclass_fields__[name]
     except KeyError:
@@ -141,7 +151,7 @@ def check(name: str, value: Any) -> None:
             raise ValueError(f"tiles must be COLSxROWS between 1x1 and 8x8 (e.g. 4x3) or 'off', not {value!r}")
 
 
-def yes_no(value) -> bool:
+def yes_no(value: object) -> bool:
     """A bool from a bool or its text (QSettings' INI files give "true"/"false" back)."""
     if isinstance(value, bool):
         return value
@@ -153,17 +163,19 @@ def yes_no(value) -> bool:
     raise ValueError(f"not a yes/no value: {value!r}")
 
 
-def field_kind(f):
+def field_kind(f: Field[Any]) -> Callable[[Any], Any]:
+    """The parser of a field's values (its type; yes_no for a bool)."""
     name = f.type if isinstance(f.type, str) else f.type.__name__
-    return {"str": str, "int": int, "float": float, "bool": yes_no}[name]
+    kinds: dict[str, Callable[[Any], Any]] = {"str": str, "int": int, "float": float, "bool": yes_no}
+    return kinds[name]
 
 
-def window_fields():
+def window_fields() -> list[Field[Any]]:
     """The fields the window shows in its dialog and keeps between runs, in order."""
     return [f for f in fields(Settings) if f.metadata["in_dialog"]]
 
 
-def load(store, base: Settings | None = None) -> Settings:
+def load(store: Store, base: Settings | None = None) -> Settings:
     """Saved preferences over ``base``; a saved value that is no longer valid is ignored."""
     s = base or Settings()
     for f in window_fields():
@@ -177,6 +189,6 @@ def load(store, base: Settings | None = None) -> Settings:
     return s
 
 
-def save(s: Settings, store) -> None:
+def save(s: Settings, store: Store) -> None:
     for f in window_fields():
         store.setValue(f.name, getattr(s, f.name))

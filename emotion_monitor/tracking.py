@@ -26,10 +26,11 @@ compete and greedy gives the same answer for a handful of faces (tests/test_trac
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .matching import _Features, describe, greedy_match, iou_matrix
+from .matching import FeatureSource, _Features, describe, greedy_match, iou_matrix
 from .types import LABELS, Detections, Track
 
 __all__ = ["Tracker", "describe", "greedy_match", "iou_matrix"]
@@ -73,7 +74,7 @@ class _Face:
 
 
 def _centres(b: np.ndarray) -> np.ndarray:
-    return (b[:, :2] + b[:, 2:]) / 2
+    return np.asarray((b[:, :2] + b[:, 2:]) / 2)
 
 
 class Tracker:
@@ -107,7 +108,7 @@ class Tracker:
         self._faces: list[_Face] = []
         self._next_id = 1
         self._now = 0.0
-        self._last_pairs: tuple | None = None  # (id of the detections, pairs, their features)
+        self._last_pairs: tuple[int, Any, Any] | None = None  # (id of the detections, pairs, their features)
 
     def reset(self, renumber: bool = True) -> None:
         """Forget every face; number new ones from 1 again (a new source) unless not ``renumber`` (a
@@ -117,7 +118,7 @@ class Tracker:
         if renumber:
             self._next_id = 1
 
-    def staleness(self, dets: Detections, now: float, features=None) -> np.ndarray:
+    def staleness(self, dets: Detections, now: float, features: FeatureSource | None = None) -> np.ndarray:
         """Seconds since the face each detection would match was last classified (inf for a new face):
         the pipeline refreshes the stalest faces first when a crowd exceeds its classification budget.
         The matching is kept for the :meth:`update` of the same detections (one match a frame)."""
@@ -213,7 +214,8 @@ class Tracker:
         return unseen <= self.report_gap or (f.missed_searches <= 1 and unseen <= self.coast)
 
     def update(self, dets: Detections, probs: np.ndarray, timestamp: float = 0.0,
-               quality: list[str] | None = None, features=None, searched: bool = True) -> tuple[Track, ...]:
+               quality: list[str] | None = None, features: FeatureSource | None = None,
+               searched: bool = True) -> tuple[Track, ...]:
         """Match this frame's detections (with their probabilities, quality and appearance) to faces;
         return the reported faces as snapshots. ``features``: the detections' descriptors from
         :func:`describe` (N, D), or a function of a list of detection indices returning theirs (only
@@ -222,11 +224,12 @@ class Tracker:
         frame (False on the frames its schedule skips)."""
         probs = np.asarray(probs, np.float32).reshape(len(dets), len(LABELS))
         quality = quality if quality is not None else ["ok"] * len(dets)
+        described: _Features | None
         if self._last_pairs is not None and self._last_pairs[0] == id(dets):
-            pairs, features = self._last_pairs[1], self._last_pairs[2]
+            pairs, described = self._last_pairs[1], self._last_pairs[2]
         else:
-            features = _Features.of(features, len(dets))
-            pairs = self._associate(dets, timestamp, features)
+            described = _Features.of(features, len(dets))
+            pairs = self._associate(dets, timestamp, described)
         self._last_pairs = None
         self._now = timestamp
         matched_d = {c for _, c in pairs}
@@ -248,8 +251,8 @@ class Tracker:
                 p = self.alpha * probs[c] + (1 - self.alpha) * f.probs
                 f.probs = p / p.sum()
                 f.classified_at = timestamp
-            if features is not None and (f.feature is None or timestamp - f.feature_at >= self.refresh):
-                ft = features.get([c])[0]
+            if described is not None and (f.feature is None or timestamp - f.feature_at >= self.refresh):
+                ft = described.get([c])[0]
                 f.feature = ft.copy() if f.feature is None else 0.7 * f.feature + 0.3 * ft
                 f.feature /= np.linalg.norm(f.feature) + 1e-6
                 f.feature_at = timestamp
@@ -269,7 +272,7 @@ class Tracker:
                 self._faces.append(_Face(dets.xyxy[c].copy(), dets.xyxy[c].copy(), probs[c].copy(), probs[c].copy(),
                                          timestamp, timestamp, quality=quality[c],
                                          confident=bool(dets.confidence[c] >= self.sure), classified_at=timestamp,
-                                         feature=None if features is None else features.get([c])[0],
+                                         feature=None if described is None else described.get([c])[0],
                                          feature_at=timestamp))
         # a face never confirmed is dropped as soon as it is lost; a confirmed one is kept max_age
         self._faces = [f for f in self._faces

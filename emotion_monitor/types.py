@@ -19,7 +19,7 @@ import numpy as np
 LABELS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 
 
-def frozen_array(a, dtype=np.float32, shape=None) -> np.ndarray:
+def frozen_array(a: Any, dtype: Any = np.float32, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """A read-only copy of ``a`` (reshaped to ``shape`` when given)."""
     out = np.array(a, dtype=dtype, copy=True)
     if shape is not None:
@@ -75,7 +75,7 @@ class Detections:
     @property
     def area(self) -> np.ndarray:
         wh = np.clip(self.xyxy[:, 2:] - self.xyxy[:, :2], 0, None)
-        return wh[:, 0] * wh[:, 1]
+        return np.asarray(wh[:, 0] * wh[:, 1])
 
     def __getitem__(self, idx: Any) -> Detections:
         return Detections(self.xyxy[idx], self.confidence[idx], self.marks[idx])
@@ -202,6 +202,26 @@ class RunSummary(_RunSummary, total=False):
     unless the privacy level is "aggregate"."""
 
     people: list[PersonSummary]
+
+
+class SourceSummary(RunSummary):
+    """One source's figures in a run of several: its run summary (zeros for a source never opened), its
+    state ("running", "retrying", "ended", "failed") and the error that stopped it, if any."""
+
+    state: str
+    error: str | None
+
+
+class SourcesSummary(TypedDict):
+    """A run of several sources: each source's figures by name, and the totals."""
+
+    sources: dict[str, SourceSummary]
+    frames: int
+    seconds: float
+    fps: float
+    classifier_calls: int
+    faces_per_call: float  # faces classified in one call of the classifier, on average
+    csv_rows: int
 
 
 @dataclass(frozen=True)

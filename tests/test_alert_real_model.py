@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from benchmarks import composite
-from emotion_monitor.app import open_capture, open_session
+from emotion_monitor.app import open_capture, open_runner
 from emotion_monitor.mood import MoodConfig
 from emotion_monitor.settings import Settings
 
@@ -23,11 +23,11 @@ needs_shared = pytest.mark.skipif(not (MEDIA / "crowd_1080p.mp4").exists() and n
 def test_sixty_seconds_of_a_neutral_crowd_raise_no_alert():
     events = []
     cap = open_capture(video=str(MEDIA / "crowd_1080p.mp4"), loop=True, max_frames=60 * 25)
-    session = open_session(Settings(), cap, on_event=events.append)
+    session = open_runner(Settings(), cap, on_event=events.append)
     cap.start()
     moods = [r.mood.score for r in session.results() if r.mood.faces]
     session.close()
-    assert session.pipeline.frames == 1500 and cap.info.fps == 25  # 60 s of the clip's clock
+    assert session.lanes[0].pipeline.frames == 1500 and cap.info.fps == 25  # 60 s of the clip's clock
     assert events == [], [e.text for e in events]
     assert min(moods) > Settings().threshold + 0.1  # a margin: -0.30 before each face was judged against itself
 

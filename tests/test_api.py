@@ -94,6 +94,29 @@ def test_a_monitor_yields_tracked_results_and_feeds_its_sinks(scene_video, tmp_p
         next(iter(monitor))
 
 
+def test_a_monitor_watches_several_sources_through_one_classifier(scene_video, tmp_path):
+    """A list of sources: one runner, every source's results (named by their source), one classifier call
+    for the faces of both, each source's figures in a SourcesSummary; a missing one fails alone."""
+    import shutil
+
+    second = tmp_path / "second.avi"
+    shutil.copy(scene_video, second)
+    with em.Monitor([scene_video, second]) as monitor:
+        results = list(monitor)
+        summary = monitor.summary()
+    assert set(summary) == set(typing.get_type_hints(em.SourcesSummary))
+    assert {r.frame.source for r in results} == {str(scene_video), str(second)}
+    assert [summary["sources"][str(p)]["frames"] for p in (scene_video, second)] == [30, 30]
+    assert all(e["state"] == "ended" for e in summary["sources"].values())
+    assert summary["classifier_calls"] <= 31 < summary["frames"]  # one call a round for both sources' faces
+    with em.Monitor([scene_video, tmp_path / "missing.mp4"]) as monitor:
+        frames = sum(1 for _ in monitor)
+        states = {name: e["state"] for name, e in monitor.summary()["sources"].items()}
+    assert frames == 30 and states == {str(scene_video): "ended", str(tmp_path / "missing.mp4"): "failed"}
+    with pytest.raises(em.SourceError, match="given once"):
+        em.Monitor([scene_video, scene_video])
+
+
 def _readme_example() -> str:
     text = (ROOT / "README.md").read_text()
     section = text.split("## Use it from Python", 1)[1]
@@ -117,9 +140,9 @@ def test_the_examples_run(script, args, expect, tmp_path):
 
 
 def test_one_mood_format_on_every_surface():
+    from emotion_monitor.events import event_of
     from emotion_monitor.mood import format_mood
     from emotion_monitor.overlay import draw
-    from emotion_monitor.session import event_of
     from emotion_monitor.settings import Settings
     from emotion_monitor.types import Detections, Frame, FrameResult, MoodState
 
@@ -127,7 +150,7 @@ def test_one_mood_format_on_every_surface():
     m = MoodState(-0.004, 0.0, 2, True, event="alert", reason="threshold")
     text = event_of(FrameResult(Frame(np.zeros((8, 8, 3), np.uint8), 1, 0.0), Detections(), (), m), Settings()).text
     assert "mood +0.00 " in text  # not "mood -0.00"
-    src = {p: (ROOT / "emotion_monitor" / p).read_text() for p in ("session.py", "overlay.py", "gui/mood_panel.py")}
+    src = {p: (ROOT / "emotion_monitor" / p).read_text() for p in ("events.py", "overlay.py", "gui/mood_panel.py")}
     for path, code in src.items():  # nobody formats the mood on their own any more
         assert "format_mood(" in code and not re.search(r"mood \{[^}]*:\+\.2f\}", code), path
     for path in ("gui/window.py", "gui/mood_panel.py", "report.py"):  # nor a score: no "-0.00" anywhere
@@ -218,7 +241,7 @@ def test_importing_and_analysing_leave_the_environment_as_it_was():
 
 
 def test_the_demo_clip_and_the_sink_protocol_are_public():
-    from emotion_monitor.session import Sink
+    from emotion_monitor.events import Sink
 
     clip = em.demo_clip()
     assert clip.name == "demo.mp4" and clip.is_file() and em.Sink is Sink

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from emotion_monitor.alerts import WebhookSink
-from emotion_monitor.app import open_session
+from emotion_monitor.app import open_runner
 from emotion_monitor.capture import Capture
 from emotion_monitor.recording import CsvRecorder
 from emotion_monitor.settings import Settings
@@ -147,7 +147,7 @@ def run_with(astronaut_bgr, tmp_path, sink, frames=200):
     cap = Capture(lambda: src, "video", "synthetic")
     rec = CsvRecorder(tmp_path / "rows.csv")
     s = Settings(window=0.4, duration=0.4, cooldown=0.0, detect_every=1)
-    session = open_session(s, cap, classifier=Flip(90), sinks=[rec, sink])
+    session = open_runner(s, cap, classifier=Flip(90), sinks=[rec, sink])
     cap.start()
     t0 = time.perf_counter()
     summary = session.run()

@@ -224,12 +224,12 @@ def test_a_dark_system_gets_a_dark_window(qtbot):
 
 
 def test_the_lanes_window_shows_each_lane_its_alert_and_the_store_mood(qtbot, long_video, tmp_path):
-    """Four lanes through one MultiSession (stub classifier: lane 'sad' cameras read sad), in the grid;
+    """Four lanes through one Runner (stub classifier: lane 'sad' cameras read sad), in the grid;
     a click enlarges a lane and a second click brings the grid back."""
     import shutil
 
     from emotion_monitor.gui.lanes import LanesWindow
-    from emotion_monitor.multi import MULTI_DEFAULTS, MultiSession
+    from emotion_monitor.runner import MULTI_DEFAULTS, Runner
     from emotion_monitor.settings import Settings
     from emotion_monitor.sources import SourceSpec
 
@@ -239,7 +239,7 @@ def test_the_lanes_window_shows_each_lane_its_alert_and_the_store_mood(qtbot, lo
         shutil.copy(long_video, videos[-1])
     specs = [SourceSpec(f"Lane {i + 1}", video=str(v)) for i, v in enumerate(videos)]
     settings = Settings(**{**MULTI_DEFAULTS.__dict__, "window": 0.4, "duration": 0.4, "threshold": -0.3})
-    multi = MultiSession(settings, specs, classifier=StubClassifier(), realtime=True, loop=True)
+    multi = Runner(settings, specs, classifier=StubClassifier(), realtime=True, loop=True)
     win = LanesWindow(multi)
     qtbot.addWidget(win)
     win.resize(1200, 800)
@@ -264,7 +264,7 @@ def test_the_lanes_window_shows_each_lane_its_alert_and_the_store_mood(qtbot, lo
         assert win.enlarged is None and all(t.isVisible() for t in win.tiles.values())
     finally:
         win.close()
-    assert all(lane.session.capture._thread.is_alive() is False for lane in multi.lanes)
+    assert all(lane.capture._thread.is_alive() is False for lane in multi.lanes)
 
 
 def test_an_alert_one_person_raised_is_shaded_apart_on_the_timeline_with_their_id(qtbot):

@@ -1,4 +1,4 @@
-"""Several sources in one monitor (multi.py): one CSV with the source column, metrics per source,
+"""Several sources in one monitor (runner.py): one CSV with the source column, metrics per source,
 alerts naming their lane, one lane's fault leaving the others running; synthetic sources."""
 
 import csv
@@ -14,8 +14,8 @@ import pytest
 
 from emotion_monitor.capture import Capture
 from emotion_monitor.errors import SourceError
-from emotion_monitor.multi import MultiSession, store_mood
 from emotion_monitor.recording import HEADER, CsvRecorder
+from emotion_monitor.runner import Runner, store_mood
 from emotion_monitor.settings import Settings
 from emotion_monitor.sources import SourceSpec, load_sources
 from emotion_monitor.types import LABELS
@@ -40,7 +40,7 @@ class Counting:
 
 
 def lanes_of(astronaut_bgr, counts, kind="video", fail_at=None):
-    """An opener for MultiSession: lane i plays counts[i] frames of the moving face; ``fail_at``
+    """An opener for the Runner: lane i plays counts[i] frames of the moving face; ``fail_at``
     maps a lane's name to the frame where its source raises (a decoder that dies)."""
     fail_at = fail_at or {}
 
@@ -70,7 +70,7 @@ def test_every_lane_is_recorded_in_one_csv_and_classified_in_shared_batches(astr
     counts = {"Lane 1": 40, "Lane 2": 60, "Lane 3": 25}
     clf = Counting()
     rec = CsvRecorder(tmp_path / "store.csv")
-    multi = MultiSession(SETTINGS, specs(*counts), sinks=[rec], classifier=clf,
+    multi = Runner(SETTINGS, specs(*counts), sinks=[rec], classifier=clf,
                          open_capture=lanes_of(astronaut_bgr, counts))
     summary = multi.run()
     multi.close()
@@ -93,7 +93,7 @@ def test_alerts_name_their_lane_and_metrics_carry_the_source_label(astronaut_bgr
     counts = {"Lane 1": 60, "Lane 2": 60}
     events = []
     metrics = MetricsSink(0, "store-7", sources=list(counts))
-    multi = MultiSession(SETTINGS, specs(*counts), sinks=[metrics], classifier=Counting(sad_calls=30),
+    multi = Runner(SETTINGS, specs(*counts), sinks=[metrics], classifier=Counting(sad_calls=30),
                          open_capture=lanes_of(astronaut_bgr, counts), on_event=events.append)
     try:
         multi.run()
@@ -126,7 +126,7 @@ def test_a_lane_that_dies_leaves_the_others_running_and_the_csv_valid(astronaut_
 
     warnings = []
     rec = CsvRecorder(tmp_path / "store.csv")
-    multi = MultiSession(SETTINGS, [*specs(*counts), SourceSpec("cam", camera=2)], sinks=[rec], classifier=Counting(),
+    multi = Runner(SETTINGS, [*specs(*counts), SourceSpec("cam", camera=2)], sinks=[rec], classifier=Counting(),
                          open_capture=opener, on_warning=warnings.append)
     seen, frames = [], set()
     for r in multi.results(lambda: multi.lanes[0].state == "ended"):
@@ -163,7 +163,7 @@ def test_a_camera_that_cannot_be_opened_is_tried_again_and_joins(astronaut_bgr):
         return Capture(lambda: src, "camera", "4", on_status=on_status, source="cam")
 
     warnings, seen = [], []
-    multi = MultiSession(SETTINGS, [SourceSpec("Lane 1", video="a.mp4"), SourceSpec("cam", camera=4)],
+    multi = Runner(SETTINGS, [SourceSpec("Lane 1", video="a.mp4"), SourceSpec("cam", camera=4)],
                          classifier=Counting(), open_capture=opener, on_warning=warnings.append, retry_every=0.05)
     for r in multi.results(lambda: len([s for s in seen if s == "cam"]) >= 10):
         seen.append(r.frame.source)
@@ -178,7 +178,7 @@ def test_no_source_that_opens_is_one_error_naming_each():
         raise SourceError(f"video not found: {spec.video}")
 
     with pytest.raises(SourceError, match=r"^no source could be opened: a: video not found: a.mp4; b: video not found"):
-        MultiSession(SETTINGS, specs("a", "b"), classifier=Counting(), open_capture=opener)
+        Runner(SETTINGS, specs("a", "b"), classifier=Counting(), open_capture=opener)
 
 
 def test_the_store_mood_weighs_each_lane_by_its_counted_faces():

@@ -80,8 +80,8 @@ def test_at_aggregate_no_alert_line_or_webhook_event_names_anyone_and_the_metric
     from prometheus_client import generate_latest
 
     from emotion_monitor.alerts import WebhookSink
+    from emotion_monitor.events import event_of
     from emotion_monitor.metrics import MetricsSink
-    from emotion_monitor.session import event_of
     from emotion_monitor.settings import Settings
 
     result = frame_result(1.0, who=(4,), alert=True, reason="turned", event="alert")

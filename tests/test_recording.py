@@ -143,9 +143,9 @@ def test_the_alert_reason_is_recorded_while_the_alert_lasts(tmp_path):
 
 def test_the_people_behind_an_alert_and_those_marked_on_arrival_are_named_in_the_csv_the_line_and_the_webhook(tmp_path):
     from emotion_monitor.alerts import WebhookSink
+    from emotion_monitor.events import event_of
     from emotion_monitor.people import PeopleLog
     from emotion_monitor.report import summarize
-    from emotion_monitor.session import event_of
     from emotion_monitor.settings import Settings
 
     p = np.eye(7, dtype=np.float32)[5]

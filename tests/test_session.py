@@ -1,4 +1,4 @@
-"""The one run loop (session.py) and the one settings model (settings.py)."""
+"""The one run loop (runner.py) and the one settings model (settings.py)."""
 
 import argparse
 import threading
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from emotion_monitor import settings as settings_model
-from emotion_monitor.app import open_capture, open_session
+from emotion_monitor.app import open_capture, open_runner
 from emotion_monitor.capture import Capture
 from emotion_monitor.errors import RecordingError
 from emotion_monitor.recording import CsvRecorder
@@ -37,7 +37,7 @@ def synthetic_capture(astronaut_bgr, n=60, **kw):
 def test_the_end_of_a_video_is_reported_and_the_summary_says_so(astronaut_bgr):
     status = []
     cap = synthetic_capture(astronaut_bgr, n=30)
-    session = open_session(Settings(), cap, classifier=Sad(), on_status=status.append)
+    session = open_runner(Settings(), cap, classifier=Sad(), on_status=status.append)
     cap.start()
     summary = session.run()
     session.close()
@@ -47,22 +47,22 @@ def test_the_end_of_a_video_is_reported_and_the_summary_says_so(astronaut_bgr):
 def test_a_stopped_run_is_not_an_end_of_video(astronaut_bgr):
     status = []
     cap = synthetic_capture(astronaut_bgr, n=1000)
-    session = open_session(Settings(), cap, classifier=Sad(), on_status=status.append)
+    session = open_runner(Settings(), cap, classifier=Sad(), on_status=status.append)
     cap.start()
     seen = []
     for r in session.results(lambda: len(seen) >= 5):
         seen.append(r)
     session.close()
-    assert not session.ended and not any(s.startswith("end of video") for s in status)
+    assert not session.lanes[0].ended and not any(s.startswith("end of video") for s in status)
 
 
 def test_a_live_detector_switch_takes_effect_between_frames_and_starts_new_ids(astronaut_bgr):
     cap = synthetic_capture(astronaut_bgr, n=80)
-    session = open_session(Settings(detector="yunet", detect_every=1), cap, classifier=Sad())
+    session = open_runner(Settings(detector="yunet", detect_every=1), cap, classifier=Sad())
     cap.start()
     names, ids = [], []
     for i, r in enumerate(session.results()):
-        names.append(session.pipeline.detector.name)
+        names.append(session.lanes[0].pipeline.detector.name)
         ids.append({t.track_id for t in r.tracks})
         if i == 30:
             session.update_settings(session.settings.changed(detector="haar"))
@@ -74,7 +74,7 @@ def test_a_live_detector_switch_takes_effect_between_frames_and_starts_new_ids(a
 
 def test_pause_holds_a_file_where_it_is_without_dropping_frames(astronaut_bgr):
     cap = synthetic_capture(astronaut_bgr, n=60, realtime=True)  # real time: late frames are dropped...
-    session = open_session(Settings(), cap, classifier=Sad())
+    session = open_runner(Settings(), cap, classifier=Sad())
     cap.start()
     indices, marks = [], {}
 
@@ -109,7 +109,7 @@ def test_a_failing_recording_stops_only_the_recording_with_one_line(astronaut_bg
     errors = []
     rec = Full(tmp_path / "rows.csv")
     cap = synthetic_capture(astronaut_bgr, n=40)
-    session = open_session(Settings(), cap, classifier=Sad(), sinks=[rec], on_sink_error=lambda s, m: errors.append(m))
+    session = open_runner(Settings(), cap, classifier=Sad(), sinks=[rec], on_sink_error=lambda s, m: errors.append(m))
     cap.start()
     summary = session.run()
     session.close()
@@ -125,7 +125,7 @@ def test_without_an_error_handler_a_failing_recording_ends_the_run(astronaut_bgr
             raise RecordingError("cannot write CSV x: disk gone")
 
     cap = synthetic_capture(astronaut_bgr, n=40)
-    session = open_session(Settings(), cap, classifier=Sad(), sinks=[Broken(tmp_path / "x.csv")])
+    session = open_runner(Settings(), cap, classifier=Sad(), sinks=[Broken(tmp_path / "x.csv")])
     cap.start()
     with pytest.raises(RecordingError):
         session.run()
@@ -219,8 +219,8 @@ NEW = {"detector": "haar", "detect_every": 3, "detect_width": 640, "min_face": 3
        "threshold": -0.5, "drop": 0.2, "window": 4.0, "duration": 3.0, "hysteresis": 0.2, "cooldown": 10.0,
        "baseline": 60.0, "gap": 5.0, "settle": 8.0, "person_bar": -0.7, "person_duration": 5.0,
        "turn_sigmas": 3.0, "privacy": "aggregate", "blur_snapshots": False, "blur_screen": True}
-SESSION = {  # settings read from the session itself: the window's worker reads the blur per frame
-    "privacy": lambda s: "aggregate" if not s.people.people else s.settings.privacy,  # nobody kept from then on
+SESSION = {  # settings read from the runner itself: the window's worker reads the blur per frame
+    "privacy": lambda s: "aggregate" if not s.lanes[0].people.people else s.settings.privacy,  # nobody kept from then on
     "blur_screen": lambda s: s.settings.blur_screen, "blur_snapshots": lambda s: s.settings.blur_snapshots,
 }
 
@@ -233,14 +233,14 @@ def test_every_setting_of_the_dialog_applies_live(name, astronaut_bgr):
     assert name in NEW, f"a new dialog setting needs its live check here: {name}"
     cap = synthetic_capture(astronaut_bgr, n=12)
     start = Settings(detect_every=1) if name == "detector" else Settings()
-    session = open_session(start, cap, classifier=Flippable())
+    session = open_runner(start, cap, classifier=Flippable())
     get = LIVE.get(name, lambda p: getattr(p.mood.config, name))
     if name in RestConfig.__dataclass_fields__:  # the per-person part too (resting.py)
         get = lambda p: (getattr(p.mood.config, name), getattr(p.mood._rest, name))[1]  # noqa: E731
     cap.start()
     seen = []
     for i, _ in enumerate(session.results()):
-        seen.append(SESSION[name](session) if name in SESSION else get(session.pipeline))
+        seen.append(SESSION[name](session) if name in SESSION else get(session.lanes[0].pipeline))
         if i == 4:
             session.update_settings(session.settings.changed(**{name: NEW[name]}))
     session.close()
@@ -254,7 +254,7 @@ def test_listeners_connect_to_a_runs_signals_at_any_time_and_no_runner_attribute
     from pathlib import Path
 
     cap = synthetic_capture(astronaut_bgr, n=150)
-    session = open_session(Settings(window=0.4, duration=0.4, settle=0.0), cap, classifier=Sad())
+    session = open_runner(Settings(window=0.4, duration=0.4, settle=0.0), cap, classifier=Sad())
     heard, lines = [], []
     session.event.connect(heard.append)  # after construction: nothing to overwrite
     session.status.connect(lines.append)

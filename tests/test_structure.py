@@ -14,7 +14,7 @@ import structure  # noqa: E402
 def test_the_graph_is_read_right():
     edges = structure.graph()
     assert "build" in edges["app"]  # a module-level import
-    assert "build" in edges["multi"]  # lazy, inside a method
+    assert "build" in edges["runner"]  # lazy, inside a method
     assert "capture" in edges["build"]  # "from . import capture as cap_mod"
     assert "gui.window" in edges["gui.main"] and "settings" in edges["gui.main"]  # "from .. import settings"
     assert structure.cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
@@ -28,7 +28,7 @@ def test_every_module_has_a_layer_and_imports_none_above_it():
     edges = structure.graph()
     assert [m for m in edges if structure.layer_of(m) is None] == []  # a new module: place it in LAYERS
     assert structure.upward(edges) == []
-    assert structure.upward({"types": {"session"}}) == [("types", "session")]  # the rule bites
+    assert structure.upward({"types": {"runner"}}) == [("types", "runner")]  # the rule bites
 
 
 def test_the_structure_page_is_current():
@@ -52,3 +52,15 @@ def test_nothing_below_the_command_line_and_the_windows_entry_sees_argparse():
                                            if (structure.PACKAGE / (m.replace(".", "/") + ".py")).exists() else "",
                                            re.M)}
     assert seen == set()
+
+
+def test_one_run_loop():
+    """Only the runner takes frames from a capture and drives the stages: the CLI, the window, batch and
+    the API all iterate it (a second loop would read frames or prepare them somewhere else)."""
+    pkg = ROOT / "emotion_monitor"
+    loops = sorted(str(p.relative_to(pkg)) for p in pkg.rglob("*.py")
+                   if p.name not in ("capture.py", "pipeline.py", "runner.py")
+                   and any(call in p.read_text() for call in (".frames(", "capture.get(", ".prepare(", ".process(")))
+    assert loops == []
+    users = {m for m, deps in structure.graph().items() if "runner" in deps}
+    assert {"app", "api", "batch", "gui.lanes"} <= users  # the CLI and the window through app.open_*

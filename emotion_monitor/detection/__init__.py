@@ -10,7 +10,7 @@ boxes.py holds the box operations they share; the helper that quiets native logg
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -43,7 +43,7 @@ class FaceDetector(Protocol):
     def close(self) -> None: ...
 
 
-def create(kind: str = "yunet", **kwargs) -> FaceDetector:
+def create(kind: str = "yunet", **kwargs: Any) -> FaceDetector:
     """A detector by name; keyword arguments go to its class."""
     if kind == "yunet":
         return YuNetDetector(**kwargs)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +30,7 @@ from .boxes import clip_and_filter, make_tiles, nms
 FULL_RANGE = bundled("models", "face_detection_full_range_sparse.tflite")
 
 
-def _import_mediapipe():
+def _import_mediapipe() -> tuple[Any, Any, Any, Any]:
     """Import MediaPipe Tasks without dragging in TensorFlow.
 
     mediapipe's ``optional_dependencies`` imports TensorFlow only for documentation decorators; with
@@ -37,7 +39,7 @@ def _import_mediapipe():
     """
     hide = "tensorflow" not in sys.modules
     if hide:
-        sys.modules["tensorflow"] = None  # makes `import tensorflow...` raise ModuleNotFoundError
+        sys.modules["tensorflow"] = None  # type: ignore[assignment]  # makes `import tensorflow...` raise ModuleNotFoundError
     try:
         import mediapipe as mp
         from mediapipe.tasks.python.core.base_options import BaseOptions
@@ -179,10 +181,11 @@ class MediaPipeDetector:
         return dets
 
     @staticmethod
-    def _tile_holding(tiles, box) -> tuple[int, int, int, int]:
+    def _tile_holding(tiles: Sequence[tuple[int, int, int, int]], box: Sequence[float] | np.ndarray) -> tuple[int, int, int, int]:
         """The tile whose border is farthest from the box's centre."""
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        return max(tiles, key=lambda t: min(cx - t[0], t[2] - cx, cy - t[1], t[3] - cy))
+        best: tuple[int, int, int, int] = max(tiles, key=lambda t: min(cx - t[0], t[2] - cx, cy - t[1], t[3] - cy))
+        return best
 
     def reset(self) -> None:
         """Start over (a new source, a seek)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ctypes.util
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ..errors import MonitorError
 
@@ -22,7 +22,7 @@ HEADLESS = "run headless with --camera N or --video FILE"
 
 
 def check_display(env: Mapping[str, str] = os.environ, platform: str = sys.platform,
-                  find_library=ctypes.util.find_library) -> None:
+                  find_library: Callable[[str], str | None] = ctypes.util.find_library) -> None:
     """Raise MonitorError (one line) when Qt could not open a window here: on Linux no X11 or Wayland display
     (Qt would abort with exit 134 and five lines), or X11 without ``libxcb-cursor0`` (Qt 6.5+ needs it)."""
     qpa = env.get("QT_QPA_PLATFORM", "")

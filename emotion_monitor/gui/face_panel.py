@@ -15,7 +15,7 @@ from .theme import plot_colours
 class FacePanel(QWidget):
     """The selected face, or "none"; :meth:`show_track` refreshes it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -2,7 +2,7 @@
 whole store's mood above them and the alerts of every lane beside them. Clicking a lane enlarges it;
 clicking it again (or Esc) returns to the grid.
 
-A thin view over :class:`~emotion_monitor.multi.MultiSession`, which runs on the worker's thread; the
+A thin view over :class:`~emotion_monitor.runner.Runner`, which runs on the worker's thread; the
 window takes each lane's newest result when it redraws (a slow window skips results, never queues them).
 """
 
@@ -11,9 +11,12 @@ from __future__ import annotations
 import math
 import sys
 import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -27,35 +30,39 @@ from PySide6.QtWidgets import (
 )
 
 from ..mood import format_score
-from ..multi import MultiSession
 from ..overlay import draw, picture
 from ..recording import clock_utc
+from ..runner import Runner
 from ..settings import Settings
-from ..types import Outputs
+from ..types import FrameResult, Outputs
 from .mood_panel import COLOURS, mood_sign
 from .widgets import VideoView
+
+if TYPE_CHECKING:
+    from ..events import Event
+    from ..sources import SourceSpec
 
 MAX_EVENTS = 200
 
 
 class LanesWorker(QObject):
-    """Iterates a MultiSession on a thread; keeps each lane's newest result. The window draws the
+    """Iterates a Runner of several sources on a thread; keeps each lane's newest result. The window draws the
     overlays of those it shows, at the tile's size (drawing every result of four lanes at full size
     held the loop to 6.5 frames a second a lane, against 15 without the window)."""
 
     new_result = Signal()
-    event = Signal(object)  # type: ignore[assignment]  # session.Event (QObject.event is a method)
+    event = Signal(object)  # type: ignore[assignment]  # events.Event (QObject.event is a method)
     warning = Signal(str)
     finished = Signal()
 
-    def __init__(self, multi: MultiSession, parent=None):
+    def __init__(self, runner: Runner, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.multi = multi
-        self._latest: dict[str, object] = {}
+        self.runner = runner
+        self._latest: dict[str, FrameResult] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        multi.event.connect(lambda e: self.event.emit(e))  # the runner's signals, relayed as Qt signals
-        multi.warning.connect(lambda w: self.warning.emit(w))
+        runner.event.connect(lambda e: self.event.emit(e))  # the runner's signals, relayed as Qt signals
+        runner.warning.connect(lambda w: self.warning.emit(w))
         self._thread = threading.Thread(target=self._run, name="lanes", daemon=True)
 
     def start(self) -> None:
@@ -66,14 +73,14 @@ class LanesWorker(QObject):
         if self._thread.is_alive():
             self._thread.join(timeout)
 
-    def take_latest(self) -> dict[str, object]:
+    def take_latest(self) -> dict[str, FrameResult]:
         with self._lock:
             latest, self._latest = self._latest, {}
         return latest
 
     def _run(self) -> None:
         try:
-            for result in self.multi.results(self._stop.is_set):
+            for result in self.runner.results(self._stop.is_set):
                 with self._lock:
                     first = not self._latest
                     self._latest[result.frame.source] = result
@@ -88,7 +95,7 @@ class LanesWorker(QObject):
 class LaneTile(QFrame):
     """One lane: its name, video, mood and state; a click enlarges it."""
 
-    def __init__(self, name: str, on_click):
+    def __init__(self, name: str, on_click: Callable[[LaneTile], None]) -> None:
         super().__init__()
         self.name = name
         self.setFrameShape(QFrame.StyledPanel)
@@ -110,7 +117,7 @@ class LaneTile(QFrame):
         lay.addWidget(self.view, 1)
         self.alert = False
 
-    def show_result(self, result, rgb=None) -> None:
+    def show_result(self, result: FrameResult, rgb: np.ndarray | None = None) -> None:
         """The lane's newest result; ``rgb`` its picture (None while another lane is enlarged)."""
         m = result.mood
         if rgb is not None:
@@ -128,10 +135,10 @@ class LaneTile(QFrame):
 
 
 class LanesWindow(QMainWindow):
-    def __init__(self, multi: MultiSession, recording: str | None = None):
+    def __init__(self, runner: Runner, recording: str | None = None):
         super().__init__()
-        self.setWindowTitle(f"Emotion Monitor: {len(multi.lanes)} sources")
-        self.multi, self.worker = multi, LanesWorker(multi)
+        self.setWindowTitle(f"Emotion Monitor: {len(runner.lanes)} sources")
+        self.runner, self.worker = runner, LanesWorker(runner)
         self.enlarged: LaneTile | None = None
         central = QWidget()
         root = QHBoxLayout(central)
@@ -144,9 +151,9 @@ class LanesWindow(QMainWindow):
         head.addWidget(self.store_note, 1)
         left.addLayout(head)
         self.grid = QGridLayout()
-        cols = math.ceil(math.sqrt(len(multi.lanes)))
+        cols = math.ceil(math.sqrt(len(runner.lanes)))
         self.tiles = {}
-        for i, lane in enumerate(multi.lanes):
+        for i, lane in enumerate(runner.lanes):
             tile = LaneTile(lane.name, self.toggle)
             self.tiles[lane.name] = tile
             self.grid.addWidget(tile, i // cols, i % cols)
@@ -176,25 +183,25 @@ class LanesWindow(QMainWindow):
         for t in self.tiles.values():
             t.setVisible(self.enlarged is None or t is self.enlarged)
 
-    def keyPressEvent(self, ev):
+    def keyPressEvent(self, ev: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
         if ev.key() == Qt.Key_Escape and self.enlarged is not None:
             self.toggle(self.enlarged)
         else:
             super().keyPressEvent(ev)
 
-    def show_results(self, latest: dict) -> None:
+    def show_results(self, latest: dict[str, FrameResult]) -> None:
         for name, result in latest.items():
             tile = self.tiles[name]
             if tile.isHidden():  # another lane is enlarged: its state only, no picture to draw
                 tile.show_result(result)
                 continue
-            overlay = draw(picture(result, self.multi.settings.blur_screen), result, None, mood_line=False,
+            overlay = draw(picture(result, self.runner.settings.blur_screen), result, None, mood_line=False,
                            width=max(160, tile.view.width()))
             tile.show_result(result, np.ascontiguousarray(overlay[:, :, ::-1]))  # BGR -> RGB
-        for lane in self.multi.lanes:
+        for lane in self.runner.lanes:
             if lane.state != "running":
                 self.tiles[lane.name].show_state(lane.state)
-        score, faces = self.multi.store_mood()
+        score, faces = self.runner.store_mood()
         colour = COLOURS[mood_sign(score, faces)]
         self.store.setText(f"Store mood <span style='color:{colour}'>{format_score(score) if faces else '-'}</span>")
         alerting = [t.name for t in self.tiles.values() if t.alert]
@@ -206,7 +213,7 @@ class LanesWindow(QMainWindow):
         if latest:
             self.show_results(latest)
 
-    def _event(self, event) -> None:
+    def _event(self, event: Event) -> None:
         self.events.insertItem(0, f"{clock_utc(event.timestamp)}  {event.source}: {event.kind.upper()} "
                                   f"mood {format_score(event.score)} ({event.faces} faces)")
         while self.events.count() > MAX_EVENTS:
@@ -215,25 +222,26 @@ class LanesWindow(QMainWindow):
     def _warning(self, line: str) -> None:
         self.statusBar().showMessage(line, 10_000)
 
-    def closeEvent(self, ev):
+    def closeEvent(self, ev: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.worker.stop()
-        self.multi.close()
+        self.runner.close()
         super().closeEvent(ev)
 
 
-def run_lanes(app: QApplication, settings: Settings, specs, outputs: Outputs, loop: bool = False) -> int:
+def run_lanes(app: QApplication, settings: Settings, specs: Sequence[SourceSpec], outputs: Outputs,
+              loop: bool = False) -> int:
     """Open the lanes window on ``specs`` with ``settings`` and the ``outputs`` asked for (CSV, metrics,
     webhook)."""
-    from ..app import open_multi
+    from ..app import open_sources
     from ..errors import MonitorError
 
     warn = lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr)  # noqa: E731
     try:
-        multi = open_multi(settings, specs, outputs, warn, realtime=True, loop=loop)
+        runner = open_sources(settings, specs, outputs, warn, named=True, realtime=True, loop=loop)
     except MonitorError as exc:
         print(f"emotion-monitor: error: {exc}", file=sys.stderr)
         return 1
-    win = LanesWindow(multi, recording=outputs.record)
+    win = LanesWindow(runner, recording=outputs.record)
     win.resize(1500, 860)
     win.show()
     win.start()

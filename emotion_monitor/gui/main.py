@@ -5,7 +5,10 @@ The window is gui/window.py, its widgets gui/widgets.py, the session's thread gu
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
@@ -19,10 +22,13 @@ from ..errors import MonitorError
 from . import theme
 from .window import MainWindow
 
+if TYPE_CHECKING:
+    from ..sources import SourceSpec
+
 __all__ = ["MainWindow", "offer_a_source", "run"]
 
 
-def run(args, specs) -> int:
+def run(args: argparse.Namespace, specs: Sequence[SourceSpec]) -> int:
     """Entry point from the CLI: open the window, on the given sources if any (several sources: the
     lanes window). ``specs``: the sources the command line named (cli.sources_of). The window's entry is
     the last to see the parsed command line: below it go the settings and the outputs, as records."""
@@ -39,7 +45,7 @@ def run(args, specs) -> int:
     win = None
 
     if len(specs) > 1 or getattr(args, "sources", None):
-        from ..multi import MULTI_DEFAULTS
+        from ..runner import MULTI_DEFAULTS
         from .lanes import run_lanes
 
         # the saved detection width is the one window's, for one source; the command line's settings go over
@@ -47,9 +53,9 @@ def run(args, specs) -> int:
         return run_lanes(app, options.from_args(args, saved), list(specs), outputs,  # type: ignore[arg-type]
                          loop=loop)  # QApplication.instance() is one
 
-    def stats(_source=None):
+    def stats(_source: str | None = None) -> tuple[float, int, int]:
         w = win.worker if win is not None else None
-        return (w.fps, w.session.capture.dropped, w.session.capture.reconnects) if w else (0.0, 0, 0)
+        return (w.fps, w.lane.capture.dropped, w.lane.capture.reconnects) if w else (0.0, 0, 0)
 
     # settings given on the command line apply to this run over the saved ones (not saved)
     settings = options.from_args(args, settings_model.load(store))
@@ -66,7 +72,7 @@ def run(args, specs) -> int:
     if specs and specs[0].camera is not None:
         win.open_camera(specs[0].camera)
     elif specs or getattr(args, "demo", False):
-        win.open_video(specs[0].video if specs else str(DEMO_CLIP), loop=loop)
+        win.open_video(specs[0].video or str(DEMO_CLIP) if specs else str(DEMO_CLIP), loop=loop)
     else:
         offer_a_source(win)
     if outputs.record and win.worker is not None:

@@ -4,6 +4,7 @@ timeline of the last three minutes with the alert threshold and the alert spans 
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -49,7 +50,7 @@ class MoodPanel(QWidget):
         layout.addWidget(self.timeline)
         self.t: deque[float] = deque(maxlen=3000)
         self.v: deque[float] = deque(maxlen=3000)
-        self.spans: deque = deque()
+        self.spans: deque[tuple[Any, Any]] = deque()  # (alert span, its label or None)
         self._open_span = None
         self._sign: int | None = None
         self._colour(0)

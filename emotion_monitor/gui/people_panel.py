@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem
 
 from .._cv import cv2
 from ..mood import face_score
-from ..types import FrameResult
+from ..types import FrameResult, Track
 
 THUMB = 64
 THUMB_EVERY = 0.5  # seconds between two cuts of a person's thumbnail (the texts follow every result shown)
@@ -21,7 +21,7 @@ HISTORY = 30.0  # seconds of each person's score kept for their trend
 FORGET = 60.0  # a person out of view this long leaves the panel's memory
 
 
-def trend_arrow(points: deque) -> str:
+def trend_arrow(points: deque[tuple[float, float]]) -> str:
     """"↗", "→" or "↘": the least-squares slope of a person's score over their last seconds."""
     if len(points) < 5:
         return "·"
@@ -35,7 +35,7 @@ def trend_arrow(points: deque) -> str:
 class PeoplePanel(QListWidget):
     """A strip of the people in view, largest face first; :meth:`show_result` refreshes it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.setViewMode(QListView.IconMode)
         self.setFlow(QListView.LeftToRight)
@@ -44,7 +44,7 @@ class PeoplePanel(QListWidget):
         self.setMaximumHeight(THUMB + 56)
         self.setSpacing(4)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
-        self.history: dict[int, deque] = {}
+        self.history: dict[int, deque[tuple[float, float]]] = {}
         self.last_seen: dict[int, float] = {}
         self._thumbs: dict[int, tuple[float, QIcon]] = {}  # id -> (media time cut, icon)
 
@@ -79,7 +79,7 @@ class PeoplePanel(QListWidget):
             self.history.pop(pid, None)
             self._thumbs.pop(pid, None)
 
-    def _icon(self, t, image: np.ndarray, now: float) -> QIcon:
+    def _icon(self, t: Track, image: np.ndarray, now: float) -> QIcon:
         """A person's thumbnail, cut again at most every THUMB_EVERY seconds (a cut costs a resize and a pixmap)."""
         cut = self._thumbs.get(t.track_id)
         if cut is None or not 0.0 <= now - cut[0] < THUMB_EVERY:
@@ -93,7 +93,7 @@ class PeoplePanel(QListWidget):
         return pix
 
     @staticmethod
-    def _thumb(image: np.ndarray, box) -> QPixmap:
+    def _thumb(image: np.ndarray, box: np.ndarray) -> QPixmap:
         h, w = image.shape[:2]
         x0, y0, x1, y1 = (int(round(v)) for v in box)
         crop = image[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]

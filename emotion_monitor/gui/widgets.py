@@ -3,9 +3,12 @@ the settings model (settings.py) describes field by field."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -16,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QSizePolicy,
     QSpinBox,
+    QWidget,
 )
 
 from .. import settings as settings_model
@@ -24,13 +28,13 @@ from .. import settings as settings_model
 class VideoView(QLabel):
     """Shows frames scaled with aspect ratio kept; reports clicks in frame coordinates."""
 
-    def __init__(self, on_click):
+    def __init__(self, on_click: Callable[[float, float], None]) -> None:
         super().__init__("No video")
         self.setAlignment(Qt.AlignCenter)
         self.setMinimumSize(320, 180)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setStyleSheet("background: #111; color: #aaa;")
-        self._frame_size = None
+        self._frame_size: tuple[int, int] | None = None
         self._on_click = on_click
 
     def show_rgb(self, rgb: np.ndarray) -> None:
@@ -39,7 +43,7 @@ class VideoView(QLabel):
         img = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
         self.setPixmap(QPixmap.fromImage(img).scaled(self.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
 
-    def mousePressEvent(self, ev):
+    def mousePressEvent(self, ev: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
         if not self._frame_size or self.pixmap() is None:
             return
         pm = self.pixmap()
@@ -51,7 +55,7 @@ class VideoView(QLabel):
 class CameraPicker(QComboBox):
     """The cameras found on this machine (probed when the window opens), and any index typed in."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.setEditable(True)
         self.setToolTip("cameras found on this machine; type another index to try it")
@@ -74,7 +78,7 @@ class SettingsDialog(QDialog):
     """One widget a setting the window keeps (settings.window_fields): a list for choices, a spin box
     with the field's range and unit for numbers, its help text as the tooltip."""
 
-    def __init__(self, s: settings_model.Settings, parent=None):
+    def __init__(self, s: settings_model.Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
@@ -104,7 +108,7 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
-    def values(self) -> dict:
+    def values(self) -> dict[str, Any]:
         return {name: (w.currentText() if isinstance(w, QComboBox) else w.isChecked() if isinstance(w, QCheckBox)
                        else w.value()) for name, w in self.widgets.items()}
 

@@ -8,10 +8,12 @@ recording and settings controls. Settings persist with QSettings.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -28,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from .. import settings as settings_model
 from .._cv import cv2
-from ..app import DEMO_CLIP, open_capture, open_session
+from ..app import DEMO_CLIP, open_capture, open_runner
 from ..errors import MonitorError
 from ..mood import format_score, why_text
 from ..overlay import snapshot_image
@@ -39,12 +41,18 @@ from .people_panel import PeoplePanel
 from .widgets import CameraPicker, SettingsDialog, VideoView
 from .worker import Worker
 
+if TYPE_CHECKING:
+    from ..capture import Capture
+    from ..classifier import EmotionModel
+    from ..events import Event, Sink
+    from ..types import FrameResult
+
 MAX_EVENTS = 200  # alert and clear lines the window keeps, newest first
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, store: QSettings | None = None, classifier=None, beep: bool = False,
-                 settings: settings_model.Settings | None = None, fleet_sinks=()):
+    def __init__(self, store: QSettings | None = None, classifier: EmotionModel | None = None, beep: bool = False,
+                 settings: settings_model.Settings | None = None, fleet_sinks: Sequence[Sink] = ()) -> None:
         super().__init__()
         self.setWindowTitle("Emotion Monitor")
         self.store = store or QSettings("EmotionMonitor", "emotion-monitor")
@@ -53,9 +61,9 @@ class MainWindow(QMainWindow):
         self.fleet_sinks = list(fleet_sinks)  # metrics endpoint, alert webhook: kept across sources
         self.classifier = classifier  # tests inject a stub; None = the shipped model
         self.worker: Worker | None = None
-        self.source = None
+        self.source: str | None = None
         self.selected: int | None = None
-        self.last_result = None
+        self.last_result: FrameResult | None = None
         self.record_started: float | None = None
         self.beep = beep
         self._build()
@@ -63,7 +71,7 @@ class MainWindow(QMainWindow):
         self._timer.start()
 
     # ---- layout ---------------------------------------------------------------------------------
-    def _build(self):
+    def _build(self) -> None:
         central = QWidget()
         root = QHBoxLayout(central)
         self.view = VideoView(self.select_at)
@@ -119,30 +127,28 @@ class MainWindow(QMainWindow):
         self.settings_button.clicked.connect(self.edit_settings)
         self.sound = QCheckBox("Sound")
         self.sound.setChecked(self.beep)
-        for w in (self.pause_button, self.record_button, self.record_time, self.settings_button, self.sound):
-            controls2.addWidget(w)
+        for widget in (self.pause_button, self.record_button, self.record_time, self.settings_button, self.sound):
+            controls2.addWidget(widget)
         side.addLayout(controls2)
         side.addStretch(1)
         self.setCentralWidget(central)
         self.status_label = QLabel("")
         self.statusBar().addPermanentWidget(self.status_label)
 
-        def act(key, fn):
-            a = QAction(self)
-            a.setShortcut(QKeySequence(key))
-            a.triggered.connect(fn)
-            self.addAction(a)
-        act(Qt.Key_Space, lambda: self.pause_button.toggle())
-        act(Qt.Key_R, lambda: self.record_button.toggle())
-        act(QKeySequence.Open, self.choose_file)
-        act(Qt.Key_F, lambda: self.showNormal() if self.isFullScreen() else self.showFullScreen())
-        act(Qt.Key_Escape, self.showNormal)
-        act(QKeySequence.Save, self.snapshot)
-        act(Qt.Key_B, lambda: self.apply_settings({"blur_screen": not self.settings.blur_screen}))
+        shortcuts: list[tuple[Any, Callable[[], object]]] = [
+            (Qt.Key_Space, lambda: self.pause_button.toggle()), (Qt.Key_R, lambda: self.record_button.toggle()),
+            (QKeySequence.Open, self.choose_file), (Qt.Key_Escape, self.showNormal), (QKeySequence.Save, self.snapshot),
+            (Qt.Key_F, lambda: self.showNormal() if self.isFullScreen() else self.showFullScreen()),
+            (Qt.Key_B, lambda: self.apply_settings({"blur_screen": not self.settings.blur_screen}))]
+        for key, fn in shortcuts:
+            action = QAction(self)
+            action.setShortcut(QKeySequence(key))
+            action.triggered.connect(fn)
+            self.addAction(action)
         self.resize(1280, 720)
 
     # ---- sources --------------------------------------------------------------------------------
-    def choose_file(self):
+    def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open video", "", "Videos (*.mp4 *.avi *.mov *.mkv);;All files (*)")
         if path:
             self.open_video(path)
@@ -154,19 +160,19 @@ class MainWindow(QMainWindow):
         return self._open(lambda: open_capture(video=path, realtime=realtime, loop=loop, sample_fps=sample_fps),
                           Path(path).name)
 
-    def _open(self, make_capture, name) -> bool:
+    def _open(self, make_capture: Callable[[], Capture], name: str) -> bool:
         self.stop()
         try:
             capture = make_capture()
-            session = open_session(self.settings, capture, classifier=self.classifier)
+            runner = open_runner(self.settings, capture, classifier=self.classifier)
         except MonitorError as exc:
             self.statusBar().showMessage(str(exc), 10_000)
             QMessageBox.warning(self, "Emotion Monitor", f"{exc}\n\nOpen a video file or the demo clip instead.")
             return False
         self.source = name
         for sink in self.fleet_sinks:
-            session.add_sink(sink, owned=False)
-        self.worker = Worker(session)
+            runner.add_sink(sink, owned=False)
+        self.worker = Worker(runner)
         self.worker.new_result.connect(self._show_latest)
         self.worker.event.connect(self._show_event)
         self.worker.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
@@ -181,10 +187,10 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             w, self.worker = self.worker, None
             w.stop()
-            w.session.close()
+            w.runner.close()
 
     # ---- results --------------------------------------------------------------------------------
-    def _show_latest(self):
+    def _show_latest(self) -> None:
         if self.worker is None:
             return
         latest = self.worker.take_latest()
@@ -198,7 +204,7 @@ class MainWindow(QMainWindow):
             self.selected = max(tracks.values(), key=lambda t: (t.xyxy[2] - t.xyxy[0]) * (t.xyxy[3] - t.xyxy[1])).track_id
         self.worker.selected = self.selected
         self.worker.max_width = max(320, self.view.width())
-        self.face.show_track(tracks.get(self.selected))
+        self.face.show_track(tracks.get(self.selected) if self.selected is not None else None)
         # the people panel from the same result as the video and the selected face: they read alike
         thumbs = self.settings.privacy != "aggregate" and not self.settings.blur_screen  # none for customers' eyes
         self.people.show_result(result, thumbnails=thumbs)
@@ -220,8 +226,8 @@ class MainWindow(QMainWindow):
             else:
                 self.statusBar().showMessage(f"cannot write the snapshot {path}", 5000)
 
-    def _show_event(self, event):
-        """An alert or its clearing, in the session's words, stamped with its frame's time."""
+    def _show_event(self, event: Event) -> None:
+        """An alert or its clearing, in the runner's words, stamped with its frame's time."""
         self.events.insertItem(0, event.text)
         while self.events.count() > MAX_EVENTS:  # a shift's worth of lines, not all of them
             self.events.takeItem(self.events.count() - 1)
@@ -232,7 +238,7 @@ class MainWindow(QMainWindow):
             if self.sound.isChecked():
                 QApplication.beep()
 
-    def select_at(self, x: float, y: float):
+    def select_at(self, x: float, y: float) -> None:
         if self.last_result is None:
             return
         for t in self.last_result.tracks:
@@ -247,7 +253,7 @@ class MainWindow(QMainWindow):
         if self.last_result is not None:
             self.face.show_track({t.track_id: t for t in self.last_result.tracks}.get(track_id))
 
-    def _tick(self):
+    def _tick(self) -> None:
         if self.worker is not None:
             faces = len(self.last_result.tracks) if self.last_result else 0
             name = getattr(self.worker.pipeline.classifier, "name", "?")
@@ -256,13 +262,13 @@ class MainWindow(QMainWindow):
             s = int(time.monotonic() - self.record_started)
             self.record_time.setText(f"{s // 60:02d}:{s % 60:02d}")
 
-    def _failed(self, msg):
+    def _failed(self, msg: str) -> None:
         self.statusBar().showMessage(msg, 10_000)
         if self.record_button.isChecked() and (self.worker is None or not self.worker.recording):
             self.record_button.setChecked(False)
 
     # ---- controls -------------------------------------------------------------------------------
-    def set_paused(self, paused: bool):
+    def set_paused(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
         if self.worker:
             self.worker.set_paused(paused)
@@ -279,7 +285,7 @@ class MainWindow(QMainWindow):
         self.record_started = time.monotonic()
         return True
 
-    def _record_toggled(self, on: bool):
+    def _record_toggled(self, on: bool) -> None:
         if on:
             path = getattr(self, "pending_record_path", None)
             if path is None:
@@ -297,13 +303,13 @@ class MainWindow(QMainWindow):
             self.record_time.setText("")
             self.record_button.setText("Record")
 
-    def edit_settings(self):
+    def edit_settings(self) -> None:
         dlg = SettingsDialog(self.settings, self)
         if dlg.exec():
             self.apply_settings(dlg.values())
 
-    def apply_settings(self, values: dict):
-        """Apply live (the session swaps the detector between frames when detection changed) and keep.
+    def apply_settings(self, values: dict[str, Any]) -> None:
+        """Apply live (the runner swaps the detector between frames when detection changed) and keep.
         A new privacy level reaches the webhook at once; a recording in the old level's layout stops."""
         old, self.settings = self.settings, self.settings.changed(**values)
         settings_model.save(self.settings, self.store)
@@ -316,9 +322,9 @@ class MainWindow(QMainWindow):
                                          "record again to a new file", 10_000)
         self.threshold_line.setValue(self.settings.threshold)
         if self.worker is not None:
-            self.worker.session.update_settings(self.settings)
+            self.worker.runner.update_settings(self.settings)
 
-    def closeEvent(self, ev):
+    def closeEvent(self, ev: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.stop()
         for sink in self.fleet_sinks:
             sink.close()

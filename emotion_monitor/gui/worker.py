@@ -1,15 +1,16 @@
-"""The window's worker: iterates the core :class:`~emotion_monitor.session.Session` on a thread and
-hands the newest result (with its overlay drawn) to the UI.
+"""The window's worker: iterates the core :class:`~emotion_monitor.runner.Runner` (one source) on a
+thread and hands the newest result (with its overlay drawn) to the UI.
 
 The UI thread never waits on capture or inference: the worker keeps only the newest (result,
 overlay image) pair and emits a signal; the window takes whatever is newest when it gets to it, so a
 slow UI skips results instead of queueing them. Alert events, status lines and sink errors come from
-the session, as the command line gets them.
+the runner, as the command line gets them.
 """
 
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -18,97 +19,103 @@ from .._cv import cv2
 from ..overlay import draw, picture
 from ..recording import CsvRecorder
 
+if TYPE_CHECKING:
+    from ..pipeline import Pipeline
+    from ..runner import Runner
+    from ..types import FrameResult
+
 
 class Worker(QObject):
     new_result = Signal()
     status = Signal(str)
     failed = Signal(str)
-    event = Signal(object)  # type: ignore[assignment]  # session.Event (QObject.event is a method)
+    event = Signal(object)  # type: ignore[assignment]  # events.Event (QObject.event is a method)
     finished = Signal()
 
-    def __init__(self, session, parent=None):
+    def __init__(self, runner: Runner, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.session = session
+        self.runner, self.lane = runner, runner.lanes[0]
         self._lock = threading.Lock()
-        self._latest = None
+        self._latest: tuple[FrameResult, np.ndarray] | None = None
         self._stop = threading.Event()
         self._recorder: CsvRecorder | None = None
         self.selected: int | None = None
         self.max_width = 1280  # the window sets it to its view's width
-        # the session's signals, relayed to the window's thread as Qt signals (lambdas: a PySide signal's
+        # the runner's signals, relayed to the window's thread as Qt signals (lambdas: a PySide signal's
         # bound emit is a new object at each access, too short-lived for a weak reference)
-        session.event.connect(lambda e: self.event.emit(e))
-        session.status.connect(self._status)
-        session.sink_failed.connect(self._sink_failed)  # a listener: a failing sink is dropped, the run goes on
+        runner.event.connect(lambda e: self.event.emit(e))
+        runner.status.connect(self._status)
+        runner.sink_failed.connect(self._sink_failed)  # a listener: a failing sink is dropped, the run goes on
         self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
 
     # ---- control (UI thread) --------------------------------------------------------------------
     def start(self) -> None:
-        self.session.capture.status.connect(lambda m: self.status.emit(m))
-        self.session.capture.start()
+        self.lane.capture.status.connect(lambda m: self.status.emit(m))
+        self.lane.capture.start()
         self._thread.start()
 
-    def set_paused(self, paused: bool):
-        self.session.set_paused(paused)
+    def set_paused(self, paused: bool) -> None:
+        self.runner.set_paused(paused)
 
     @property
     def paused(self) -> bool:
-        return self.session.paused
+        return self.runner.paused
 
     @property
     def fps(self) -> float:
-        return self.session.fps
+        return float(self.lane.fps)
 
     @property
-    def pipeline(self):
-        return self.session.pipeline
+    def pipeline(self) -> Pipeline:
+        pipeline: Pipeline = self.lane.pipeline
+        return pipeline
 
     def start_recording(self, path: str, privacy: str) -> None:
-        """Record to ``path`` at the window's privacy level (the session's settings may lag a frame)."""
+        """Record to ``path`` at the window's privacy level (the runner's settings may lag a frame)."""
         rec = CsvRecorder(path, privacy=privacy)  # raises RecordingError with a clear message
         self.stop_recording()
         self._recorder = rec
-        self.session.add_sink(rec)
+        self.runner.add_sink(rec)
 
     def stop_recording(self) -> None:
         rec, self._recorder = self._recorder, None
         if rec is not None:
-            self.session.remove_sink(rec)
+            self.runner.remove_sink(rec)
 
     @property
     def recording(self) -> bool:
         return self._recorder is not None
 
-    def take_latest(self):
+    def take_latest(self) -> tuple[FrameResult, np.ndarray] | None:
         with self._lock:
             latest, self._latest = self._latest, None
         return latest
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        self.session.capture.stop(timeout)
+        self.lane.capture.stop(timeout)
         if self._thread.is_alive():
             self._thread.join(timeout)
         self.stop_recording()
 
     @property
     def threads(self) -> list[threading.Thread]:
-        return [self._thread, self.session.capture._thread]
+        return [self._thread, self.lane.capture._thread]
 
     # ---- loop (worker thread) -------------------------------------------------------------------
     def _status(self, line: str) -> None:
         if line.startswith("end of video"):
             self.status.emit(line)  # per-second status lines are the window's status bar's job
 
-    def _sink_failed(self, sink, msg: str) -> None:
+    def _sink_failed(self, sink: object, msg: str) -> None:
         if sink is self._recorder:
             self._recorder = None
         self.failed.emit(msg)
 
-    def _run(self):
+    def _run(self) -> None:
         try:
-            for result in self.session.results(self._stop.is_set):
-                blur = self.session.settings.blur_screen  # a display the customers can see
+            for result in self.runner.results(self._stop.is_set):
+                blur = self.runner.settings.blur_screen  # a display the customers can see
                 overlay = draw(picture(result, blur), result, self.selected, mood_line=False)
                 if overlay.shape[1] > self.max_width:  # scale here, not on the UI thread
                     h = round(overlay.shape[0] * self.max_width / overlay.shape[1])

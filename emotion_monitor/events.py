@@ -1,0 +1,118 @@
+"""What a run tells and where its results go: alert events and their text, the sink protocol, the
+run's signals.
+
+An event is stamped with the frame's own time (UTC wall time when it was captured), so a CSV row, a
+status line and the window's alert list agree. The loop that emits them is runner.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from psygnal import Signal
+
+from .errors import MonitorError
+from .mood import PERSON_REASONS, format_mood, people_text
+from .privacy import keeps_ids
+from .recording import iso_utc
+from .settings import Settings
+from .types import FrameResult
+
+log = logging.getLogger("emotion_monitor")
+
+class Sink(Protocol):
+    """Anything that takes every result: the CSV recorder, the metrics exporter, the window's view."""
+
+    def write(self, result: FrameResult) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Event:
+    """An alert starting or clearing, with the line the CLI prints and the window lists."""
+
+    kind: str  # "alert" or "clear"
+    timestamp: float  # the frame's UTC wall time
+    frame: int
+    score: float
+    faces: int
+    text: str
+    reason: str | None = None  # an alert's rule: "threshold", "drop", "turned" or "alone" (mood.py)
+    source: str = ""  # the lane's name when a monitor watches several sources
+    who: tuple[int, ...] = ()  # track ids of the people behind an alert, most unhappy first
+
+
+def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event | None:
+    """The alert or clear event of a result, if it starts or ends one; ``lane`` names the source in
+    the text (several sources). At privacy "aggregate" neither the text nor ``who`` names anyone."""
+    m, f = result.mood, result.frame
+    ids = m.who if keeps_ids(settings.privacy) else ()
+    if m.event == "alert":
+        faces = f"({m.faces} face{'' if m.faces == 1 else 's'})"
+        who = people_text(ids)
+        if m.reason in PERSON_REASONS:
+            what = (f"{who or 'someone'} below their own resting face" if m.reason == "turned"
+                    else f"{who or 'a person'} alone in view, unhappy")
+            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {what} for {settings.person_duration:.0f} s; "
+                    f"{format_mood(m.score)} {faces}")
+        else:
+            bar = (f"below {settings.threshold:+.2f}" if m.reason == "threshold"
+                   else f"{settings.drop:.2f} or more below its baseline {m.baseline:+.2f}")
+            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)} {bar} "
+                    f"for {settings.duration:.0f} s {faces}" + (f"; lowest {who}" if who else ""))
+    elif m.event == "clear":
+        text = f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)}"
+    else:
+        return None
+    if lane:
+        text = f"{text[:5]} [{lane}]{text[5:]}"
+    return Event(m.event, f.timestamp, f.index, m.score, m.faces, text, m.reason if m.event == "alert" else None, lane,
+                 ids if m.event == "alert" else ())
+
+
+def write_to(sinks: Sequence[Sink], result: FrameResult, on_error: Callable[[Sink, str], None] | None) -> None:
+    """Give ``result`` to every sink. A sink that fails (MonitorError) goes to ``on_error(sink, message)``,
+    which drops it so the run goes on; without ``on_error`` the error ends the run."""
+    for sink in list(sinks):
+        try:
+            sink.write(result)
+        except MonitorError as exc:
+            if on_error is None:
+                raise
+            on_error(sink, str(exc))
+
+
+class RunEvents:
+    """What a run tells whoever listens, as signals (psygnal, as napari's): ``event`` each alert or clear
+    (:class:`Event`), ``status`` a status line, ``warning`` a one-line warning (logged when nobody
+    listens), ``sink_failed`` a sink and its one-line error: with a listener the sink is dropped and the run
+    goes on, without one the error ends the run. Connect with ``run.event.connect(fn)``; the ``on_*``
+    arguments of the runners connect their callables for you."""
+
+    event = Signal(object)
+    status = Signal(str)
+    warning = Signal(str)
+    sink_failed = Signal(object, str)
+
+    def _listen(self, on_event: Callable[[Event], None] | None = None, on_status: Callable[[str], None] | None = None,
+                on_warning: Callable[[str], None] | None = None,
+                on_sink_error: Callable[[Sink, str], None] | None = None) -> None:
+        for signal, slot in ((self.event, on_event), (self.status, on_status), (self.warning, on_warning),
+                             (self.sink_failed, on_sink_error)):
+            if slot is not None:
+                signal.connect(slot)
+
+    def _warn(self, line: str) -> None:
+        if len(self.warning):
+            self.warning.emit(line)
+        else:
+            log.warning("%s", line)
+
+    @property
+    def drops_failing_sinks(self) -> bool:
+        """Whether a failing sink is dropped (someone listens to ``sink_failed``) or ends the run."""
+        return len(self.sink_failed) > 0
