@@ -36,6 +36,7 @@ def main() -> None:
     from emotion_monitor.resources import bundled
     from emotion_monitor.runner import MULTI_DEFAULTS, Runner
     from emotion_monitor.sources import SourceSpec
+    from emotion_monitor.types import CaptureOptions
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     theme.apply(app)
@@ -43,7 +44,7 @@ def main() -> None:
              SourceSpec("Lane 2 (marathon)", video=str(MEDIA / "marathon_540p.mkv")),
              SourceSpec("Lane 3 (hikers)", video=str(MEDIA / "hikers_walking.mp4")),
              SourceSpec("Lane 4 (demo)", video=str(bundled("assets", "demo.mp4")))]
-    multi = Runner(MULTI_DEFAULTS, specs, realtime=True, loop=True)
+    multi = Runner(MULTI_DEFAULTS, specs, capture_options=CaptureOptions(realtime=True, loop=True))
     win = LanesWindow(multi)
     win.resize(1500, 860)
     win.show()

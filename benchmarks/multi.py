@@ -37,6 +37,7 @@ from benchmarks.detection import MEDIA  # noqa: E402
 from emotion_monitor.runner import MULTI_DEFAULTS, Runner  # noqa: E402
 from emotion_monitor.settings import Settings  # noqa: E402
 from emotion_monitor.sources import SourceSpec  # noqa: E402
+from emotion_monitor.types import CaptureOptions  # noqa: E402
 
 SIZES = {"540p": (960, 540), "720p": (1280, 720), "1080p": (1920, 1080)}
 
@@ -100,7 +101,8 @@ def decode_ms(path: Path) -> float:
 def play(path: Path, n: int, seconds: float, batch_lanes: bool = True, settings: Settings | None = None) -> dict:
     """N copies of ``path`` in real time for ``seconds``: per lane frames kept, and the stage timings."""
     specs = [SourceSpec(f"lane {i + 1}", video=str(path)) for i in range(n)]
-    multi = Runner(settings or MULTI_DEFAULTS, specs, realtime=True, loop=True, batch_lanes=batch_lanes,
+    multi = Runner(settings or MULTI_DEFAULTS, specs, capture_options=CaptureOptions(realtime=True, loop=True),
+                   batch_lanes=batch_lanes,
                          on_warning=lambda w: None)
     deadline = time.monotonic() + seconds
     multi.run(lambda: time.monotonic() >= deadline)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import MonitorError, SourceError
 from .settings import Settings
-from .types import LABELS, FrameResult, RunSummary, SourcesSummary
+from .types import LABELS, CaptureOptions, FrameResult, RunSummary, SourcesSummary
 
 if TYPE_CHECKING:
     from .events import Event, Sink
@@ -197,7 +197,8 @@ class Monitor:
         specs = [_spec(s) for s in (source if isinstance(source, (list, tuple)) else [source])]
         if len({s.name for s in specs}) < len(specs):
             raise SourceError("each source may be given once")
-        self._runner = Runner(self.settings, specs, list(sinks), realtime=realtime, max_frames=max_frames,
+        self._runner = Runner(self.settings, specs, list(sinks),
+                              capture_options=CaptureOptions(realtime=realtime, max_frames=max_frames),
                               named=many, on_event=on_alert)
         self._closed = False
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from .errors import MonitorError
 from .settings import Settings
+from .types import CaptureOptions
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".ts")
 SUMMARY_FIELDS = ("file", "status", "frames", "video_seconds", "wall_seconds", "mean_faces", "mean_mood",
@@ -96,7 +97,7 @@ class Analyser:
         paths["csv"].parent.mkdir(parents=True, exist_ok=True)
         recorder = capture = None
         try:
-            capture = open_capture(video=str(video), sample_fps=sample_fps)
+            capture = open_capture(video=str(video), options=CaptureOptions(sample_fps=sample_fps))
             recorder = CsvRecorder(paths["csv"], privacy=self.settings.privacy)
             self.pipeline.reset()
             runner = Runner.of(self.settings, capture, self.pipeline, [recorder])  # not closed: the pipeline serves every file

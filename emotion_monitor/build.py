@@ -7,6 +7,7 @@ window), so every one of those may build from it without an import cycle.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from .errors import SourceError
 from .native import quiet_native_loading
 from .resources import bundled
 from .settings import Settings
+from .types import CaptureOptions
 
 if TYPE_CHECKING:
     from .classifier import EmotionModel
@@ -49,19 +51,18 @@ def build_pipeline(s: Settings, classifier: EmotionModel | None = None) -> Pipel
                     config=PipelineConfig(min_face=s.min_face, read_rate=s.read_rate))
 
 
-def open_capture(camera: int | None = None, video: str | None = None, realtime: bool = False,
-                 max_frames: int | None = None, on_status: Callable[[str], None] | None = None,
-                 loop: bool = False,
-                 sample_fps: float | None = None, source: str | None = None) -> cap_mod.Capture:
-    """A capture of the camera or the video file (SourceError with one line if it cannot be opened);
-    ``source`` names its frames (default: the index or path)."""
+def open_capture(camera: int | None = None, video: str | None = None, options: CaptureOptions = CaptureOptions(),
+                 on_status: Callable[[str], None] | None = None, source: str | None = None) -> cap_mod.Capture:
+    """A capture of the camera or the video file, read as ``options`` say (a camera: live, never looped
+    or sampled); SourceError with one line if it cannot be opened. ``source`` names its frames (default:
+    the index or path)."""
     if camera is not None:
-        return cap_mod.Capture(cap_mod.open_camera(camera), "camera", str(camera), max_frames=max_frames,
-                               on_status=on_status, source=source)
+        live = replace(options, realtime=False, loop=False, sample_fps=None)
+        return cap_mod.Capture(cap_mod.open_camera(camera), "camera", str(camera), live, on_status=on_status,
+                               source=source)
     if video is None:
         raise SourceError("no source: give --camera N or --video FILE")
     path = Path(video)
     if not path.is_file():
         raise SourceError(f"video not found: {path}")
-    return cap_mod.Capture(cap_mod.open_video(path), "video", str(path), realtime=realtime, max_frames=max_frames,
-                           on_status=on_status, loop=loop, sample_fps=sample_fps, source=source)
+    return cap_mod.Capture(cap_mod.open_video(path), "video", str(path), options, on_status=on_status, source=source)

@@ -24,7 +24,7 @@ from psygnal import Signal
 
 from ._cv import cv2
 from .errors import SourceError
-from .types import Frame
+from .types import CaptureOptions, Frame
 
 Opener = Callable[[], "cv2.VideoCapture"]
 
@@ -92,12 +92,12 @@ def probe(opener: Opener, kind: str, name: str) -> tuple[Any, SourceInfo]:
 class Capture:
     """Reads frames on its own thread. Iterate it, or call :meth:`get`; :meth:`stop` ends it.
 
-    ``latest_only``: keep just the newest frame (cameras, real-time playback). ``realtime``: pace a
-    file at its own fps. ``retry``: reopen a failing source (cameras) with backoff from
-    ``backoff`` seconds up to ``max_backoff``; ``on_status`` receives messages about it. ``loop``:
-    play a file again from its start when it ends (a kiosk, a soak test); frame numbers and media
-    time keep counting up across passes. ``sample_fps``: hand over only that many frames a second of
-    the source's clock (the others are grabbed, not decoded).
+    ``options`` (types.CaptureOptions): ``realtime`` paces a file at its own fps; ``retry`` reopens a
+    failing source (cameras) with backoff, and ``on_status`` receives messages about it; ``loop`` plays
+    a file again from its start when it ends (a kiosk, a soak test), frame numbers and media time
+    counting up across passes; ``sample_fps`` hands over only that many frames a second of the source's
+    clock (the others are grabbed, not decoded). ``latest_only``: keep just the newest frame (default:
+    cameras and real-time playback).
 
     A camera frame is stamped with the wall time it was read; a file's frame with the time the file
     was opened plus its media time, so its rows follow the video's own clock however fast it is
@@ -111,23 +111,22 @@ class Capture:
 
     status = Signal(str)
 
-    def __init__(self, opener: Opener, kind: str = "video", name: str = "", latest_only: bool | None = None,
-                 realtime: bool = False, retry: bool | None = None, backoff: float = 0.5, max_backoff: float = 5.0,
-                 on_status: Callable[[str], None] | None = None, max_frames: int | None = None,
-                 queue_size: int = 4, loop: bool = False, sample_fps: float | None = None,
+    def __init__(self, opener: Opener, kind: str = "video", name: str = "", options: CaptureOptions = CaptureOptions(),
+                 latest_only: bool | None = None, on_status: Callable[[str], None] | None = None,
                  source: str | None = None):
+        o = self.options = options
         self._opener = opener
-        self.loop = loop
+        self.loop = o.loop
         self._cap, self.info = probe(opener, kind, name)
         self.source = source or name
-        self.latest_only = (kind == "camera" or realtime) if latest_only is None else latest_only
-        self.realtime = realtime
-        self.retry = (kind == "camera") if retry is None else retry
-        self.backoff, self.max_backoff = backoff, max_backoff
+        self.latest_only = (kind == "camera" or o.realtime) if latest_only is None else latest_only
+        self.realtime = o.realtime
+        self.retry = (kind == "camera") if o.retry is None else o.retry
+        self.backoff, self.max_backoff = o.backoff, o.max_backoff
         if on_status is not None:
             self.status.connect(on_status)
-        self.max_frames = max_frames
-        self._queue: queue.Queue[Frame | None] = queue.Queue(maxsize=queue_size)
+        self.max_frames = o.max_frames
+        self._queue: queue.Queue[Frame | None] = queue.Queue(maxsize=o.queue_size)
         self._latest: Frame | None = None
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -141,9 +140,7 @@ class Capture:
         self.error: str | None = None
         self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
         self.opened_at = time.time()
-        if sample_fps is not None and sample_fps <= 0:
-            raise ValueError("sample_fps must be > 0")
-        self.sample_every = max(1, round(self.info.fps / sample_fps)) if sample_fps else 1
+        self.sample_every = max(1, round(self.info.fps / o.sample_fps)) if o.sample_fps else 1
 
     def set_paused(self, paused: bool) -> None:
         """A paused file waits where it is; a paused camera keeps reading and drops what it reads."""

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # run options the window cannot honour, and why
 NOT_IN_WINDOW = {"stats_json": "the window writes no run summary",
                  "overwrite": "the window appends to the CSV it records", "max_frames": "the window plays until closed",
-                 "quiet": "the window prints no status lines",
+                 "quiet": "the window prints no status lines", "people_csv": "the window writes no per-person file",
                  "keep_days": "delete old recordings from the command line"}
 
 
@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --record: first delete this app's own recordings older than N days in the CSV's "
                      "folder (never other files; default 0: keep them all)")
     run.add_argument("--stats-json", metavar="FILE", help="write a run summary (frames, faces, fps, stage timings)")
+    run.add_argument("--people-csv", metavar="FILE.csv", help="at the end, write one row a person: when they were in "
+                     "view, the queue zone they waited in and for how long, their mood (not at --privacy aggregate)")
     run.add_argument("--max-frames", type=_count, metavar="N", help="stop after N frames")
     run.add_argument("--loop", action="store_true", help="play a video file again from its start when it ends "
                                                          "(stop with Ctrl+C or --max-frames)")
@@ -99,6 +101,8 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
     the end. Several sources search at 640 px unless told otherwise (runner.MULTI_DEFAULTS)."""
     from .app import DEMO_CLIP, open_sources
     from .errors import MonitorError
+    from .people import write_people_csv
+    from .privacy import keeps_ids
     from .runner import MULTI_DEFAULTS
     from .sources import SourceSpec
 
@@ -117,11 +121,14 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
 
     runner: Any = None
     try:
-        if args.stats_json:
-            _check_writable(Path(args.stats_json))
+        for path in (args.stats_json, args.people_csv):
+            if path:
+                _check_writable(Path(path))
+        if args.people_csv and not keeps_ids(settings.privacy):
+            return error(f"--people-csv lists people; --privacy {settings.privacy} keeps none")
         runner = open_sources(settings, specs, options.outputs_from(args), warn, named=several,
-                              on_event=lambda e: print(e.text, flush=True), on_status=say, realtime=args.realtime,
-                              max_frames=args.max_frames, loop=args.loop)
+                              on_event=lambda e: print(e.text, flush=True), on_status=say,
+                              capture_options=options.capture_from(args))
         for sink in runner.sinks:
             if hasattr(sink, "port"):
                 say(f"metrics: http://{args.metrics_host}:{sink.port}/metrics")
@@ -138,6 +145,9 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
             say("stopped")
         if args.stats_json:
             _write_json(Path(args.stats_json), summary)
+        if args.people_csv:
+            rows = write_people_csv(args.people_csv, {lane.name: lane.people.summary() for lane in runner.lanes})
+            say(f"people: {rows} rows in {args.people_csv}")
         if not several:
             say(f"done: {summary['frames']} frames in {summary['seconds']:.1f} s ({summary['fps']} fps), "
                 f"{summary['mean_faces']} faces per frame")

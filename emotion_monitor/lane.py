@@ -21,7 +21,8 @@ from .people import PeopleLog
 from .privacy import keeps_ids
 from .settings import Settings
 from .sources import SourceSpec
-from .types import LABELS, FrameResult, RunSummary, SourcesSummary, SourceSummary
+from .types import LABELS, FrameResult, RunSummary, SourcesSummary, SourceSummary, Zone
+from .zones import parse_zones
 
 # settings whose change needs a new detector (and new track ids)
 DETECTION_SETTINGS = ("detector", "detect_every", "detect_width", "tiles", "tiles_per_frame", "min_confidence",
@@ -53,6 +54,10 @@ class Lane:
     def name(self) -> str:
         return self.spec.name
 
+    def zones(self) -> tuple[Zone, ...]:
+        """Where people queue in this source's view: its own zone (sources file), else the settings'."""
+        return parse_zones(self.spec.zone if self.spec.zone is not None else self.settings.zone)
+
     def update_settings(self, settings: Settings) -> None:
         """Apply ``settings`` from this lane's next frame on (any thread)."""
         with self._lock:
@@ -72,7 +77,7 @@ class Lane:
         if p is None:
             return
         p.mood.config = new.mood()
-        p.config = replace(p.config, min_face=new.min_face, read_rate=new.read_rate)
+        p.config = replace(p.config, min_face=new.min_face, read_rate=new.read_rate, zones=self.zones())
         if hasattr(p.classifier, "flip_average"):  # the mirror average: from the next batch on
             p.classifier.flip_average = new.flip_average
         if build_detector is not None and any(getattr(old, k) != getattr(new, k) for k in DETECTION_SETTINGS):

@@ -21,6 +21,7 @@ from .pipeline import STAGES
 from .types import FrameResult
 
 STAGE_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.25, 1.0)
+WAIT_BUCKETS = (15, 30, 60, 120, 180, 300, 600, 900, 1200, 1800)  # seconds: a queue is minutes long
 
 
 class MetricsSink:
@@ -49,6 +50,12 @@ class MetricsSink:
         self.alerts = Counter("emotion_monitor_alerts", "Alerts raised", lab, registry=r)
         self.stage = Histogram("emotion_monitor_stage_seconds", "Seconds a pipeline stage took on a frame",
                                ["camera", "source", "stage"], buckets=STAGE_BUCKETS, registry=r)
+        self.queue = Gauge("emotion_monitor_queue_length", "Faces in a queue zone now (0 without zones)", lab,
+                           registry=r)
+        self.longest = Gauge("emotion_monitor_longest_wait_seconds", "The longest current wait in a queue zone", lab,
+                             registry=r)
+        self.waits = Histogram("emotion_monitor_wait_seconds", "Seconds each person waited in a queue zone (their "
+                               "stay ended)", lab, buckets=WAIT_BUCKETS, registry=r)
         self.camera, self.stats = camera, stats
         self._seen: dict[str, tuple[int, int]] = {}  # per source: dropped, reconnects already counted
         try:
@@ -70,6 +77,12 @@ class MetricsSink:
         self.frames.labels(c, src).inc()
         if m.event == "alert":
             self.alerts.labels(c, src).inc()
+        if result.zones:
+            queue = result.queue
+            self.queue.labels(c, src).set(len(queue))
+            self.longest.labels(c, src).set(max((t.waited for t in queue), default=0.0))
+            for left in result.left:
+                self.waits.labels(c, src).observe(left.waited)
         for stage in STAGES:
             if stage in result.timings_ms:
                 self.stage.labels(c, src, stage).observe(result.timings_ms[stage] / 1000)

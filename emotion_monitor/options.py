@@ -12,7 +12,7 @@ from typing import Any
 
 from . import settings as settings_model
 from .settings import Settings
-from .types import Outputs
+from .types import CaptureOptions, Outputs
 
 
 def flag(name: str) -> str:
@@ -50,6 +50,12 @@ def from_args(args: argparse.Namespace, base: Settings | None = None) -> Setting
     """Settings from parsed options; options not given keep ``base``'s values (the defaults)."""
     given = {f.name: getattr(args, f.name) for f in fields(Settings) if hasattr(args, f.name)}
     return replace(base or Settings(), **given)
+
+
+def capture_from(args: argparse.Namespace) -> CaptureOptions:
+    """How the command line asks its sources to be read (a subcommand's missing options: the defaults)."""
+    return CaptureOptions(realtime=bool(getattr(args, "realtime", False)), max_frames=getattr(args, "max_frames", None),
+                          loop=bool(getattr(args, "loop", False)))
 
 
 def outputs_from(args: argparse.Namespace) -> Outputs:

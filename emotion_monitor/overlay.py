@@ -15,6 +15,7 @@ COLORS = {
 }
 
 
+ZONE_COLOR = (255, 200, 0)  # light blue (BGR): a queue zone
 GREY = (150, 150, 150)  # faces left out of the mood by the quality gate: corner marks, no text
 ALERT_RED = (0, 0, 255)  # the people behind the current alert: a red frame around their box, "#id ALERT"
 MARKED = (0, 140, 255)  # orange: marked "arrived unhappy" on arrival (no alert of their own)
@@ -95,6 +96,11 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
     font, fs = cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale
     labelled, texts, sizes = [], [], []
     who, marked = result.mood.who, result.mood.marked
+    for zone in result.zones:  # where people queue: its outline and name; faces outside it are grey
+        poly = np.round(zone.polygon(width, height)).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(out, [poly], True, ZONE_COLOR, thick, cv2.LINE_AA)
+        x, y = poly[:, 0, 0].min() + 4, poly[:, 0, 1].min() + int(18 * scale)
+        cv2.putText(out, zone.name, (int(x), int(y)), font, fs, ZONE_COLOR, thick, cv2.LINE_AA)
     for t in result.tracks:
         x0, y0, x1, y1 = (int(round(v * k)) for v in t.xyxy)
         if t.quality != "ok":
@@ -106,6 +112,8 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
             d = 2 * thick + 1
             cv2.rectangle(out, (x0 - d, y0 - d), (x1 + d, y1 + d), ALERT_RED if t.track_id in who else MARKED, thick)
         note = " ALERT" if t.track_id in who else (" arrived unhappy" if t.track_id in marked else "")
+        if t.zone and t.waited >= 1:  # in the queue: how long so far
+            note += f" {int(t.waited // 60)}:{int(t.waited % 60):02d}"
         text = f"#{t.track_id}{note} {t.label} {t.confidence:.0%}" if t.track_id == selected or note else \
             f"{t.label} {t.confidence:.0%}"
         (tw, th), base = cv2.getTextSize(text, font, fs, thick)

@@ -7,7 +7,10 @@ A person is a tracker id (tracking.py keeps one id per person through a crowd).
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from .mood import NEGATIVE, face_score
 from .recording import iso_utc
@@ -30,13 +33,16 @@ class PersonTally:
     negative: int = 0
     alerts: int = 0  # alerts raised about them (mood.MoodState.who when an alert starts)
     arrived_unhappy: bool = False  # marked so on arrival (mood.MoodState.marked)
+    zone: str = ""  # the queue zone they waited in (zones.py)
+    waited: float | None = None  # their longest stay in it so far; None with no zones
 
     def as_dict(self, person: int) -> PersonSummary:
         return {"person": person, "first_seen": iso_utc(self.first_utc), "last_seen": iso_utc(self.last_utc),
                 "dwell_s": round(self.last - self.first, 2), "frames": self.frames,
                 "mean_mood": round(self.score_sum / self.counted, 3) + 0.0 if self.counted else None,  # no -0.0
                 "negative_share": round(self.negative / self.counted, 3) if self.counted else None,
-                "alerts": self.alerts, "arrived_unhappy": self.arrived_unhappy}
+                "alerts": self.alerts, "arrived_unhappy": self.arrived_unhappy, "zone": self.zone,
+                "waited_s": None if self.waited is None else round(self.waited, 1)}
 
 
 class PeopleLog:
@@ -61,6 +67,9 @@ class PeopleLog:
                 p.arrived_unhappy = True
             if result.mood.event == "alert" and tr.track_id in result.mood.who:
                 p.alerts += 1
+            if result.zones:
+                p.zone = p.zone or tr.zone
+                p.waited = max(p.waited or 0.0, tr.waited)
             if tr.quality == "ok":
                 p.counted += 1
                 p.score_sum += float(face_score(tr.probs)[0])
@@ -76,3 +85,26 @@ class PeopleLog:
     def summary(self) -> list[PersonSummary]:
         """One dict per person, by first appearance."""
         return [p.as_dict(i) for i, p in sorted(self.people.items(), key=lambda kv: (kv[1].first, kv[0]))]
+
+
+PEOPLE_COLUMNS = ("source", *PersonSummary.__annotations__)
+
+
+def write_people_csv(path: str | Path, people: Mapping[str, Sequence[PersonSummary]]) -> int:
+    """Write each source's people (``--people-csv``: one row a person, their wait beside their mood) to a
+    file readable by its owner alone; returns the rows written. RecordingError (one line) if it cannot."""
+    from .errors import RecordingError
+    from .recording import private_file
+
+    path = Path(path)
+    rows = [[source, *("" if p[k] is None else p[k] for k in PEOPLE_COLUMNS[1:])]  # type: ignore[literal-required]
+            for source, persons in people.items() for p in persons]
+    try:
+        private_file(path, truncate=True)
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(PEOPLE_COLUMNS)
+            writer.writerows(rows)
+    except OSError as exc:
+        raise RecordingError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return len(rows)

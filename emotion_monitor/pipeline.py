@@ -24,7 +24,8 @@ from .mood import MoodConfig, MoodMonitor
 from .native import quiet_native_stderr
 from .quality import QualityGate
 from .tracking import Tracker, describe
-from .types import LABELS, Detections, Frame, FrameResult, StageTimes
+from .types import LABELS, Departure, Detections, Frame, FrameResult, StageTimes, Track, Zone
+from .zones import OUTSIDE, QueueClock, zone_of
 
 log = logging.getLogger("emotion_monitor")
 STAGES = ("detect", "crop", "classify", "track", "mood", "total")
@@ -63,6 +64,7 @@ class PipelineConfig:
     classify_budget: int = 24  # faces classified per frame; beyond it the stalest are refreshed first
     read_rate: float = 0.0  # each face read again at most this many times a second (new faces at once); 0: every frame
     quality: QualityGate | None = QualityGate()  # faces that fail it stay tracked but leave the mood; None: off
+    zones: tuple[Zone, ...] = ()  # where people queue (zones.py): faces outside every zone leave the mood
 
 
 @dataclass
@@ -91,6 +93,7 @@ class Pipeline:
         self.config = config or PipelineConfig()
         self.tracker = tracker or Tracker()
         self.mood = mood or MoodMonitor(MoodConfig())
+        self.queue = QueueClock()  # each person's stay in a zone
         self.timings: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=keep_timings))
         self.frames = 0
         self.faces = 0
@@ -157,6 +160,9 @@ class Pipeline:
         times["classify"] = p.pick_s + classify_s
         t = time.perf_counter()
         tracks = self.tracker.update(dets, full, frame.media_time, p.quality, p.features, searched=p.searched)
+        left: tuple[Departure, ...] = ()
+        if self.config.zones:
+            tracks, left = self._queue(tracks, frame)
         times["track"] = time.perf_counter() - t
         t = time.perf_counter()
         mood = self.mood.update(tracks, frame.media_time)
@@ -166,7 +172,16 @@ class Pipeline:
             self.timings[k].append(v * 1000)
         self.frames += 1
         self.faces += len(tracks)
-        return FrameResult(frame, dets, tracks, mood, {k: v * 1000 for k, v in times.items()})
+        return FrameResult(frame, dets, tracks, mood, {k: v * 1000 for k, v in times.items()}, left, self.config.zones)
+
+    def _queue(self, tracks: tuple[Track, ...], frame: Frame) -> tuple[tuple[Track, ...], tuple[Departure, ...]]:
+        """Each face's zone and wait so far; faces in no zone marked "outside" (they leave the mood)."""
+        h, w = frame.image.shape[:2]
+        names = zone_of(tracks, self.config.zones, w, h)
+        ended = self.queue.update([(t.track_id, n) for t, n in zip(tracks, names) if n], frame.media_time)
+        placed = tuple(replace(t, zone=n, waited=round(self.queue.waited(t.track_id), 2),
+                               quality=t.quality if n else OUTSIDE) for t, n in zip(tracks, names))
+        return placed, tuple(Departure(tid, s.zone, round(s.waited, 2)) for tid, s in ended)
 
     def _pick(self, dets: Detections, now: float,
               features: Callable[[list[int]], np.ndarray] | None = None) -> np.ndarray:
@@ -189,6 +204,7 @@ class Pipeline:
         """Start over for a new source: faces, mood, the detector's schedule, counters and timings."""
         self.tracker.reset()
         self.mood.reset()
+        self.queue = QueueClock(self.queue.leave_after)
         self.detector.reset()
         self.frames = self.faces = self.skipped = 0
         self.timings.clear()

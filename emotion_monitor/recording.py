@@ -33,13 +33,16 @@ class Col:
     PERSON = "person_flag"  # "alert": behind the current alert; "arrived unhappy": marked on arrival; else empty
     TREND, IN_VIEW = "trend", "faces_in_view"  # the aggregate layout's own columns
     COUNTED = "faces_counted"
+    ZONE, WAITED = "zone", "waited_s"  # the zone a face is in (empty: none) and its wait so far (zones.py)
+    QUEUE, LONGEST = "queue_length", "longest_wait_s"  # aggregate: faces in a zone, the longest current wait
 
 
 # new columns go at the end, so a reader of an older file finds the ones it knows where they were
 HEADER = [Col.TIME, Col.FRAME, Col.FACE, Col.X, Col.Y, Col.W, Col.H, Col.EMOTION, Col.CONFIDENCE, *LABELS, Col.MOOD,
-          Col.ALERT, Col.QUALITY, Col.REASON, Col.SOURCE, Col.PERSON]
+          Col.ALERT, Col.QUALITY, Col.REASON, Col.SOURCE, Col.PERSON, Col.ZONE, Col.WAITED]
 # privacy "aggregate": one row a second and source; no id, box or per-face column
-AGGREGATE_HEADER = [Col.TIME, Col.SOURCE, Col.MOOD, Col.TREND, Col.IN_VIEW, Col.COUNTED, Col.ALERT, Col.REASON]
+AGGREGATE_HEADER = [Col.TIME, Col.SOURCE, Col.MOOD, Col.TREND, Col.IN_VIEW, Col.COUNTED, Col.ALERT, Col.REASON,
+                    Col.QUEUE, Col.LONGEST]
 
 
 def person_flag(track_id: int, who: tuple[int, ...], marked: tuple[int, ...]) -> str:
@@ -166,7 +169,8 @@ class CsvRecorder:
             rows.append([ts, result.frame.index, t.track_id, *box,
                          t.label, f"{t.confidence:.4f}", *(f"{p:.5f}" for p in t.probs),
                          f"{mood.score:.4f}", int(mood.alert), t.quality, (mood.reason or "") if mood.alert else "",
-                         result.frame.source, person_flag(t.track_id, mood.who, mood.marked)])
+                         result.frame.source, person_flag(t.track_id, mood.who, mood.marked),
+                         t.zone, f"{t.waited:.1f}" if result.zones else ""])
         if rows:
             self._write(rows)
             self.rows += len(rows)
@@ -181,16 +185,21 @@ class CsvRecorder:
             self._flush_second(src)
             row = None
         if row is None:
-            row = self._second[src] = [sec, src, 0.0, 0.0, 0, 0, 0, ""]
+            row = self._second[src] = [sec, src, 0.0, 0.0, 0, 0, 0, "", "", ""]
         row[2:4] = m.score, m.trend
         row[4] = max(row[4], len(result.tracks))
         row[5] = m.faces
         if m.alert:
             row[6], row[7] = 1, row[7] or (m.reason or "")
+        if result.zones:  # the longest queue of the second, and the longest wait in it
+            queue = result.queue
+            row[8] = max(row[8] or 0, len(queue))
+            row[9] = max(row[9] or 0.0, max((t.waited for t in queue), default=0.0))
 
     def _flush_second(self, src: str) -> None:
-        sec, src, score, trend, in_view, counted, alert, reason = self._second.pop(src)
-        self._write([[iso_utc(sec), src, f"{score:.4f}", f"{trend:+.4f}", in_view, counted, alert, reason]])
+        sec, src, score, trend, in_view, counted, alert, reason, queue, longest = self._second.pop(src)
+        self._write([[iso_utc(sec), src, f"{score:.4f}", f"{trend:+.4f}", in_view, counted, alert, reason, queue,
+                      "" if longest == "" else f"{longest:.1f}"]])
         self.rows += 1
 
     def close(self) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from .errors import MonitorError, SourceError
@@ -30,7 +31,7 @@ from .events import Event, RunEvents, Sink, event_of, write_to
 from .lane import Lane, classify_together, sources_summary, status_line, store_mood
 from .settings import Settings
 from .sources import SourceSpec
-from .types import FrameResult, RunSummary, SourcesSummary
+from .types import CaptureOptions, FrameResult, RunSummary, SourcesSummary
 
 # With several sources the detector searches each frame at 640 px wide unless told otherwise (one source:
 # 960). benchmarks/multi.py, this 2-core machine, four 720p sources at 15 fps in real time: 95-98% of
@@ -44,8 +45,8 @@ Opener = Callable[[SourceSpec, Callable[[str], None]], Any]  # (spec, warn) -> a
 class Runner(RunEvents):
     """Runs one or several sources through one classifier into shared sinks.
 
-    ``specs`` name the sources; ``open_capture(spec, warn)`` opens one (default: the app's, with
-    ``realtime``, ``max_frames`` and ``loop``) and ``build_pipeline(settings, classifier)`` builds its
+    ``specs`` name the sources; ``open_capture(spec, warn)`` opens one (default: the app's, read as
+    ``capture_options`` say) and ``build_pipeline(settings, classifier)`` builds its
     stages (default: the settings'); ``classifier`` is shared by every lane (default: the settings'
     model). ``sinks`` get every lane's results (``FrameResult.frame.source`` names the lane); the runner
     closes them at the end. ``named``: alert lines, warnings and status name their lane (default: with
@@ -57,8 +58,8 @@ class Runner(RunEvents):
 
     def __init__(self, settings: Settings, specs: Sequence[SourceSpec], sinks: Sequence[Sink] = (),
                  classifier: Any = None, *, open_capture: Opener | None = None,
-                 build_pipeline: Callable[[Settings, Any], Any] | None = None, realtime: bool = False,
-                 max_frames: int | None = None, loop: bool = False, retry_every: float = 5.0,
+                 build_pipeline: Callable[[Settings, Any], Any] | None = None,
+                 capture_options: CaptureOptions = CaptureOptions(), retry_every: float = 5.0,
                  batch_lanes: bool = True, named: bool | None = None,
                  on_event: Callable[[Event], None] | None = None, on_status: Callable[[str], None] | None = None,
                  on_warning: Callable[[str], None] | None = None,
@@ -76,7 +77,7 @@ class Runner(RunEvents):
         self._listen(on_event, on_status, on_warning, on_sink_error)
         self._held: list[str] | None = None  # warnings held back while the lanes first open
         self.retry_every, self.batch_lanes = retry_every, batch_lanes
-        self._open = open_capture or self._default_opener(realtime, max_frames, loop)
+        self._open = open_capture or self._default_opener(capture_options)
         self._build_pipeline = build_pipeline or default_pipeline
         self._build_detector = build_detector
         self.lanes = [Lane(s, settings) for s in specs]
@@ -110,12 +111,11 @@ class Runner(RunEvents):
         return cls(settings, [spec], sinks, open_capture=lambda _spec, _warn: capture, **kwargs)
 
     @staticmethod
-    def _default_opener(realtime: bool, max_frames: int | None, loop: bool) -> Opener:
+    def _default_opener(options: CaptureOptions) -> Opener:
         from .build import open_capture
 
         def opener(spec: SourceSpec, warn: Callable[[str], None]) -> Any:
-            return open_capture(spec.camera, spec.video, realtime, max_frames, on_status=warn, loop=loop,
-                                source=spec.name)
+            return open_capture(spec.camera, spec.video, options, on_status=warn, source=spec.name)
         return opener
 
     def _warn(self, line: str) -> None:
@@ -190,6 +190,7 @@ class Runner(RunEvents):
                 self.classifier = EmotionClassifier(s.model or DEFAULT_MODEL, threads=s.threads,
                                                     flip_average=s.flip_average)
             lane.capture, lane.pipeline = capture, self._build_pipeline(self.settings, self.classifier)
+            lane.pipeline.config = replace(lane.pipeline.config, zones=lane.zones())
             if len(self.lanes) > 1 and hasattr(lane.pipeline.detector, "every"):  # stagger the lanes' searches
                 lane.pipeline.detector.reset(phase=self.lanes.index(lane))
         if not first:

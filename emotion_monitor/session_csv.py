@@ -147,7 +147,7 @@ def summarize(path: str | Path) -> SessionSummary:
     with fh:
         reader = csv.reader(fh)
         header = next(reader, None)
-        if header == AGGREGATE_HEADER:
+        if header is not None and header[:8] == AGGREGATE_HEADER[:8]:  # (older ones lack the queue's columns)
             return _summarize_seconds(reader)
         if header is None or any(k not in header for k in REQUIRED):
             raise MonitorError(f"{path} is not an emotion-monitor CSV (expected columns {', '.join(REQUIRED)})")
@@ -214,7 +214,7 @@ def _summarize_seconds(reader: Iterator[list[str]]) -> SessionSummary:
     rows = skipped = 0
     for row in reader:
         try:
-            ts, src, mood, _trend, in_view, _counted, alert, _reason = row
+            ts, src, mood, _trend, in_view, _counted, alert, _reason = row[:8]
             sec, score, on, faces = int(_epoch(ts)), float(mood), int(alert), int(in_view)
         except ValueError:
             skipped += 1  # a line cut short or damaged

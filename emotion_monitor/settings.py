@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from . import privacy as privacy_levels
 from .detection import DETECTORS
 from .mood import MOOD_DEFAULTS, MoodConfig
+from .zones import parse_zones
 
 
 class Store(Protocol):
@@ -103,6 +104,10 @@ class Settings:
                            choices=privacy_levels.LEVELS, group="Privacy", label="Keep")
     blur_snapshots: bool = setting(True, "the window's snapshots (Ctrl+S) blur every face", group="Privacy",
                                    label="Blur faces in snapshots")
+    zone: str = setting("", "where people queue: corners 'x,y x,y x,y ...' as fractions of the frame (0..1), "
+                            "several zones separated by ';', each with an optional 'NAME:'; a face outside every "
+                            "zone is tracked but leaves the queue's mood and alerts (empty: the whole frame)",
+                        group="Queue", label="Queue zone", metavar="ZONES")
     blur_screen: bool = setting(False, "the window blurs every face on screen and hides the thumbnails, for a "
                                        "display the customers can see (key B)", group="Privacy",
                                 label="Blur faces on screen")
@@ -145,6 +150,8 @@ def check(name: str, value: Any) -> None:
     if m["min"] is not None and not (m["min"] <= value <= m["max"]):
         raise ValueError(f"{name} must be between {m['min']} and {m['max']}{m['unit'] and ' ' + m['unit']}, "
                          f"not {value}")
+    if name == "zone":
+        parse_zones(value)
     if name == "tiles" and value != "off":
         parts = str(value).lower().split("x")
         if len(parts) != 2 or not all(p.isdigit() and 1 <= int(p) <= 8 for p in parts):

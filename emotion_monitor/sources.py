@@ -10,6 +10,7 @@ A sources file (TOML)::
     [[source]]
     name = "Lane 2"
     video = "lane2.mp4"   # relative to the file's folder
+    zone = "0.1,0.2 0.6,0.2 0.6,1 0.1,1"   # where people queue in this view (zones.py; default: --zone)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SourceError
+from .zones import parse_zones
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,14 @@ class SourceSpec:
     name: str
     camera: int | None = None
     video: str | None = None
+    zone: str | None = None  # its queue zones (zones.parse_zones); None: the settings' zone
 
     def __post_init__(self) -> None:
+        if self.zone is not None:
+            try:
+                parse_zones(self.zone)
+            except ValueError as exc:
+                raise SourceError(f"source {self.name!r}: {exc}") from None
         if (self.camera is None) == (self.video is None):
             raise SourceError(f"source {self.name!r}: give a camera or a video, not {'both' if self.camera else 'neither'}")
         if not self.name.strip():
@@ -68,9 +76,12 @@ def load_sources(path: str | Path) -> list[SourceSpec]:
     specs = []
     for i, e in enumerate(entries, 1):
         where = f"{path}: source {i}"
-        unknown = set(e) - {"name", "camera", "video"}
+        unknown = set(e) - {"name", "camera", "video", "zone"}
         if unknown:
-            raise SourceError(f"{where}: unknown key {sorted(unknown)[0]!r} (name, camera, video)")
+            raise SourceError(f"{where}: unknown key {sorted(unknown)[0]!r} (name, camera, video, zone)")
+        zone = e.get("zone")
+        if zone is not None and not isinstance(zone, str):
+            raise SourceError(f"{where}: zone must be text 'x,y x,y x,y', not {zone!r}")
         camera, video = e.get("camera"), e.get("video")
         if camera is not None and (not isinstance(camera, int) or isinstance(camera, bool) or camera < 0):
             raise SourceError(f"{where}: camera must be an index >= 0, not {camera!r}")
@@ -82,7 +93,7 @@ def load_sources(path: str | Path) -> list[SourceSpec]:
         if not isinstance(name, str):
             raise SourceError(f"{where}: name must be text, not {name!r}")
         try:
-            specs.append(SourceSpec(name, camera=camera, video=video))
+            specs.append(SourceSpec(name, camera=camera, video=video, zone=zone))
         except SourceError as exc:
             raise SourceError(f"{where}: {exc}") from None
     _check_unique(specs, str(path))

@@ -95,6 +95,40 @@ class Detections:
 
 
 @dataclass(frozen=True)
+class Zone:
+    """A polygon of the frame where people queue (zones.py): ``points`` are its corners as (x, y) fractions
+    of the width and height, so it fits any resolution of the same view."""
+
+    points: tuple[tuple[float, float], ...]
+    name: str = "queue"
+
+    def __post_init__(self) -> None:
+        if len(self.points) < 3:
+            raise ValueError(f"zone {self.name!r}: a zone needs at least 3 corners, got {len(self.points)}")
+        if not all(0.0 <= v <= 1.0 for p in self.points for v in p):
+            raise ValueError(f"zone {self.name!r}: corners are fractions of the frame, between 0 and 1")
+
+    def polygon(self, width: int, height: int) -> np.ndarray:
+        """The corners in pixels of a ``width`` x ``height`` frame, (N, 2) float32."""
+        return np.array([(x * width, y * height) for x, y in self.points], np.float32)
+
+    def text(self) -> str:
+        """The zone as ``--zone`` writes it."""
+        corners = " ".join(f"{x:g},{y:g}" for x, y in self.points)
+        return f"{self.name}:{corners}" if self.name != "queue" else corners
+
+
+@dataclass(frozen=True)
+class Departure:
+    """A person whose stay in a zone ended on this frame (out of every zone for long enough): their
+    track id, the zone and the seconds they waited in it."""
+
+    track_id: int
+    zone: str
+    waited: float
+
+
+@dataclass(frozen=True)
 class Track:
     """A face followed across frames, as it stood on one frame: a stable id, its box, its smoothed
     probabilities and whether it counts in the mood."""
@@ -107,7 +141,9 @@ class Track:
     missed: int = 0  # frames since the last detection matched this track
     first_seen: float = 0.0
     last_seen: float = 0.0
-    quality: str = "ok"  # "ok" or why the face does not count in the mood (quality.py)
+    quality: str = "ok"  # "ok" or why the face does not count in the mood (quality.py; "outside": no zone)
+    zone: str = ""  # the zone their face is in (zones.py); "" outside every zone, or with none set
+    waited: float = 0.0  # seconds in the queue so far in their current stay (zones.py); 0 with no zone
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "xyxy", frozen_array(self.xyxy, shape=(4,)))
@@ -153,6 +189,13 @@ class FrameResult:
     tracks: tuple[Track, ...]
     mood: MoodState
     timings_ms: Mapping[str, float] = field(default_factory=dict)
+    left: tuple[Departure, ...] = ()  # stays in a zone that ended on this frame
+    zones: tuple[Zone, ...] = ()  # the zones of this frame's source (none: every face counts)
+
+    @property
+    def queue(self) -> list[Track]:
+        """The faces in a zone now (with no zone: none)."""
+        return [t for t in self.tracks if t.zone]
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tracks", tuple(self.tracks))
@@ -179,6 +222,8 @@ class PersonSummary(TypedDict):
     negative_share: float | None
     alerts: int
     arrived_unhappy: bool
+    zone: str  # the queue zone they waited in ("" when never in one, or with no zones)
+    waited_s: float | None  # seconds they waited in it (their longest stay); None with no zones
 
 
 class _RunSummary(TypedDict):
@@ -222,6 +267,28 @@ class SourcesSummary(TypedDict):
     classifier_calls: int
     faces_per_call: float  # faces classified in one call of the classifier, on average
     csv_rows: int
+
+
+@dataclass(frozen=True)
+class CaptureOptions:
+    """How a source is read (capture.Capture): ``realtime`` paces a file at its own fps (dropping stale
+    frames), ``max_frames`` stops after that many, ``loop`` plays a file again from its start,
+    ``sample_fps`` hands over only that many frames a second of the source's clock; ``retry`` reopens a
+    failing source (default: cameras) with backoff from ``backoff`` s up to ``max_backoff`` s;
+    ``queue_size`` frames wait at most between a file's reader and the loop."""
+
+    realtime: bool = False
+    max_frames: int | None = None
+    loop: bool = False
+    sample_fps: float | None = None
+    retry: bool | None = None
+    backoff: float = 0.5
+    max_backoff: float = 5.0
+    queue_size: int = 4
+
+    def __post_init__(self) -> None:
+        if self.sample_fps is not None and self.sample_fps <= 0:
+            raise ValueError("sample_fps must be > 0")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from benchmarks import composite
 from emotion_monitor.app import open_capture, open_runner
 from emotion_monitor.mood import MoodConfig
 from emotion_monitor.settings import Settings
+from emotion_monitor.types import CaptureOptions
 
 MEDIA = composite.SHARED / "media"
 needs_shared = pytest.mark.skipif(not (MEDIA / "crowd_1080p.mp4").exists() and not os.environ.get("CI"),
@@ -22,7 +23,7 @@ needs_shared = pytest.mark.skipif(not (MEDIA / "crowd_1080p.mp4").exists() and n
 @needs_shared
 def test_sixty_seconds_of_a_neutral_crowd_raise_no_alert():
     events = []
-    cap = open_capture(video=str(MEDIA / "crowd_1080p.mp4"), loop=True, max_frames=60 * 25)
+    cap = open_capture(video=str(MEDIA / "crowd_1080p.mp4"), options=CaptureOptions(loop=True, max_frames=60 * 25))
     session = open_runner(Settings(), cap, on_event=events.append)
     cap.start()
     moods = [r.mood.score for r in session.results() if r.mood.faces]

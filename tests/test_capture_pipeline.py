@@ -8,7 +8,7 @@ from emotion_monitor.capture import Capture
 from emotion_monitor.errors import SourceError
 from emotion_monitor.mood import MoodConfig, MoodMonitor
 from emotion_monitor.pipeline import Pipeline, sanitize
-from emotion_monitor.types import LABELS, Detections, Frame
+from emotion_monitor.types import LABELS, CaptureOptions, Detections, Frame
 
 from .doubles import SyntheticSource
 
@@ -30,7 +30,7 @@ def test_file_source_delivers_every_frame_in_order():
 
 def test_camera_source_keeps_only_the_newest_frame():
     src = SyntheticSource(numbered, count=200, fps=1000)
-    cap = Capture(lambda: src, "camera", "synthetic", retry=False).start()
+    cap = Capture(lambda: src, "camera", "synthetic", CaptureOptions(retry=False)).start()
     got = []
     while True:
         f = cap.get(timeout=2)
@@ -56,8 +56,8 @@ def test_vanishing_camera_is_retried_and_resumes(caplog):
         return sources[-1]
 
     messages = []
-    cap = Capture(opener, "camera", "0", latest_only=False, backoff=0.01, max_backoff=0.02,
-                  on_status=messages.append, max_frames=50).start()
+    cap = Capture(opener, "camera", "0", CaptureOptions(backoff=0.01, max_backoff=0.02, max_frames=50),
+                  latest_only=False, on_status=messages.append).start()
     got = [f.index for f in cap]
     cap.stop()
     assert got[:10] == list(range(10))
@@ -234,7 +234,8 @@ def test_camera_outage_keeps_the_csv_whole(tmp_path):
         state["opened"] = True
         return src
 
-    cap = Capture(opener, "camera", "0", latest_only=False, backoff=0.01, max_backoff=0.02, max_frames=45).start()
+    cap = Capture(opener, "camera", "0", CaptureOptions(backoff=0.01, max_backoff=0.02, max_frames=45),
+                  latest_only=False).start()
     pipe = Pipeline(FixedDetector(2), SadClassifier())
     path = tmp_path / "outage.csv"
     with CsvRecorder(path) as rec:

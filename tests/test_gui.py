@@ -13,7 +13,7 @@ from PySide6.QtGui import QImage  # noqa: E402
 
 from emotion_monitor.gui.main import MainWindow  # noqa: E402
 from emotion_monitor.recording import HEADER  # noqa: E402
-from emotion_monitor.types import LABELS  # noqa: E402
+from emotion_monitor.types import LABELS, CaptureOptions  # noqa: E402
 
 from .conftest import scene  # noqa: E402
 
@@ -137,6 +137,33 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     assert not any(t.is_alive() for t in threads)
 
 
+def test_a_queue_zone_drawn_by_clicking_counts_only_the_faces_in_it_and_survives_a_restart(qtbot, tmp_path,
+                                                                                            long_video):
+    store = QSettings(str(tmp_path / "z.ini"), QSettings.IniFormat)
+    win = MainWindow(store=store, classifier=StubClassifier())
+    qtbot.addWidget(win)
+    win.show()
+    assert win.open_video(str(long_video), realtime=True)
+    qtbot.waitUntil(lambda: win.last_result is not None and len(win.last_result.tracks) == 1, timeout=15000)
+    win.zone_button.toggle()  # then three clicks: a corner each (frame pixels), in the top-left corner
+    for x, y in ((0, 0), (48, 0), (0, 27)):
+        win.select_at(x, y)
+    assert "3 corner" in win.statusBar().currentMessage()
+    win.zone_button.toggle()
+    assert win.settings.zone == "0.000,0.000 0.050,0.000 0.000,0.050"
+    qtbot.waitUntil(lambda: bool(win.last_result.zones and win.last_result.tracks), timeout=10000)
+    face = win.last_result.tracks[0]  # the face moves in the middle of the frame: outside, not counted
+    assert face.quality == "outside" and face.zone == "" and win.last_result.mood.faces == 0
+    win.close()
+    again = MainWindow(store=QSettings(str(tmp_path / "z.ini"), QSettings.IniFormat), classifier=StubClassifier())
+    qtbot.addWidget(again)
+    assert again.settings.zone == "0.000,0.000 0.050,0.000 0.000,0.050"  # kept with the settings
+    again.zone_button.toggle()
+    again.zone_button.toggle()  # no corner clicked: the zone is cleared, every face counts again
+    assert again.settings.zone == ""
+    again.close()
+
+
 def test_settings_persist_between_runs(qtbot, tmp_path):
     store = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
     win = MainWindow(store=store, classifier=StubClassifier())
@@ -239,7 +266,7 @@ def test_the_lanes_window_shows_each_lane_its_alert_and_the_store_mood(qtbot, lo
         shutil.copy(long_video, videos[-1])
     specs = [SourceSpec(f"Lane {i + 1}", video=str(v)) for i, v in enumerate(videos)]
     settings = Settings(**{**MULTI_DEFAULTS.__dict__, "window": 0.4, "duration": 0.4, "threshold": -0.3})
-    multi = Runner(settings, specs, classifier=StubClassifier(), realtime=True, loop=True)
+    multi = Runner(settings, specs, classifier=StubClassifier(), capture_options=CaptureOptions(realtime=True, loop=True))
     win = LanesWindow(multi)
     qtbot.addWidget(win)
     win.resize(1200, 800)

@@ -18,7 +18,7 @@ from emotion_monitor.recording import HEADER, CsvRecorder
 from emotion_monitor.runner import Runner, store_mood
 from emotion_monitor.settings import Settings
 from emotion_monitor.sources import SourceSpec, load_sources
-from emotion_monitor.types import LABELS
+from emotion_monitor.types import LABELS, CaptureOptions
 from tests.conftest import ROOT, scene
 
 from .doubles import SyntheticSource
@@ -122,7 +122,8 @@ def test_a_lane_that_dies_leaves_the_others_running_and_the_csv_valid(astronaut_
         def device():  # the same device each time it is reopened (release() closed it)
             src.opened = True
             return src
-        return Capture(device, "camera", "2", on_status=on_status, source="cam", backoff=0.05, max_backoff=0.1)
+        return Capture(device, "camera", "2", CaptureOptions(backoff=0.05, max_backoff=0.1), on_status=on_status,
+                       source="cam")
 
     warnings = []
     rec = CsvRecorder(tmp_path / "store.csv")

@@ -14,7 +14,7 @@ from emotion_monitor.errors import RecordingError
 from emotion_monitor.recording import CsvRecorder
 from emotion_monitor.resting import RestConfig
 from emotion_monitor.settings import Settings
-from emotion_monitor.types import LABELS
+from emotion_monitor.types import LABELS, CaptureOptions
 
 from .conftest import scene
 from .doubles import SyntheticSource
@@ -31,7 +31,7 @@ class Sad:
 
 def synthetic_capture(astronaut_bgr, n=60, **kw):
     src = SyntheticSource(lambda i: scene(astronaut_bgr, i % 80, step=4), count=n, size=(960, 540))
-    return Capture(lambda: src, "video", "synthetic", **kw)
+    return Capture(lambda: src, "video", "synthetic", CaptureOptions(**kw))
 
 
 def test_the_end_of_a_video_is_reported_and_the_summary_says_so(astronaut_bgr):
@@ -182,7 +182,7 @@ def test_the_window_refuses_run_options_it_cannot_honour(capsys):
 
 
 def test_open_capture_loops_a_file(scene_video):
-    cap = open_capture(video=str(scene_video), loop=True, max_frames=250)
+    cap = open_capture(video=str(scene_video), options=CaptureOptions(loop=True, max_frames=250))
     cap.start()
     frames = list(cap)
     cap.stop()
@@ -214,11 +214,12 @@ LIVE = {  # where each setting the window's dialog shows takes effect in the run
     "detector": lambda p: p.detector.name, "detect_every": lambda p: p.detector.every,
     "detect_width": lambda p: p.detector.max_width, "min_face": lambda p: p.config.min_face,
     "flip_average": lambda p: p.classifier.flip_average, "read_rate": lambda p: p.config.read_rate,
+    "zone": lambda p: " ".join(z.text() for z in p.config.zones),  # the zones the pipeline uses, as text
 }
 NEW = {"detector": "haar", "detect_every": 3, "detect_width": 640, "min_face": 30, "flip_average": False, "read_rate": 5.0,
        "threshold": -0.5, "drop": 0.2, "window": 4.0, "duration": 3.0, "hysteresis": 0.2, "cooldown": 10.0,
        "baseline": 60.0, "gap": 5.0, "settle": 8.0, "person_bar": -0.7, "person_duration": 5.0,
-       "turn_sigmas": 3.0, "privacy": "aggregate", "blur_snapshots": False, "blur_screen": True}
+       "turn_sigmas": 3.0, "privacy": "aggregate", "zone": "0,0 1,0 1,1", "blur_snapshots": False, "blur_screen": True}
 SESSION = {  # settings read from the runner itself: the window's worker reads the blur per frame
     "privacy": lambda s: "aggregate" if not s.lanes[0].people.people else s.settings.privacy,  # nobody kept from then on
     "blur_screen": lambda s: s.settings.blur_screen, "blur_snapshots": lambda s: s.settings.blur_snapshots,

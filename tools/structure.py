@@ -23,7 +23,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "stages": ("the source (capture) and frame -> detections -> crops -> probabilities -> tracks -> mood, "
                "one module a stage",
                ("detection", "detection.boxes", "detection.yunet", "detection.mediapipe", "detection.blazeface",
-                "detection.haar", "crops", "quality", "classifier", "matching", "tracking", "resting", "mood", "pipeline",
+                "detection.haar", "crops", "quality", "classifier", "matching", "tracking", "resting", "mood", "zones", "pipeline",
                 "capture")),
     "settings": ("one settings model for the CLI, the window and saved preferences", ("settings",)),
     "sinks": ("where results go: CSV, metrics, webhook, overlay, per-person log; the CSV read back, the report, "
@@ -33,7 +33,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
                 ("sources", "build", "events", "lane", "runner", "app", "batch", "api")),
     "edges": ("what people run: the command line and the window (a thin view)",
               ("options", "commands", "cli", "__main__",
-               "gui", "gui.binding", "gui.theme", "gui.widgets", "gui.face_panel", "gui.mood_panel",
+               "gui", "gui.binding", "gui.theme", "gui.widgets", "gui.controls", "gui.face_panel", "gui.mood_panel",
                "gui.people_panel", "gui.worker", "gui.window", "gui.lanes", "gui.main")),
 }
 

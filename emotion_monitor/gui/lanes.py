@@ -34,7 +34,7 @@ from ..overlay import draw, picture
 from ..recording import clock_utc
 from ..runner import Runner
 from ..settings import Settings
-from ..types import FrameResult, Outputs
+from ..types import CaptureOptions, FrameResult, Outputs
 from .mood_panel import COLOURS, mood_sign
 from .widgets import VideoView
 
@@ -237,7 +237,8 @@ def run_lanes(app: QApplication, settings: Settings, specs: Sequence[SourceSpec]
 
     warn = lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr)  # noqa: E731
     try:
-        runner = open_sources(settings, specs, outputs, warn, named=True, realtime=True, loop=loop)
+        runner = open_sources(settings, specs, outputs, warn, named=True,
+                              capture_options=CaptureOptions(realtime=True, loop=loop))
     except MonitorError as exc:
         print(f"emotion-monitor: error: {exc}", file=sys.stderr)
         return 1

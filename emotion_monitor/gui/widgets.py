@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QSizePolicy,
     QSpinBox,
     QWidget,
@@ -85,7 +86,7 @@ class SettingsDialog(QDialog):
         self.widgets = {}
         for f in settings_model.window_fields():
             m, value = f.metadata, getattr(s, f.name)
-            w: QCheckBox | QComboBox | QSpinBox | QDoubleSpinBox
+            w: QCheckBox | QComboBox | QSpinBox | QDoubleSpinBox | QLineEdit
             if isinstance(value, bool):
                 w = QCheckBox()
                 w.setChecked(value)
@@ -93,6 +94,8 @@ class SettingsDialog(QDialog):
                 w = QComboBox()
                 w.addItems(list(m["choices"]))
                 w.setCurrentText(value)
+            elif isinstance(value, str):
+                w = QLineEdit(value)
             elif isinstance(value, int):
                 w = QSpinBox(minimum=int(m["min"]), maximum=int(m["max"]), value=value)
             else:
@@ -110,6 +113,6 @@ class SettingsDialog(QDialog):
 
     def values(self) -> dict[str, Any]:
         return {name: (w.currentText() if isinstance(w, QComboBox) else w.isChecked() if isinstance(w, QCheckBox)
-                       else w.value()) for name, w in self.widgets.items()}
+                       else w.text() if isinstance(w, QLineEdit) else w.value()) for name, w in self.widgets.items()}
 
 

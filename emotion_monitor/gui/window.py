@@ -16,14 +16,12 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QCheckBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -35,10 +33,12 @@ from ..errors import MonitorError
 from ..mood import format_score, why_text
 from ..overlay import snapshot_image
 from ..recording import clock_utc
+from ..types import CaptureOptions
+from .controls import Controls, ZoneDraft
 from .face_panel import FacePanel
 from .mood_panel import MoodPanel
 from .people_panel import PeoplePanel
-from .widgets import CameraPicker, SettingsDialog, VideoView
+from .widgets import SettingsDialog, VideoView
 from .worker import Worker
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self.selected: int | None = None
         self.last_result: FrameResult | None = None
         self.record_started: float | None = None
+        self._draft = ZoneDraft()  # the queue zone being drawn (Queue zone button)
         self.beep = beep
         self._build()
         self._timer = QTimer(self, interval=500, timeout=self._tick)  # type: ignore[call-arg]
@@ -104,32 +105,18 @@ class MainWindow(QMainWindow):
         self.events.setMaximumHeight(110)
         side.addWidget(self.events)
 
-        controls = QHBoxLayout()
-        self.camera_index = CameraPicker()
-        self.camera_button = QPushButton("Camera")
-        self.camera_button.clicked.connect(lambda: self.open_camera(self.camera_index.index()))
-        self.file_button = QPushButton("Open video…")
-        self.file_button.clicked.connect(self.choose_file)
-        self.demo_button = QPushButton("Demo clip")
-        self.demo_button.clicked.connect(lambda: self.open_video(str(DEMO_CLIP)))
-        for w in (self.camera_index, self.camera_button, self.file_button, self.demo_button):
-            controls.addWidget(w)
-        side.addLayout(controls)
-        controls2 = QHBoxLayout()
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setCheckable(True)
+        c = self.controls = Controls(self.beep)
+        self.camera_index, self.pause_button, self.record_button, self.record_time = (
+            c.camera_index, c.pause_button, c.record_button, c.record_time)
+        self.settings_button, self.sound, self.zone_button = c.settings_button, c.sound, c.zone_button
+        c.camera_button.clicked.connect(lambda: self.open_camera(self.camera_index.index()))
+        c.file_button.clicked.connect(self.choose_file)
+        c.demo_button.clicked.connect(lambda: self.open_video(str(DEMO_CLIP)))
         self.pause_button.toggled.connect(self.set_paused)
-        self.record_button = QPushButton("Record")
-        self.record_button.setCheckable(True)
         self.record_button.toggled.connect(self._record_toggled)
-        self.record_time = QLabel("")
-        self.settings_button = QPushButton("Settings…")
+        self.zone_button.toggled.connect(self._zone_toggled)
         self.settings_button.clicked.connect(self.edit_settings)
-        self.sound = QCheckBox("Sound")
-        self.sound.setChecked(self.beep)
-        for widget in (self.pause_button, self.record_button, self.record_time, self.settings_button, self.sound):
-            controls2.addWidget(widget)
-        side.addLayout(controls2)
+        side.addWidget(c)
         side.addStretch(1)
         self.setCentralWidget(central)
         self.status_label = QLabel("")
@@ -139,7 +126,8 @@ class MainWindow(QMainWindow):
             (Qt.Key_Space, lambda: self.pause_button.toggle()), (Qt.Key_R, lambda: self.record_button.toggle()),
             (QKeySequence.Open, self.choose_file), (Qt.Key_Escape, self.showNormal), (QKeySequence.Save, self.snapshot),
             (Qt.Key_F, lambda: self.showNormal() if self.isFullScreen() else self.showFullScreen()),
-            (Qt.Key_B, lambda: self.apply_settings({"blur_screen": not self.settings.blur_screen}))]
+            (Qt.Key_B, lambda: self.apply_settings({"blur_screen": not self.settings.blur_screen})),
+            (Qt.Key_Z, lambda: self.zone_button.toggle())]
         for key, fn in shortcuts:
             action = QAction(self)
             action.setShortcut(QKeySequence(key))
@@ -157,7 +145,7 @@ class MainWindow(QMainWindow):
         return self._open(lambda: open_capture(camera=index), f"camera {index}")
 
     def open_video(self, path: str, realtime: bool = True, loop: bool = False, sample_fps: float | None = None) -> bool:
-        return self._open(lambda: open_capture(video=path, realtime=realtime, loop=loop, sample_fps=sample_fps),
+        return self._open(lambda: open_capture(video=path, options=CaptureOptions(realtime, loop=loop, sample_fps=sample_fps)),
                           Path(path).name)
 
     def _open(self, make_capture: Callable[[], Capture], name: str) -> bool:
@@ -241,6 +229,9 @@ class MainWindow(QMainWindow):
     def select_at(self, x: float, y: float) -> None:
         if self.last_result is None:
             return
+        if self.zone_button.isChecked():  # drawing the queue zone: a click is a corner
+            h, w = self.last_result.frame.image.shape[:2]
+            return self.statusBar().showMessage(self._draft.add(x, y, w, h), 60_000)
         for t in self.last_result.tracks:
             x0, y0, x1, y1 = t.xyxy
             if x0 <= x <= x1 and y0 <= y <= y1:
@@ -302,6 +293,16 @@ class MainWindow(QMainWindow):
             self.record_started = None
             self.record_time.setText("")
             self.record_button.setText("Record")
+
+    def _zone_toggled(self, on: bool) -> None:
+        """On: clicks on the video are the queue zone's corners. Off: keep it (saved with the settings; fewer
+        than 3 corners: no zone, the whole frame counts)."""
+        if on:
+            self._draft = ZoneDraft()
+            return self.statusBar().showMessage(ZoneDraft.HINT, 60_000)
+        zone = self._draft.text()
+        self.apply_settings({"zone": zone})
+        self.statusBar().showMessage(f"queue zone: {zone or 'none, every face counts'}", 10_000)
 
     def edit_settings(self) -> None:
         dlg = SettingsDialog(self.settings, self)
