@@ -44,11 +44,12 @@ def build_pipeline(s: Settings, classifier: EmotionModel | None = None) -> Pipel
     from .classifier import DEFAULT_MODEL, EmotionClassifier
     from .mood import MoodMonitor
     from .pipeline import Pipeline, PipelineConfig
+    from .zones import parse_zones
 
     with quiet_native_loading():
         clf = classifier or EmotionClassifier(s.model or DEFAULT_MODEL, threads=s.threads, flip_average=s.flip_average)
     return Pipeline(build_detector(s), clf, mood=MoodMonitor(s.mood()),
-                    config=PipelineConfig(min_face=s.min_face, read_rate=s.read_rate))
+                    config=PipelineConfig(min_face=s.min_face, read_rate=s.read_rate, zones=parse_zones(s.zone)))
 
 
 def open_capture(camera: int | None = None, video: str | None = None, options: CaptureOptions = CaptureOptions(),

@@ -65,6 +65,11 @@ def format_score(score: float) -> str:
     return f"{round(float(score), 2) + 0.0:+.2f}"
 
 
+def wait_text(seconds: float) -> str:
+    """A wait as a person reads it: ``0:26``, ``12:05``."""
+    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+
+
 def format_mood(score: float, learning: int = 0, faces: int = 0) -> str:
     """The group mood in a line of text (status line, alert line, overlay, gauge): ``"mood -0.27"``; with
     ``learning`` faces (of ``faces`` counted) whose resting reading is still being learned, and so count 0,

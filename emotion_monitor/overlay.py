@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._cv import cv2
-from .mood import format_mood
+from .mood import format_mood, wait_text
 from .types import FrameResult
 
 # BGR colour per emotion (shared with the GUI, which converts them to Qt colours)
@@ -100,7 +100,8 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
         poly = np.round(zone.polygon(width, height)).astype(np.int32).reshape(-1, 1, 2)
         cv2.polylines(out, [poly], True, ZONE_COLOR, thick, cv2.LINE_AA)
         x, y = poly[:, 0, 0].min() + 4, poly[:, 0, 1].min() + int(18 * scale)
-        cv2.putText(out, zone.name, (int(x), int(y)), font, fs, ZONE_COLOR, thick, cv2.LINE_AA)
+        for color, stroke in (((0, 0, 0), thick + 3), (ZONE_COLOR, thick)):  # a dark edge: readable on any scene
+            cv2.putText(out, zone.name, (int(x), int(y)), font, fs, color, stroke, cv2.LINE_AA)
     for t in result.tracks:
         x0, y0, x1, y1 = (int(round(v * k)) for v in t.xyxy)
         if t.quality != "ok":
@@ -113,7 +114,7 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
             cv2.rectangle(out, (x0 - d, y0 - d), (x1 + d, y1 + d), ALERT_RED if t.track_id in who else MARKED, thick)
         note = " ALERT" if t.track_id in who else (" arrived unhappy" if t.track_id in marked else "")
         if t.zone and t.waited >= 1:  # in the queue: how long so far
-            note += f" {int(t.waited // 60)}:{int(t.waited % 60):02d}"
+            note += f" {wait_text(t.waited)}"
         text = f"#{t.track_id}{note} {t.label} {t.confidence:.0%}" if t.track_id == selected or note else \
             f"{t.label} {t.confidence:.0%}"
         (tw, th), base = cv2.getTextSize(text, font, fs, thick)

@@ -23,6 +23,7 @@ import numpy as np
 
 from .errors import MonitorError
 from .mood import format_mood, format_score
+from .queue_report import queue_figure
 from .session_csv import FaceTally, SessionSummary, SourceTally, summarize
 from .types import LABELS
 
@@ -163,18 +164,25 @@ def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
 
             with PdfPages(out) as pdf:
                 pdf.savefig(fig)
+                if s.queue is not None:
+                    pdf.savefig(queue_figure(s.queue))
                 if source_rows(s):
                     pdf.savefig(_table_figure(source_rows(s), SOURCE_COLUMNS, "Sources"))
                 if not s.aggregate:
                     pdf.savefig(_table_figure(face_rows(s, 40), COLUMNS,
                                               "People seen, longest in view first (at most 40)"))
         else:
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=110)
-            out.write_text(_html(title, base64.b64encode(buf.getvalue()).decode(), face_rows(s), s), encoding="utf-8")
+            pngs = [_png(fig)] + ([_png(queue_figure(s.queue))] if s.queue is not None else [])
+            out.write_text(_html(title, pngs, face_rows(s), s), encoding="utf-8")
     finally:
         plt.close("all")
     return s
+
+
+def _png(fig: Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    return base64.b64encode(buf.getvalue()).decode()
 
 
 def _table_figure(rows: Sequence[Sequence[str]], columns: Sequence[str], title: str) -> Figure:
@@ -195,7 +203,7 @@ def _cells(rows: Iterable[Sequence[str]]) -> str:
     return "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>\n" for r in rows)
 
 
-def _html(title: str, png_b64: str, rows: Sequence[Sequence[str]], s: SessionSummary) -> str:
+def _html(title: str, pngs: Sequence[str], rows: Sequence[Sequence[str]], s: SessionSummary) -> str:
     body = _cells(rows)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
     lanes = source_rows(s)
@@ -208,10 +216,21 @@ def _html(title: str, png_b64: str, rows: Sequence[Sequence[str]], s: SessionSum
 <style>body{{font-family:sans-serif;margin:2em;max-width:1200px}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}} th{{background:#eee}}</style></head>
 <body><h1>Emotion Monitor session report</h1><p>{html.escape(title)}</p>
-<img alt="mood over time, emotions per minute, faces in view" style="max-width:100%" src="data:image/png;base64,{png_b64}">
+<img alt="mood over time, emotions per minute, faces in view" style="max-width:100%" src="data:image/png;base64,{pngs[0]}">
+{_queue_html(pngs[1:])}
 {lanes_html}
 {_people_html(s, head, body, len(rows))}</body></html>
 """
+
+
+def _queue_html(pngs: Sequence[str]) -> str:
+    if not pngs:
+        return ""
+    return ("<h2>The queue</h2><p>Recorded with a queue zone: how many people were in it, how long each waited "
+            "(their longest stay), and the mood of the faces in it by the minutes they had waited so far; the number "
+            "by each point is how many people it stands on.</p>"
+            f'<img alt="queue length, waits, mood by minutes waited" style="max-width:100%" '
+            f'src="data:image/png;base64,{pngs[0]}">')
 
 
 def _people_html(s: SessionSummary, head: str, body: str, n: int) -> str:

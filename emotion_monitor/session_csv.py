@@ -23,6 +23,7 @@ import numpy as np
 
 from .errors import MonitorError
 from .mood import CALM_LABELS, NEGATIVE, POSITIVE
+from .queue_report import QueueTally
 from .recording import AGGREGATE_HEADER, Col
 from .types import LABELS
 
@@ -99,6 +100,7 @@ class SessionSummary:
     negative_rows: int = 0  # rows whose emotion is angry, disgust, fear or sad
     sources: dict[str, SourceTally] = field(default_factory=dict)  # by the column "source" ("" in older files)
     aggregate: bool = False  # recorded at privacy "aggregate": seconds only, no face rows, no people
+    queue: QueueTally | None = None  # recorded with a queue zone: its length, the waits, mood by wait
 
 
 def _epoch(text: str) -> float:
@@ -120,7 +122,8 @@ def summarize(path: str | Path) -> SessionSummary:
     mood_total = 0.0
     last_ts_text, last_ts = None, 0.0
     current = None  # (timestamp text, frame) of the frame being read
-    frame_rows = 0
+    frame_rows = frame_queue = 0
+    queue = QueueTally()
     frame_mood = frame_alert = frame_ts = 0.0
 
     def close_frame() -> None:
@@ -143,6 +146,7 @@ def summarize(path: str | Path) -> SessionSummary:
         lb[0] += frame_mood
         lb[1] += 1
         lb[2] = max(lb[2], int(frame_alert))
+        queue.frame(int(frame_ts), frame_queue)
 
     with fh:
         reader = csv.reader(fh)
@@ -153,6 +157,8 @@ def summarize(path: str | Path) -> SessionSummary:
             raise MonitorError(f"{path} is not an emotion-monitor CSV (expected columns {', '.join(REQUIRED)})")
         col = {k: header.index(k) for k in header}
         q, src, flag = col.get(Col.QUALITY), col.get(Col.SOURCE), col.get(Col.PERSON)
+        zone, waited = col.get(Col.ZONE), col.get(Col.WAITED)
+        zoned = False  # any row in a zone: the file was recorded with one
         n = len(header)
         # the face score (mood.face_score) from the row's probabilities, where the file has them
         score_cols = ([col[k] for k in POSITIVE], [col[k] for k in NEGATIVE]) if all(k in col for k in LABELS) else None
@@ -167,7 +173,7 @@ def summarize(path: str | Path) -> SessionSummary:
                 key = (row[src] if src is not None else "", ts_text, frame)
                 if key != current:
                     close_frame()
-                    current, frame_rows, frame_ts = key, 0, last_ts
+                    current, frame_rows, frame_queue, frame_ts = key, 0, 0, last_ts
                     frame_mood, frame_alert = float(row[col[Col.MOOD]]), float(row[col[Col.ALERT]])
                 face_id, emotion = int(row[col[Col.FACE]]), row[col[Col.EMOTION]]
             except ValueError:
@@ -184,6 +190,7 @@ def summarize(path: str | Path) -> SessionSummary:
             tally.rows += 1
             if flag is not None and row[flag]:
                 tally.flags.add(row[flag])
+            score = None
             if q is None or row[q] == "ok":
                 tally.emotions[emotion] += 1
                 minute_counts[int(last_ts // 60) * 60][emotion] += 1
@@ -192,10 +199,15 @@ def summarize(path: str | Path) -> SessionSummary:
                     tally.negative += 1
                 if score_cols is not None and emotion not in CALM_LABELS:
                     try:
-                        tally.score_sum += (sum(float(row[c]) for c in score_cols[0])
-                                            - sum(float(row[c]) for c in score_cols[1]))
+                        score = sum(float(row[c]) for c in score_cols[0]) - sum(float(row[c]) for c in score_cols[1])
+                        tally.score_sum += score
                     except ValueError:
                         pass
+                elif score_cols is not None:
+                    score = 0.0  # a calm face: 0 (mood.face_score)
+            if zone is not None and waited is not None and row[zone]:
+                zoned, frame_queue = True, frame_queue + 1
+                queue.row(person, float(row[waited] or 0), score)
         close_frame()
     secs = np.array(sorted(bins), np.float64)
     b = np.array([bins[int(s)] for s in secs], np.float64).reshape(-1, 4)
@@ -204,7 +216,8 @@ def summarize(path: str | Path) -> SessionSummary:
     shares = np.array([[minute_counts[int(m)][label] for label in LABELS] for m in minutes], np.float64).reshape(-1, 7)
     shares = shares / np.maximum(shares.sum(1, keepdims=True), 1)
     return SessionSummary(secs, b[:, 0] / count, b[:, 2], b[:, 3] / count, minutes, shares, faces, rows, frames,
-                          skipped, mood_total / max(frames, 1), int(alert_frames), negative_rows, dict(sources))
+                          skipped, mood_total / max(frames, 1), int(alert_frames), negative_rows, dict(sources),
+                          queue=queue if zoned else None)
 
 
 def _summarize_seconds(reader: Iterator[list[str]]) -> SessionSummary:

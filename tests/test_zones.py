@@ -88,8 +88,10 @@ class ByColumn:
 
 
 def test_only_faces_in_the_zone_count_and_each_waits_from_its_first_frame_in_it():
-    # a queuer stands in the left half from the start; a passer-by walks along the right half
+    # a queuer stands in the left half from the start; a passer-by walks along the right half; after 5 s, nobody
     def plan(i):
+        if i > 50:
+            return []  # then everyone has gone
         queuer = [40, 150, 120, 230]
         walker = [220, 10 + 3 * i, 300, 90 + 3 * i]
         return [queuer, walker]
@@ -105,9 +107,28 @@ def test_only_faces_in_the_zone_count_and_each_waits_from_its_first_frame_in_it(
     assert queuer.waited == pytest.approx(5.0) and walker.waited == 0.0
     assert last.mood.faces == 1 and last.mood.score < -0.5  # the sad queuer alone: the happy walker is not counted
     assert [len(r.queue) for r in (results[0], last)] == [1, 1] and last.zones == parse_zones(LEFT_HALF)
+    # the queue's figures reach Prometheus: its length, the longest wait, and each finished stay's wait
+    from emotion_monitor.metrics import MetricsSink
+
+    sink = MetricsSink(0, "shop")
+    try:
+        for r in results:
+            sink.write(r)
+        left = pipe.process(Frame(img.copy(), 51, 1e9 + 5.1, 5.1))  # nobody in view: no one in the queue
+        for i in range(52, 120):  # ... for longer than a stay survives: the queuer's wait is counted
+            left = pipe.process(Frame(img.copy(), i, 1e9 + i / 10, i / 10))
+            sink.write(left)
+        labels = {"camera": "shop", "source": ""}
+        assert sink.registry.get_sample_value("emotion_monitor_wait_seconds_count", labels) == 1
+        # 5 s in view and the frame its track coasted on after its face went
+        assert sink.registry.get_sample_value("emotion_monitor_wait_seconds_sum", labels) == pytest.approx(5.1)
+    finally:
+        sink.close()
 
 
 def test_the_command_line_records_zone_and_wait_and_writes_the_people_file(scene_video, tmp_path):
+    from emotion_monitor.report import write_report
+
     from emotion_monitor.cli import main
 
     rows_csv, people_csv, stats = tmp_path / "rows.csv", tmp_path / "people.csv", tmp_path / "stats.json"
@@ -122,6 +143,12 @@ def test_the_command_line_records_zone_and_wait_and_writes_the_people_file(scene
     assert [(p["person"], p["zone"]) for p in people] == [("1", "queue")]
     assert float(people[0]["waited_s"]) == pytest.approx(waits[-1], abs=0.1)
     assert json.loads(stats.read_text())["people"][0]["waited_s"] == pytest.approx(waits[-1], abs=0.1)
+    summary = write_report(rows_csv, tmp_path / "report.html")  # the report's queue section
+    assert list(summary.queue.waits.values()) == [pytest.approx(waits[-1])]
+    step, points = summary.queue.mood_by_wait()
+    assert step == 10 and [p[2] for p in points] == [1]  # one bin of 10 s, standing on one person
+    page = (tmp_path / "report.html").read_text()
+    assert "<h2>The queue</h2>" in page and page.count("data:image/png;base64,") == 2
     assert main(["--video", str(scene_video), "--people-csv", str(people_csv), "--privacy", "aggregate"]) == 1
     with pytest.raises(SystemExit) as exit_:  # argparse: one line naming the option, exit 2
         main(["--video", str(scene_video), "--zone", "0,0 1,1"])

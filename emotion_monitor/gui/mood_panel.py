@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from ..mood import PERSON_REASONS, format_mood, format_score, people_text
+from ..mood import PERSON_REASONS, format_mood, format_score, people_text, wait_text
 from ..types import FrameResult
 from .theme import plot_colours
 
@@ -40,6 +40,10 @@ class MoodPanel(QWidget):
         layout.addLayout(row)
         self.gauge = QProgressBar(minimum=-100, maximum=100, value=0, format="no face counted")
         layout.addWidget(self.gauge)
+        self.queue = QLabel("")  # with a queue zone: how many wait, and the longest wait so far
+        self.queue.setStyleSheet("font-size: 15px; font-weight: bold;")
+        self.queue.setVisible(False)
+        layout.addWidget(self.queue)
         self.timeline = pg.PlotWidget(background=plot_colours()[0])
         self.timeline.setYRange(-1, 1)
         self.timeline.setLabel("bottom", "seconds")
@@ -69,6 +73,11 @@ class MoodPanel(QWidget):
         self.gauge.setFormat(format_mood(m.score, m.learning, m.faces) if m.faces else "no face counted")
         self.number.setText(format_score(m.score) if m.faces else "–")
         self._colour(mood_sign(m.score, m.faces))
+        self.queue.setVisible(bool(result.zones))
+        if result.zones:
+            queue = result.queue
+            longest = max((q.waited for q in queue), default=0.0)
+            self.queue.setText(f"Queue: {len(queue)} waiting" + (f", longest {wait_text(longest)}" if queue else ""))
         self.t.append(t)
         self.v.append(m.score if m.faces else np.nan)  # nobody counted: a gap, not a mood of 0
         t_arr = np.array(self.t)

@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem
 
 from .._cv import cv2
-from ..mood import face_score
+from ..mood import face_score, wait_text
 from ..types import FrameResult, Track
 
 THUMB = 64
@@ -63,8 +63,9 @@ class PeoplePanel(QListWidget):
             while points and points[0][0] < now - HISTORY:
                 points.popleft()
             self.last_seen[t.track_id] = now
-            text = (f"#{t.track_id} {t.label}\n{now - t.first_seen:.0f} s {trend_arrow(points)}"
-                    if t.quality == "ok" else f"#{t.track_id}\n({t.quality})")
+            stay = f"waited {wait_text(t.waited)}" if result.zones else f"{now - t.first_seen:.0f} s"
+            text = (f"#{t.track_id} {t.label}\n{stay} {trend_arrow(points)}"
+                    if t.quality == "ok" else f"#{t.track_id}\n({'outside the queue' if t.quality == 'outside' else t.quality})")
             if t.track_id in who:
                 text += "\nALERT"
             elif t.track_id in marked:
