@@ -153,3 +153,20 @@ def test_the_command_line_records_zone_and_wait_and_writes_the_people_file(scene
     with pytest.raises(SystemExit) as exit_:  # argparse: one line naming the option, exit 2
         main(["--video", str(scene_video), "--zone", "0,0 1,1"])
     assert exit_.value.code == 2
+
+
+def test_each_source_of_a_run_uses_its_own_zone_or_the_settings(scene_video, tmp_path):
+    """A sources file's zone goes to its lane's pipeline; a source without one takes --zone's."""
+    import shutil
+
+    from emotion_monitor.runner import Runner
+
+    second = tmp_path / "b.avi"
+    shutil.copy(scene_video, second)
+    specs = [SourceSpec("a", video=str(scene_video), zone=LEFT_HALF), SourceSpec("b", video=str(second))]
+    runner = Runner(Settings(zone="0,0 1,0 1,1 0,1"), specs)
+    try:
+        zones = {r.frame.source: r.zones for r in runner.results()}
+    finally:
+        runner.close()
+    assert zones == {"a": parse_zones(LEFT_HALF), "b": parse_zones("0,0 1,0 1,1 0,1")}
