@@ -127,9 +127,8 @@ def test_only_faces_in_the_zone_count_and_each_waits_from_its_first_frame_in_it(
 
 
 def test_the_command_line_records_zone_and_wait_and_writes_the_people_file(scene_video, tmp_path):
-    from emotion_monitor.report import write_report
-
     from emotion_monitor.cli import main
+    from emotion_monitor.report import write_report
 
     rows_csv, people_csv, stats = tmp_path / "rows.csv", tmp_path / "people.csv", tmp_path / "stats.json"
     code = main(["--video", str(scene_video), "--zone", "0,0 1,0 1,1 0,1", "--record", str(rows_csv), "--people-csv",
