@@ -1,5 +1,5 @@
 # Two entry points on a fresh machine (each does its own set-up in .venv):
-#   make demo   install the app and run the monitor: the camera, or the bundled demo clip without one
+#   make demo   install the app and run the monitor on the bundled demo clip (the window, or headless), then its report
 #   make test   install the app, the test tools and the training extra, and run the tests
 # Installs take the versions pinned in constraints.txt (the set the tests passed with);
 # `make test-latest` runs the suite on the newest releases instead (.venv-latest), to meet a breaking
@@ -22,13 +22,16 @@ $(VENV)/.dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	touch $@ $(VENV)/.app
 
 .PHONY: demo test docs test-latest constraints bench clean
-demo: $(VENV)/.app
-	@if $(BIN)/python -c "import cv2,sys; c=cv2.VideoCapture(0); sys.exit(0 if c.isOpened() else 1)" 2>/dev/null; then \
-		$(BIN)/emotion-monitor --camera 0 --record session.csv; \
+demo: $(VENV)/.app   ## the demo clip in the window (headless without a display, 33 s), then its report
+	@if $(BIN)/python -c "from emotion_monitor.gui.binding import check_display; check_display()" 2>/dev/null; then \
+		echo "the window, on the demo clip (it loops; close the window to stop and get the report)"; \
+		$(BIN)/emotion-monitor --gui --demo --record demo.csv --overwrite; \
 	else \
-		echo "no camera found: playing the demo clip (bundled demo.mp4)"; \
+		echo "no display: the demo clip headless, 33 s"; \
 		$(BIN)/emotion-monitor --demo --realtime --record demo.csv --overwrite --stats-json demo-stats.json; \
 	fi
+	$(BIN)/emotion-monitor report demo.csv --out demo-report.html
+	@echo "open demo-report.html in a browser: the mood, the emotions, the people seen"
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from .pipeline import Pipeline
 
 DEMO_CLIP = bundled("assets", "demo.mp4")
+# The demo clip walks forwards then backwards (208 frames, 8.3 s), so it loops without a cut and its people
+# keep their ids. A headless ``--demo`` plays it four times (33 s): long enough to leave the learning phase
+# (each face's first 4 s) and watch the mood; the window loops it until stopped.
+DEMO_FRAMES = 4 * 208
 
 
 def build_detector(s: Settings) -> FaceDetector:

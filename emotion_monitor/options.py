@@ -53,9 +53,16 @@ def from_args(args: argparse.Namespace, base: Settings | None = None) -> Setting
 
 
 def capture_from(args: argparse.Namespace) -> CaptureOptions:
-    """How the command line asks its sources to be read (a subcommand's missing options: the defaults)."""
-    return CaptureOptions(realtime=bool(getattr(args, "realtime", False)), max_frames=getattr(args, "max_frames", None),
-                          loop=bool(getattr(args, "loop", False)))
+    """How the command line asks its sources to be read (a subcommand's missing options: the defaults);
+    ``--demo`` loops the demo clip for :data:`~emotion_monitor.build.DEMO_FRAMES` frames unless told."""
+    demo = bool(getattr(args, "demo", False))  # the demo clip loops (it walks forwards, then backwards)
+    max_frames = getattr(args, "max_frames", None)
+    if demo and max_frames is None:
+        from .build import DEMO_FRAMES
+
+        max_frames = DEMO_FRAMES
+    return CaptureOptions(realtime=bool(getattr(args, "realtime", False)), max_frames=max_frames,
+                          loop=demo or bool(getattr(args, "loop", False)))
 
 
 def outputs_from(args: argparse.Namespace) -> Outputs:

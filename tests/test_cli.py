@@ -196,3 +196,32 @@ def test_the_notice_is_a_printable_sign_in_pdf_and_png(tmp_path):
     assert "until the operator deletes them" in " ".join(notice_lines("x"))
     assert "Nothing is recorded" in " ".join(notice_lines("x", recording=False))
     assert run("notice").returncode == 2  # whom to ask is required
+
+
+def test_the_demo_loops_without_a_cut_so_its_people_keep_their_ids_and_leave_the_learning_phase(tmp_path):
+    """The demo played the 4.2-s clip once: the whole run sat in the learning phase (each face's first 4 s), and
+    looped forwards it cut back to the start at every pass (people jumping across the street)."""
+    from emotion_monitor._cv import cv2
+    from emotion_monitor.build import DEMO_CLIP, DEMO_FRAMES
+    from emotion_monitor.cli import build_parser
+    from emotion_monitor.options import capture_from
+
+    cap = cv2.VideoCapture(str(DEMO_CLIP))
+    frames = []
+    while (got := cap.read())[0]:
+        frames.append(cv2.cvtColor(got[1], cv2.COLOR_BGR2GRAY).astype(float))
+    cap.release()
+    step = [abs(a - b).mean() for a, b in zip(frames, frames[1:])]
+    assert abs(frames[-1] - frames[0]).mean() <= 2 * max(step)  # the loop's seam is one ordinary step
+    o = capture_from(build_parser().parse_args(["--demo"]))
+    assert o.loop and o.max_frames == DEMO_FRAMES == 4 * len(frames) and DEMO_FRAMES / 25 >= 30
+    out = tmp_path / "demo.csv"
+    proc = run("--demo", "--max-frames", str(2 * len(frames)), "--record", str(out))
+    assert proc.returncode == 0, proc.stderr
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    first = {r["face_id"] for r in rows if int(r["frame"]) < len(frames)}
+    second = {r["face_id"] for r in rows if int(r["frame"]) >= len(frames)}
+    assert len(second - first) <= 2 and len(first & second) >= 4, (first, second)  # the same people walk on
+    moods = [float(r["mood"]) for r in rows if int(r["frame"]) >= len(frames)]
+    assert sum(m != 0 for m in moods) > 0.8 * len(moods)  # read, not held at 0 while learning

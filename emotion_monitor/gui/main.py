@@ -72,7 +72,8 @@ def run(args: argparse.Namespace, specs: Sequence[SourceSpec]) -> int:
     if specs and specs[0].camera is not None:
         win.open_camera(specs[0].camera)
     elif specs or getattr(args, "demo", False):
-        win.open_video(specs[0].video or str(DEMO_CLIP) if specs else str(DEMO_CLIP), loop=loop)
+        demo = not specs  # the demo clip loops until stopped: it walks forwards then backwards, without a cut
+        win.open_video(str(DEMO_CLIP) if demo else specs[0].video or str(DEMO_CLIP), loop=loop or demo)
     else:
         offer_a_source(win)
     if outputs.record and win.worker is not None:
@@ -100,6 +101,6 @@ def offer_a_source(win: MainWindow) -> None:
         box.addButton(QMessageBox.Close)
         box.exec()
         if box.clickedButton() is demo:
-            win.open_video(str(DEMO_CLIP))
+            win.open_video(str(DEMO_CLIP), loop=True)
         elif box.clickedButton() is not None and box.buttonRole(box.clickedButton()) == QMessageBox.ActionRole:
             win.choose_file()

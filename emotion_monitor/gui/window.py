@@ -111,7 +111,7 @@ class MainWindow(QMainWindow):
         self.settings_button, self.sound, self.zone_button = c.settings_button, c.sound, c.zone_button
         c.camera_button.clicked.connect(lambda: self.open_camera(self.camera_index.index()))
         c.file_button.clicked.connect(self.choose_file)
-        c.demo_button.clicked.connect(lambda: self.open_video(str(DEMO_CLIP)))
+        c.demo_button.clicked.connect(lambda: self.open_video(str(DEMO_CLIP), loop=True))
         self.pause_button.toggled.connect(self.set_paused)
         self.record_button.toggled.connect(self._record_toggled)
         self.zone_button.toggled.connect(self._zone_toggled)
