@@ -25,7 +25,7 @@ $(VENV)/.dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 demo: $(VENV)/.app   ## the demo clip in the window (headless without a display, 33 s), then its report
 	@if $(BIN)/python -c "from emotion_monitor.gui.binding import check_display; check_display()" 2>/dev/null; then \
 		echo "the window, on the demo clip (it loops; close the window to stop and get the report)"; \
-		$(BIN)/emotion-monitor --gui --demo --record demo.csv --overwrite; \
+		rm -f demo.csv; $(BIN)/emotion-monitor --gui --demo --record demo.csv; \
 	else \
 		echo "no display: the demo clip headless, 33 s"; \
 		$(BIN)/emotion-monitor --demo --realtime --record demo.csv --overwrite --stats-json demo-stats.json; \

@@ -396,3 +396,53 @@ def test_faces_blurred_on_screen_hide_the_thumbnails_and_aggregate_keeps_none(wi
     win.apply_settings({"blur_snapshots": False})
     win.snapshot()
     assert len(detector(cv2.imread(str(snap)))) == 1
+
+
+class _OneResult:
+    """A worker that hands the window one result, as the real one does after each frame."""
+
+    def __init__(self, result, rgb):
+        self.latest, self.selected, self.max_width = (result, rgb), None, 0
+
+    def take_latest(self):
+        latest, self.latest = self.latest, None
+        return latest
+
+
+def test_a_face_left_out_reads_alike_in_every_panel_and_a_read_face_is_selected_first(qtbot):
+    """The selected-face panel said '#22: neutral 85%' while the people panel said '#22 (turned)' and the
+    video drew it grey without a label; and the largest face was selected even when it was not read."""
+    from emotion_monitor.settings import Settings
+    from emotion_monitor.types import Detections, Frame, FrameResult, MoodState, Track
+
+    p = np.eye(7, dtype=np.float32)[LABELS.index("neutral")]
+    turned = Track(22, np.array([10, 10, 200, 200], np.float32), p, p, quality="turned")
+    read = Track(5, np.array([300, 50, 360, 110], np.float32), p, p)
+    image = np.zeros((540, 960, 3), np.uint8)
+    result = FrameResult(Frame(image, 0, 0.0), Detections(), (turned, read), MoodState(0.0, 0.0, 1, False))
+    win = MainWindow(settings=Settings())
+    qtbot.addWidget(win)
+    win.worker = _OneResult(result, image[:, :, ::-1].copy())
+    win._show_latest()
+    assert win.selected == 5 and win.face_label.text() == "#5: neutral 100%"  # the read face, though smaller
+    win.worker.latest = (result, image)
+    win.selected = 22  # a click on the turned face
+    win._show_latest()
+    items = {win.people.item(i).data(Qt.UserRole): win.people.item(i).text() for i in range(win.people.count())}
+    assert items[22] == "#22\n(turned)" and win.face_label.text() == "#22 (turned): not read into the mood"
+    win.worker = None
+
+
+def test_the_video_takes_its_own_shape_and_the_people_panel_the_rest_of_the_column(qtbot):
+    """A 16:9 video in the window's column left black bands above and below it (a quarter of the pane)."""
+    from emotion_monitor.settings import Settings
+
+    win = MainWindow(settings=Settings())
+    qtbot.addWidget(win)
+    win.resize(1200, 700)
+    win.show()
+    win.view.show_rgb(np.zeros((540, 960, 3), np.uint8))
+    qtbot.wait(50)
+    view, people = win.view, win.people
+    assert abs(view.height() - view.width() * 540 / 960) <= 2, (view.width(), view.height())
+    assert people.height() > 120 and people.isWrapping()  # the height the video leaves holds rows of people

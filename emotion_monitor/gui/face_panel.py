@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..overlay import COLORS
 from ..types import LABELS, Track
+from .people_panel import left_out
 from .theme import plot_colours
 
 
@@ -35,4 +36,9 @@ class FacePanel(QWidget):
     def show_track(self, t: Track | None) -> None:
         """The face's bars and label, from the same reading the video's box shows (or none)."""
         self.bars.setOpts(height=t.probs if t is not None else np.zeros(7))
-        self.label.setText(f"#{t.track_id}: {t.label} {t.confidence:.0%}" if t is not None else "none")
+        if t is None:
+            self.label.setText("none")
+        elif t.quality != "ok":  # as the people panel and the video (a grey mark, no label) say it
+            self.label.setText(f"#{t.track_id} ({left_out(t)}): not read into the mood")
+        else:
+            self.label.setText(f"#{t.track_id}: {t.label} {t.confidence:.0%}")

@@ -32,6 +32,15 @@ def trend_arrow(points: deque[tuple[float, float]]) -> str:
     return "↗" if slope > 0.5 else "↘" if slope < -0.5 else "→"
 
 
+def area(t: Track) -> float:
+    return float((t.xyxy[2] - t.xyxy[0]) * (t.xyxy[3] - t.xyxy[1]))
+
+
+def left_out(t: Track) -> str:
+    """Why a face does not count in the mood, as every panel says it ("turned", "outside the queue")."""
+    return "outside the queue" if t.quality == "outside" else t.quality
+
+
 class PeoplePanel(QListWidget):
     """A strip of the people in view, largest face first; :meth:`show_result` refreshes it."""
 
@@ -39,11 +48,12 @@ class PeoplePanel(QListWidget):
         super().__init__()
         self.setViewMode(QListView.IconMode)
         self.setFlow(QListView.LeftToRight)
-        self.setWrapping(False)
+        self.setWrapping(True)  # in rows, as many as the height the video leaves holds
+        self.setResizeMode(QListView.Adjust)
         self.setIconSize(QSize(THUMB, THUMB))
-        self.setMaximumHeight(THUMB + 56)
+        self.setMinimumHeight(THUMB + 56)
         self.setSpacing(4)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.history: dict[int, deque[tuple[float, float]]] = {}
         self.last_seen: dict[int, float] = {}
         self._thumbs: dict[int, tuple[float, QIcon]] = {}  # id -> (media time cut, icon)
@@ -54,8 +64,7 @@ class PeoplePanel(QListWidget):
         self.clear()
         who, marked = result.mood.who, result.mood.marked
         # the people behind the current alert first, then those marked on arrival, then the largest faces
-        tracks = sorted(result.tracks, key=lambda t: (t.track_id not in who, t.track_id not in marked,
-                                                      -float((t.xyxy[2] - t.xyxy[0]) * (t.xyxy[3] - t.xyxy[1]))))
+        tracks = sorted(result.tracks, key=lambda t: (t.track_id not in who, t.track_id not in marked, -area(t)))
         for t in tracks:
             points = self.history.setdefault(t.track_id, deque())
             if t.quality == "ok":
@@ -65,7 +74,7 @@ class PeoplePanel(QListWidget):
             self.last_seen[t.track_id] = now
             stay = f"waited {wait_text(t.waited)}" if result.zones else f"{now - t.first_seen:.0f} s"
             text = (f"#{t.track_id} {t.label}\n{stay} {trend_arrow(points)}"
-                    if t.quality == "ok" else f"#{t.track_id}\n({'outside the queue' if t.quality == 'outside' else t.quality})")
+                    if t.quality == "ok" else f"#{t.track_id}\n({left_out(t)})")
             if t.track_id in who:
                 text += "\nALERT"
             elif t.track_id in marked:

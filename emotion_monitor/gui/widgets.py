@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QMouseEvent, QPixmap
+from PySide6.QtGui import QImage, QMouseEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,7 +29,9 @@ from .. import settings as settings_model
 class VideoView(QLabel):
     """Shows frames scaled with aspect ratio kept; reports clicks in frame coordinates."""
 
-    def __init__(self, on_click: Callable[[float, float], None]) -> None:
+    def __init__(self, on_click: Callable[[float, float], None], fit_height: bool = False) -> None:
+        """``fit_height``: never taller than the video at the view's width, so that a layout gives the
+        height a wide video leaves to the widgets below it instead of black bands (the window's video)."""
         super().__init__("No video")
         self.setAlignment(Qt.AlignCenter)
         self.setMinimumSize(320, 180)
@@ -37,10 +39,22 @@ class VideoView(QLabel):
         self.setStyleSheet("background: #111; color: #aaa;")
         self._frame_size: tuple[int, int] | None = None
         self._on_click = on_click
+        self.fit_height = fit_height
+
+    def _fit(self) -> None:
+        if self.fit_height and self._frame_size:
+            w, h = self._frame_size
+            self.setMaximumHeight(max(self.minimumHeight(), round(self.width() * h / w)))
+
+    def resizeEvent(self, ev: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(ev)
+        self._fit()
 
     def show_rgb(self, rgb: np.ndarray) -> None:
         h, w = rgb.shape[:2]
-        self._frame_size = (w, h)
+        if self._frame_size != (w, h):
+            self._frame_size = (w, h)
+            self._fit()
         img = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
         self.setPixmap(QPixmap.fromImage(img).scaled(self.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
 

@@ -37,7 +37,7 @@ from ..types import CaptureOptions
 from .controls import Controls, ZoneDraft
 from .face_panel import FacePanel
 from .mood_panel import MoodPanel
-from .people_panel import PeoplePanel
+from .people_panel import PeoplePanel, area
 from .widgets import SettingsDialog, VideoView
 from .worker import Worker
 
@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         central = QWidget()
         root = QHBoxLayout(central)
-        self.view = VideoView(self.select_at)
+        self.view = VideoView(self.select_at, fit_height=True)  # the people panel takes what the video leaves
         left = QVBoxLayout()
         left.addWidget(self.view, 1)
         self.people = PeoplePanel()  # each person in view; a click selects them
@@ -189,7 +189,7 @@ class MainWindow(QMainWindow):
         self.view.show_rgb(rgb)
         tracks = {t.track_id: t for t in result.tracks}
         if self.selected not in tracks and tracks:
-            self.selected = max(tracks.values(), key=lambda t: (t.xyxy[2] - t.xyxy[0]) * (t.xyxy[3] - t.xyxy[1])).track_id
+            self.selected = max(tracks.values(), key=lambda t: (t.quality == "ok", area(t))).track_id  # read, then largest
         self.worker.selected = self.selected
         self.worker.max_width = max(320, self.view.width())
         self.face.show_track(tracks.get(self.selected) if self.selected is not None else None)
