@@ -4,7 +4,7 @@ of a group turns negative.
     >>> import emotion_monitor as em
     >>> faces = em.analyze("photo.jpg")  # doctest: +SKIP
     >>> for result in em.Monitor(0):  # camera 0  # doctest: +SKIP
-    ...     print(result.mood.score, [t.label for t in result.tracks])
+    ...     print(result.mood.score, [t.emotion for t in result.tracks])
 
 The names below are the public API (see ``docs/api`` or ``make docs``). Importing the package loads
 nothing and changes nothing: each name is imported on first use.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +42,11 @@ def demo_clip() -> Path:
 class Face:
     """One face found in an image.
 
+    A face has one vocabulary wherever it appears (this class, and :class:`~emotion_monitor.types.Track`
+    in a monitor's results): ``xyxy``, ``emotion``, ``confidence``, ``probabilities``, ``quality``.
+
     Attributes:
-        box: ``(x0, y0, x1, y1)`` in pixels of the image.
+        xyxy: ``(x0, y0, x1, y1)`` in pixels of the image (``box`` before 0.4, deprecated).
         emotion: the most likely of ``LABELS`` (angry, disgust, fear, happy, neutral, sad, surprise).
         confidence: its probability, 0..1.
         probabilities: every label's probability (they sum to 1), read-only.
@@ -52,13 +56,19 @@ class Face:
         detector_confidence: the face detector's score, 0..1.
     """
 
-    box: tuple[float, float, float, float]
+    xyxy: tuple[float, float, float, float]
     emotion: str
     confidence: float
     probabilities: Mapping[str, float]
     score: float
     quality: str
     detector_confidence: float
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """Deprecated since 0.4: :attr:`xyxy` (removed in 0.6)."""
+        warnings.warn("Face.box is deprecated: use Face.xyxy (the same x0, y0, x1, y1)", DeprecationWarning, stacklevel=2)
+        return self.xyxy
 
 
 class _ImageReader:

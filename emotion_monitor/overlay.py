@@ -107,7 +107,7 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
         if t.quality != "ok":
             _corners(out, x0, y0, x1, y1, GREY, thick)
             continue
-        color = COLORS.get(t.label, (255, 255, 255))
+        color = COLORS.get(t.emotion, (255, 255, 255))
         cv2.rectangle(out, (x0, y0), (x1, y1), color, thick + (2 if t.track_id == selected else 0))
         if t.track_id in who or t.track_id in marked:  # a frame of its own around the box, its cause in the label
             d = 2 * thick + 1
@@ -115,8 +115,8 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
         note = " ALERT" if t.track_id in who else (" arrived unhappy" if t.track_id in marked else "")
         if t.zone and t.waited >= 1:  # in the queue: how long so far
             note += f" {wait_text(t.waited)}"
-        text = f"#{t.track_id}{note} {t.label} {t.confidence:.0%}" if t.track_id == selected or note else \
-            f"{t.label} {t.confidence:.0%}"
+        text = f"#{t.track_id}{note} {t.emotion} {t.confidence:.0%}" if t.track_id == selected or note else \
+            f"{t.emotion} {t.confidence:.0%}"
         (tw, th), base = cv2.getTextSize(text, font, fs, thick)
         labelled.append(t)
         texts.append(text)
@@ -129,7 +129,7 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
         if pos is None:
             continue
         x, y = pos
-        cv2.rectangle(out, (x, y), (x + w, y + h), COLORS.get(t.label, (255, 255, 255)), -1)
+        cv2.rectangle(out, (x, y), (x + w, y + h), COLORS.get(t.emotion, (255, 255, 255)), -1)
         cv2.putText(out, text, (x + 2, y + h - 4 - int(2 * scale)), font, fs, (0, 0, 0), thick, cv2.LINE_AA)
     if mood_line:
         m = result.mood

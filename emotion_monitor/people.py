@@ -73,7 +73,7 @@ class PeopleLog:
             if tr.quality == "ok":
                 p.counted += 1
                 p.score_sum += float(face_score(tr.probs)[0])
-                p.negative += tr.label in NEGATIVE
+                p.negative += tr.emotion in NEGATIVE
 
     def _prune(self) -> None:
         keep = sorted(self.people.items(), key=lambda kv: -(kv[1].last - kv[1].first))[: self.limit // 2]

@@ -20,6 +20,7 @@ from ._cv import cv2
 from .classifier import EmotionModel
 from .crops import crop_faces
 from .detection import FaceDetector
+from .matching import on_one_head
 from .mood import MoodConfig, MoodMonitor
 from .native import quiet_native_stderr
 from .quality import QualityGate
@@ -126,6 +127,8 @@ class Pipeline:
         if self.config.min_face:
             wh = dets.xyxy[:, 2:] - dets.xyxy[:, :2]
             dets = dets[np.min(wh, axis=1) >= self.config.min_face]
+        if len(dets) > 1:  # one box a head: a second one on its hair or forehead is dropped
+            dets = dets[~on_one_head(dets.xyxy)]
         if len(dets):  # boxes below the detector's own threshold only continue faces (tracking.Tracker.admit)
             self.tracker.strong = getattr(self.detector, "score_threshold", 0.0)
             dets = dets[self.tracker.admit(dets, frame.media_time)]

@@ -14,7 +14,8 @@ left (ByteTrack's idea of a second association, OC-SORT's re-anchoring on the la
 
 A new face gets its public id only once it is confirmed (``min_hits`` detections, or one detection
 of confidence >= ``sure``): one-frame false detections no longer use up ids. A face that is not
-detected on a frame but overlaps one that is (IoU > ``ghost_iou``) is not reported: one box per head.
+detected on a frame but overlaps one that is (IoU > ``ghost_iou``) is not reported, nor one on the hair
+above another (:func:`~emotion_monitor.matching.heads_shared`): one box per head.
 
 Hand-written: ``supervision``'s ByteTrack pulls opencv-python beside our opencv-contrib-python (two
 cv2 packages in one environment) and re-identifies nothing; ``norfair`` pins numpy < 2 (its 2.3.0);
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .matching import FeatureSource, _Features, describe, greedy_match, iou_matrix
+from .matching import FeatureSource, _Features, describe, greedy_match, heads_shared, iou_matrix
 from .types import LABELS, Detections, Track
 
 __all__ = ["Tracker", "describe", "greedy_match", "iou_matrix"]
@@ -283,9 +284,13 @@ class Tracker:
                 self._next_id += 1
         shown = [f for f in self._faces if f.track_id and self._held(f, timestamp)]
         held = np.array([f.xyxy for f in shown if f.matched_now], np.float32).reshape(-1, 4)
+        hidden = set()  # of two boxes on one head, the one above (hair), unless only it was detected now
+        for i, j in zip(*np.nonzero(heads_shared(np.array([f.xyxy for f in shown], np.float32)))):
+            hidden.add(int(j) if shown[i].matched_now and not shown[j].matched_now else int(i))
         out = []
-        for f in shown:
+        for k, f in enumerate(shown):
             if not f.matched_now and len(held) and iou_matrix(f.xyxy[None], held).max() > self.ghost_iou:
                 continue  # a coasting box on a head another face holds now
-            out.append(f.snapshot())
+            if k not in hidden:
+                out.append(f.snapshot())
         return tuple(out)

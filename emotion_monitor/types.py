@@ -9,6 +9,7 @@ own mutable state and hands out :class:`Track` snapshots.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -151,12 +152,25 @@ class Track:
         object.__setattr__(self, "raw_probs", frozen_array(self.raw_probs, shape=(len(LABELS),)))
 
     @property
-    def label(self) -> str:
+    def emotion(self) -> str:
+        """The most likely of ``LABELS`` (smoothed), as :attr:`emotion_monitor.Face.emotion`."""
         return LABELS[int(np.argmax(self.probs))]
 
     @property
     def confidence(self) -> float:
         return float(np.max(self.probs))
+
+    @property
+    def probabilities(self) -> Mapping[str, float]:
+        """Every label's smoothed probability by name, as :attr:`emotion_monitor.Face.probabilities`
+        (``probs`` holds the same numbers as an array in ``LABELS`` order, for arithmetic)."""
+        return MappingProxyType({name: float(v) for name, v in zip(LABELS, self.probs)})
+
+    @property
+    def label(self) -> str:
+        """Deprecated since 0.4: :attr:`emotion` (removed in 0.6)."""
+        warnings.warn("Track.label is deprecated: use Track.emotion", DeprecationWarning, stacklevel=2)
+        return self.emotion
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
     faces = em.analyze(image)
     print(f"{len(faces)} face(s)")
     for f in faces:
-        x0, y0, x1, y1 = (round(v) for v in f.box)
+        x0, y0, x1, y1 = (round(v) for v in f.xyxy)
         print(f"  ({x0}, {y0})-({x1}, {y1})  {f.emotion:8s} {f.confidence:.0%}  mood score {f.score:+.2f}  "
               f"quality {f.quality}")
     return 0

@@ -54,7 +54,7 @@ def test_analyze_finds_the_face_and_reads_it(astronaut_bgr, tmp_path):
     faces = em.analyze(astronaut_bgr)
     assert len(faces) == 1
     f = faces[0]
-    x0, y0, x1, y1 = f.box
+    x0, y0, x1, y1 = f.xyxy
     assert 150 < (x0 + x1) / 2 < 300 and 40 < (y0 + y1) / 2 < 200  # her face (conftest.ASTRONAUT_FACE)
     assert f.emotion in em.LABELS and f.confidence == max(f.probabilities.values())
     assert sum(f.probabilities.values()) == pytest.approx(1, abs=1e-3)
@@ -254,3 +254,33 @@ def test_the_readme_is_read_in_five_minutes_and_its_links_lead_somewhere():
     assert len(text.splitlines()) <= 200
     links = re.findall(r"\]\(((?:docs|models|training|examples|assets)/[^)#]+)\)", text)
     assert links and [link for link in links if not (ROOT / link).exists()] == []
+
+
+def test_a_face_has_one_vocabulary_in_the_api_and_the_tracks_and_the_old_names_warn(astronaut_bgr, scene_video):
+    """Face said box / emotion / probabilities where Track said xyxy / label / probs."""
+    import dataclasses
+    import warnings
+
+    from emotion_monitor.types import Track
+
+    face = em.analyze(astronaut_bgr)[0]
+    with em.Monitor(scene_video, max_frames=5) as monitor:
+        track = [t for r in monitor for t in r.tracks][-1]
+    shared = ("xyxy", "emotion", "confidence", "probabilities", "quality")
+    for obj in (face, track):
+        x0, y0, x1, y1 = obj.xyxy
+        assert x0 < x1 and y0 < y1 and obj.emotion in em.LABELS and obj.quality == "ok"
+        assert obj.confidence == max(obj.probabilities.values()) and set(obj.probabilities) == set(em.LABELS)
+        assert all(hasattr(obj, name) for name in shared)
+    assert dict(track.probabilities) == pytest.approx(dict(zip(em.LABELS, track.probs.tolist())))
+    with pytest.raises(TypeError):
+        track.probabilities["happy"] = 1.0  # read-only, as a Face's
+    assert "box" not in {f.name for f in dataclasses.fields(em.Face)} and "label" not in Track.__dict__.get(
+        "__dataclass_fields__", {})
+    with pytest.warns(DeprecationWarning, match="Face.xyxy"):
+        assert face.box == face.xyxy
+    with pytest.warns(DeprecationWarning, match="Track.emotion"):
+        assert track.label == track.emotion
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the new names warn of nothing
+        assert track.probabilities[track.emotion] == pytest.approx(track.confidence) and len(face.xyxy) == 4

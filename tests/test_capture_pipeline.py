@@ -188,7 +188,7 @@ def test_a_read_rate_reads_each_face_at_most_that_often_and_a_new_face_at_once()
     assert all(read[f] == 4 for f in read if f < 30)
     assert sorted(f for f in read if f > 30) == [35, 40, 45]
     assert all(len(r.tracks) == (5 if i >= 30 else 4) for i, r in enumerate(results))
-    assert all(t.label == "sad" for t in results[-1].tracks)  # faces not read keep their readings
+    assert all(t.emotion == "sad" for t in results[-1].tracks)  # faces not read keep their readings
 
 
 def test_a_4k_frame_gives_each_face_the_crop_of_its_own_pixels():

@@ -116,8 +116,8 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
         shown = win.last_result
         items = {win.people.item(i).data(Qt.UserRole): win.people.item(i).text() for i in range(win.people.count())}
         t = next((t for t in shown.tracks if t.track_id == win.selected), None)
-        return t is not None and items.get(t.track_id, "").startswith(f"#{t.track_id} {t.label}") and \
-            win.face_label.text() == f"#{t.track_id}: {t.label} {t.confidence:.0%}"
+        return t is not None and items.get(t.track_id, "").startswith(f"#{t.track_id} {t.emotion}") and \
+            win.face_label.text() == f"#{t.track_id}: {t.emotion} {t.confidence:.0%}"
 
     win.stub.cycle = True
     labels = set()

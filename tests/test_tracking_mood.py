@@ -523,3 +523,25 @@ def test_a_turn_must_stand_out_of_the_persons_own_spread():
         states.append((t, m.update(_people(spec, t), t)))
         t += 0.2
     assert _events(states) == []
+
+
+def test_one_box_a_head_a_box_on_the_hair_above_a_face_is_not_reported():
+    """The demo clip's red-haired man had two labelled boxes, on his hair and on his face (boxes measured
+    there); two people close together, side by side or one a head above the other, keep theirs."""
+    from emotion_monitor.matching import on_one_head
+
+    face, hair, hair_turned = [506, 595, 603, 709], [538, 542, 617, 645], [416, 513, 491, 608]
+    assert on_one_head(np.array([face, hair], np.float32)).tolist() == [False, True]
+    assert on_one_head(np.array([[444, 587, 528, 690], hair_turned], np.float32)).tolist() == [False, True]
+    side_by_side = [[816, 682, 875, 759], [844, 682, 930, 789]]  # a woman half behind a boy
+    behind = [[1154, 678, 1214, 752], [1121, 656, 1168, 725]]  # a bald man behind, to the side
+    tall_behind = [[500, 600, 600, 710], [505, 470, 600, 578]]  # a taller person a head above, not overlapping
+    hidden_chin = [[284, 707, 384, 839], [269, 616, 358, 724]]  # the crowd clip: a woman behind another's head
+    for pair in (side_by_side, behind, tall_behind, hidden_chin):
+        assert not on_one_head(np.array(pair, np.float32)).any(), pair
+    tr = Tracker(min_hits=1)
+    probs = np.full((2, 7), 1 / 7, np.float32)
+    for i in range(3):
+        tracks = tr.update(Detections(np.array([face, hair], np.float32) + i, np.array([0.9, 0.8], np.float32)),
+                           probs, i / 25)
+        assert len(tracks) == 1 and tracks[0].xyxy[1] == face[1] + i

@@ -41,4 +41,4 @@ class FacePanel(QWidget):
         elif t.quality != "ok":  # as the people panel and the video (a grey mark, no label) say it
             self.label.setText(f"#{t.track_id} ({left_out(t)}): not read into the mood")
         else:
-            self.label.setText(f"#{t.track_id}: {t.label} {t.confidence:.0%}")
+            self.label.setText(f"#{t.track_id}: {t.emotion} {t.confidence:.0%}")

@@ -73,7 +73,7 @@ class PeoplePanel(QListWidget):
                 points.popleft()
             self.last_seen[t.track_id] = now
             stay = f"waited {wait_text(t.waited)}" if result.zones else f"{now - t.first_seen:.0f} s"
-            text = (f"#{t.track_id} {t.label}\n{stay} {trend_arrow(points)}"
+            text = (f"#{t.track_id} {t.emotion}\n{stay} {trend_arrow(points)}"
                     if t.quality == "ok" else f"#{t.track_id}\n({left_out(t)})")
             if t.track_id in who:
                 text += "\nALERT"
