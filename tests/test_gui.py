@@ -446,3 +446,26 @@ def test_the_video_takes_its_own_shape_and_the_people_panel_the_rest_of_the_colu
     view, people = win.view, win.people
     assert abs(view.height() - view.width() * 540 / 960) <= 2, (view.width(), view.height())
     assert people.height() > 120 and people.isWrapping()  # the height the video leaves holds rows of people
+
+
+def test_a_recording_that_fails_stops_with_a_line_and_the_window_keeps_watching(window, qtbot, long_video, tmp_path):
+    """A full disk while the window records: the status bar says the recording stopped, the Record button
+    comes up, and the video and the mood go on."""
+    from emotion_monitor.errors import RecordingError
+
+    win = window
+    assert win.open_video(str(long_video), realtime=True)
+    win.pending_record_path = str(tmp_path / "full.csv")
+    win.record_button.setChecked(True)
+    qtbot.waitUntil(lambda: win.worker.recording and win.last_result is not None, timeout=15000)
+
+    def full(result):
+        raise RecordingError(f"cannot write CSV {tmp_path / 'full.csv'}: No space left on device")
+
+    win.worker._recorder.write = full
+    qtbot.waitUntil(lambda: not win.record_button.isChecked(), timeout=10000)
+    assert win.statusBar().currentMessage() == f"recording stopped: cannot write CSV {tmp_path / 'full.csv'}: No space " \
+                                                "left on device"
+    shown = win.last_result.frame.index
+    qtbot.waitUntil(lambda: win.last_result.frame.index > shown + 5, timeout=10000)  # still watching
+    assert win.worker is not None and not win.worker.recording

@@ -241,8 +241,7 @@ class MainWindow(QMainWindow):
 
     def _select_id(self, track_id: int) -> None:
         self.selected = track_id
-        if self.last_result is not None:
-            self.face.show_track({t.track_id: t for t in self.last_result.tracks}.get(track_id))
+        self.face.show_track({t.track_id: t for t in (self.last_result.tracks if self.last_result else ())}.get(track_id))
 
     def _tick(self) -> None:
         if self.worker is not None:
@@ -253,9 +252,10 @@ class MainWindow(QMainWindow):
             s = int(time.monotonic() - self.record_started)
             self.record_time.setText(f"{s // 60:02d}:{s % 60:02d}")
 
-    def _failed(self, msg: str) -> None:
-        self.statusBar().showMessage(msg, 10_000)
-        if self.record_button.isChecked() and (self.worker is None or not self.worker.recording):
+    def _failed(self, msg: str) -> None:  # a sink failed: the video, the mood and the alerts go on
+        stopped = self.record_button.isChecked() and (self.worker is None or not self.worker.recording)
+        self.statusBar().showMessage(f"recording stopped: {msg}" if stopped else msg, 30_000)
+        if stopped:
             self.record_button.setChecked(False)
 
     # ---- controls -------------------------------------------------------------------------------
