@@ -157,20 +157,23 @@ def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
 
     fig = figure(s, title)
     try:
-        if out.suffix.lower() == ".png":
-            fig.savefig(out, dpi=110)
-        elif out.suffix.lower() == ".pdf":
-            from matplotlib.backends.backend_pdf import PdfPages
+        if out.suffix.lower() in (".png", ".pdf"):
+            pages = [fig] + ([queue_figure(s.queue)] if s.queue is not None else [])
+            if source_rows(s):
+                pages.append(_table_figure(source_rows(s), SOURCE_COLUMNS, "Sources"))
+            if not s.aggregate:
+                pages.append(_table_figure(face_rows(s, 40), COLUMNS, "People seen, longest in view first (at most 40)"))
+            if out.suffix.lower() == ".png":  # one picture: the pages one under the other
+                images = [plt.imread(io.BytesIO(base64.b64decode(_png(page)))) for page in pages]
+                width = max(im.shape[1] for im in images)
+                plt.imsave(out, np.vstack([np.pad(im, ((0, 0), (0, width - im.shape[1]), (0, 0)), constant_values=1.0)
+                                           for im in images]))
+            else:
+                from matplotlib.backends.backend_pdf import PdfPages
 
-            with PdfPages(out) as pdf:
-                pdf.savefig(fig)
-                if s.queue is not None:
-                    pdf.savefig(queue_figure(s.queue))
-                if source_rows(s):
-                    pdf.savefig(_table_figure(source_rows(s), SOURCE_COLUMNS, "Sources"))
-                if not s.aggregate:
-                    pdf.savefig(_table_figure(face_rows(s, 40), COLUMNS,
-                                              "People seen, longest in view first (at most 40)"))
+                with PdfPages(out) as pdf:
+                    for page in pages:
+                        pdf.savefig(page)
         else:
             pngs = [_png(fig)] + ([_png(queue_figure(s.queue))] if s.queue is not None else [])
             out.write_text(_html(title, pngs, face_rows(s), s), encoding="utf-8")

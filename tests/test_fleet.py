@@ -269,6 +269,12 @@ def test_a_report_from_a_recorded_csv_still_being_written(tmp_path):
     for suffix in (".html", ".png", ".pdf"):
         write_report(path, tmp_path / f"r{suffix}")
         assert (tmp_path / f"r{suffix}").stat().st_size > 5000
+    import matplotlib.pyplot as plt
+
+    from emotion_monitor.report import figure
+
+    main = figure(s, "main").get_size_inches()[1] * 110  # the PNG held the charts alone, without the people
+    assert plt.imread(tmp_path / "r.png").shape[0] >= main + (0.6 + 0.25 * 2) * 110 * 0.9  # their table under them
     page = (tmp_path / "r.html").read_text()
     assert "People seen (2)" in page and "<th>time negative</th>" in page
     assert "<tr><td>#1</td><td>10:00:00</td><td>10:00:59</td><td>59.9</td><td>-0.20</td><td>25%</td>" in page
