@@ -40,7 +40,7 @@ test: $(VENV)/.dev
 
 docs: $(VENV)/.dev   ## the API reference, from the docstrings, into docs/api/
 	$(BIN)/python -m pdoc emotion_monitor emotion_monitor.api emotion_monitor.types emotion_monitor.settings \
-		emotion_monitor.session emotion_monitor.multi emotion_monitor.recording emotion_monitor.errors -o docs/api
+		emotion_monitor.runner emotion_monitor.events emotion_monitor.recording emotion_monitor.errors -o docs/api
 
 test-latest:
 	$(PYTHON) -m venv .venv-latest
