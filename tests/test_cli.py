@@ -225,3 +225,25 @@ def test_the_demo_loops_without_a_cut_so_its_people_keep_their_ids_and_leave_the
     assert len(second - first) <= 2 and len(first & second) >= 4, (first, second)  # the same people walk on
     moods = [float(r["mood"]) for r in rows if int(r["frame"]) >= len(frames)]
     assert sum(m != 0 for m in moods) > 0.8 * len(moods)  # read, not held at 0 while learning
+
+
+def test_ctrl_c_closes_the_window_as_its_close_button_does(tmp_path):
+    """Ctrl+C in the terminal left the window running (Qt's loop ignored SIGINT): make demo could not stop."""
+    import signal
+
+    out = tmp_path / "w.csv"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.Popen([sys.executable, "-m", "emotion_monitor", "--gui", "--demo", "--record", str(out)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (out.exists() and out.read_text().count("\n") > 20):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    with open(out, newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == HEADER and len(rows) > 20 and all(len(r) == len(HEADER) for r in rows)

@@ -6,6 +6,7 @@ The window is gui/window.py, its widgets gui/widgets.py, the session's thread gu
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -39,6 +40,9 @@ def run(args: argparse.Namespace, specs: Sequence[SourceSpec]) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     theme.apply(app)  # light or dark, as the system says
+    # Ctrl+C in the terminal closes the window as its close button does (recording closed, exit 0); Qt's loop
+    # ignored it. The handler runs at the window's next timer tick, within half a second.
+    signal.signal(signal.SIGINT, lambda *_: app.closeAllWindows())
     store = QSettings("EmotionMonitor", "emotion-monitor")
     outputs = options.outputs_from(args)
     loop = bool(getattr(args, "loop", False))
