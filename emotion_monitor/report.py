@@ -159,12 +159,12 @@ def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
     try:
         if out.suffix.lower() in (".png", ".pdf"):
             pages = [fig] + ([queue_figure(s.queue)] if s.queue is not None else [])
-            if source_rows(s):
-                pages.append(_table_figure(source_rows(s), SOURCE_COLUMNS, "Sources"))
+            if sources := source_rows(s):
+                pages.append(_table_figure(sources, SOURCE_COLUMNS, "Sources"))
             if not s.aggregate:
                 pages.append(_table_figure(face_rows(s, 40), COLUMNS, "People seen, longest in view first (at most 40)"))
             if out.suffix.lower() == ".png":  # one picture: the pages one under the other
-                images = [plt.imread(io.BytesIO(base64.b64decode(_png(page)))) for page in pages]
+                images = [plt.imread(io.BytesIO(_png_bytes(page))) for page in pages]
                 width = max(im.shape[1] for im in images)
                 plt.imsave(out, np.vstack([np.pad(im, ((0, 0), (0, width - im.shape[1]), (0, 0)), constant_values=1.0)
                                            for im in images]))
@@ -182,10 +182,15 @@ def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
     return s
 
 
-def _png(fig: Figure) -> str:
+def _png_bytes(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
-    return base64.b64encode(buf.getvalue()).decode()
+    return buf.getvalue()
+
+
+def _png(fig: Figure) -> str:
+    """The figure as base64 PNG, for the HTML report's inline images."""
+    return base64.b64encode(_png_bytes(fig)).decode()
 
 
 def _table_figure(rows: Sequence[Sequence[str]], columns: Sequence[str], title: str) -> Figure:
