@@ -261,6 +261,10 @@ def test_soup_averages_weights_and_picks_the_mix_on_validation():
     y = b.predict(x, verbose=0).argmax(1)
     lam, scores = soup.select(a, b, x, y, [0.0, 0.5, 1.0])
     assert lam == 1.0 and dict(scores)[1.0] == 1.0 and len(scores) == 3
+    # with the mirror average (how the app reads faces) the labels b gives its averaged reading are b's
+    averaged = (b.predict(x, verbose=0) + b.predict(x[:, :, ::-1], verbose=0)).argmax(1)
+    lam, scores = soup.select(a, b, x, averaged, [0.0, 1.0], flip=True)
+    assert lam == 1.0 and dict(scores)[1.0] == 1.0
     with pytest.raises(ValueError, match="architecture"):
         soup.mix(a, models.build("vyas-m2"), 0.5)
 

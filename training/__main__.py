@@ -118,9 +118,16 @@ def _soup(args) -> int:
     else:
         if not args.data:
             raise ValueError("choosing the mixing weight needs --data (it is chosen on PublicTest)")
-        x, y = task_split(data.load(args.data), spec, "PublicTest")
+        ds = data.load(args.data)
+        x, y = task_split(ds, spec, "PublicTest")
+        if args.ferplus:  # FER+ majority votes, each face with its mirror image: the headline, as the app reads
+            from . import ferplus
+
+            labels, keep = ferplus.majority(ferplus.load_votes(args.ferplus, ds))
+            public = ds.usage == data.USAGES.index("PublicTest")
+            x, y = x[keep[public]], labels[public][keep[public]]
         lam, scores = soup.select(a, b, prepare(x, spec), y, np.round(np.arange(0.0, 1.0001, args.step), 4),
-                                  template)
+                                  template, flip=bool(args.ferplus))
     soup.mix(a, b, lam, template).save(args.out)
     print(json.dumps({"out": args.out, "mix": lam, "publictest_accuracy_by_mix": scores}))
     return 0
@@ -277,6 +284,8 @@ def main(argv=None) -> int:
     sp.add_argument("--b", required=True, help=".keras model of the same architecture (mix 1)")
     sp.add_argument("--out", required=True)
     sp.add_argument("--data", help="dataset whose PublicTest split picks the mix")
+    sp.add_argument("--ferplus", metavar="CSV", help="ferplus_votes.csv: pick the mix by FER+ PublicTest "
+                    "(majority votes, each face averaged with its mirror image) instead of FER2013's labels")
     sp.add_argument("--spec")
     sp.add_argument("--step", type=float, default=0.05, help="grid step of the mix in [0, 1]")
     sp.add_argument("--mix", type=float, help="use this mix instead of choosing one")

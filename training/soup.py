@@ -25,11 +25,19 @@ def mix(a, b, lam: float, template=None):
     return out
 
 
-def select(a, b, x_val: np.ndarray, y_val: np.ndarray, grid, template=None) -> tuple[float, list[tuple[float, float]]]:
-    """The mixing weight of ``grid`` with the best validation accuracy, and every (lam, accuracy)."""
+def select(a, b, x_val: np.ndarray, y_val: np.ndarray, grid, template=None,
+           flip: bool = False) -> tuple[float, list[tuple[float, float]]]:
+    """The mixing weight of ``grid`` with the best validation accuracy, and every (lam, accuracy).
+
+    ``flip``: each face's probabilities averaged with its mirror image's, as the app reads faces."""
     from .evaluate import predict_keras
 
-    scores = [(float(lam), float((predict_keras(mix(a, b, lam, template), x_val).argmax(1) == y_val).mean()))
-              for lam in grid]
+    def accuracy(model) -> float:
+        probs = predict_keras(model, x_val)
+        if flip:
+            probs = probs + predict_keras(model, x_val[:, :, ::-1])
+        return float((probs.argmax(1) == y_val).mean())
+
+    scores = [(float(lam), accuracy(mix(a, b, lam, template))) for lam in grid]
     best = max(scores, key=lambda s: (s[1], -abs(s[0] - 0.5)))
     return best[0], scores
