@@ -119,13 +119,12 @@ def _soup(args) -> int:
         if not args.data:
             raise ValueError("choosing the mixing weight needs --data (it is chosen on PublicTest)")
         ds = data.load(args.data)
-        x, y = task_split(ds, spec, "PublicTest")
         if args.ferplus:  # FER+ majority votes, each face with its mirror image: the headline, as the app reads
             from . import ferplus
 
-            labels, keep = ferplus.majority(ferplus.load_votes(args.ferplus, ds))
-            public = ds.usage == data.USAGES.index("PublicTest")
-            x, y = x[keep[public]], labels[public][keep[public]]
+            x, y = ferplus.split_majority(ds, args.ferplus, "PublicTest")
+        else:
+            x, y = task_split(ds, spec, "PublicTest")
         lam, scores = soup.select(a, b, prepare(x, spec), y, np.round(np.arange(0.0, 1.0001, args.step), 4),
                                   template, flip=bool(args.ferplus))
     soup.mix(a, b, lam, template).save(args.out)
@@ -148,12 +147,10 @@ def _calibrate(args) -> int:
     meta.pop("calibration", None)
     spec = file_spec(models.get(meta["model"]), meta)
     ds = data.load(args.data)
-    labels, keep = ferplus.majority(ferplus.load_votes(args.ferplus, ds))
-    m = (ds.usage == data.USAGES.index("PublicTest")) & keep
-    probs = predict_tflite(model, prepare(ds.images[m], spec))
+    faces, y = ferplus.split_majority(ds, args.ferplus, "PublicTest")
+    probs = predict_tflite(model, prepare(faces, spec))
     if args.flip_average:  # calibrate what the app classifies: each face averaged with its mirror image
-        probs = (probs + predict_tflite(model, prepare(ds.images[m][:, :, ::-1], spec))) / 2
-    y = labels[m]
+        probs = (probs + predict_tflite(model, prepare(faces[:, :, ::-1], spec))) / 2
     for bias, cv in (("temperature", calibrate.cross_validate(probs, y, bias=False)),
                      ("temperature + class bias", calibrate.cross_validate(probs, y, bias=True))):
         print(f"5-fold on PublicTest, {bias}: log-loss {cv['nll']:.4f} +- {cv['nll_sd']:.4f}, "

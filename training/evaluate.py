@@ -146,11 +146,8 @@ def evaluate(model_path: str, data_path: str, split: str = "PrivateTest", tta_fl
         if spec.task.classes:
             raise ValueError(f"{spec.name} is not a 7-class model: FER+ labels do not apply")
         from . import ferplus as fp
-        from .data import USAGES
 
-        labels, keep = fp.majority(fp.load_votes(ferplus, ds))
-        in_split = ds.usage == USAGES.index(split)
-        x, y = x[keep[in_split]], labels[in_split][keep[in_split]]
+        x, y = fp.split_majority(ds, ferplus, split)
     names = meta.get("labels") or class_names(ds, spec)
 
     def run(images):

@@ -76,6 +76,14 @@ def majority(votes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return labels, keep
 
 
+def split_majority(ds: Dataset, csv_path: str | Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """(images, labels) of one split's faces that have a FER+ majority label (:func:`majority`):
+    what evaluation, calibration and the soup's choice of mix score against."""
+    labels, keep = majority(load_votes(csv_path, ds))
+    m = (ds.usage == USAGES.index(split)) & keep
+    return ds.images[m], labels[m]
+
+
 def soft_labels(ds: Dataset, votes: np.ndarray, fer2013_weight: float) -> tuple[np.ndarray, np.ndarray]:
     """Training targets (N, 7) and mask: ``(1 - w) * FER+ probabilities + w * FER2013 one-hot``.
 
