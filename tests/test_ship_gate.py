@@ -47,3 +47,19 @@ def test_a_presentation_no_model_can_read_does_not_hold_a_candidate_back():
     rows = gate.matrix_rows({"alone 360p": unread, "turn": "ok: alert +3.1 s"},
                             {"alone 360p": unread, "turn": "FAIL: no alert (a face read in 96% of the frames)"})
     assert [r.ok for r in rows] == [True, False]  # the shipped model fails it too; a turn it read and missed fails
+
+
+def test_a_composite_names_how_many_distinct_faces_it_shows_and_the_gate_still_finds_it():
+    import numpy as np
+
+    from benchmarks import composite, wild
+
+    faces = (np.full((100, 48, 48), 128, np.uint8), [f"face{i}" for i in range(100)])
+    for seconds, hold in ((3.0, 2.0), (4.0, 2.0), (5.2, 1.0)):
+        seen = {label for _, truth in composite.frames("negative", seconds, fps=5.0, hold=hold, faces=faces)
+                for *_, label in truth}
+        assert len(seen) == composite.shown(100, seconds, hold) == 4 * int(np.ceil(seconds / hold))
+    assert composite.shown(30, 20.0) == 30  # a short list is shown round and round: 30 faces, not 40
+    names = [name for name, *_ in wild.clips(20.0)]
+    assert "FER+ negative faces, composite (40 faces)" in names
+    assert [n for n in names if n.split(" (")[0].split(",")[0] == gate.UNHAPPY_CLIP] == names[-1:]
