@@ -22,14 +22,17 @@ $(VENV)/.dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	touch $@ $(VENV)/.app
 
 .PHONY: demo test docs test-latest constraints bench clean
+# One shell for the run and its report, Ctrl+C ignored by that shell (the monitor sets its own handler and
+# stops cleanly): make stops on Ctrl+C before its next recipe line, which skipped the report.
 demo: $(VENV)/.app   ## the demo clip in the window (headless without a display, 33 s), then its report
-	@if $(BIN)/python -c "from emotion_monitor.gui.binding import check_display; check_display()" 2>/dev/null; then \
-		echo "the window, on the demo clip (it loops; close the window to stop and get the report)"; \
+	@trap '' INT; \
+	if $(BIN)/python -c "from emotion_monitor.gui.binding import check_display; check_display()" 2>/dev/null; then \
+		echo "the window, on the demo clip (it loops; close the window or press Ctrl+C to stop and get the report)"; \
 		rm -f demo.csv; $(BIN)/emotion-monitor --gui --demo --record demo.csv; \
 	else \
-		echo "no display: the demo clip headless, 33 s"; \
+		echo "no display: the demo clip headless, 33 s (Ctrl+C stops it early)"; \
 		$(BIN)/emotion-monitor --demo --realtime --record demo.csv --overwrite --stats-json demo-stats.json; \
-	fi
+	fi && trap - INT && echo "$(BIN)/emotion-monitor report demo.csv --out demo-report.html" && \
 	$(BIN)/emotion-monitor report demo.csv --out demo-report.html
 	@echo "open demo-report.html in a browser: the mood, the emotions, the people seen"
 

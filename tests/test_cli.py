@@ -247,3 +247,36 @@ def test_ctrl_c_closes_the_window_as_its_close_button_does(tmp_path):
     with open(out, newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == HEADER and len(rows) > 20 and all(len(r) == len(HEADER) for r in rows)
+
+
+@pytest.mark.parametrize("window", [True, False], ids=["window", "headless"])
+def test_ctrl_c_during_make_demo_still_writes_the_report(tmp_path, window):
+    """Ctrl+C reaches make as well as the monitor: make stopped before the report's recipe line."""
+    import shutil
+    import signal
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    for name in ("Makefile", "pyproject.toml", "constraints.txt"):  # outputs in tmp_path; same timestamps
+        (tmp_path / name).symlink_to(ROOT / name)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    if window:
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    venv = Path(sys.executable).parent.parent
+    proc = subprocess.Popen(["make", "-s", "demo", f"VENV={venv}"], cwd=tmp_path, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    csv_path = tmp_path / "demo.csv"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (csv_path.exists() and csv_path.read_text().count("\n") > 20):
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)  # what the terminal does: make, its shell and the monitor
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert ("the window" in out) == window and "Traceback" not in out, out
+    report = tmp_path / "demo-report.html"
+    assert report.exists() and report.stat().st_size > 10_000, out
+    assert report.stat().st_mtime >= csv_path.stat().st_mtime  # made from the run just stopped
