@@ -33,8 +33,8 @@ demo: $(VENV)/.app   ## the demo clip in the window (headless without a display,
 		echo "no display: the demo clip headless, 33 s (Ctrl+C stops it early)"; \
 		$(BIN)/emotion-monitor --demo --realtime --record demo.csv --overwrite --stats-json demo-stats.json; \
 	fi && trap - INT && echo "$(BIN)/emotion-monitor report demo.csv --out demo-report.html" && \
-	$(BIN)/emotion-monitor report demo.csv --out demo-report.html
-	@echo "open demo-report.html in a browser: the mood, the emotions, the people seen"
+	$(BIN)/emotion-monitor report demo.csv --out demo-report.html && \
+	echo "open demo-report.html in a browser: the mood, the emotions, the people seen"
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check .

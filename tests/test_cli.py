@@ -280,3 +280,4 @@ def test_ctrl_c_during_make_demo_still_writes_the_report(tmp_path, window):
     report = tmp_path / "demo-report.html"
     assert report.exists() and report.stat().st_size > 10_000, out
     assert report.stat().st_mtime >= csv_path.stat().st_mtime  # made from the run just stopped
+    assert "open demo-report.html in a browser" in out  # and the user is told where it is
