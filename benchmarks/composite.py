@@ -13,7 +13,6 @@ and by the alert tests.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import cv2
@@ -23,6 +22,7 @@ from emotion_monitor.mood import NEGATIVE
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+TILES = 4  # faces on screen at once, one a corner
 GROUPS = {"happy": ("happy",), "neutral": ("neutral",), "negative": NEGATIVE, "angry/sad": ("angry", "sad")}
 
 
@@ -59,13 +59,13 @@ def frames(group: str, seconds: float, fps: float = 25.0, face_px: int = 96, hol
     pad = face_px // 4
     tile = face_px + 2 * pad
     starts = [(40, 40), (w - tile - 40, 40), (40, h - tile - 40), (w - tile - 40, h - tile - 40)]
-    drift = rng.uniform(-12, 12, (4, 2))  # px a second
+    drift = rng.uniform(-12, 12, (TILES, 2))  # px a second
     for i in range(int(seconds * fps)):
         t = i / fps
         img = bg.copy()
         truth = []
         for k, (x, y) in enumerate(starts):
-            n = order[(int(t // hold) * 4 + k) % len(order)]
+            n = order[(int(t // hold) * TILES + k) % len(order)]
             face = cv2.resize(images[n], (face_px, face_px), interpolation=cv2.INTER_CUBIC)
             face = cv2.copyMakeBorder(face, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
             dx, dy = drift[k] * (t % hold)
@@ -77,13 +77,15 @@ def frames(group: str, seconds: float, fps: float = 25.0, face_px: int = 96, hol
         yield cv2.imdecode(buf, cv2.IMREAD_COLOR), truth
 
 
-def shown(n_faces: int, seconds: float, hold: float = 2.0) -> int:
-    """How many distinct faces :func:`frames` shows in ``seconds``: four tiles, each a new face every ``hold`` s.
+def shown(n_faces: int, seconds: float, fps: float = 25.0, hold: float = 2.0) -> int:
+    """How many distinct faces :func:`frames` shows in ``seconds``: each tile a new face every ``hold`` s,
+    counted over the frames it makes (the last at ``(int(seconds * fps) - 1) / fps``).
 
     A composite's share of rows is a mean over these faces, not over its rows: 20 s show 40, so a share
     of about 0.65 carries a standard error of about 0.075 (``sqrt(p (1 - p) / faces)``).
     """
-    return min(n_faces, 4 * math.ceil(seconds / hold))
+    last = int(seconds * fps) - 1
+    return 0 if last < 0 else min(n_faces, TILES * (int(last / fps // hold) + 1))
 
 
 def truth_of(box, truth) -> str | None:

@@ -128,13 +128,18 @@ def speeds(model: str) -> dict:
             names[1]: read_rate.speed("marathon_540p.mkv", rate, model)[0], names[2]: read_rate.lanes(rate, model)}
 
 
+def clip_of(name: str) -> str:
+    """The key of a wild.py clip's name: "FER+ negative faces, composite (40 faces)" -> "FER+ negative faces"."""
+    return name.split(" (")[0].split(",")[0]
+
+
 def footage_shares(model: str) -> dict:
     from benchmarks import wild
     from emotion_monitor.settings import Settings
 
     out = {}
     for name, make, fps in wild.clips(20.0):
-        clip = name.split(" (")[0].split(",")[0]
+        clip = clip_of(name)
         if clip not in CALM_CLIPS and clip != UNHAPPY_CLIP:
             continue
         rows = wild.run_clip(make, fps, model, read_rate=Settings().read_rate)[0]
