@@ -23,6 +23,7 @@ from .commands import days_arg as _days
 
 if TYPE_CHECKING:
     from .sources import SourceSpec
+    from .types import RunSummary
 
 # run options the window cannot honour, and why
 NOT_IN_WINDOW = {"stats_json": "the window writes no run summary",
@@ -149,8 +150,7 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
             rows = write_people_csv(args.people_csv, {lane.name: lane.people.summary() for lane in runner.lanes})
             say(f"people: {rows} rows in {args.people_csv}")
         if not several:
-            say(f"done: {summary['frames']} frames in {summary['seconds']:.1f} s ({summary['fps']} fps), "
-                f"{summary['mean_faces']} faces per frame")
+            say(done_line(summary))
             return 0
         for name, lane in summary["sources"].items():
             say(f"{name}: {lane['frames']} frames, {lane.get('dropped_frames', 0)} dropped, {lane['state']}")
@@ -162,6 +162,16 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
         signal.signal(signal.SIGINT, old)
         if runner is not None:
             runner.close()
+
+
+def done_line(summary: RunSummary) -> str:
+    """The one-source closing line. The status line shows the clip's own frame number; frames dropped to
+    keep up with the clock (``--realtime``, a camera) or skipped as unreadable are counted here, so the
+    two numbers agree."""
+    counts = ((summary["dropped_frames"], "dropped to keep up"), (summary["skipped_frames"], "skipped as unreadable"))
+    lost = [f"{n} frame{'' if n == 1 else 's'} {what}" for n, what in counts if n]
+    return (f"done: {summary['frames']} frames in {summary['seconds']:.1f} s ({summary['fps']} fps), "
+            f"{summary['mean_faces']} faces per frame{'; ' + ', '.join(lost) if lost else ''}")
 
 
 def sources_of(args: argparse.Namespace) -> list[SourceSpec]:

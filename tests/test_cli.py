@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from emotion_monitor.cli import done_line
 from emotion_monitor.recording import HEADER
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,16 @@ def test_video_end_to_end(scene_video, tmp_path):
     assert person["first_seen"] == body[0]["timestamp"] and person["last_seen"] == body[-1]["timestamp"]
     assert person["dwell_s"] == pytest.approx((len(body) - 1) / 25, abs=0.05)
     assert -1 <= person["mean_mood"] <= 1 and 0 <= person["negative_share"] <= 1
+    assert done_line(s) in proc.stdout and "dropped" not in done_line(s)  # nothing lost, nothing said
+
+
+def test_the_closing_line_counts_the_frames_lost_to_the_clock():
+    # the status line shows the clip's frame number (181); the closing line must say why it counted fewer
+    summary = {"frames": 173, "seconds": 8.0, "fps": 21.6, "mean_faces": 0.4, "dropped_frames": 8, "skipped_frames": 0}
+    line = done_line(summary)
+    assert line == "done: 173 frames in 8.0 s (21.6 fps), 0.4 faces per frame; 8 frames dropped to keep up"
+    assert "unreadable" not in line
+    assert done_line({**summary, "dropped_frames": 0, "skipped_frames": 1}).endswith("; 1 frame skipped as unreadable")
 
 
 def test_no_camera_exits_1_fast_with_one_line():
