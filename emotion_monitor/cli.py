@@ -153,7 +153,8 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
             say(done_line(summary))
             return 0
         for name, lane in summary["sources"].items():
-            say(f"{name}: {lane['frames']} frames, {lane.get('dropped_frames', 0)} dropped, {lane['state']}")
+            lost = lost_frames(lane)
+            say(f"{name}: {lane['frames']} frames{'; ' + lost if lost else ''}; {lane['state']}")
         say(f"done: {summary['frames']} frames of {len(specs)} sources in {summary['seconds']:.1f} s")
         return 1 if all(lane["state"] == "failed" for lane in summary["sources"].values()) else 0
     except MonitorError as exc:
@@ -164,14 +165,19 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
             runner.close()
 
 
-def done_line(summary: RunSummary) -> str:
-    """The one-source closing line. The status line shows the clip's own frame number; frames dropped to
-    keep up with the clock (``--realtime``, a camera) or skipped as unreadable are counted here, so the
-    two numbers agree."""
+def lost_frames(summary: RunSummary) -> str:
+    """The frames a source lost, in words ("" when none): dropped to keep up with the clock
+    (``--realtime``, a camera) or skipped as unreadable. A source's status line shows the clip's own
+    frame number; these counts are why it may run ahead of the frames processed."""
     counts = ((summary["dropped_frames"], "dropped to keep up"), (summary["skipped_frames"], "skipped as unreadable"))
-    lost = [f"{n} frame{'' if n == 1 else 's'} {what}" for n, what in counts if n]
+    return ", ".join(f"{n} frame{'' if n == 1 else 's'} {what}" for n, what in counts if n)
+
+
+def done_line(summary: RunSummary) -> str:
+    """The one-source closing line: frames, time, rate, faces and the frames lost (:func:`lost_frames`)."""
+    lost = lost_frames(summary)
     return (f"done: {summary['frames']} frames in {summary['seconds']:.1f} s ({summary['fps']} fps), "
-            f"{summary['mean_faces']} faces per frame{'; ' + ', '.join(lost) if lost else ''}")
+            f"{summary['mean_faces']} faces per frame{'; ' + lost if lost else ''}")
 
 
 def sources_of(args: argparse.Namespace) -> list[SourceSpec]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from emotion_monitor.cli import done_line
+from emotion_monitor.cli import done_line, lost_frames
 from emotion_monitor.recording import HEADER
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +61,9 @@ def test_the_closing_line_counts_the_frames_lost_to_the_clock():
     assert line == "done: 173 frames in 8.0 s (21.6 fps), 0.4 faces per frame; 8 frames dropped to keep up"
     assert "unreadable" not in line
     assert done_line({**summary, "dropped_frames": 0, "skipped_frames": 1}).endswith("; 1 frame skipped as unreadable")
+    # several sources: each source's line counts both, as the one-source line does
+    assert lost_frames({**summary, "skipped_frames": 1}) == "8 frames dropped to keep up, 1 frame skipped as unreadable"
+    assert lost_frames({**summary, "dropped_frames": 0}) == ""
 
 
 def test_no_camera_exits_1_fast_with_one_line():

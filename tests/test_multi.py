@@ -224,6 +224,8 @@ def test_the_command_line_watches_several_videos_into_one_csv_and_stats(scene_vi
     assert {r["source"] for r in rows} == {str(a), str(b)}
     summary = json.loads(stats.read_text())
     assert set(summary["sources"]) == {str(a), str(b)} and all(v["frames"] == 30 for v in summary["sources"].values())
+    for name in (a, b):  # each source's closing line: nothing lost, so no count of lost frames
+        assert f"{name}: 30 frames; ended\n" in proc.stdout, proc.stdout
     # a sources file instead, with names; mixing it with --video is refused in one line
     (tmp_path / "lanes.toml").write_text('[[source]]\nname = "A"\nvideo = "lane_a.avi"\n'
                                          '[[source]]\nname = "B"\nvideo = "missing.avi"\n')
