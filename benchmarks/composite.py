@@ -88,6 +88,12 @@ def shown(n_faces: int, seconds: float, fps: float = 25.0, hold: float = 2.0) ->
     return 0 if last < 0 else min(n_faces, TILES * (int(last / fps // hold) + 1))
 
 
+def face_order(n_faces: int, seed: int = 0) -> np.ndarray:
+    """The order in which :func:`frames` shows ``n_faces`` faces (its first draw from ``seed``): the
+    first :func:`shown` of them are the faces a composite of that length holds."""
+    return np.random.default_rng(seed).permutation(n_faces)
+
+
 def truth_of(box, truth) -> str | None:
     """The label of the tile holding a box's centre, or None."""
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2

@@ -65,3 +65,18 @@ def test_a_composite_names_how_many_distinct_faces_it_shows_and_the_gate_still_f
     names = [name for name, *_ in wild.clips(20.0)]
     assert "FER+ negative faces, composite (40 faces)" in names
     assert [n for n in names if gate.clip_of(n) == gate.UNHAPPY_CLIP] == names[-1:]
+
+
+def test_the_faces_a_composite_shows_are_face_order_s_first_and_read_one_by_one():
+    import numpy as np
+
+    from benchmarks import composite, negative_faces
+
+    faces = (np.full((100, 48, 48), 128, np.uint8), [str(i) for i in range(100)])
+    shown = [int(label) for _, truth in composite.frames("negative", 6.0, fps=5.0, faces=faces) for *_, label in truth]
+    order = composite.face_order(100)
+    assert list(dict.fromkeys(shown)) == list(order[:composite.shown(100, 6.0, 5.0)])  # in the order shown
+    # shares of faces read negative: all, then the first n of the order
+    probs = np.zeros((4, 7), np.float32)
+    probs[[0, 1, 2, 3], [5, 4, 2, 3]] = 1  # sad, neutral, fear, happy
+    assert negative_faces.negative_shares(probs, np.array([0, 2, 1, 3]), (2, 3)) == [0.5, 1.0, 2 / 3]
