@@ -27,8 +27,9 @@ GROUPS = {"happy": ("happy",), "neutral": ("neutral",), "negative": NEGATIVE, "a
 
 
 def labelled_faces(group: str, data=SHARED / "data" / "fer2013.tar.xz",
-                   votes=SHARED / "data" / "ferplus_votes.csv") -> tuple[np.ndarray, list[str]]:
-    """PrivateTest faces whose FER+ majority vote is in ``group``, and their labels."""
+                   votes=SHARED / "data" / "ferplus_votes.csv", where: bool = False):
+    """PrivateTest faces whose FER+ majority vote is in ``group``, and their labels; with ``where``
+    also the mask that picks them from the whole dataset (35,887 faces, training.data's order)."""
     from training import data as fer_data
     from training import ferplus
 
@@ -36,7 +37,8 @@ def labelled_faces(group: str, data=SHARED / "data" / "fer2013.tar.xz",
     labels, keep = ferplus.majority(ferplus.load_votes(votes, ds))
     wanted = [fer_data.LABELS.index(name) for name in GROUPS[group]]
     pick = (ds.usage == 2) & keep & np.isin(labels, wanted)
-    return ds.images[pick], [fer_data.LABELS[k] for k in labels[pick]]
+    faces = ds.images[pick], [fer_data.LABELS[k] for k in labels[pick]]
+    return (*faces, pick) if where else faces
 
 
 def background(size=(640, 480)) -> np.ndarray:

@@ -35,15 +35,9 @@ def negative_shares(probs: np.ndarray, order: np.ndarray, firsts=(40, 200)) -> l
     return [float(neg.mean())] + [float(neg[order[:n]].mean()) for n in firsts]
 
 
-def teacher_probs(path: Path) -> dict[str, np.ndarray]:
-    """Each stored teacher's probabilities (as is and mirrored, averaged) on the composite's faces, and
-    the teachers averaged; the faces picked as composite.labelled_faces picks them."""
-    from training import data as fer_data
-    from training import ferplus
-
-    ds = fer_data.load(composite.SHARED / "data" / "fer2013.tar.xz")
-    labels, keep = ferplus.majority(ferplus.load_votes(composite.SHARED / "data" / "ferplus_votes.csv", ds))
-    pick = (ds.usage == 2) & keep & np.isin(labels, NEG)
+def teacher_probs(path: Path, pick: np.ndarray) -> dict[str, np.ndarray]:
+    """Each stored teacher's probabilities (as is and mirrored, averaged) on the faces ``pick`` selects
+    from the whole dataset, and the teachers averaged."""
     z = np.load(path)
     out = {f"teacher {k}": z[k].astype(np.float64).mean(axis=0)[pick] for k in z.files if k != "usage"}
     out["teachers averaged"] = np.mean(list(out.values()), axis=0)
@@ -55,14 +49,14 @@ def main() -> None:
     ap.add_argument("--model", action="append", help="a .tflite with its .json (repeat; default: the shipped one)")
     ap.add_argument("--teachers", type=Path, help="ferplus_teachers.npz: add the stored teachers' rows")
     args = ap.parse_args()
-    images, _ = composite.labelled_faces("negative")
+    images, _, pick = composite.labelled_faces("negative", where=True)
     order = composite.face_order(len(images))
     rows = {}
     for path in args.model or [str(DEFAULT_MODEL)]:
         clf = EmotionClassifier(path, flip_average=True)
         rows[path] = np.concatenate([clf(images[i:i + 256]) for i in range(0, len(images), 256)])
     if args.teachers:
-        rows.update(teacher_probs(args.teachers))
+        rows.update(teacher_probs(args.teachers, pick))
     n40, n200 = (composite.shown(len(images), s) for s in (20, 100))
     print(f"| model | all {len(images)} faces | the {n40} of the 20 s composite | the {n200} of 100 s |")
     print("|---|---|---|---|")
