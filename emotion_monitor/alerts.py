@@ -8,8 +8,8 @@ small JSON body needs no dependency.
 
 The event: ``{"event": "alert" | "clear", "camera": NAME, "time": ISO 8601 UTC of the frame,
 "frame": N, "mood": score, "faces": faces counted, "duration": seconds the alert lasted (0 when it
-starts), "reason": "threshold" | "drop" | "turned" | "alone" | null, "why": the rule in words, naming the people
-behind it ("#4 turned unhappy (well below their resting face)"), "people": their track ids, "source":
+starts), "reason": "turned" | "group" | null, "why": the rule in words, naming the people
+behind it ("#4 turned: reads well below their own resting face"), "people": their track ids, "source":
 the lane's name (or path / camera index)}``. At privacy "aggregate" (privacy.py) "people" is empty and
 "why" names nobody.
 """

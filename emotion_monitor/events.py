@@ -15,7 +15,7 @@ from typing import Protocol
 from psygnal import Signal
 
 from .errors import MonitorError
-from .mood import PERSON_REASONS, format_mood, people_text
+from .mood import PERSON_REASONS, format_mood, format_score, people_text
 from .privacy import keeps_ids
 from .recording import iso_utc
 from .settings import Settings
@@ -41,9 +41,13 @@ class Event:
     score: float
     faces: int
     text: str
-    reason: str | None = None  # an alert's rule: "threshold", "drop", "turned" or "alone" (mood.py)
+    reason: str | None = None  # an alert's rule: "turned" or "group" (mood.py)
     source: str = ""  # the lane's name when a monitor watches several sources
-    who: tuple[int, ...] = ()  # track ids of the people behind an alert, most unhappy first
+    who: tuple[int, ...] = ()  # track ids of the people behind an alert
+
+
+def _fall(vs_rest: float | None) -> str:
+    return format_score(vs_rest) if vs_rest is not None else "-"
 
 
 def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event | None:
@@ -55,15 +59,12 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
         faces = f"({m.faces} face{'' if m.faces == 1 else 's'})"
         who = people_text(ids)
         if m.reason in PERSON_REASONS:
-            what = (f"{who or 'someone'} below their own resting face" if m.reason == "turned"
-                    else f"{who or 'a person'} alone in view, unhappy")
-            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {what} for {settings.person_duration:.0f} s; "
-                    f"{format_mood(m.score)} {faces}")
+            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {who or 'someone'} turned, reading well below "
+                    f"their own resting face for {settings.person_duration:.0f} s; {format_mood(m.score)} {faces}")
         else:
-            bar = (f"below {settings.threshold:+.2f}" if m.reason == "threshold"
-                   else f"{settings.drop:.2f} or more below its baseline {m.baseline:+.2f}")
-            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)} {bar} "
-                    f"for {settings.duration:.0f} s {faces}" + (f"; lowest {who}" if who else ""))
+            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: the group fell below its resting faces "
+                    f"({_fall(m.vs_rest)}, bar {settings.threshold:+.2f}) for {settings.duration:.0f} s; "
+                    f"{format_mood(m.score)} {faces}" + (f"; lowest {who}" if who else ""))
     elif m.event == "clear":
         text = f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)}"
     else:

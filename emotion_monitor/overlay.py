@@ -6,6 +6,7 @@ import numpy as np
 
 from ._cv import cv2
 from .mood import format_mood, wait_text
+from .resting import READ_UNHAPPY
 from .types import FrameResult
 
 # BGR colour per emotion (shared with the GUI, which converts them to Qt colours)
@@ -18,7 +19,7 @@ COLORS = {
 ZONE_COLOR = (255, 200, 0)  # light blue (BGR): a queue zone
 GREY = (150, 150, 150)  # faces left out of the mood by the quality gate: corner marks, no text
 ALERT_RED = (0, 0, 255)  # the people behind the current alert: a red frame around their box, "#id ALERT"
-MARKED = (0, 140, 255)  # orange: marked "arrived unhappy" on arrival (no alert of their own)
+MARKED = (0, 140, 255)  # orange: marked "read unhappy since first seen" (resting.py; no alert of their own)
 
 
 def _corners(out: np.ndarray, x0: int, y0: int, x1: int, y1: int, color: tuple[int, int, int], thick: int) -> None:
@@ -112,7 +113,7 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
         if t.track_id in who or t.track_id in marked:  # a frame of its own around the box, its cause in the label
             d = 2 * thick + 1
             cv2.rectangle(out, (x0 - d, y0 - d), (x1 + d, y1 + d), ALERT_RED if t.track_id in who else MARKED, thick)
-        note = " ALERT" if t.track_id in who else (" arrived unhappy" if t.track_id in marked else "")
+        note = " ALERT" if t.track_id in who else (f" {READ_UNHAPPY}" if t.track_id in marked else "")
         if t.zone and t.waited >= 1:  # in the queue: how long so far
             note += f" {wait_text(t.waited)}"
         text = f"#{t.track_id}{note} {t.emotion} {t.confidence:.0%}" if t.track_id == selected or note else \

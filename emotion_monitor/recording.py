@@ -19,6 +19,7 @@ from typing import Any
 
 from . import privacy as privacy_levels
 from .errors import RecordingError
+from .resting import READ_UNHAPPY
 from .types import LABELS, FrameResult
 
 
@@ -30,7 +31,7 @@ class Col:
     EMOTION, CONFIDENCE = "emotion", "confidence"
     MOOD, ALERT, QUALITY, REASON = "mood", "alert", "quality", "alert_reason"
     SOURCE = "source"  # the source's name (a lane's name, or the file's path / the camera's index)
-    PERSON = "person_flag"  # "alert": behind the current alert; "arrived unhappy": marked on arrival; else empty
+    PERSON = "person_flag"  # "alert": behind the current alert; READ_UNHAPPY: marked so (resting.py); else empty
     TREND, IN_VIEW = "trend", "faces_in_view"  # the aggregate layout's own columns
     COUNTED = "faces_counted"
     ZONE, WAITED = "zone", "waited_s"  # the zone a face is in (empty: none) and its wait so far (zones.py)
@@ -46,9 +47,9 @@ AGGREGATE_HEADER = [Col.TIME, Col.SOURCE, Col.MOOD, Col.TREND, Col.IN_VIEW, Col.
 
 
 def person_flag(track_id: int, who: tuple[int, ...], marked: tuple[int, ...]) -> str:
-    """A face's ``person_flag`` cell: "alert" when the current alert is about them, "arrived unhappy" when
-    they were marked so on arrival (mood.py), else empty."""
-    return "alert" if track_id in who else ("arrived unhappy" if track_id in marked else "")
+    """A face's ``person_flag`` cell: "alert" when the current alert is about them, "read unhappy since first
+    seen" when they were marked so (resting.py; files of 0.3 and earlier say "arrived unhappy"), else empty."""
+    return "alert" if track_id in who else (READ_UNHAPPY if track_id in marked else "")
 
 
 def iso_utc(ts: float) -> str:

@@ -25,8 +25,10 @@ from .errors import MonitorError
 from .mood import CALM_LABELS, NEGATIVE, POSITIVE
 from .queue_report import QueueTally
 from .recording import AGGREGATE_HEADER, Col
+from .resting import READ_UNHAPPY
 from .types import LABELS
 
+OLD_FLAGS = {"arrived unhappy": READ_UNHAPPY}  # person_flag cells of 0.3 and earlier, in today's words
 REQUIRED = (Col.TIME, Col.FRAME, Col.FACE, Col.EMOTION, Col.MOOD, Col.ALERT)  # older files may lack the rest
 
 
@@ -42,7 +44,7 @@ class FaceTally:
     counted: int = 0
     score_sum: float = 0.0
     negative: int = 0
-    flags: set[str] = field(default_factory=set)  # "alert" (an alert was about them), "arrived unhappy" (marked)
+    flags: set[str] = field(default_factory=set)  # "alert" (an alert was about them), "read unhappy since first seen" (marked)
 
     @property
     def mean_mood(self) -> float | None:
@@ -189,7 +191,7 @@ def summarize(path: str | Path) -> SessionSummary:
             tally.last = last_ts
             tally.rows += 1
             if flag is not None and row[flag]:
-                tally.flags.add(row[flag])
+                tally.flags.add(OLD_FLAGS.get(row[flag], row[flag]))
             score = None
             if q is None or row[q] == "ok":
                 tally.emotions[emotion] += 1

@@ -26,7 +26,7 @@ from emotion_monitor.settings import Settings
 from emotion_monitor.types import LABELS
 
 from .conftest import scene
-from .doubles import SyntheticSource
+from .doubles import SyntheticSource, Turning
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIP = ROOT.parent / "shared" / "media" / "hikers_walking.mp4"
@@ -127,27 +127,12 @@ class Receiver:
         self.server.server_close()
 
 
-class Flip:
-    """Sad faces for the first ``n`` calls, happy after."""
-
-    size, name = 48, "flip"
-
-    def __init__(self, n):
-        self.n, self.calls = n, 0
-
-    def __call__(self, crops):
-        self.calls += 1
-        p = np.full((len(crops), 7), 0.02, np.float32)
-        p[:, LABELS.index("sad" if self.calls <= self.n else "happy")] = 0.88
-        return p
-
-
 def run_with(astronaut_bgr, tmp_path, sink, frames=200):
-    src = SyntheticSource(lambda i: scene(astronaut_bgr, i % 80, step=4), count=frames, size=(960, 540))
+    src = SyntheticSource(lambda i: scene(astronaut_bgr, i % 80, step=0), count=frames, size=(960, 540))
     cap = Capture(lambda: src, "video", "synthetic")
     rec = CsvRecorder(tmp_path / "rows.csv")
-    s = Settings(window=0.4, duration=0.4, cooldown=0.0, detect_every=1)
-    session = open_runner(s, cap, classifier=Flip(90), sinks=[rec, sink])
+    s = Settings(window=0.4, duration=0.4, cooldown=0.0, detect_every=1, settle=0.5, person_duration=0.4)
+    session = open_runner(s, cap, classifier=Turning(calm=30, until=120), sinks=[rec, sink])
     cap.start()
     t0 = time.perf_counter()
     summary = session.run()
@@ -170,7 +155,7 @@ def test_the_webhook_gets_alert_and_clear_with_their_fields(astronaut_bgr, tmp_p
     alert, clear = rx.events[:2]
     for e in (alert, clear):
         assert e["camera"] == "queue-1" and e["time"].endswith("Z") and e["faces"] == 1
-    assert alert["mood"] < -0.3 and alert["duration"] == 0 and alert["reason"] == "threshold"
+    assert alert["mood"] < -0.3 and alert["duration"] == 0 and alert["reason"] == "turned"
     assert clear["mood"] > alert["mood"] and clear["duration"] > 0 and clear["frame"] > alert["frame"]
     # the CSV agrees: the alert column turns on at the alert's frame
     first_on = min(int(r["frame"]) for r in rows if r["alert"] == "1")

@@ -25,17 +25,19 @@ from .doubles import SyntheticSource
 
 
 class Counting:
-    """Sad for the first ``sad_calls`` calls, happy after; records each call's batch size."""
+    """Neutral for the first ``calm_calls`` calls, sad until call ``sad_calls``, happy after (a face that
+    turns: a level never alerts); records each call's batch size."""
 
     size, name = 48, "counting"
 
-    def __init__(self, sad_calls=0):
-        self.sad_calls, self.batches = sad_calls, []
+    def __init__(self, sad_calls=0, calm_calls=0):
+        self.sad_calls, self.calm_calls, self.batches = sad_calls, calm_calls, []
 
     def __call__(self, crops):
         self.batches.append(len(crops))
+        n = len(self.batches)
         p = np.full((len(crops), 7), 0.02, np.float32)
-        p[:, LABELS.index("sad" if len(self.batches) <= self.sad_calls else "happy")] = 0.88
+        p[:, LABELS.index("neutral" if n <= self.calm_calls else "sad" if n <= self.sad_calls else "happy")] = 0.88
         return p
 
 
@@ -46,7 +48,7 @@ def lanes_of(astronaut_bgr, counts, kind="video", fail_at=None):
 
     def opener(spec, on_status):
         n = counts[spec.name]
-        src = SyntheticSource(lambda i: scene(astronaut_bgr, i % 60, step=4), count=n, size=(960, 540))
+        src = SyntheticSource(lambda i: scene(astronaut_bgr, i % 60, step=0), count=n, size=(960, 540))
         if spec.name in fail_at:
             read, at = src.read, fail_at[spec.name]
 
@@ -63,7 +65,7 @@ def specs(*names):
     return [SourceSpec(n, video=f"{n}.mp4") for n in names]
 
 
-SETTINGS = Settings(window=0.4, duration=0.4, cooldown=0.0, detect_every=1)
+SETTINGS = Settings(window=0.4, duration=0.4, cooldown=0.0, detect_every=1, settle=0.5, person_duration=0.4)
 
 
 def test_every_lane_is_recorded_in_one_csv_and_classified_in_shared_batches(astronaut_bgr, tmp_path):
@@ -93,7 +95,7 @@ def test_alerts_name_their_lane_and_metrics_carry_the_source_label(astronaut_bgr
     counts = {"Lane 1": 60, "Lane 2": 60}
     events = []
     metrics = MetricsSink(0, "store-7", sources=list(counts))
-    multi = Runner(SETTINGS, specs(*counts), sinks=[metrics], classifier=Counting(sad_calls=30),
+    multi = Runner(SETTINGS, specs(*counts), sinks=[metrics], classifier=Counting(calm_calls=30, sad_calls=80),
                          open_capture=lanes_of(astronaut_bgr, counts), on_event=events.append)
     try:
         multi.run()

@@ -88,7 +88,7 @@ def test_at_aggregate_no_alert_line_or_webhook_event_names_anyone_and_the_metric
     named, anonymous = event_of(result, Settings(privacy="people")), event_of(result, Settings(privacy="aggregate"))
     assert named is not None and "#4" in named.text and named.who == (4,)
     assert anonymous is not None and "#" not in anonymous.text and anonymous.who == ()
-    assert "someone below their own resting face" in anonymous.text
+    assert "someone turned, reading well below their own resting face" in anonymous.text
     for level, people in (("people", [4]), ("aggregate", [])):
         hook = WebhookSink("http://127.0.0.1:9/hook", attempts=1, privacy=level)
         try:

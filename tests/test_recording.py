@@ -135,10 +135,10 @@ def test_the_alert_reason_is_recorded_while_the_alert_lasts(tmp_path):
     rec = CsvRecorder(tmp_path / "r.csv")
     calm = result(0, 1)
     rec.write(calm)
-    rec.write(replace(result(1, 1), mood=MoodState(-0.6, -1.0, 1, True, reason="drop")))
+    rec.write(replace(result(1, 1), mood=MoodState(-0.6, -1.0, 1, True, reason="group")))
     rec.close()
     rows = [dict(zip(HEADER, r)) for r in read(tmp_path / "r.csv")[1:]]
-    assert [(r["alert"], r["alert_reason"]) for r in rows] == [("0", ""), ("1", "drop")]
+    assert [(r["alert"], r["alert_reason"]) for r in rows] == [("0", ""), ("1", "group")]
 
 
 def test_the_people_behind_an_alert_and_those_marked_on_arrival_are_named_in_the_csv_the_line_and_the_webhook(tmp_path):
@@ -156,19 +156,19 @@ def test_the_people_behind_an_alert_and_those_marked_on_arrival_are_named_in_the
     with CsvRecorder(path) as rec:
         rec.write(result)
     rows = list(csv.DictReader(open(path, newline="")))
-    assert [r["person_flag"] for r in rows] == ["alert", "arrived unhappy", ""]
-    assert summarize(path).faces_seen[("", 5)].flags == {"arrived unhappy"}  # the report reads it back
-    assert "#4 below their own resting face" in event_of(result, Settings()).text
+    assert [r["person_flag"] for r in rows] == ["alert", "read unhappy since first seen", ""]
+    assert summarize(path).faces_seen[("", 5)].flags == {"read unhappy since first seen"}  # the report reads it back
+    assert "#4 turned, reading well below their own resting face" in event_of(result, Settings()).text
     log = PeopleLog()
     log.update(result)
     people = {d["person"]: d for d in log.summary()}
-    assert people[4]["alerts"] == 1 and people[5]["arrived_unhappy"] and not people[6]["arrived_unhappy"]
+    assert people[4]["alerts"] == 1 and people[5]["read_unhappy_since_first_seen"] and not people[6]["read_unhappy_since_first_seen"]
     hook = WebhookSink("http://127.0.0.1:9/hook", attempts=1)
     try:
         event = hook.event(result)
     finally:
         hook.close()
-    assert event is not None and event["people"] == [4] and event["why"].startswith("#4 turned unhappy")
+    assert event is not None and event["people"] == [4] and event["why"].startswith("#4 turned:")
 
 
 class _FullDisk(__import__("io").RawIOBase):

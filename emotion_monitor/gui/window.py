@@ -30,7 +30,7 @@ from .. import settings as settings_model
 from .._cv import cv2
 from ..app import DEMO_CLIP, open_capture, open_runner
 from ..errors import MonitorError
-from ..mood import format_score, why_text
+from ..mood import banner_text
 from ..overlay import snapshot_image
 from ..recording import clock_utc
 from ..types import CaptureOptions
@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         root.addLayout(side, 2)
 
         self.banner = QLabel("")
+        self._alert_since = ""  # the current alert's start, as the banner says it
         self.banner.setStyleSheet("background: #c62828; color: white; font-weight: bold; padding: 6px;")
         self.banner.setVisible(False)
         self.banner.setWordWrap(True)  # a long reason wraps instead of widening the side and shrinking the video
@@ -193,11 +194,12 @@ class MainWindow(QMainWindow):
         self.worker.selected = self.selected
         self.worker.max_width = max(320, self.view.width())
         self.face.show_track(tracks.get(self.selected) if self.selected is not None else None)
-        # the people panel from the same result as the video and the selected face: they read alike
         thumbs = self.settings.privacy != "aggregate" and not self.settings.blur_screen  # none for customers' eyes
-        self.people.show_result(result, thumbnails=thumbs)
+        self.people.show_result(result, thumbnails=thumbs)  # the same result as the video: they read alike
         self.mood.show_result(result)
         self.banner.setVisible(result.mood.alert)
+        if result.mood.alert:  # live: everyone behind the alert now, the mood at its start and now
+            self.banner.setText(banner_text(result.mood, self.source or "", self._alert_since))
 
     def snapshot(self) -> None:
         """Save the current frame with its boxes and labels to a PNG the user picks, every face blurred
@@ -220,9 +222,7 @@ class MainWindow(QMainWindow):
         while self.events.count() > MAX_EVENTS:  # a shift's worth of lines, not all of them
             self.events.takeItem(self.events.count() - 1)
         if event.kind == "alert":
-            why = why_text(event.reason, event.who)
-            self.banner.setText(f"{self.source}: queue mood {format_score(event.score)}, {why}, "
-                                f"since {clock_utc(event.timestamp)}")
+            self._alert_since = clock_utc(event.timestamp)
             if self.sound.isChecked():
                 QApplication.beep()
 
