@@ -197,6 +197,26 @@ def cue_table(title: str, rows: list[dict], n_boot: int, by_person: bool = True)
     return out
 
 
+GATES = {"nose drop": (">", (0.55, 0.58, 0.60, 0.62, 0.65)), "score": ("<", (0.75, 0.80, 0.85, 0.90))}
+
+
+def gate_table(clip_rows: list[dict], fer_rows: list[dict]) -> list[str]:
+    """What a quality reason on a cue would do: the share of the clips' counted faces read sad and read
+    neutral it keeps out of the mood, against the share of FER+'s sad (taggers) faces it would cost."""
+    ok = [r for r in clip_rows if r["quality"] == "ok"]
+    out = ["| gate: out of the mood when | clip faces read sad, out | clip faces read neutral, out | "
+           "FER+ sad faces, out | FER+ neutral faces, out |", "|---|---|---|---|---|"]
+    for cue, (op, limits) in GATES.items():
+        for limit in limits:
+            out_of = lambda r, cue=cue, op=op, limit=limit: r[cue] > limit if op == ">" else r[cue] < limit  # noqa: E731
+            share = lambda rs, f=out_of: f"{sum(map(f, rs))} of {len(rs)}"  # noqa: E731
+            out.append(f"| {cue} {op} {limit:g} | {share([r for r in ok if r['read'] == SAD])} | "
+                       f"{share([r for r in ok if r['read'] == NEUTRAL])} | "
+                       f"{share([r for r in fer_rows if r['truth'] == SAD])} | "
+                       f"{share([r for r in fer_rows if r['truth'] == NEUTRAL])} |")
+    return out
+
+
 def ferplus_rows(model: str, pad: int = 48, scale: int = 4) -> tuple[list[dict], int]:
     """FER+ PublicTest and PrivateTest faces whose taggers' majority is sad or neutral, measured like the
     clips' faces (YuNet on the face upscaled ``scale`` times with ``pad`` px of its border replicated); the
@@ -261,9 +281,11 @@ def main() -> None:
         fer, missed = ferplus_rows(args.model)
         lines += [f"YuNet found {len(fer)} of {len(fer) + missed} FER+ sad and neutral faces (PublicTest, PrivateTest).", ""]
         truth = [{**r, "read": r["truth"]} for r in fer]
-        lines += [*cue_table("FER+: the taggers' sad against neutral faces", truth, args.boot, by_person=False), ""]
+        title = "FER+: the taggers' sad against neutral faces (here \"read\" is the taggers' label)"
+        lines += [*cue_table(title, truth, args.boot, by_person=False), ""]
         calm = [r for r in fer if r["truth"] == NEUTRAL]
         lines += cue_table("FER+ neutral faces: read sad against read neutral", calm, args.boot, by_person=False)
+        lines += ["", *gate_table(rows, fer)]
     print("\n".join(lines))
 
 

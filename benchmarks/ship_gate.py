@@ -14,8 +14,9 @@ The candidate is an int8 .tflite with its calibrated .json beside it (``python -
   on the same faces (McNemar: benchmarks/gate_stats.py).
 * ``speed``: end-to-end frames a second, as before (street >= 30, marathon >= 25, four 720p lanes keep
   >= 90% of their frames). A CPU busy with other work lowers both models alike.
-* ``footage``: the unhappy composite over ``--seconds`` (100: 200 distinct faces; a share over fewer
-  is too noisy to judge), each face read negative in most of its rows or not; the calm street and hikers,
+* ``footage``: the unhappy composite over ``--seconds`` (110 s show 220 distinct faces, of which the
+  detector finds about 209; the gate needs >= 200 read: a share over fewer is too noisy to judge), each
+  face read negative in most of its rows or not; the calm street and hikers,
   each tracked person (>= 10 rows) read negative in most of their rows or not.
 * ``matrix``: the alert matrix's report (``benchmarks/alert_matrix.py --model FILE --out FILE``), read
   back: 0 false alerts on every calm presentation and every turn alerted in time and cleared.
@@ -115,11 +116,12 @@ def people_row(name: str, base: dict, cand: dict, bar=None) -> Row:
 
 
 def footage_rows(base: dict, cand: dict) -> list[Row]:
-    """``base``/``cand``: ``{"composite": {face: flag}, clip: {person: flag}}``."""
-    faces = sorted(base["composite"])
-    if len(faces) < MIN_COMPOSITE_FACES or faces != sorted(cand["composite"]):
-        raise ValueError(f"the composite must show the same >= {MIN_COMPOSITE_FACES} faces to both models, "
-                         f"got {len(faces)} and {len(cand['composite'])}")
+    """``base``/``cand``: ``{"composite": {face: flag}, clip: {person: flag}}``; the composite is judged on
+    the faces both runs read (the detector is the same, so these are the same faces), at least 200."""
+    faces = sorted(base["composite"].keys() & cand["composite"].keys())
+    if len(faces) < MIN_COMPOSITE_FACES:
+        raise ValueError(f"the composite must be read on >= {MIN_COMPOSITE_FACES} faces by both models, got "
+                         f"{len(faces)}: give it more --seconds")
     rows = [compare(UNHAPPY, [base["composite"][f] for f in faces], [cand["composite"][f] for f in faces],
                     bar=FOOTAGE_BARS[UNHAPPY])]
     for clip in CALM_CLIPS:
@@ -226,7 +228,8 @@ def main() -> None:
     ap.add_argument("--model", required=True, help="candidate int8 .tflite with its calibrated .json beside it")
     ap.add_argument("--baseline", default=str(DEFAULT_MODEL), help="the model to beat (default: the shipped one)")
     ap.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {','.join(PARTS)}")
-    ap.add_argument("--seconds", type=float, default=100.0, help="the unhappy composite's length (100 s: 200 faces)")
+    ap.add_argument("--seconds", type=float, default=110.0,
+                    help="the unhappy composite's length (110 s show 220 faces; YuNet reads about 209)")
     ap.add_argument("--matrix", default="", help="the candidate's alert_matrix.py --out report")
     ap.add_argument("--matrix-baseline", default="", help="the shipped model's report, for turns no model can read")
     ap.add_argument("--out", default="", help="also write the table to this markdown file")

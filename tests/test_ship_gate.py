@@ -143,6 +143,10 @@ def test_footage_bars_are_on_the_share_of_faces_and_people_and_need_200_faces():
     assert rows[2].ok is False  # 2 of 40 hikers: 5% > 3%
     with pytest.raises(ValueError, match=">= 200 faces"):
         gate.footage_rows(footage(30, 0, faces=40), footage(30, 0, faces=40))
+    short = footage(142, 1, faces=210)
+    del short["composite"][0]
+    with pytest.raises(ValueError, match="got 199"):  # judged on the faces both runs read
+        gate.footage_rows(footage(142, 1, faces=200), short)
 
 
 def test_people_are_paired_when_both_runs_tracked_the_same_and_compared_as_shares_otherwise():
@@ -229,7 +233,7 @@ def test_a_composite_names_how_many_distinct_faces_it_shows():
     seen = {label for _, truth in composite.frames("negative", 2.1, fps=5.0, faces=faces) for *_, label in truth}
     assert len(seen) == composite.shown(100, 2.1, 5.0) == 4  # 10 frames: the last at 1.8 s, before the change
     assert composite.shown(30, 20.0) == 30  # a short list is shown round and round: 30 faces, not 40
-    assert composite.shown(854, 100.0) == gate.MIN_COMPOSITE_FACES  # the gate's default 100 s
+    assert composite.shown(854, 100.0) == gate.MIN_COMPOSITE_FACES  # 100 s show 200 (110 s: 220, ~209 read)
     assert "FER+ negative faces, composite (40 faces)" in [name for name, *_ in wild.clips(20.0)]
 
 
