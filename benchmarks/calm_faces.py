@@ -178,7 +178,7 @@ def cue_table(title: str, rows: list[dict], n_boot: int, by_person: bool = True)
     strata = np.array([r.get("clip", "") for r in rows])
     unit = "person" if by_person else "face"
     out = [f"### {title}: {sad.sum()} rows read sad, {(~sad).sum()} read neutral, of "
-           f"{len(set(groups))} {unit}s", "",
+           f"{len(set(groups))} {'people' if by_person else 'faces'}", "",
            f"| cue | median, read sad | median, read neutral | AUC sad vs neutral, within clips [95%, by {unit}] | "
            + ("rho with the sad-neutral logit, within a person over time: people, mean [95%] |" if by_person
               else "rho with the sad-neutral logit, across faces [95%] |"), "|---|---|---|---|---|"]
