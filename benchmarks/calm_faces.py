@@ -72,11 +72,10 @@ def cues(landmarks: np.ndarray, xyxy: np.ndarray, crops: np.ndarray, scores: np.
             "score": np.asarray(scores, np.float64)}
 
 
-def logit(probs) -> np.ndarray | float:
-    """log(P(sad) / P(neutral)): how far a reading leans to sad, whatever its top class."""
+def logit(probs) -> np.ndarray:
+    """log(P(sad) / P(neutral)): how far a reading leans to sad, whatever its top class (one per row)."""
     p = np.asarray(probs, np.float64)
-    out = np.log(np.maximum(p[..., SAD], 1e-6) / np.maximum(p[..., NEUTRAL], 1e-6))
-    return float(out) if out.ndim == 0 else out
+    return np.asarray(np.log(np.maximum(p[..., SAD], 1e-6) / np.maximum(p[..., NEUTRAL], 1e-6)))
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -114,7 +113,7 @@ def clip_rows(clip: str, model: str, every: int) -> list[dict]:
             if match[k, j] < 0.5 or not np.isfinite(dets.marks[j]).all():
                 continue
             rows.append({"clip": clip, "person": f"{clip}#{t.track_id}", "read": int(np.argmax(t.probs)),
-                         "logit": logit(t.probs), "quality": t.quality, **{c: float(cue[c][j]) for c in CUES}})
+                         "logit": float(logit(t.probs)), "quality": t.quality, **{c: float(cue[c][j]) for c in CUES}})
     cap.release()
     pipe.close()
     return rows
