@@ -94,7 +94,7 @@ def matrix_report(path: str | Path) -> dict:
     (the default rule's columns); a clear one-line error when the file is not such a report."""
     text = Path(path).read_text()
     lines = text.splitlines()
-    head = re.match(r"# The alert's presentation matrix \((.*?), read rate", lines[0] if lines else "")
+    head = re.match(r"# The alert's presentation matrix \((.*?)(?:, read rate [^;]*)?; mood", lines[0] if lines else "")
     calm = next((i for i, s in enumerate(lines) if s.startswith("| clip |") and "false alerts (default)" in s), None)
     if head is None or calm is None:
         raise ValueError(f"{path}: not a report of benchmarks/alert_matrix.py --out (no header or calm table)")

@@ -217,7 +217,8 @@ def measure(parts, base: str, cand: str, seconds: float, matrix: str, matrix_bas
             rows.append(Row("alert matrix", "a report (--matrix)", "-", "not given", "", None))
         else:
             report = gm.matrix_report(matrix)
-            if Path(report["model"]).resolve() != Path(cand).resolve():
+            named = DEFAULT_MODEL if report["model"] == "shipped model" else Path(report["model"])
+            if Path(named).resolve() != Path(cand).resolve():
                 raise SystemExit(f"ship_gate: {matrix} is the matrix of {report['model']}, not of {cand}")
             rows += matrix_rows(report, gm.matrix_report(matrix_base) if matrix_base else None)
     return rows + missing_rows(parts)

@@ -186,6 +186,17 @@ def test_the_matrix_is_read_back_from_its_report(tmp_path):
         gm.matrix_report(path)
 
 
+def test_the_shipped_model_s_recorded_matrix_reads_back():
+    from pathlib import Path
+
+    got = gm.matrix_report(Path(__file__).resolve().parent.parent / "docs" / "alert_matrix.md")
+    assert got["model"] == "shipped model" and got["false alerts"] == 0 and got["hours"] > 1
+    failed = [k for k, v in got["turns"].items() if not v.startswith("ok")]
+    assert len(got["turns"]) == 12 and failed == ["alone linear_360_mp4v_30", "alone area_360_h264_25"]
+    assert all("read in 4%" in got["turns"][k] for k in failed)  # at 360p the detector hardly finds the face
+    assert all(r.ok for r in gate.matrix_rows(got, got))  # so the same report beside itself passes
+
+
 def test_a_turn_no_model_can_read_does_not_hold_a_candidate_back():
     unread = "FAIL: no alert (a face read in 4% of the frames)"
     missed = "FAIL: no alert (a face read in 96% of the frames)"
@@ -254,3 +265,16 @@ def test_the_faces_a_composite_shows_are_face_order_s_first_and_read_one_by_one(
     probs = np.zeros((4, 7), np.float32)
     probs[[0, 1, 2, 3], [5, 4, 2, 3]] = 1  # sad, neutral, fear, happy
     assert negative_faces.negative_shares(probs, np.array([0, 2, 1, 3]), (2, 3)) == [0.5, 1.0, 2 / 3]
+
+
+def test_bad_arguments_get_one_clear_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "ship_gate.py"
+    run = lambda *a: subprocess.run([sys.executable, str(script), *a], capture_output=True, text=True)  # noqa: E731
+    missing = run("--model", str(tmp_path / "nope.tflite"))
+    assert missing.returncode != 0 and missing.stderr.strip() == f"ship_gate: {tmp_path / 'nope.tflite'}: no such file"
+    part = run("--model", str(script), "--parts", "taggers,alerts")
+    assert part.stderr.strip() == "ship_gate: unknown part 'alerts' (parts: taggers, speed, footage, matrix)"
