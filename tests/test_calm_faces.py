@@ -58,3 +58,11 @@ def test_within_a_person_the_cue_s_correlation_with_the_lean_is_averaged_over_pe
             for x in np.linspace(0.4, 0.7, 10)]
     n, mean, lo, hi = cf.within_rho(rows, "nose drop", 200)
     assert n == 3 and mean == pytest.approx(1 / 3) and lo <= mean <= hi
+
+
+def test_a_track_is_matched_to_the_detection_it_overlaps():
+    tracks = np.array([[0, 0, 10, 10], [100, 100, 120, 140]], np.float32)
+    dets = np.array([[101, 102, 121, 141], [1, 0, 11, 10], [500, 500, 510, 510]], np.float32)
+    m = cf.iou(tracks, dets)
+    assert m.shape == (2, 3) and list(m.argmax(1)) == [1, 0]
+    assert m[0, 1] == pytest.approx(90 / 110) and m[:, 2].max() == 0.0
