@@ -2,7 +2,7 @@
 its 95% interval, and the candidate compared with the shipped model on the same faces and people.
 
     python benchmarks/ship_gate.py --model runs/kd/emotion.tflite                 # every part it can run
-    python benchmarks/ship_gate.py --model cand.tflite --parts taggers            # PrivateTest only (~1 min)
+    python benchmarks/ship_gate.py --model cand.tflite --parts taggers            # PrivateTest only (~20 s)
     python benchmarks/ship_gate.py --model cand.tflite --matrix cand.md --matrix-baseline shipped.md
 
 The candidate is an int8 .tflite with its calibrated .json beside it (``python -m training export``, then
@@ -15,7 +15,7 @@ The candidate is an int8 .tflite with its calibrated .json beside it (``python -
 * ``speed``: end-to-end frames a second, as before (street >= 30, marathon >= 25, four 720p lanes keep
   >= 90% of their frames). A CPU busy with other work lowers both models alike.
 * ``footage``: the unhappy composite over ``--seconds`` (110 s show 220 distinct faces, of which the
-  detector finds about 209; the gate needs >= 200 read: a share over fewer is too noisy to judge), each
+  detector finds 210; the gate needs >= 200 read: a share over fewer is too noisy to judge), each
   face read negative in most of its rows or not; the calm street and hikers,
   each tracked person (>= 10 rows) read negative in most of their rows or not.
 * ``matrix``: the alert matrix's report (``benchmarks/alert_matrix.py --model FILE --out FILE``), read
@@ -26,7 +26,7 @@ difference's whole interval above 0), no measure is worse beyond noise (the diff
 the worse side), the unhappy composite reads >= 70% of its faces negative, the hikers <= 3% of their
 people, the frame rates hold and the matrix is clean. A condition not measured makes it UNDECIDED, never
 SHIP. Each interval is 95%, one measure at a time: across the ~15 compared measures a candidate no better
-and no worse than the shipped model shows one "worse beyond noise" by chance in roughly a quarter of runs,
+and no worse than the shipped model shows one "worse beyond noise" by chance in up to about a quarter of runs,
 so a failure there says "look", and a second run on other faces (held-out footage) decides.
 """
 
@@ -230,7 +230,7 @@ def main() -> None:
     ap.add_argument("--baseline", default=str(DEFAULT_MODEL), help="the model to beat (default: the shipped one)")
     ap.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {','.join(PARTS)}")
     ap.add_argument("--seconds", type=float, default=110.0,
-                    help="the unhappy composite's length (110 s show 220 faces; YuNet reads about 209)")
+                    help="the unhappy composite's length (110 s show 220 faces; YuNet reads 210)")
     ap.add_argument("--matrix", default="", help="the candidate's alert_matrix.py --out report")
     ap.add_argument("--matrix-baseline", default="", help="the shipped model's report, for turns no model can read")
     ap.add_argument("--out", default="", help="also write the table to this markdown file")
