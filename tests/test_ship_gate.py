@@ -258,7 +258,7 @@ def test_a_composite_names_how_many_distinct_faces_it_shows():
     seen = {label for _, truth in composite.frames("negative", 2.1, fps=5.0, faces=faces) for *_, label in truth}
     assert len(seen) == composite.shown(100, 2.1, 5.0) == 4  # 10 frames: the last at 1.8 s, before the change
     assert composite.shown(30, 20.0) == 30  # a short list is shown round and round: 30 faces, not 40
-    assert composite.shown(854, 100.0) == gate.MIN_COMPOSITE_FACES  # 100 s show 200 (110 s: 220, ~209 read)
+    assert composite.shown(854, 100.0) == gate.MIN_COMPOSITE_FACES  # 100 s show 200 (110 s: 220, 210 read)
     assert "FER+ negative faces, composite (40 faces)" in [name for name, *_ in wild.clips(20.0)]
 
 
