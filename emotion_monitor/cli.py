@@ -77,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
                      help="address the metrics endpoint binds to (default 127.0.0.1: this machine only)")
     out.add_argument("--alert-webhook", metavar="URL", help="POST a JSON event to this URL when an alert starts "
-                     "and when it clears")
+                     "and when it clears (any local user sees it in the process list: prefer the next option or the "
+                     f"environment variable {options.WEBHOOK_ENV})")
+    out.add_argument("--alert-webhook-file", metavar="PATH", help="read the webhook's URL from this file's first line")
     options.add_arguments(p.add_argument_group("settings (the window keeps its own between runs)"))
     return p
 
@@ -252,6 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         specs = sources_of(args)
+        args.alert_webhook = options.webhook_url(args)  # refused here, before anything opens, in one line
     except MonitorError as exc:
         return error(str(exc))
     if args.gui or (not specs and not args.demo):

@@ -6,7 +6,8 @@ before anything below the CLI and the window's entry sees it.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from typing import Any
 
@@ -63,6 +64,35 @@ def capture_from(args: argparse.Namespace) -> CaptureOptions:
         max_frames = DEMO_FRAMES
     return CaptureOptions(realtime=bool(getattr(args, "realtime", False)), max_frames=max_frames,
                           loop=demo or bool(getattr(args, "loop", False)))
+
+
+WEBHOOK_ENV = "EMOTION_MONITOR_WEBHOOK"  # the webhook's URL, kept out of the process list (ps shows arguments)
+
+
+def webhook_url(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> str | None:
+    """The alert webhook's URL: ``--alert-webhook URL``, or the first line of ``--alert-webhook-file PATH``, or
+    the environment variable :data:`WEBHOOK_ENV` (the last two keep its secret out of ``ps``); None without any.
+    MonitorError (one line, never quoting the URL) when two are given, the file cannot be read or the URL is
+    not one to send to (alerts.check_url: a space or control character, no host)."""
+    from .alerts import check_url
+    from .errors import MonitorError
+
+    given, path = getattr(args, "alert_webhook", None), getattr(args, "alert_webhook_file", None)
+    if given and path:
+        raise MonitorError("give the webhook's URL once: --alert-webhook or --alert-webhook-file")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                given = fh.readline().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MonitorError(f"cannot read the webhook URL from {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        if not given:
+            raise MonitorError(f"{path} holds no webhook URL on its first line")
+    url = given or environ.get(WEBHOOK_ENV) or None
+    try:
+        return check_url(url) if url else None
+    except ValueError as exc:
+        raise MonitorError(str(exc)) from None
 
 
 def outputs_from(args: argparse.Namespace) -> Outputs:
