@@ -17,8 +17,8 @@ The event: ``{"event": "alert" | "clear", "camera": NAME, "time": ISO 8601 UTC o
 "frame": N, "mood": score, "faces": faces counted, "duration": seconds the alert lasted (0 when it
 starts), "reason": "threshold" | "drop" | "turned" | "alone" | null, "why": the rule in words, naming the people
 behind it ("#4 turned unhappy (well below their resting face)"), "people": their track ids, "source":
-the lane's name (or path / camera index)}``. At privacy "aggregate" (privacy.py) "people" is empty and
-"why" names nobody.
+the lane's name (or path / camera index)}``. At privacy "aggregate" (privacy.py) "people" is empty,
+"why" names nobody and "mood" is null when fewer than the minimum group (``--min-group``) were counted.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .mood import why_text
-from .privacy import DEFAULT, check, keeps_ids
+from .privacy import DEFAULT, MIN_GROUP, check, keeps_ids, shows_mood
 from .recording import iso_utc
 from .types import FrameResult
 
@@ -87,7 +87,7 @@ class WebhookSink:
                  timeout: float = 3.0, max_queue: int = 100, warn: Callable[[str], None] | None = None,
                  privacy: str = DEFAULT) -> None:
         self.url, self.camera = check_url(url), camera
-        self.privacy = check(privacy)
+        self.privacy, self.min_group = check(privacy), MIN_GROUP
         self.attempts, self.backoff, self.timeout = attempts, backoff, timeout
         self.warn = warn or log.warning
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=max_queue)
@@ -97,6 +97,10 @@ class WebhookSink:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="webhook", daemon=True)
         self._thread.start()
+
+    def follow(self, settings: Any) -> None:
+        """The run's privacy level and minimum group (events.follow), live: the window's new level at once."""
+        self.privacy, self.min_group = check(settings.privacy), settings.min_group
 
     # ---- pipeline side: never blocks --------------------------------------------------------------
     def event(self, result: FrameResult) -> dict[str, Any] | None:
@@ -112,7 +116,8 @@ class WebhookSink:
             started = self._alert_media_time.pop(src, None)
             duration = now - started if started is not None else 0.0
         return {"event": m.event, "camera": self.camera, "time": iso_utc(result.frame.timestamp),
-                "frame": result.frame.index, "mood": round(m.score, 4), "faces": m.faces,
+                "frame": result.frame.index, "faces": m.faces,
+                "mood": round(m.score, 4) if shows_mood(self.privacy, m.faces, self.min_group) else None,
                 "duration": round(duration, 3), "reason": m.reason if m.event == "alert" else None,
                 "why": why_text(m.reason, who) if m.event == "alert" else None,
                 "people": list(who) if m.event == "alert" else [], "source": src}

@@ -99,6 +99,8 @@ def batch_main(argv: Sequence[str]) -> int:
     args = p.parse_args(argv)
     if args.sample_fps is not None and args.sample_fps <= 0:
         p.error("--sample-fps must be > 0")
+    if args.keep_days:
+        p.error("--keep-days is the monitor's: batch keeps its outputs until you delete them")
     from .batch import run_batch
     from .errors import MonitorError
 

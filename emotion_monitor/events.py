@@ -74,6 +74,23 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
                  ids if m.event == "alert" else ())
 
 
+def follow(sinks: list[Sink], settings: Settings, on_error: Callable[[Sink, str], None] | None = None) -> list[Sink]:
+    """Hand the run's settings to every sink that takes them (``follow(settings)``: its privacy level and
+    minimum group, retention's days), so the level lives in one place. A sink that cannot follow raises
+    MonitorError (one line): to ``on_error(sink, message)`` when given (the run drops it), else up. Returns
+    ``sinks``."""
+    for sink in list(sinks):
+        take = getattr(sink, "follow", None)
+        try:
+            if take is not None:
+                take(settings)
+        except MonitorError as exc:
+            if on_error is None:
+                raise
+            on_error(sink, str(exc))
+    return sinks
+
+
 def write_to(sinks: Sequence[Sink], result: FrameResult, on_error: Callable[[Sink, str], None] | None) -> None:
     """Give ``result`` to every sink. A sink that fails (MonitorError) goes to ``on_error(sink, message)``,
     which drops it so the run goes on; without ``on_error`` the error ends the run."""

@@ -98,7 +98,7 @@ def webhook_url(args: argparse.Namespace, environ: Mapping[str, str] = os.enviro
 def outputs_from(args: argparse.Namespace) -> Outputs:
     """The run's outputs a parsed command line asks for (options a subcommand lacks: none)."""
     return Outputs(record=getattr(args, "record", None), overwrite=bool(getattr(args, "overwrite", False)),
-                   keep_days=float(getattr(args, "keep_days", 0) or 0), name=getattr(args, "name", "camera"),
+                   name=getattr(args, "name", "camera"),
                    metrics_port=getattr(args, "metrics_port", None),
                    metrics_host=getattr(args, "metrics_host", "127.0.0.1"),
                    alert_webhook=getattr(args, "alert_webhook", None))

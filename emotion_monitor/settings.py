@@ -104,6 +104,15 @@ class Settings:
                            choices=privacy_levels.LEVELS, group="Privacy", label="Keep")
     blur_snapshots: bool = setting(True, "the window's snapshots (Ctrl+S) blur every face", group="Privacy",
                                    label="Blur faces in snapshots")
+    min_group: int = setting(privacy_levels.MIN_GROUP, "privacy aggregate: a second with fewer faces counted "
+                                                       "keeps no mood (the CSV's cell empty, none in metrics, the "
+                                                       "webhook or a snapshot), only counts and alerts: one face's "
+                                                       "mood is one person's", minimum=1, maximum=100, unit="faces", group="Privacy",
+                             label="Mood kept from")
+    keep_days: float = setting(0.0, "delete the files the monitor writes (recordings, a new one each UTC day; people "
+                                    "CSV, stats, reports, snapshots) older than this, at start and every hour while "
+                                    "it runs (0: keep them)", minimum=0.0, maximum=3650.0, unit="days",
+                               group="Privacy", label="Delete files after")
     zone: str = setting("", "where people queue: corners 'x,y x,y x,y ...' as fractions of the frame (0..1), "
                             "several zones separated by ';', each with an optional 'NAME:'; a face outside every "
                             "zone is tracked but leaves the queue's mood and alerts (empty: the whole frame)",

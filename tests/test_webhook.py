@@ -46,7 +46,7 @@ class Scripted:
         while not self._stop.is_set():
             try:
                 conn, _ = self.sock.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             action = self.script.pop(0) if self.script else "ok"
             body = self._request(conn)

@@ -37,6 +37,7 @@ def run(args: argparse.Namespace, specs: Sequence[SourceSpec]) -> int:
 
     from .. import options
     from ..app import fleet_sinks
+    from ..retention import Retention
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     theme.apply(app)  # light or dark, as the system says
@@ -64,8 +65,9 @@ def run(args: argparse.Namespace, specs: Sequence[SourceSpec]) -> int:
     # settings given on the command line apply to this run over the saved ones (not saved)
     settings = options.from_args(args, settings_model.load(store))
     try:
-        sinks = fleet_sinks(outputs, stats, lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr),
-                            privacy=settings.privacy)
+        warn = lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr)  # noqa: E731
+        sinks = fleet_sinks(outputs, stats, warn, privacy=settings.privacy)
+        sinks.append(Retention(settings.keep_days, warn=warn))  # the folders the window writes to, as it does
     except MonitorError as exc:
         print(f"emotion-monitor: error: {exc}", file=sys.stderr)
         return 1
