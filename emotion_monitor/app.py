@@ -3,6 +3,7 @@ stages themselves are built in build.py (re-exported here)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -49,12 +50,13 @@ def fleet_sinks(outputs: Outputs, stats: Callable[[str], tuple[float, int, int]]
 
 
 def open_sources(s: Settings, specs: Sequence[SourceSpec], outputs: Outputs, warn: Callable[[str], None],
-                 retain: Sequence[str | None] = (), **kwargs: Any) -> Runner:
+                 retain: Sequence[str | None] = (), clock: Callable[[], float] | None = None, **kwargs: Any) -> Runner:
     """A runner of ``specs`` with the ``outputs`` asked for (the CSV, the metrics endpoint, the webhook), for
     the CLI and the lanes window alike; ``kwargs`` go to the :class:`~emotion_monitor.runner.Runner`.
     With ``s.keep_days`` the recording starts a new file each UTC day and a :class:`~emotion_monitor.retention.
     Retention` sink deletes this app's old files in the folders of the recording and of ``retain`` (the files
-    written at the end: stats, people CSV), at once and every hour. Raises MonitorError (one line) with every
+    written at the end: stats, people CSV), at once and every hour of ``clock`` (default: the wall clock;
+    tests pass a fake one). Raises MonitorError (one line) with every
     sink it opened closed."""
     from .recording import CsvRecorder
     from .retention import Retention
@@ -66,7 +68,7 @@ def open_sources(s: Settings, specs: Sequence[SourceSpec], outputs: Outputs, war
             recorder = CsvRecorder(outputs.record, overwrite=outputs.overwrite, rotate=s.keep_days > 0)
             sinks.append(recorder)
         if s.keep_days:
-            retention = Retention(s.keep_days, warn=warn,
+            retention = Retention(s.keep_days, warn=warn, clock=clock or time.time,
                                   keep=lambda: [p for sink in sinks for p in getattr(sink, "paths", ())[-1:]])
             for path in (outputs.record, *retain):
                 if path:

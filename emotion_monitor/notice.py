@@ -19,12 +19,22 @@ KEPT = {  # what a recording keeps at each privacy level (privacy.py), in a cust
 }
 
 
+def retention_sentence(keep_days: float) -> str:
+    """What ``--keep-days`` does (retention.py), as the sign says it: every file the monitor writes goes
+    ``keep_days`` after it was last written (a day's recording: after its day), checked every hour."""
+    from .retention import EVERY
+
+    every = "hour" if EVERY == 3600 else f"{EVERY / 60:g} minutes"
+    return (f"Recordings (a new file each day) and the other files the monitor writes are deleted {keep_days:g} "
+            f"day{'' if keep_days == 1 else 's'} after they were last written, checked every {every}.")
+
+
 def notice_lines(contact: str, keep_days: float = 0, recording: bool = True, place: str = "this area",
                  sends_alerts: bool = False, privacy: str = DEFAULT) -> list[str]:
     """The sign's text, one paragraph a line (the first is the heading)."""
     kept = (f"Kept: {KEPT[privacy]}; no picture of any face is stored." if recording
             else "Nothing is recorded: the readings are shown live and then discarded.")
-    days = (f"Recordings are deleted after {keep_days:g} days." if recording and keep_days
+    days = (retention_sentence(keep_days) if recording and keep_days
             else "Recordings are kept until the operator deletes them." if recording else "")
     return [
         "Emotion monitoring in operation",

@@ -113,11 +113,14 @@ class CsvRecorder:
         self._second: dict[str, list[Any]] = {}  # aggregate: per source, the row of the second being gathered
         self._fh: Any = None
         self.path = dated(self.base, utc_day(time.time())) if rotate else self.base
-        self.paths = [self.path]  # every file this recorder wrote to
+        self.paths = [] if rotate else [self.path]  # every file this recorder wrote to, the current one last
         try:
             if self.base.parent and not self.base.parent.exists():
                 raise FileNotFoundError(f"folder {self.base.parent} does not exist")
-            if self.privacy is not None:
+            if rotate:  # a day's file is opened by its first row (no empty file of a day with none)
+                if not os.access(self.base.parent, os.W_OK):
+                    raise PermissionError(13, "Permission denied")
+            elif self.privacy is not None:
                 self._open(self.path)
             else:  # the layout waits for the run's level; whether the file can be written is known now
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
@@ -152,7 +155,8 @@ class CsvRecorder:
         if self.privacy is None:
             self.privacy = level
             try:
-                self._open(self.path)
+                if not self.rotate:
+                    self._open(self.path)
             except OSError as exc:
                 raise RecordingError(f"cannot write CSV {self.path}: {exc.strerror or exc}") from exc
         elif self.privacy != level:
@@ -161,18 +165,18 @@ class CsvRecorder:
 
     def _roll(self, ts: float) -> None:
         """Open the file of the frame's UTC day when it is another than the one being written (``rotate``)."""
-        if self._fh is None:
-            if getattr(self, "_done", False):
-                raise RecordingError(f"{self.path} is closed")
-            self.privacy = self.privacy or privacy_levels.DEFAULT
-            self._open(self.path)
+        if getattr(self, "_done", False):
+            raise RecordingError(f"{self.path} is closed")
         path = dated(self.base, utc_day(ts)) if self.rotate else self.path
-        if path != self.path:
-            self._close_file()
-            try:
-                self._open(path)
-            except OSError as exc:
-                raise RecordingError(f"cannot write CSV {path}: {exc.strerror or exc}") from exc
+        if self._fh is not None and path == self.path:
+            return
+        self._close_file()
+        self.privacy = self.privacy or privacy_levels.DEFAULT
+        try:
+            self._open(path)
+        except OSError as exc:
+            raise RecordingError(f"cannot write CSV {path}: {exc.strerror or exc}") from exc
+        if path not in self.paths:
             self.paths.append(path)
 
     def _write(self, rows: Iterable[Sequence[object]]) -> None:

@@ -114,16 +114,17 @@ class Retention:
         self.keep_days, self.keep, self.clock, self.every = keep_days, keep, clock, every
         self.warn = warn or log.warning
         self.folders: list[Path] = []
+        self.last: float | None = None
         for folder in folders:
             self.watch(folder, file=False)
-        self.last: float | None = None
         self.removed: list[Path] = []
 
     def watch(self, path: str | Path, file: bool = True) -> None:
-        """Check ``path``'s folder too (``file`` False: ``path`` is the folder)."""
+        """Check ``path``'s folder too (``file`` False: ``path`` is the folder), a new one at the next result."""
         folder = (Path(path).parent if file else Path(path)).resolve()
         if folder not in self.folders:
             self.folders.append(folder)
+            self.last = None
 
     def prune(self) -> list[Path]:
         """Check now; the files deleted."""
