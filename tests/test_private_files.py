@@ -52,7 +52,7 @@ def test_no_module_writes_a_file_any_other_way():
     allowed = {("native.py", 'open(os.devnull, "w")'),
                ("recording.py", "os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)")}
     pattern = re.compile(r"""\.write_text\(|\.write_bytes\(|imwrite\(|os\.open\(self\.path[^\n]*|"""
-                         r"""open\([^)\n]*["'][wa]b?["']\)|savefig\((?!buf|page)\w|imsave\((?!fh)\w|PdfPages\((?!fh)\w""")
+                         r"""open\([^)\n]*["'][wa]b?["'][,)]|savefig\((?!buf|page)\w|imsave\((?!fh)\w|PdfPages\((?!fh)\w""")
     found = []
     for path in PACKAGE.rglob("*.py"):
         if path.name in ("privacy.py", "notice.py"):
