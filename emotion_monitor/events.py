@@ -16,7 +16,7 @@ from psygnal import Signal
 
 from .errors import MonitorError
 from .mood import PERSON_REASONS, format_mood, people_text
-from .privacy import keeps_ids
+from .privacy import keeps_ids, shows_mood
 from .recording import iso_utc
 from .settings import Settings
 from .types import FrameResult
@@ -46,11 +46,21 @@ class Event:
     who: tuple[int, ...] = ()  # track ids of the people behind an alert, most unhappy first
 
 
+def mood_words(result: FrameResult, settings: Settings) -> str:
+    """The group mood as a line says it (mood.format_mood), or, at privacy "aggregate" with fewer faces counted
+    than the minimum group, that it is not shown: one or two faces' mood is one or two people's."""
+    m = result.mood
+    if shows_mood(settings.privacy, m.faces, settings.min_group):
+        return format_mood(m.score)
+    return f"mood not shown (fewer than {settings.min_group} faces)"
+
+
 def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event | None:
     """The alert or clear event of a result, if it starts or ends one; ``lane`` names the source in
     the text (several sources). At privacy "aggregate" neither the text nor ``who`` names anyone."""
     m, f = result.mood, result.frame
     ids = m.who if keeps_ids(settings.privacy) else ()
+    mood = mood_words(result, settings)
     if m.event == "alert":
         faces = f"({m.faces} face{'' if m.faces == 1 else 's'})"
         who = people_text(ids)
@@ -58,14 +68,15 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
             what = (f"{who or 'someone'} below their own resting face" if m.reason == "turned"
                     else f"{who or 'a person'} alone in view, unhappy")
             text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {what} for {settings.person_duration:.0f} s; "
-                    f"{format_mood(m.score)} {faces}")
+                    f"{mood} {faces}")
         else:
             bar = (f"below {settings.threshold:+.2f}" if m.reason == "threshold"
-                   else f"{settings.drop:.2f} or more below its baseline {m.baseline:+.2f}")
-            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)} {bar} "
+                   else f"{settings.drop:.2f} or more below its baseline"
+                   + (f" {m.baseline:+.2f}" if shows_mood(settings.privacy, m.faces, settings.min_group) else ""))
+            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {mood} {bar} "
                     f"for {settings.duration:.0f} s {faces}" + (f"; lowest {who}" if who else ""))
     elif m.event == "clear":
-        text = f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)}"
+        text = f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: {mood}"
     else:
         return None
     if lane:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .mood import format_mood, format_score
 from .people import PeopleLog
-from .privacy import keeps_ids
+from .privacy import keeps_ids, shows_mood
 from .settings import Settings
 from .sources import SourceSpec
 from .types import LABELS, FrameResult, RunSummary, SourcesSummary, SourceSummary, Zone
@@ -109,9 +109,10 @@ class Lane:
         r = self.last
         if r is None:
             return f"{self.name}: {self.state}"
-        m = r.mood
+        m, shown = r.mood, shows_mood(self.settings.privacy, r.mood.faces, self.settings.min_group)
+        mood = format_mood(m.score, m.learning, m.faces) if shown else "mood not shown (too few faces)"
         return (f"frame {r.frame.index:6d}  fps {self.fps:5.1f}  faces {m.faces:2d}  "
-                f"{format_mood(m.score, m.learning, m.faces)}  trend {m.trend:+.2f}/min{'  ALERT' if m.alert else ''}")
+                f"{mood}{f'  trend {m.trend:+.2f}/min' if shown else ''}{'  ALERT' if m.alert else ''}")
 
     def summary(self, csv_rows: int = 0) -> RunSummary:
         """Its frames, faces, speed per stage and (where privacy keeps them) each person seen."""
