@@ -99,7 +99,7 @@ def batch_main(argv: Sequence[str]) -> int:
     args = p.parse_args(argv)
     if args.sample_fps is not None and args.sample_fps <= 0:
         p.error("--sample-fps must be > 0")
-    if args.keep_days:
+    if getattr(args, "keep_days", 0):  # a setting: absent unless given
         p.error("--keep-days is the monitor's: batch keeps its outputs until you delete them")
     from .batch import run_batch
     from .errors import MonitorError

@@ -162,3 +162,11 @@ def test_batchs_figures_are_the_same_at_every_level_and_its_files_owner_only(one
     assert "people" in stats["full"] and "people" in stats["people"] and "people" not in stats["aggregate"]
     report = (tmp_path / "aggregate" / "q.report.html").read_text()
     assert "no mood kept" in report and "People seen" not in report
+
+
+def test_batch_refuses_keep_days_it_keeps_its_outputs(tmp_path, capsys):
+    from emotion_monitor.commands import batch_main
+
+    with pytest.raises(SystemExit) as exit_:
+        batch_main([str(tmp_path), "--out", str(tmp_path / "out"), "--keep-days", "3"])
+    assert exit_.value.code == 2 and "--keep-days is the monitor's" in capsys.readouterr().err
