@@ -248,6 +248,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         specs = sources_of(args)
+        if args.alert_webhook:  # its secret path sits in the process list (ps) while the monitor runs
+            print(f"{PROG}: warning: --alert-webhook shows the URL to every local user (ps); "
+                  f"--alert-webhook-file PATH or {options.WEBHOOK_ENV} keep it out", file=sys.stderr)
         args.alert_webhook = options.webhook_url(args)  # refused here, before anything opens, in one line
         if getattr(args, "privacy", None) == "aggregate" and getattr(args, "blur_snapshots", True) is False:
             raise MonitorError("--no-blur-snapshots is refused at --privacy aggregate: no image of a face is kept there")

@@ -186,3 +186,11 @@ def test_a_headless_monitor_sends_its_alerts_to_the_url_of_the_environment(scene
     assert rc == 0 and alerts, out
     assert "s3cr3t" not in out.out + out.err and "token" not in out.out + out.err and "Traceback" not in out.err
     assert [b["event"] for b in rx.bodies] == ["alert"] and "webhook" not in out.err, out.err
+
+
+def test_a_url_on_the_command_line_gets_a_warning_that_names_the_alternatives(tmp_path, capsys):
+    from emotion_monitor import cli
+
+    rc = cli.main(["--video", str(tmp_path / "none.avi"), "--alert-webhook", f"http://127.0.0.1:9/{SECRET}"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "--alert-webhook-file" in err and "EMOTION_MONITOR_WEBHOOK" in err and "s3cr3t" not in err
