@@ -173,11 +173,14 @@ def status_line(lanes: list[Lane]) -> str:
             parts.append(f"{lane.name}: {lane.state}")
             continue
         m = lane.last.mood if lane.last else None
+        shown = m is not None and shows_mood(lane.settings.privacy, m.faces, lane.settings.min_group)
         parts.append(f"{lane.name}: {lane.fps:4.1f} fps {m.faces if m else 0:2d} faces "
-                     f"{format_score(m.score) if m else '  -  '}{f' learning {m.learning}' if m and m.learning else ''}"
-                     f"{' ALERT' if m and m.alert else ''}")
+                     f"{format_score(m.score) if m and shown else '  -  '}"
+                     f"{f' learning {m.learning}' if m and m.learning else ''}{' ALERT' if m and m.alert else ''}")
     score, faces = store_mood([lane.last for lane in lanes if lane.state == "running"])
-    return f"store {format_mood(score)} ({faces} faces) | " + " | ".join(parts)
+    s = lanes[0].settings  # privacy "aggregate": no mood of fewer faces than the minimum group, the store's too
+    mood = format_mood(score) if shows_mood(s.privacy, faces, s.min_group) else "mood not shown"
+    return f"store {mood} ({faces} faces) | " + " | ".join(parts)
 
 
 def sources_summary(lanes: list[Lane], elapsed: float, calls: int, faces: int, csv_rows: int) -> SourcesSummary:

@@ -170,3 +170,18 @@ def test_batch_refuses_keep_days_it_keeps_its_outputs(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         batch_main([str(tmp_path), "--out", str(tmp_path / "out"), "--keep-days", "3"])
     assert exit_.value.code == 2 and "--keep-days is the monitor's" in capsys.readouterr().err
+
+
+def test_the_status_lines_hide_the_mood_of_fewer_than_the_minimum_group():
+    from emotion_monitor.lane import Lane, status_line
+    from emotion_monitor.sources import SourceSpec
+
+    lines = {}
+    for level in ("people", "aggregate"):
+        lane = Lane(SourceSpec("door", video="x.avi"), Settings(privacy=level))
+        lane.state = "running"
+        lane.last = FrameResult(Frame(np.zeros((9, 9, 3), np.uint8), 3, 1.8e9, source="door"), Detections(), (),
+                                MoodState(-0.42, 0.0, 2, False))
+        lines[level] = (lane.status_line(), status_line([lane]))
+    assert all("-0.42" in line for line in lines["people"])
+    assert not any("-0.42" in line for line in lines["aggregate"]) and "mood not shown" in lines["aggregate"][1]
