@@ -80,9 +80,9 @@ def prune_folder(folder: str | Path, keep_days: float, now: float | None = None,
     removed = []
     for path in sorted(Path(folder).iterdir()) if Path(folder).is_dir() else []:
         try:
-            if not path.is_file() or path.is_symlink() or path.resolve() in kept:
+            if now - written_until(path) <= keep_days * DAY:  # first: most files are young, and a stat is cheap
                 continue
-            if now - written_until(path) <= keep_days * DAY:
+            if not path.is_file() or path.is_symlink() or path.resolve() in kept:
                 continue
             kind = recognise(path)
             if kind is None or (kinds is not None and kind not in kinds):
