@@ -112,6 +112,7 @@ class CsvRecorder:
         self.privacy: str | None = self.explicit
         self._second: dict[str, list[Any]] = {}  # aggregate: per source, the row of the second being gathered
         self._fh: Any = None
+        self._done = False  # closed for good: a write after it is refused, no file opened again
         self.path = dated(self.base, utc_day(time.time())) if rotate else self.base
         self.paths = [] if rotate else [self.path]  # every file this recorder wrote to, the current one last
         try:
@@ -165,7 +166,7 @@ class CsvRecorder:
 
     def _roll(self, ts: float) -> None:
         """Open the file of the frame's UTC day when it is another than the one being written (``rotate``)."""
-        if getattr(self, "_done", False):
+        if self._done:
             raise RecordingError(f"{self.path} is closed")
         path = dated(self.base, utc_day(ts)) if self.rotate else self.path
         if self._fh is not None and path == self.path:
@@ -240,7 +241,7 @@ class CsvRecorder:
         self.rows += 1
 
     def close(self) -> None:
-        self._done = True  # a write after this is refused, not a file opened again
+        self._done = True
         self._close_file()
 
     def _close_file(self) -> None:
