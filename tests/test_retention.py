@@ -96,6 +96,7 @@ def test_the_window_prunes_the_folders_it_records_to(qtbot, astronaut_bgr, tmp_p
     assert not any(p.exists() for p in ours) and all(p.exists() for p in others)
     newest = sorted(tmp_path.glob("session-*.csv"))
     assert len(newest) == 1 and newest[0] != old  # the file being written: today's
+    assert win.store.value("retention_folders") in ([str(tmp_path.resolve())], str(tmp_path.resolve()))  # next start
     win.stop()
 
 

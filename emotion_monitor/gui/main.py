@@ -9,7 +9,7 @@ import argparse
 import signal
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
@@ -67,7 +67,11 @@ def run(args: argparse.Namespace, specs: Sequence[SourceSpec]) -> int:
     try:
         warn = lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr)  # noqa: E731
         sinks = fleet_sinks(outputs, stats, warn, privacy=settings.privacy)
-        sinks.append(Retention(settings.keep_days, warn=warn))  # the folders the window writes to, as it does
+        stored: Any = store.value("retention_folders", []) or []  # where earlier windows wrote (window._retain)
+        folders = [stored] if isinstance(stored, str) else [str(f) for f in stored]
+        retention = Retention(settings.keep_days, folders, warn=warn)
+        retention.prune()  # at start, before a source opens; then every hour of results
+        sinks.append(retention)
     except MonitorError as exc:
         print(f"emotion-monitor: error: {exc}", file=sys.stderr)
         return 1

@@ -272,9 +272,10 @@ class MainWindow(QMainWindow):
         self.record_started = time.monotonic()
         return True
 
-    def _retain(self, path: str) -> None:  # the retention sink (gui/main.py) checks the folder from now on
+    def _retain(self, path: str) -> None:  # the retention sink (gui/main.py) checks the folder now and at each start
         for sink in (s for s in self.fleet_sinks if hasattr(s, "watch")):
             sink.watch(path)
+            self.store.setValue("retention_folders", [str(folder) for folder in sink.folders])
 
     def _record_toggled(self, on: bool) -> None:
         if on:
