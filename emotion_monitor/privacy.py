@@ -12,7 +12,8 @@ full        one row per face per frame: a per-visit id, where the face was (its 
             seven probabilities; a per-person list in the stats JSON; ids in alerts
 people      the same rows without the box (where the face was in the picture); no image of any face
 aggregate   one row a second: the queue's mood, its trend, faces in view, faces counted, the alert and
-            its rule; no id, box or per-face reading anywhere, no per-person list, no thumbnails
+            its rule; no id, box or per-face reading anywhere, no per-person list, no thumbnails, and no
+            mood of fewer faces than the minimum group (:data:`MIN_GROUP`; one face's mood is one person's)
 =========== ============================================================================================
 
 **The default is** ``people``. What a shop's manager acts on is the queue's mood, who turned unhappy

@@ -140,3 +140,11 @@ def test_the_notice_says_what_retention_does(days):
             "after they were last written, checked every hour.") in lines
     assert EVERY == 3600  # "every hour" is what Retention does
     assert "Recordings are kept until the operator deletes them." in notice_lines("desk", keep_days=0)
+
+
+def test_the_notice_at_aggregate_says_the_minimum_group():
+    from emotion_monitor.notice import notice_lines
+
+    text = " ".join(notice_lines("desk", privacy="aggregate", min_group=5))
+    assert "when at least 5 faces are read" in text and "{" not in text
+    assert "when at least" not in " ".join(notice_lines("desk", privacy="people"))
