@@ -9,7 +9,7 @@ import numpy as np
 
 from ._cv import cv2
 from .mood import format_mood, wait_text
-from .privacy import DEFAULT, check, keeps_boxes, write_private
+from .privacy import DEFAULT, check, keeps_boxes, shows_mood, write_private
 from .types import FrameResult
 
 # BGR colour per emotion (shared with the GUI, which converts them to Qt colours)
@@ -82,13 +82,14 @@ def place_labels(boxes: np.ndarray, sizes: list[tuple[int, int]], width: int, he
 
 
 def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mood_line: bool = True,
-         width: int | None = None, outline: bool = True) -> np.ndarray:
+         width: int | None = None, outline: bool = True, show_mood: bool = True) -> np.ndarray:
     """Draw on a copy of ``image``: a box per face coloured by its emotion with 'label confidence' (the
     selected face's with its id and a thicker box); faces left out of the mood (quality gate) as grey
     corner marks without text. Labels never overlap and stay inside the frame (:func:`place_labels`); a
     label that finds no room is left out, the box stays. ``width``: draw on the image scaled down to
     that width (a small view: the copy and the drawing cost its pixels, not the frame's). ``outline`` False:
-    the labels alone, no box, frame or corner mark (a snapshot at privacy "people")."""
+    the labels alone, no box, frame or corner mark (a snapshot at privacy "people"); ``show_mood`` False: the
+    mood line counts the faces and says the alert, without the mood (privacy.shows_mood)."""
     k = 1.0
     if width is not None and width < image.shape[1]:
         k = width / image.shape[1]
@@ -140,8 +141,8 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
         cv2.putText(out, text, (x + 2, y + h - 4 - int(2 * scale)), font, fs, (0, 0, 0), thick, cv2.LINE_AA)
     if mood_line:
         m = result.mood
-        text = (f"faces {m.faces}  {format_mood(m.score, m.learning, m.faces)}  trend {m.trend:+.2f}/min"
-                + ("  ALERT" if m.alert else ""))
+        mood = f"{format_mood(m.score, m.learning, m.faces)}  trend {m.trend:+.2f}/min" if show_mood else "mood not shown"
+        text = f"faces {m.faces}  {mood}" + ("  ALERT" if m.alert else "")
         for color, stroke in (((0, 0, 0), thick + 4), ((0, 0, 255) if m.alert else (255, 255, 255), thick + 1)):
             # a dark edge under the letters keeps the line readable on sky, snow or a white wall
             cv2.putText(out, text, (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * scale, color, stroke,
@@ -164,12 +165,12 @@ def snapshot_image(result: FrameResult, selected: int | None = None, blur: bool 
     """A frame as a snapshot saves it at privacy level ``privacy`` (privacy.py): every face blurred unless
     ``blur`` is off (:func:`picture`), then drawn over it: at "full" the boxes, labels and mood line as on
     screen; at "people" the labels and mood line, no box (where a face was is not kept); at "aggregate" the
-    mood line alone (no id, box or per-face reading), every face blurred whatever ``blur`` says, and no mood
-    when fewer than ``min_group`` faces count in it (one face's mood is one person's)."""
+    mood line alone (no id, box or per-face reading), every face blurred whatever ``blur`` says, and the line
+    without the mood when fewer than ``min_group`` faces count in it (one face's mood is one person's)."""
     level = check(privacy)
     if level == "aggregate":
-        small = result.mood.faces < min_group
-        return draw(picture(result, True), replace(result, tracks=()), mood_line=not small)
+        shown = shows_mood(level, result.mood.faces, min_group)
+        return draw(picture(result, True), replace(result, tracks=()), show_mood=shown)
     return draw(picture(result, blur), result, selected=selected, outline=keeps_boxes(level))
 
 

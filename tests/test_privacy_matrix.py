@@ -148,7 +148,7 @@ def test_a_snapshot(astronaut_bgr, tmp_path, level):
     saved, blurred = cv2.imread(path), picture(result, True)
     edge = (slice(250, 300), slice(99, 102))  # the first face's box's left edge
     assert (np.abs(saved[edge].astype(int) - blurred[edge]).max() > 50) == (level == "full")  # a box: full only
-    assert np.array_equal(saved, blurred) == (level == "aggregate")  # aggregate: no label, id or mood drawn
+    assert np.array_equal(saved[60:], blurred[60:]) == (level == "aggregate")  # aggregate: no label or id drawn
 
 
 @pytest.mark.parametrize("level", LEVELS)
