@@ -94,14 +94,13 @@ def write_people_csv(path: str | Path, people: Mapping[str, Sequence[PersonSumma
     """Write each source's people (``--people-csv``: one row a person, their wait beside their mood) to a
     file readable by its owner alone; returns the rows written. RecordingError (one line) if it cannot."""
     from .errors import RecordingError
-    from .recording import private_file
+    from .privacy import open_private
 
     path = Path(path)
     rows = [[source, *("" if p[k] is None else p[k] for k in PEOPLE_COLUMNS[1:])]  # type: ignore[literal-required]
             for source, persons in people.items() for p in persons]
     try:
-        private_file(path, truncate=True)
-        with open(path, "w", newline="", encoding="utf-8") as fh:
+        with open_private(path, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(PEOPLE_COLUMNS)
             writer.writerows(rows)

@@ -68,8 +68,9 @@ class Settings:
                                     "0 reads every face on every frame",
                                minimum=0.0, maximum=60.0, unit="/s", group="Model", label="Read each face")
     threshold: float = setting(MOOD_DEFAULTS.threshold, "alert when the group's mood, each person against their own "
-                                                        "resting face, stays this far below it for --duration seconds",
-                               minimum=-1.0, maximum=0.0, group="Alert", label="Alert on a group fall of")
+                                                        "resting face, stays this far below it for --duration seconds (the fall is -1..0: above 0, "
+                                                        "every counted second alerts, a rehearsal)",
+                               minimum=-1.0, maximum=1.0, group="Alert", label="Alert on a group fall of")
     window: float = setting(MOOD_DEFAULTS.window, "seconds of mood averaged for the alert and the trend",
                             minimum=0.1, maximum=600.0, unit="s", group="Alert", label="Mood window")
     duration: float = setting(MOOD_DEFAULTS.duration, "seconds the group's fall must last before an alert "
@@ -102,6 +103,15 @@ class Settings:
                            choices=privacy_levels.LEVELS, group="Privacy", label="Keep")
     blur_snapshots: bool = setting(True, "the window's snapshots (Ctrl+S) blur every face", group="Privacy",
                                    label="Blur faces in snapshots")
+    min_group: int = setting(privacy_levels.MIN_GROUP, "privacy aggregate: a second with fewer faces counted "
+                                                       "keeps no mood (the CSV's cell empty, none in metrics, the "
+                                                       "webhook or a snapshot), only counts and alerts: one face's "
+                                                       "mood is one person's", minimum=1, maximum=100, unit="faces", group="Privacy",
+                             label="Mood kept from")
+    keep_days: float = setting(0.0, "delete the files the monitor writes (recordings, a new one each UTC day; people "
+                                    "CSV, stats, reports, snapshots) older than this, at start and every hour while "
+                                    "it runs (0: keep them)", minimum=0.0, maximum=3650.0, unit="days",
+                               group="Privacy", label="Delete files after")
     zone: str = setting("", "where people queue: corners 'x,y x,y x,y ...' as fractions of the frame (0..1), "
                             "several zones separated by ';', each with an optional 'NAME:'; a face outside every "
                             "zone is tracked but leaves the queue's mood and alerts (empty: the whole frame)",

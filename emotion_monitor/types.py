@@ -325,13 +325,12 @@ class CaptureOptions:
 @dataclass(frozen=True)
 class Outputs:
     """Where a run's results go besides the screen, as the command line gives them (options.outputs_from):
-    the CSV (``record``, ``overwrite``, ``keep_days``: recordings of this app older than that deleted first),
+    the CSV (``record``, ``overwrite``; how long files are kept is a setting, ``Settings.keep_days``),
     the Prometheus endpoint (``metrics_port`` on ``metrics_host``) and the alert webhook, under the monitor's
     ``name``. None of them by default."""
 
     record: str | None = None
     overwrite: bool = False
-    keep_days: float = 0.0
     name: str = "camera"
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"

@@ -401,10 +401,13 @@ def test_faces_blurred_on_screen_hide_the_thumbnails_and_aggregate_keeps_none(wi
 
     with open(out2, newline="") as fh:
         assert next(csv.reader(fh)) == AGGREGATE_HEADER
-    # a snapshot keeps the faces when the user turns the blur off
+    # a snapshot keeps the faces when the user turns the blur off, except at privacy aggregate (no face image)
     snap = tmp_path / "snap.png"
     monkeypatch.setattr(window_module.QFileDialog, "getSaveFileName", lambda *a, **k: (str(snap), "PNG (*.png)"))
     win.apply_settings({"blur_snapshots": False})
+    win.snapshot()
+    assert len(detector(cv2.imread(str(snap)))) == 0 and "faces blurred" in win.statusBar().currentMessage()
+    win.apply_settings({"privacy": "full"})
     win.snapshot()
     assert len(detector(cv2.imread(str(snap)))) == 1
 

@@ -196,7 +196,7 @@ def test_a_disk_filling_up_gives_one_error_and_closing_raises_none(tmp_path, mon
     from emotion_monitor import recording
 
     disk = _FullDisk(4000)
-    monkeypatch.setattr(recording, "open", lambda *a, **k: io.TextIOWrapper(io.BufferedWriter(disk, 8192),
+    monkeypatch.setattr(recording.privacy_levels, "open_private", lambda *a, **k: io.TextIOWrapper(io.BufferedWriter(disk, 8192),
                                                                             encoding="utf-8", newline=""), raising=False)
     rec = CsvRecorder(tmp_path / "s.csv")
     errors = []
@@ -220,7 +220,7 @@ def test_a_headless_run_onto_a_filling_disk_ends_with_exit_1_one_line_and_its_ro
     from emotion_monitor import cli, recording
 
     disk = _FullDisk(30_000)
-    monkeypatch.setattr(recording, "open", lambda *a, **k: io.TextIOWrapper(io.BufferedWriter(disk, 8192),
+    monkeypatch.setattr(recording.privacy_levels, "open_private", lambda *a, **k: io.TextIOWrapper(io.BufferedWriter(disk, 8192),
                                                                             encoding="utf-8", newline=""), raising=False)
     rc = cli.main(["--demo", "--record", str(tmp_path / "s.csv"), "--quiet"])
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip() and "warning" not in line]
@@ -230,7 +230,7 @@ def test_a_headless_run_onto_a_filling_disk_ends_with_exit_1_one_line_and_its_ro
 
 
 def test_retention_deletes_only_this_apps_recordings_older_than_the_limit(tmp_path):
-    from emotion_monitor.recording import prune_recordings
+    from emotion_monitor.retention import prune_recordings
 
     now = 1_800_000_000.0  # a fake clock
     day = 86400
@@ -265,4 +265,5 @@ def test_recordings_and_stats_are_readable_by_their_owner_alone(tmp_path, scene_
     rc = cli.main(["--video", str(scene_video), "--max-frames", "5", "--quiet", "--record", str(tmp_path / "s.csv"),
                    "--stats-json", str(tmp_path / "s.json"), "--keep-days", "30"])
     assert rc == 0
-    assert (tmp_path / "s.csv").stat().st_mode & 0o777 == 0o600 and (tmp_path / "s.json").stat().st_mode & 0o777 == 0o600
+    (day,) = tmp_path.glob("s-*.csv")  # with --keep-days: a file a UTC day (s-2026-12-06.csv)
+    assert day.stat().st_mode & 0o777 == 0o600 and (tmp_path / "s.json").stat().st_mode & 0o777 == 0o600

@@ -219,10 +219,12 @@ LIVE = {  # where each setting the window's dialog shows takes effect in the run
 NEW = {"detector": "haar", "detect_every": 3, "detect_width": 640, "min_face": 30, "flip_average": False, "read_rate": 5.0,
        "threshold": -0.5, "window": 4.0, "duration": 3.0, "hysteresis": 0.2, "cooldown": 10.0,
        "gap": 5.0, "settle": 8.0, "turn": 2.5, "person_duration": 5.0,
-       "turn_sigmas": 3.0, "privacy": "aggregate", "zone": "0,0 1,0 1,1", "blur_snapshots": False, "blur_screen": True}
+       "turn_sigmas": 3.0, "privacy": "aggregate", "zone": "0,0 1,0 1,1", "blur_snapshots": False, "blur_screen": True,
+       "min_group": 5, "keep_days": 7.0}
 SESSION = {  # settings read from the runner itself: the window's worker reads the blur per frame
     "privacy": lambda s: "aggregate" if not s.lanes[0].people.people else s.settings.privacy,  # nobody kept from then on
     "blur_screen": lambda s: s.settings.blur_screen, "blur_snapshots": lambda s: s.settings.blur_snapshots,
+    "min_group": lambda s: s.lanes[0].settings.min_group, "keep_days": lambda s: s.settings.keep_days,
 }
 
 

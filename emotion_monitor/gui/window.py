@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from .. import settings as settings_model
-from .._cv import cv2
 from ..app import DEMO_CLIP, open_capture, open_runner
 from ..errors import MonitorError
+from ..events import follow
 from ..mood import banner_text
-from ..overlay import snapshot_image
+from ..overlay import save_snapshot
 from ..recording import clock_utc
 from ..types import CaptureOptions
 from .controls import Controls, ZoneDraft
@@ -202,19 +202,14 @@ class MainWindow(QMainWindow):
             self.banner.setText(banner_text(result.mood, self.source or "", self._alert_since))
 
     def snapshot(self) -> None:
-        """Save the current frame with its boxes and labels to a PNG the user picks, every face blurred
-        (overlay.blur_faces) unless the settings say otherwise: a snapshot leaves the screen, and the people
+        """Save the current frame to a PNG the user picks as the privacy level allows, every face blurred
+        unless the settings say otherwise (overlay.save_snapshot): a snapshot leaves the screen, and the people
         in it did not ask to be kept."""
         result = self.last_result
-        if result is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", "snapshot.png", "PNG (*.png)")
-        if path:
-            blur = self.settings.blur_snapshots
-            if cv2.imwrite(path, snapshot_image(result, self.selected, blur=blur)):
-                self.statusBar().showMessage(f"snapshot saved{', faces blurred' if blur else ''}: {path}", 5000)
-            else:
-                self.statusBar().showMessage(f"cannot write the snapshot {path}", 5000)
+        path = QFileDialog.getSaveFileName(self, "Save snapshot", "snapshot.png", "PNG (*.png)")[0] if result else ""
+        if path and result is not None:
+            self._retain(path)
+            self.statusBar().showMessage(save_snapshot(path, result, self.selected, self.settings), 5000)
 
     def _show_event(self, event: Event) -> None:
         """An alert or its clearing, in the runner's words, stamped with its frame's time."""
@@ -268,13 +263,19 @@ class MainWindow(QMainWindow):
         if self.worker is None:
             return False
         try:
-            self.worker.start_recording(path, self.settings.privacy)
+            self.worker.start_recording(path, self.settings.privacy, rotate=self.settings.keep_days > 0)
+            self._retain(path)
         except MonitorError as exc:
             QMessageBox.warning(self, "Emotion Monitor", str(exc))
             return False
         self.record_path = path
         self.record_started = time.monotonic()
         return True
+
+    def _retain(self, path: str) -> None:  # the retention sink (gui/main.py) checks the folder now and at each start
+        for sink in (s for s in self.fleet_sinks if hasattr(s, "watch")):
+            sink.watch(path)
+            self.store.setValue("retention_folders", [str(folder) for folder in sink.folders])
 
     def _record_toggled(self, on: bool) -> None:
         if on:
@@ -314,9 +315,7 @@ class MainWindow(QMainWindow):
         A new privacy level reaches the webhook at once; a recording in the old level's layout stops."""
         old, self.settings = self.settings, self.settings.changed(**values)
         settings_model.save(self.settings, self.store)
-        for sink in self.fleet_sinks:
-            if hasattr(sink, "privacy"):
-                sink.privacy = self.settings.privacy
+        follow(self.fleet_sinks, self.settings)  # the webhook's and metrics' level and minimum group, retention's days
         if old.privacy != self.settings.privacy and self.record_button.isChecked():
             self.record_button.setChecked(False)
             self.statusBar().showMessage(f"recording stopped: privacy is now {self.settings.privacy}; "
