@@ -67,9 +67,10 @@ class Settings:
                                     "at once, then the stalest; an expression lasts longer than a frame); "
                                     "0 reads every face on every frame",
                                minimum=0.0, maximum=60.0, unit="/s", group="Model", label="Read each face")
-    threshold: float = setting(MOOD_DEFAULTS.threshold, "alert when the group's mood, each person against their own "
-                                                        "resting face, stays this far below it for --duration seconds (the fall is -1..0: above 0, "
-                                                        "every counted second alerts, a rehearsal)",
+    threshold: float = setting(MOOD_DEFAULTS.threshold,
+                               "alert when the group's mood, each person against their own resting face, stays this far "
+                               "below it for --duration seconds (the fall is -1..0: above 0, every counted second "
+                               "alerts, a rehearsal)",
                                minimum=-1.0, maximum=1.0, group="Alert", label="Alert on a group fall of")
     window: float = setting(MOOD_DEFAULTS.window, "seconds of mood averaged for the alert and the trend",
                             minimum=0.1, maximum=600.0, unit="s", group="Alert", label="Mood window")
