@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import options
-from .commands import PROG, batch_main, error, notice_main, report_main
+from .commands import PROG, batch_main, error, notice_main, report_main, test_alert_main
 from .commands import count_arg as _count
 from .commands import days_arg as _days
 
@@ -36,11 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Watch faces on a camera or video, tell their emotion, and alert "
                                 "when the group's mood turns negative.\nWith no source, opens the window.",
                                 usage=f"{PROG} [options]\n       {PROG} report CSV --out FILE\n       {PROG} batch FOLDER --out DIR\n"
-                                f"       {PROG} notice --contact WHO",
+                                f"       {PROG} notice --contact WHO\n       {PROG} test-alert [--alert-webhook URL]",
                                 epilog=f"subcommands:\n  {PROG} report CSV --out FILE   a session report (.html, .png or "
                                 f".pdf) from a CSV written by --record\n  {PROG} batch FOLDER --out DIR  every video "
                                 f"in a folder: a CSV, stats and a report each, and a summary\n  {PROG} notice --contact WHO     a "
-                                f"printable sign for the people in view (PDF and PNG)\n"
+                                f"printable sign for the people in view (PDF and PNG)\n  {PROG} test-alert [--alert-webhook URL]  a "
+                                f"TEST alert through the real path (a rehearsal; checks the webhook)\n"
                                 f"Each subcommand's --help says more.",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     from . import __version__
@@ -247,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return batch_main(argv[1:])
     if argv[:1] == ["notice"]:
         return notice_main(argv[1:])
+    if argv[:1] == ["test-alert"]:
+        return test_alert_main(argv[1:])
     args = build_parser().parse_args(argv)
     from .errors import MonitorError
 

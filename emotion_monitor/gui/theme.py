@@ -7,6 +7,8 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+ALERT = "#c62828"  # alert red: the banner, an alert's frame and span, the threshold; used for nothing else
+
 
 def system_scheme() -> str:
     """"dark" or "light": the desktop's colour scheme (Qt 6.5+), light where it says nothing."""

@@ -15,11 +15,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QMainWindow,
     QMessageBox,
     QVBoxLayout,
@@ -30,10 +28,9 @@ from .. import settings as settings_model
 from .._cv import cv2
 from ..app import DEMO_CLIP, open_capture, open_runner
 from ..errors import MonitorError
-from ..mood import format_score, why_text
 from ..overlay import snapshot_image
-from ..recording import clock_utc
 from ..types import CaptureOptions
+from .alert_panel import AlertPanel
 from .controls import Controls, ZoneDraft
 from .face_panel import FacePanel
 from .mood_panel import MoodPanel
@@ -46,8 +43,6 @@ if TYPE_CHECKING:
     from ..classifier import EmotionModel
     from ..events import Event, Sink
     from ..types import FrameResult
-
-MAX_EVENTS = 200  # alert and clear lines the window keeps, newest first
 
 
 class MainWindow(QMainWindow):
@@ -85,10 +80,8 @@ class MainWindow(QMainWindow):
         side = QVBoxLayout()
         root.addLayout(side, 2)
 
-        self.banner = QLabel("")
-        self.banner.setStyleSheet("background: #c62828; color: white; font-weight: bold; padding: 6px;")
-        self.banner.setVisible(False)
-        self.banner.setWordWrap(True)  # a long reason wraps instead of widening the side and shrinking the video
+        self.alerts = AlertPanel(lambda: self.sound.isChecked())
+        self.banner, self.events = self.alerts.banner, self.alerts.events
         side.addWidget(self.banner)
 
         self.face = FacePanel()
@@ -100,9 +93,6 @@ class MainWindow(QMainWindow):
         side.addWidget(self.mood)
 
         side.addWidget(QLabel("Alerts"))
-        self.events = QListWidget()
-        self.events.setWordWrap(True)  # a whole alert line, no horizontal scrollbar; newest first
-        self.events.setMaximumHeight(110)
         side.addWidget(self.events)
 
         c = self.controls = Controls(self.beep)
@@ -116,6 +106,7 @@ class MainWindow(QMainWindow):
         self.record_button.toggled.connect(self._record_toggled)
         self.zone_button.toggled.connect(self._zone_toggled)
         self.settings_button.clicked.connect(self.edit_settings)
+        c.test_button.clicked.connect(self.test_alert)
         side.addWidget(c)
         side.addStretch(1)
         self.setCentralWidget(central)
@@ -197,7 +188,7 @@ class MainWindow(QMainWindow):
         thumbs = self.settings.privacy != "aggregate" and not self.settings.blur_screen  # none for customers' eyes
         self.people.show_result(result, thumbnails=thumbs)
         self.mood.show_result(result)
-        self.banner.setVisible(result.mood.alert)
+        self.alerts.show_state(result.mood.alert)
 
     def snapshot(self) -> None:
         """Save the current frame with its boxes and labels to a PNG the user picks, every face blurred
@@ -215,16 +206,14 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(f"cannot write the snapshot {path}", 5000)
 
     def _show_event(self, event: Event) -> None:
-        """An alert or its clearing, in the runner's words, stamped with its frame's time."""
-        self.events.insertItem(0, event.text)
-        while self.events.count() > MAX_EVENTS:  # a shift's worth of lines, not all of them
-            self.events.takeItem(self.events.count() - 1)
-        if event.kind == "alert":
-            why = why_text(event.reason, event.who)
-            self.banner.setText(f"{self.source}: queue mood {format_score(event.score)}, {why}, "
-                                f"since {clock_utc(event.timestamp)}")
-            if self.sound.isChecked():
-                QApplication.beep()
+        self.alerts.show_event(event, self.source)
+
+    def test_alert(self) -> None:
+        """A TEST alert through the real path (rehearsal.py): banner, alert list, sound, and the run's
+        webhook and metrics; it clears by itself. Works with no source open."""
+        score = self.last_result.mood.score if self.last_result is not None else 0.0
+        self.alerts.test(self.fleet_sinks, self.settings, self.source, score,
+                         lambda _sink, msg: self.statusBar().showMessage(f"test alert: {msg}", 10_000))
 
     def select_at(self, x: float, y: float) -> None:
         if self.last_result is None:

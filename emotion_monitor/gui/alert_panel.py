@@ -1,0 +1,93 @@
+"""The window's alert side: the banner over the panels, the list of alert and clear lines, the sound, and
+the Test alert rehearsal (rehearsal.py) that goes through all of them and the run's webhook and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QListWidget
+
+from ..alerts import TEST_WHY
+from ..mood import format_score, why_text
+from ..recording import clock_utc
+from ..rehearsal import rehearsal_results
+from ..types import TEST_REASON
+from . import theme
+
+if TYPE_CHECKING:
+    from ..events import Event, Sink
+    from ..settings import Settings
+
+MAX_EVENTS = 200  # alert and clear lines the window keeps, newest first
+TEST_SECONDS = 8.0  # how long a TEST alert's banner stays before its clear
+
+
+class AlertPanel:
+    """``banner`` (alert red, shown while an alert is on) and ``events`` (the lines, newest first): the
+    window places both. :meth:`show_event` takes the runner's events; :meth:`test` raises a TEST alert."""
+
+    def __init__(self, sound: Callable[[], bool]) -> None:
+        self.banner = QLabel("")
+        self.banner.setStyleSheet(f"background: {theme.ALERT}; color: white; font-weight: bold; padding: 6px;")
+        self.banner.setVisible(False)
+        self.banner.setWordWrap(True)  # a long reason wraps instead of widening the side and shrinking the video
+        self.events = QListWidget()
+        self.events.setWordWrap(True)  # a whole alert line, no horizontal scrollbar; newest first
+        self.events.setMaximumHeight(110)
+        self.sound = sound
+        self.testing = False  # a TEST alert's banner is up
+        self._timer = QTimer(singleShot=True)
+        self._pending: tuple[Sequence[Sink], Settings, str, float] | None = None
+        self._timer.timeout.connect(self._end_test)
+
+    def show_state(self, alert: bool) -> None:
+        """Each frame: the banner is up while the run's alert is, or a TEST alert's."""
+        self.banner.setVisible(alert or self.testing)
+
+    def show_event(self, event: Event, source: str | None) -> None:
+        """An alert or its clearing, in the runner's words, stamped with its frame's time."""
+        self.events.insertItem(0, event.text)
+        while self.events.count() > MAX_EVENTS:  # a shift's worth of lines, not all of them
+            self.events.takeItem(self.events.count() - 1)
+        if event.kind != "alert":
+            return
+        if event.reason == TEST_REASON:
+            self.banner.setText(f"TEST ALERT ({source or 'no source open'}): {TEST_WHY}. This is what an alert "
+                                f"looks like; it clears in {TEST_SECONDS:.0f} s")
+        else:
+            self.banner.setText(f"{source}: queue mood {format_score(event.score)}, {why_text(event.reason, event.who)}, "
+                                f"since {clock_utc(event.timestamp)}")
+        self.banner.setVisible(True)
+        if self.sound():
+            QApplication.beep()
+
+    def test(self, sinks: Sequence[Sink], settings: Settings, source: str | None, score: float,
+             on_error: Callable[[Sink, str], None]) -> None:
+        """A TEST alert now, through the banner, the list, the sound and ``sinks`` (the run's webhook and
+        metrics, never its CSV); its clear follows after :data:`TEST_SECONDS`."""
+        from ..events import event_of, write_to
+
+        if self.testing:
+            return
+        alert, _ = rehearsal_results(source or "window", score)
+        write_to(sinks, alert, on_error)
+        self.testing = True
+        self.show_event(event_of(alert, settings), source)  # type: ignore[arg-type]  # an alert has an event
+        self._pending = (sinks, settings, source or "window", score)
+        self._timer.start(int(TEST_SECONDS * 1000))
+
+    def _end_test(self) -> None:
+        from ..events import event_of, write_to
+
+        if self._pending is None:
+            return
+        sinks, settings, source, score = self._pending
+        self._pending, self.testing = None, False
+        _, clear = rehearsal_results(source, score)
+        write_to(sinks, clear, None if not sinks else lambda _s, _m: None)
+        event = event_of(clear, settings)
+        if event is not None:
+            self.show_event(event, source)
+        self.banner.setVisible(False)
