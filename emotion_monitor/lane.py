@@ -77,6 +77,7 @@ class Lane:
         if p is None:
             return
         p.mood.config = new.mood()
+        p.tracker.max_age = new.reid_seconds
         p.config = replace(p.config, min_face=new.min_face, read_rate=new.read_rate, zones=self.zones())
         if hasattr(p.classifier, "flip_average"):  # the mirror average: from the next batch on
             p.classifier.flip_average = new.flip_average

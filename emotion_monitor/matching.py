@@ -99,6 +99,25 @@ def describe(image: np.ndarray, dets: Detections, crops: np.ndarray) -> np.ndarr
     return np.asarray(np.concatenate([faces, body], axis=1) * np.float32(np.sqrt(0.5)))
 
 
+BODY_BINS = 32  # the hue-saturation histogram at the end of each descriptor (describe)
+
+
+def colours_agree(feature: np.ndarray, feats: np.ndarray, bar: float) -> np.ndarray:
+    """Whether each of ``feats`` (N, D) wears the colours of ``feature`` (D,), bool (N,): OpenCV's
+    ``compareHist`` (correlation) of the hue-saturation histograms of the region below the face (collar,
+    shoulders, chest) that :func:`describe` keeps, at least ``bar``. The tracker asks it of a face back
+    after a long absence (up to ``--reid-seconds``): the search radius has grown to most of the frame and
+    the face's HOG, which turns with the head, is a weak witness alone; clothes keep their colours whatever
+    the pose. Correlation, not the cosine: it is centred, so two dark coats do not agree by their shared
+    black bins alone. Cheap: the histograms exist already (32 bins). A side with no colours (a gray
+    image, the region below the frame's edge) leaves the decision to the face."""
+    ref = np.ascontiguousarray(feature[-BODY_BINS:], np.float32)
+    rows = np.ascontiguousarray(np.asarray(feats, np.float32).reshape(len(feats), -1)[:, -BODY_BINS:])
+    if not ref.any():
+        return np.ones(len(rows), bool)
+    return np.array([not h.any() or cv2.compareHist(ref, h, cv2.HISTCMP_CORREL) >= bar for h in rows], bool)
+
+
 class _Features:
     """Appearance descriptors of one frame's detections, computed on demand and once each: re-
     identification needs those of the unmatched detections, and a followed face refreshes its own
