@@ -218,6 +218,9 @@ class MainWindow(QMainWindow):
     def select_at(self, x: float, y: float) -> None:
         if self.last_result is None:
             return
+        shown = self.view._frame_size  # the picture is drawn at the view's width: back to the frame's pixels
+        k = self.last_result.frame.image.shape[1] / shown[0] if shown else 1.0
+        x, y = x * k, y * k
         if self.zone_button.isChecked():  # drawing the queue zone: a click is a corner
             h, w = self.last_result.frame.image.shape[:2]
             return self.statusBar().showMessage(self._draft.add(x, y, w, h), 60_000)
