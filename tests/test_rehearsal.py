@@ -113,3 +113,37 @@ def test_the_windows_test_alert_button_goes_through_banner_list_sound_and_webhoo
     finally:
         win.close()
         rx.close()
+
+
+def test_a_video_that_ends_says_ended_closes_the_recording_clears_the_rate_and_offers_replay(qtbot, tmp_path,
+                                                                                              scene_video):
+    pytest.importorskip("pytestqt")
+    from PySide6.QtCore import QSettings
+
+    from emotion_monitor.gui.main import MainWindow
+
+    from .test_gui import StubClassifier
+
+    win = MainWindow(store=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), classifier=StubClassifier())
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        win.pending_record_path = str(tmp_path / "rec.csv")
+        assert win.open_video(str(scene_video), realtime=True)
+        win.record_button.setChecked(True)
+        qtbot.waitUntil(lambda: win.ending.ended, timeout=30_000)
+        assert not win.record_button.isChecked() and not win.worker.recording and win.record_time.text() == ""
+        assert (tmp_path / "rec.csv").stat().st_size > 100  # what was recorded is kept
+        win._tick()
+        assert "ended" in win.status_label.text() and "fps" not in win.status_label.text()
+        assert win.ending.offer.isVisible() and win.ending.label.text().endswith(" ended")
+        from .test_gui import shown_rgb
+
+        shown = shown_rgb(win).astype(int)
+        h = shown.shape[0]
+        assert (shown[h // 3: 2 * h // 3].min(axis=2) > 230).sum() > 200  # the word "ended", white, across the middle
+        assert shown.mean() < win.view.last_rgb.mean()  # over the last picture, dimmed
+        win.ending.replay_button.click()  # Replay: the same video from its start
+        assert not win.ending.ended and not win.ending.offer.isVisible() and win.worker is not None
+    finally:
+        win.close()

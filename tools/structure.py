@@ -34,7 +34,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "edges": ("what people run: the command line and the window (a thin view)",
               ("options", "commands", "cli", "__main__",
                "gui", "gui.binding", "gui.theme", "gui.widgets", "gui.controls", "gui.face_panel", "gui.mood_panel",
-               "gui.people_panel", "gui.worker", "gui.window", "gui.lanes", "gui.main")),
+               "gui.people_panel", "gui.alert_panel", "gui.ending", "gui.worker", "gui.window", "gui.lanes", "gui.main")),
 }
 
 

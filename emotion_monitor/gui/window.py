@@ -32,6 +32,7 @@ from ..overlay import snapshot_image
 from ..types import CaptureOptions
 from .alert_panel import AlertPanel
 from .controls import Controls, ZoneDraft
+from .ending import Ending
 from .face_panel import FacePanel
 from .mood_panel import MoodPanel
 from .people_panel import PeoplePanel, area
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.status_label = QLabel("")
         self.statusBar().addPermanentWidget(self.status_label)
+        self.ending = Ending(self, lambda: self._replay())  # a video's end: "ended", Replay, Open another
 
         shortcuts: list[tuple[Any, Callable[[], object]]] = [
             (Qt.Key_Space, lambda: self.pause_button.toggle()), (Qt.Key_R, lambda: self.record_button.toggle()),
@@ -149,6 +151,8 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Emotion Monitor", f"{exc}\n\nOpen a video file or the demo clip instead.")
             return False
         self.source = name
+        self._replay: Callable[[], bool] = lambda: self._open(make_capture, name)
+        self.ending.started()
         for sink in self.fleet_sinks:
             runner.add_sink(sink, owned=False)
         self.worker = Worker(runner)
@@ -156,6 +160,7 @@ class MainWindow(QMainWindow):
         self.worker.event.connect(self._show_event)
         self.worker.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.worker.failed.connect(self._failed)
+        self.worker.finished.connect(lambda w=self.worker: self.ending.worker_finished(w))
         self.worker.start()
         self.pause_button.setChecked(False)
         if self.record_button.isChecked():
@@ -238,8 +243,10 @@ class MainWindow(QMainWindow):
     def _tick(self) -> None:
         if self.worker is not None:
             faces = len(self.last_result.tracks) if self.last_result else 0
-            name = getattr(self.worker.pipeline.classifier, "name", "?")
-            self.status_label.setText(f"{self.source}  |  {self.worker.fps:.1f} fps  |  {faces} faces  |  model {name}")
+            name, dropped = getattr(self.worker.pipeline.classifier, "name", "?"), self.worker.lane.capture.dropped
+            rate = "ended" if self.ending.ended else f"{self.worker.fps:.1f} fps" + (f", {dropped} dropped to keep up"
+                                                                                     if dropped else "")
+            self.status_label.setText(f"{self.source}  |  {rate}  |  {faces} faces  |  model {name}")
         if self.record_started is not None:
             s = int(time.monotonic() - self.record_started)
             self.record_time.setText(f"{s // 60:02d}:{s % 60:02d}")
