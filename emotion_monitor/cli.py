@@ -196,10 +196,22 @@ def sources_of(args: argparse.Namespace) -> list[SourceSpec]:
 
 
 def _check_writable(path: Path) -> None:
+    """RecordingError (one line) unless ``path`` can be written, tried before the run rather than after it:
+    opened for appending (nothing written), removed again if it did not exist."""
     from .errors import RecordingError
 
-    if not path.parent.exists():
+    if not path.parent.is_dir():
         raise RecordingError(f"cannot write {path}: folder does not exist")
+    if path.is_dir():
+        raise RecordingError(f"cannot write {path}: it is a folder")
+    existed = path.exists()
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        raise RecordingError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    if not existed:
+        path.unlink()
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
@@ -218,16 +230,17 @@ def run_gui(args: argparse.Namespace, specs: Sequence[SourceSpec] = ()) -> int:
 
     refused = [f"--{k.replace('_', '-')} ({why})" for k, why in NOT_IN_WINDOW.items() if getattr(args, k)]
     if refused:
-        return error(f"the window does not take {', '.join(refused)}; run headless with --camera N or --video FILE")
+        return error(f"the window does not take {', '.join(refused)}; run headless with --camera N, --video FILE "
+                     "or --demo", 2)
     try:
         from .gui.binding import check_binding, check_display
     except ImportError as exc:
-        return error(f"the desktop window is not available ({exc}); run headless with --camera N or --video FILE", 2)
+        return error(f"the desktop window is not available ({exc}); run headless with --camera N, --video FILE or --demo", 2)
     try:
         check_display()  # before Qt loads its platform plugin: without a display it aborts the process
         from .gui.main import run as gui_run
     except ImportError as exc:
-        return error(f"the desktop window is not available ({exc}); run headless with --camera N or --video FILE", 2)
+        return error(f"the desktop window is not available ({exc}); run headless with --camera N, --video FILE or --demo", 2)
     except MonitorError as exc:
         return error(str(exc), 2)
     try:

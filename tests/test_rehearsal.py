@@ -147,3 +147,31 @@ def test_a_video_that_ends_says_ended_closes_the_recording_clears_the_rate_and_o
         assert not win.ending.ended and not win.ending.offer.isVisible() and win.worker is not None
     finally:
         win.close()
+
+
+def test_closing_lines_count_what_happened_and_bad_output_paths_stop_before_the_run(scene_video, tmp_path, capsys):
+    """#52 item 8: --max-frames says it stopped the run; a looped file counts its passes; an unwritable
+    --stats-json or --people-csv is refused before the first frame (exit 1, one line, no CSV row written)."""
+    assert main(["--video", str(scene_video), "--max-frames", "5", "--quiet", "--detector", "haar"]) == 0
+    assert main(["--video", str(scene_video), "--max-frames", "5", "--detector", "haar"]) == 0
+    out = capsys.readouterr().out
+    assert "stopped by --max-frames: 5 frames analysed of 5 read" in out and "end of video" not in out
+    assert main(["--video", str(scene_video), "--loop", "--max-frames", "70", "--detector", "haar"]) == 0
+    assert "stopped by --max-frames: 70 frames analysed of 70 read, 3 passes of the looped file" in capsys.readouterr().out
+    (tmp_path / "a-file").write_text("x")
+    for flag in ("--stats-json", "--people-csv"):
+        for bad, why in ((tmp_path, "it is a folder"), (tmp_path / "a-file" / "out", "folder does not exist")):
+            rec = tmp_path / f"rec{flag}.csv"
+            rc = main(["--video", str(scene_video), "--record", str(rec), flag, str(bad), "--detector", "haar"])
+            err = capsys.readouterr().err.strip()
+            assert rc == 1 and err == f"emotion-monitor: error: cannot write {bad}: {why}"
+            assert not rec.exists()  # refused before anything was opened
+
+
+def test_the_no_display_line_offers_the_demo(monkeypatch, capsys):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    assert main(["--gui", "--demo"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--demo" in err and "\n" not in err

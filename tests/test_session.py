@@ -41,7 +41,7 @@ def test_the_end_of_a_video_is_reported_and_the_summary_says_so(astronaut_bgr):
     cap.start()
     summary = session.run()
     session.close()
-    assert summary["frames"] == 30 and summary["ended"] and status[-1] == "end of video: 30 frames"
+    assert summary["frames"] == 30 and summary["ended"] and status[-1] == "end of video: 30 frames analysed of 30 read"
 
 
 def test_a_stopped_run_is_not_an_end_of_video(astronaut_bgr):
@@ -176,7 +176,7 @@ def test_saved_preferences_round_trip_and_bad_values_fall_back():
 def test_the_window_refuses_run_options_it_cannot_honour(capsys):
     from emotion_monitor.cli import main
 
-    assert main(["--gui", "--video", "x.mp4", "--stats-json", "s.json"]) == 1
+    assert main(["--gui", "--video", "x.mp4", "--stats-json", "s.json"]) == 2  # wrong arguments: 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("emotion-monitor: error: the window does not take --stats-json") and "\n" not in err
 

@@ -53,13 +53,13 @@ class AlertPanel:
             self.events.takeItem(self.events.count() - 1)
         if event.kind != "alert":
             return
-        if event.reason == TEST_REASON:
+        if event.reason == TEST_REASON:  # shown at once (a real alert's banner follows its result: show_state)
             self.banner.setText(f"TEST ALERT ({source or 'no source open'}): {TEST_WHY}. This is what an alert "
                                 f"looks like; it clears in {TEST_SECONDS:.0f} s")
+            self.banner.setVisible(True)
         else:
             self.banner.setText(f"{source}: queue mood {format_score(event.score)}, {why_text(event.reason, event.who)}, "
                                 f"since {clock_utc(event.timestamp)}")
-        self.banner.setVisible(True)
         if self.sound():
             QApplication.beep()
 
