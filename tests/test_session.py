@@ -213,13 +213,15 @@ def test_stages_fit_their_protocols_and_tiles_per_frame_0_means_every_view():
 LIVE = {  # where each setting the window's dialog shows takes effect in the running pipeline
     "detector": lambda p: p.detector.name, "detect_every": lambda p: p.detector.every,
     "detect_width": lambda p: p.detector.max_width, "min_face": lambda p: p.config.min_face,
+    "reid_seconds": lambda p: p.tracker.max_age,
     "flip_average": lambda p: p.classifier.flip_average, "read_rate": lambda p: p.config.read_rate,
     "zone": lambda p: " ".join(z.text() for z in p.config.zones),  # the zones the pipeline uses, as text
 }
 NEW = {"detector": "haar", "detect_every": 3, "detect_width": 640, "min_face": 30, "flip_average": False, "read_rate": 5.0,
        "threshold": -0.5, "drop": 0.2, "window": 4.0, "duration": 3.0, "hysteresis": 0.2, "cooldown": 10.0,
        "baseline": 60.0, "gap": 5.0, "settle": 8.0, "person_bar": -0.7, "person_duration": 5.0,
-       "turn_sigmas": 3.0, "privacy": "aggregate", "zone": "0,0 1,0 1,1", "blur_snapshots": False, "blur_screen": True}
+       "turn_sigmas": 3.0, "privacy": "aggregate", "zone": "0,0 1,0 1,1", "blur_snapshots": False, "blur_screen": True,
+       "reid_seconds": 12.0}
 SESSION = {  # settings read from the runner itself: the window's worker reads the blur per frame
     "privacy": lambda s: "aggregate" if not s.lanes[0].people.people else s.settings.privacy,  # nobody kept from then on
     "blur_screen": lambda s: s.settings.blur_screen, "blur_snapshots": lambda s: s.settings.blur_snapshots,

@@ -71,7 +71,8 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         central = QWidget()
         root = QHBoxLayout(central)
-        self.view = VideoView(self.select_at, fit_height=True)  # the people panel takes what the video leaves
+        # the people panel takes what the video leaves; a click is in the frame's pixels
+        self.view = VideoView(lambda x, y: self.select_at(*self._frame_xy(x, y)), fit_height=True)
         left = QVBoxLayout()
         left.addWidget(self.view, 1)
         self.people = PeoplePanel()  # each person in view; a click selects them
@@ -223,9 +224,6 @@ class MainWindow(QMainWindow):
     def select_at(self, x: float, y: float) -> None:
         if self.last_result is None:
             return
-        shown = self.view._frame_size  # the picture is drawn at the view's width: back to the frame's pixels
-        k = self.last_result.frame.image.shape[1] / shown[0] if shown else 1.0
-        x, y = x * k, y * k
         if self.zone_button.isChecked():  # drawing the queue zone: a click is a corner
             h, w = self.last_result.frame.image.shape[:2]
             return self.statusBar().showMessage(self._draft.add(x, y, w, h), 60_000)
@@ -235,6 +233,12 @@ class MainWindow(QMainWindow):
                 self.selected = t.track_id
                 self.face.show_track(t)
                 return
+
+    def _frame_xy(self, x: float, y: float) -> tuple[float, float]:
+        """A point on the picture (drawn at the view's width) in the frame's pixels."""
+        shown, r = self.view._frame_size, self.last_result
+        k = r.frame.image.shape[1] / shown[0] if shown and r is not None else 1.0
+        return x * k, y * k
 
     def _select_id(self, track_id: int) -> None:
         self.selected = track_id
