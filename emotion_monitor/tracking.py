@@ -225,8 +225,9 @@ class Tracker:
 
     def _held(self, f: _Face, timestamp: float) -> bool:
         """Whether a face unseen since ``f.last_seen`` is still reported (and, unconfirmed, kept)."""
-        unseen = timestamp - f.last_seen
-        return unseen <= self.report_gap or (f.missed_searches <= 1 and unseen <= self.coast)
+        unseen, coast = timestamp - f.last_seen, min(max(self.coast, 1.5 * self._search_dt), 1.0)
+        # frames dropped: a face missed between two searches 0.67 s apart is still in view, not gone
+        return unseen <= self.report_gap or (f.missed_searches <= 1 and unseen <= coast)
 
     def gap(self, now: float | None = None) -> float:
         """Seconds unseen within which a face is matched by overlap and motion: ``motion_gap``, or two

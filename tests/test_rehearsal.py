@@ -136,7 +136,7 @@ def test_a_video_that_ends_says_ended_closes_the_recording_clears_the_rate_and_o
         assert (tmp_path / "rec.csv").stat().st_size > 100  # what was recorded is kept
         win._tick()
         assert "ended" in win.status_label.text() and "fps" not in win.status_label.text()
-        assert win.ending.offer.isVisible() and win.ending.label.text().endswith(" ended")
+        assert win.ending.offer.isVisible() and win.ending.replay_button.isVisible() and win.ending.open_button.isVisible()
         from .test_gui import shown_rgb
 
         shown = shown_rgb(win).astype(int)

@@ -69,16 +69,19 @@ def test_back_after_reid_seconds_is_someone_new_and_the_setting_reaches_the_trac
 def test_a_walker_keeps_the_id_when_frames_are_dropped():
     """3 fps and a search every 2nd frame (a loaded machine in real time): 0.67 s between searches, over
     the 0.6 s that used to hand every walker to re-identification; here appearance cannot help (the
-    face's descriptor changes as they turn) and motion must."""
+    face's descriptor changes as they turn) and motion must. Nothing is found between searches here
+    (the follower lost them): the face is still shown there."""
     tr = Tracker()
-    ids = set()
+    ids, shown = set(), []
     for k in range(30):
         t, x = k / 3, 100 + 25 * k  # 75 px a second, a 60 px face
         feats = [look(rng.random(900).astype(np.float32), (k % 30,))]
         out = step(tr, t, [(x, 100, x + 60, 160)] if k % 2 == 0 else [], feats if k % 2 == 0 else [],
                    searched=k % 2 == 0)
         ids |= {o.track_id for o in out}
+        shown.append(len(out))
     assert ids == {1} and tr.ids_issued == 1
+    assert shown[2:] == [1] * 28  # between two searches too, once their pace is known: no blinking, no gap
 
 
 def test_colours_agree_by_correlation_and_leave_a_colourless_side_to_the_face():

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from .._cv import cv2
 
@@ -36,15 +36,14 @@ class Ending:
         self.offer = QWidget()
         row = QHBoxLayout(self.offer)
         row.setContentsMargins(0, 0, 0, 0)
-        self.label = QLabel("")
         self.replay_button = QPushButton("Replay")
         self.open_button = QPushButton("Open another…")
         self.replay_button.clicked.connect(replay)
         self.open_button.clicked.connect(win.choose_file)
-        for w in (self.label, self.replay_button, self.open_button):
+        for w in (self.replay_button, self.open_button):
             row.addWidget(w)
         self.offer.setVisible(False)
-        win.statusBar().addWidget(self.offer)
+        win.statusBar().addPermanentWidget(self.offer)  # beside "ended" (a message would cover a plain widget)
 
     def started(self) -> None:
         self.ended = False
@@ -61,5 +60,4 @@ class Ending:
         rgb = latest[1] if latest is not None else win.view.last_rgb
         if rgb is not None:
             win.view.show_rgb(ended_picture(rgb), keep=False)
-        self.label.setText(f"{win.source} ended")
         self.offer.setVisible(True)

@@ -215,8 +215,7 @@ class MainWindow(QMainWindow):
         self.alerts.show_event(event, self.source)
 
     def test_alert(self) -> None:
-        """A TEST alert through the real path (rehearsal.py): banner, alert list, sound, and the run's
-        webhook and metrics; it clears by itself. Works with no source open."""
+        """A TEST alert through the real path (rehearsal.py; no source needed); it clears by itself."""
         score = self.last_result.mood.score if self.last_result is not None else 0.0
         self.alerts.test(self.fleet_sinks, self.settings, self.source, score,
                          lambda _sink, msg: self.statusBar().showMessage(f"test alert: {msg}", 10_000))
@@ -234,8 +233,7 @@ class MainWindow(QMainWindow):
                 self.face.show_track(t)
                 return
 
-    def _frame_xy(self, x: float, y: float) -> tuple[float, float]:
-        """A point on the picture (drawn at the view's width) in the frame's pixels."""
+    def _frame_xy(self, x: float, y: float) -> tuple[float, float]:  # the picture is drawn at the view's width
         shown, r = self.view._frame_size, self.last_result
         k = r.frame.image.shape[1] / shown[0] if shown and r is not None else 1.0
         return x * k, y * k
