@@ -1,5 +1,6 @@
 """The window's mood panel: the group mood as a large number and a gauge coloured by its sign, and a
-timeline of the last three minutes with the alert threshold and the alert spans shaded."""
+timeline of the last three minutes with the alert threshold and the alert spans shaded; where nobody was
+counted a grey dotted line, and ticks where frames were dropped, so the line never breaks without a reason."""
 
 from __future__ import annotations
 
@@ -47,7 +48,15 @@ class MoodPanel(QWidget):
         self.timeline = pg.PlotWidget(background=plot_colours()[0])
         self.timeline.setYRange(-1, 1)
         self.timeline.setLabel("bottom", "seconds")
-        self.curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2))
+        self.timeline.addLegend(offset=(-4, 4), labelTextSize="7pt")  # each kind of line says what it is
+        self.curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2), name="mood")
+        # where nobody was counted the line does not stop without a reason: a grey dotted line holds the last
+        # mood across the gap; frames dropped to keep up (a slow machine in real time) are ticks at the foot
+        self.unread = self.timeline.plot(pen=pg.mkPen("#9e9e9e", width=1, style=Qt.DotLine), name="no face counted")
+        self.dropped = self.timeline.plot(pen=None, symbol="|", symbolSize=7, symbolPen="#757575",
+                                          symbolBrush=None, name="frames dropped")
+        self.drops: deque[float] = deque(maxlen=3000)
+        self._index = 0
         self.threshold_line = pg.InfiniteLine(threshold, angle=0, pen=pg.mkPen("#c62828", style=Qt.DashLine))
         self.timeline.addItem(self.threshold_line)
         self.timeline.setMaximumHeight(170)
@@ -78,12 +87,25 @@ class MoodPanel(QWidget):
             queue = result.queue
             longest = max((q.waited for q in queue), default=0.0)
             self.queue.setText(f"Queue: {len(queue)} waiting" + (f", longest {wait_text(longest)}" if queue else ""))
+        index = result.frame.index
+        if self.t and 1 < index - self._index < 1000:  # frames numbered between this one and the last: dropped
+            self.drops.append((t + self.t[-1]) / 2)
+        self._index = index
         self.t.append(t)
         self.v.append(m.score if m.faces else np.nan)  # nobody counted: a gap, not a mood of 0
-        t_arr = np.array(self.t)
-        keep = t_arr >= t_arr[-1] - SPAN
-        self.curve.setData(t_arr[keep], np.array(self.v)[keep], connect="finite")
+        self._draw(t)
         self._shade(t, m.alert, m.reason, m.who)
+
+    def _draw(self, t: float) -> None:
+        t_arr, v = np.array(self.t), np.array(self.v)
+        keep = t_arr >= t - SPAN
+        self.curve.setData(t_arr[keep], v[keep], connect="finite")
+        gap = np.isnan(v)  # the gaps' dotted line: the last mood held, from the point before to the one after
+        held = v[np.maximum.accumulate(np.where(gap, 0, np.arange(len(v))))]
+        near = gap | np.r_[gap[1:], False] | np.r_[False, gap[:-1]]  # each gap with its two ends
+        self.unread.setData(t_arr[keep], np.where(near & ~np.isnan(held), held, np.nan)[keep], connect="finite")
+        drops = np.array([d for d in self.drops if d >= t - SPAN])
+        self.dropped.setData(drops, np.full(len(drops), -0.95))
 
     def _shade(self, t: float, on: bool, reason: str | None = None, who: tuple[int, ...] = ()) -> None:
         """Shade an alert's span: red when the group's mood raised it, orange with the person's id at its

@@ -1,0 +1,32 @@
+"""The timeline never breaks without a reason shown (#52): nobody counted is a grey dotted line holding the
+last mood, frames dropped to keep up are ticks at the foot."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from emotion_monitor.types import Detections, Frame, FrameResult, MoodState  # noqa: E402
+
+
+def result(index, faces, score=-0.2):
+    frame = Frame(np.zeros((4, 4, 3), np.uint8), index, 1e9 + index / 25, index / 25, "clip")
+    return FrameResult(frame, Detections(), (), MoodState(score, 0.0, faces, False))
+
+
+def test_gaps_and_dropped_frames_are_drawn_as_such(qtbot):
+    from emotion_monitor.gui.mood_panel import MoodPanel
+
+    panel = MoodPanel(-0.3)
+    qtbot.addWidget(panel)
+    frames = [(0, 2), (1, 2), (2, 0), (3, 0), (4, 2), (9, 2), (10, 2), (30, 2)]  # 5-8 and 11-29 dropped
+    for index, faces in frames:
+        panel.show_result(result(index, faces))
+    x, y = panel.curve.getData()
+    assert np.isnan(y[2]) and np.isnan(y[3])  # nobody counted: no mood drawn...
+    ux, uy = panel.unread.getData()
+    assert np.allclose(uy[1:5], -0.2) and np.isnan(uy[0]) and np.isnan(uy[6])  # ...a dotted line across the gap
+    dx, _ = panel.dropped.getData()
+    assert np.allclose(dx, [(4 + 9) / 2 / 25, (10 + 30) / 2 / 25])  # a tick in each stretch of dropped frames
+    legend = [item[1].text for item in panel.timeline.getPlotItem().legend.items]
+    assert legend == ["mood", "no face counted", "frames dropped"]
