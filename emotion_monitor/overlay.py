@@ -8,16 +8,19 @@ from ._cv import cv2
 from .mood import format_mood, wait_text
 from .types import FrameResult, Track
 
-# BGR colour per emotion (shared with the GUI, which converts them to Qt colours)
+# BGR colour per emotion (shared with the GUI, which converts them to Qt colours): Okabe and Ito's palette,
+# told apart with any of the common colour-vision deficiencies, and none of them red: red is the alert's
+# alone. Every place that shows one writes the emotion's word beside it.
 COLORS = {
-    "angry": (40, 40, 220), "disgust": (40, 140, 80), "fear": (160, 60, 160), "happy": (40, 200, 40),
-    "neutral": (200, 200, 200), "sad": (200, 110, 30), "surprise": (0, 200, 230),
+    "angry": (167, 121, 204), "disgust": (66, 228, 240), "fear": (0, 159, 230), "happy": (115, 158, 0),
+    "neutral": (187, 187, 187), "sad": (178, 114, 0), "surprise": (233, 180, 86),
 }
+ALERT_HEX = "#c62828"  # alert red: an alert's frame, banner, span and threshold, and nothing else
 
 
 ZONE_COLOR = (255, 200, 0)  # light blue (BGR): a queue zone
 GREY = (150, 150, 150)  # faces left out of the mood by the quality gate: corner marks, no text
-ALERT_RED = (0, 0, 255)  # the people behind the current alert: a red frame around their box, "#id ALERT"
+ALERT_RED = (40, 40, 198)  # ALERT_HEX in BGR: the people behind the current alert: a red frame around their box, "#id ALERT"
 MARKED = (0, 140, 255)  # orange: marked "arrived unhappy" on arrival (no alert of their own)
 
 
@@ -158,8 +161,10 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
             continue
         x, y, choice = pos
         w, h = size[choice]
-        cv2.rectangle(out, (x, y), (x + w, y + h), COLORS.get(t.emotion, (255, 255, 255)), -1)
-        cv2.putText(out, label[choice], (x + 3, y + h - 5), font, fs, (0, 0, 0), stroke, cv2.LINE_AA)
+        fill = COLORS.get(t.emotion, (255, 255, 255))
+        ink = (0, 0, 0) if 0.114 * fill[0] + 0.587 * fill[1] + 0.299 * fill[2] > 110 else (255, 255, 255)
+        cv2.rectangle(out, (x, y), (x + w, y + h), fill, -1)
+        cv2.putText(out, label[choice], (x + 3, y + h - 5), font, fs, ink, stroke, cv2.LINE_AA)
     if mood_line:
         m = result.mood
         text = (f"faces {m.faces}  {format_mood(m.score, m.learning, m.faces)}  trend {m.trend:+.2f}/min"

@@ -101,8 +101,11 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     hms = re.search(r"T(\d\d:\d\d:\d\d)", alert_line).group(1)
     # the banner names the rule and the people behind it
     assert re.fullmatch(rf".+: queue mood -\d\.\d\d, below the alert threshold; lowest: #\d+, since {hms} UTC", win.banner.text())
-    # the mood as a large number and a gauge, red while it is negative; the alert's span shaded on the timeline
-    assert re.fullmatch(r"-\d\.\d\d", win.mood.number.text()) and "#c62828" in win.gauge.styleSheet()
+    # the mood as a large number and a gauge, vermillion below the threshold (red is the alert's alone); the
+    # alert's span shaded on the timeline
+    from emotion_monitor.gui.mood_panel import COLOURS
+
+    assert re.fullmatch(r"-\d\.\d\d", win.mood.number.text()) and COLOURS[-2] in win.gauge.styleSheet()
     assert len(win.mood.spans) == 1 and win.events.wordWrap()
     # ...and happy ones clear it (after the hysteresis time)
     win.stub.label = "happy"

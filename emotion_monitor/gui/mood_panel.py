@@ -14,16 +14,21 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QW
 
 from ..mood import PERSON_REASONS, format_mood, format_score, people_text, wait_text
 from ..types import FrameResult
-from .theme import plot_colours
+from .theme import ALERT, plot_colours
 
-COLOURS = {1: "#2e7d32", -1: "#c62828", 0: "#9e9e9e"}  # content, unhappy, about zero or nobody counted
-CALM_BAND = 0.05  # |mood| below this is drawn grey: "-0.01" is no reason for red
+# content (bluish green), below zero (amber), at or below the alert's threshold (vermillion: an alert may
+# follow; the alert itself is the banner's red), about zero or nobody counted (grey)
+COLOURS = {1: "#00795a", -1: "#a66a00", -2: "#d55e00", 0: "#9e9e9e"}
+CALM_BAND = 0.05  # |mood| below this is drawn grey: "-0.01" is no reason for alarm
 SPAN = 180.0  # seconds of mood the timeline shows
 
 
-def mood_sign(score: float, faces: int) -> int:
-    """The key of :data:`COLOURS` for a mood: 0 with nobody counted or within :data:`CALM_BAND` of zero."""
-    return 0 if not faces or abs(score) < CALM_BAND else (1 if score > 0 else -1)
+def mood_sign(score: float, faces: int, threshold: float | None = None) -> int:
+    """The key of :data:`COLOURS` for a mood: 0 with nobody counted or within :data:`CALM_BAND` of zero,
+    -2 at or below the alert's ``threshold`` (the colour follows the threshold, not any negative number)."""
+    if not faces or abs(score) < CALM_BAND:
+        return 0
+    return 1 if score > 0 else (-2 if threshold is not None and score <= threshold else -1)
 
 
 class MoodPanel(QWidget):
@@ -57,7 +62,7 @@ class MoodPanel(QWidget):
                                           symbolBrush=None, name="frames dropped")
         self.drops: deque[float] = deque(maxlen=3000)
         self._index = 0
-        self.threshold_line = pg.InfiniteLine(threshold, angle=0, pen=pg.mkPen("#c62828", style=Qt.DashLine))
+        self.threshold_line = pg.InfiniteLine(threshold, angle=0, pen=pg.mkPen(ALERT, style=Qt.DashLine))
         self.timeline.addItem(self.threshold_line)
         self.timeline.setMaximumHeight(170)
         layout.addWidget(self.timeline)
@@ -81,7 +86,7 @@ class MoodPanel(QWidget):
         # the mood on the timeline's and the command line's scale (-1..+1), not the bar's -100..100
         self.gauge.setFormat(format_mood(m.score, m.learning, m.faces) if m.faces else "no face counted")
         self.number.setText(format_score(m.score) if m.faces else "–")
-        self._colour(mood_sign(m.score, m.faces))
+        self._colour(mood_sign(m.score, m.faces, self.threshold_line.value()))
         self.queue.setVisible(bool(result.zones))
         if result.zones:
             queue = result.queue

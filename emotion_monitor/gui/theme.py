@@ -7,7 +7,9 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-ALERT = "#c62828"  # alert red: the banner, an alert's frame and span, the threshold; used for nothing else
+from ..overlay import ALERT_HEX
+
+ALERT = ALERT_HEX  # alert red: the banner, an alert's frame and span, the threshold; nothing else
 
 
 def system_scheme() -> str:
