@@ -95,7 +95,7 @@ def batch_main(argv: Sequence[str]) -> int:
     p.add_argument("--sample-fps", type=float, metavar="F", help="analyse F frames a second of each video")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress (bars on a terminal; one plain line per file when the output is a pipe or file)")
-    options.add_arguments(p.add_argument_group("settings"))
+    options.add_arguments(p.add_argument_group("settings"), skip=options.WINDOW_ONLY)
     args = p.parse_args(argv)
     if args.sample_fps is not None and args.sample_fps <= 0:
         p.error("--sample-fps must be > 0")

@@ -175,3 +175,10 @@ def test_the_no_display_line_offers_the_demo(monkeypatch, capsys):
     assert main(["--gui", "--demo"]) == 2
     err = capsys.readouterr().err.strip()
     assert "--demo" in err and "\n" not in err
+
+
+def test_batch_help_lists_no_window_only_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["batch", "--help"])
+    out = capsys.readouterr().out
+    assert "--blur-screen" not in out and "--blur-snapshots" not in out and "--threshold" in out

@@ -42,3 +42,21 @@ def test_the_moods_colour_follows_the_threshold_and_no_emotion_wears_alert_red(s
     assert mood_sign(score, 3, threshold) == key and mood_sign(score, 0, threshold) == 0
     assert ALERT_HEX not in COLOURS.values() and ALERT_RED not in COLORS.values()
     assert len(set(COLORS.values())) == 7 and tuple(int(ALERT_HEX[i:i + 2], 16) for i in (5, 3, 1)) == ALERT_RED
+
+
+def test_a_box_that_left_the_frame_never_gets_a_black_thumbnail(qtbot):
+    from emotion_monitor.gui.people_panel import PeoplePanel
+    from emotion_monitor.types import Track
+
+    panel = PeoplePanel()
+    qtbot.addWidget(panel)
+    image = np.full((100, 200, 3), 200, np.uint8)
+    p = np.full(7, 1 / 7, np.float32)
+    out = Track(4, np.array([190, 20, 260, 90], np.float32), p, p)  # coasting out: 10 of its 70 px in view
+    icon = panel._icon(out, image, 0.0)
+    pix = icon.pixmap(16, 16).toImage()
+    assert pix.pixelColor(8, 8).lightness() > 100  # the grey square, not black
+    inside = Track(4, np.array([20, 20, 90, 90], np.float32), p, p)
+    panel._icon(inside, image, 1.0)
+    again = panel._icon(out, image, 2.0).pixmap(16, 16).toImage()  # out again: the last cut stays
+    assert again.pixelColor(8, 8).lightness() > 150
