@@ -1,106 +1,71 @@
 """Tracking: one id per person across frames, and per-face smoothing of the emotion probabilities.
 
-Association runs in three stages a frame, each greedy (highest score first) on what the earlier ones
-left (ByteTrack's idea of a second association, OC-SORT's re-anchoring on the last observation):
+Association runs in three stages a frame, each greedy (highest score first) on what the earlier ones left (ByteTrack's
+idea of a second association, OC-SORT's re-anchoring on the last observation):
 
-1. **overlap**: IoU of each face's predicted box (its last observation moved along its velocity in
-   pixels a second, for at most ``coast`` seconds) with the detections;
-2. **motion**: for faces seen in the last ``motion_gap`` seconds, the distance between centres in
-   units of the face's size, with similar sizes (a fast walker whose box moved more than its width
-   between two detector passes: the crowd clip's profile face got a new id every 3-4 frames);
-3. **re-identification**: faces unseen for longer, up to ``max_age`` seconds (``--reid-seconds``, 30 by
-   default: someone who steps out of the queue and comes back), by appearance (the cosine of
-   :func:`describe`'s descriptors: the face's HOG and the colour of what the person wears) within a
-   radius that grows with the time unseen; after ``long_gap`` seconds the colours below the face must
-   also agree (:func:`~emotion_monitor.matching.colours_agree`), the radius being most of the frame.
+1. **overlap**: IoU of each face's predicted box (its last observation moved along its velocity in pixels a second,
+   for at most ``coast`` seconds) with the detections;
+2. **motion**: for faces seen in the last ``motion_gap`` seconds, the distance between centres in units of the face's
+   size, with similar sizes (a fast walker whose box moved more than its width between two detector passes: the crowd
+   clip's profile face got a new id every 3-4 frames);
+3. **re-identification**: faces unseen for longer, up to ``max_age`` seconds (``--reid-seconds``, 30 by default:
+   someone who steps out of the queue and comes back), by appearance (the cosine of :func:`describe`'s descriptors:
+   the face's HOG and the colour of what the person wears) within a radius that grows with the time unseen; after
+   ``long_gap`` seconds the colours below the face must also agree (:func:`~emotion_monitor.matching.colours_agree`),
+   the radius being most of the frame.
 
-Dropped frames: when a loaded machine plays in real time and drops frames, detector searches come further
-apart; the overlap-and-motion window widens with them (:meth:`Tracker.gap`) so that a walker is still
-followed by motion rather than handed to re-identification at every search.
+Dropped frames (a loaded machine in real time): searches come further apart; the overlap-and-motion window
+(:meth:`Tracker.gap`) and the time a missed face is still shown widen with them.
 
-A new face gets its public id only once it is confirmed (``min_hits`` detections, or one detection
-of confidence >= ``sure``): one-frame false detections no longer use up ids. A face that is not
-detected on a frame but overlaps one that is (IoU > ``ghost_iou``) is not reported, nor one on the hair
-above another (:func:`~emotion_monitor.matching.heads_shared`): one box per head.
+A new face gets its public id only once it is confirmed (``min_hits`` detections, or one detection of confidence >=
+``sure``): one-frame false detections no longer use up ids. A face that is not detected on a frame but overlaps one
+that is (IoU > ``ghost_iou``) is not reported, nor one on the hair above another
+(:func:`~emotion_monitor.matching.heads_shared`): one box per head.
 
-Hand-written: ``supervision``'s ByteTrack pulls opencv-python beside our opencv-contrib-python (two
-cv2 packages in one environment) and re-identifies nothing; ``norfair`` pins numpy < 2 (its 2.3.0);
-neither knows the detector's schedule (a detector pass every 2nd frame, followed faces between).
-Matching is greedy rather than the Hungarian solver: with IoU and gated distances, pairs rarely
-compete and greedy gives the same answer for a handful of faces (tests/test_tracking_mood.py).
+Hand-written: ``supervision``'s ByteTrack pulls opencv-python beside our opencv-contrib-python (two cv2 packages in
+one environment) and re-identifies nothing; ``norfair`` pins numpy < 2 (its 2.3.0); neither knows the detector's
+schedule (a detector pass every 2nd frame, followed faces between). Matching is greedy rather than the Hungarian
+solver: with IoU and gated distances, pairs rarely compete and greedy gives the same answer for a handful of faces
+(tests/test_tracking_mood.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .matching import FeatureSource, _Features, colours_agree, describe, greedy_match, heads_shared, iou_matrix
+from .matching import (
+    FeatureSource,
+    _centres,
+    _Face,
+    _Features,
+    colours_agree,
+    describe,
+    greedy_match,
+    heads_shared,
+    iou_matrix,
+    look_alike,
+)
 from .types import LABELS, Detections, Track
 
 __all__ = ["Tracker", "describe", "greedy_match", "iou_matrix"]
 
 
-@dataclass
-class _Face:
-    """The tracker's own, mutable memory of one face (never handed out: see :meth:`_Face.snapshot`)."""
-
-    xyxy: np.ndarray  # last reported box
-    obs: np.ndarray  # last observed (detected) box
-    probs: np.ndarray
-    raw_probs: np.ndarray
-    first_seen: float
-    last_seen: float
-    track_id: int = 0  # 0 until confirmed
-    quality: str = "ok"
-    hits: int = 1
-    missed: int = 0
-    missed_searches: int = 0  # detector passes since the last match (frames the detector skipped do not count)
-    velocity: np.ndarray | None = None  # px a second, centre
-    confident: bool = False
-    classified_at: float = 0.0
-    feature: np.ndarray | None = None
-    feature_at: float = 0.0
-    matched_now: bool = True
-
-    def predicted(self, now: float, coast: float) -> np.ndarray:
-        if self.velocity is None:
-            return self.obs
-        dt = min(max(now - self.last_seen, 0.0), coast)
-        return self.obs + np.tile(self.velocity * dt, 2).astype(np.float32)
-
-    @property
-    def size(self) -> float:
-        return float(np.sqrt(max(1.0, (self.obs[2] - self.obs[0]) * (self.obs[3] - self.obs[1]))))
-
-    def snapshot(self) -> Track:
-        return Track(self.track_id, self.xyxy, self.probs, self.raw_probs, self.hits, self.missed, self.first_seen,
-                     self.last_seen, self.quality)
-
-
-def _centres(b: np.ndarray) -> np.ndarray:
-    return np.asarray((b[:, :2] + b[:, 2:]) / 2)
-
-
 class Tracker:
-    """Faces followed across frames (see the module's docstring) with exponential smoothing of each
-    face's probabilities.
+    """Faces followed across frames (see the module's docstring) with exponential smoothing of each face's probabilities.
 
-    ``alpha``: weight of the newest classification (EMA). ``max_age``: seconds a face is remembered
-    unseen (a person who turns away or walks behind another keeps the id on return). ``motion_gap``:
-    seconds unseen within which a face is matched by overlap and motion; longer only by appearance.
-    ``report_gap``: seconds it is still reported (drawn, recorded) without a detection, moved along
-    its predicted path: the frame between two detector passes and one missed detection. Frames are
-    not always that close (several sources, a slow machine in real time): a face missed by at most
-    one search of the detector is reported too, for up to ``coast`` seconds (``update(searched=...)``
-    says which frames were searched), so a face does not blink out on the frames between searches.
-    ``min_hits``: detections before a face is reported and numbered; one detected with confidence >=
-    ``sure`` at once. ``strong``: the detector's own threshold (the pipeline sets it from the
-    detector's ``score_threshold``); a box below it only continues a face (:meth:`admit`). Limits
-    are in seconds of the source's clock, so they mean the same whatever the detector's schedule or
-    the frame rate. :meth:`update` returns frozen :class:`Track` snapshots.
+    ``alpha``: weight of the newest classification (EMA). ``max_age``: seconds a face is remembered unseen (a person who
+    turns away or walks behind another keeps the id on return). ``motion_gap``: seconds unseen within which a face is
+    matched by overlap and motion; longer only by appearance. ``report_gap``: seconds it is still reported (drawn,
+    recorded) without a detection, moved along its predicted path: the frame between two detector passes and one
+    missed detection. Frames are not always that close (several sources, a slow machine in real time): a face missed
+    by at most one search of the detector is reported too, for up to ``coast`` seconds (``update(searched=...)`` says
+    which frames were searched), so a face does not blink out on the frames between searches. ``min_hits``: detections
+    before a face is reported and numbered; one detected with confidence >= ``sure`` at once. ``strong``: the
+    detector's own threshold (the pipeline sets it from the detector's ``score_threshold``); a box below it only
+    continues a face (:meth:`admit`). Limits are in seconds of the source's clock, so they mean the same whatever the
+    detector's schedule or the frame rate. :meth:`update` returns frozen :class:`Track` snapshots.
     """
 
     def __init__(self, iou_threshold: float = 0.2, alpha: float = 0.4, max_age: float = 30.0,
@@ -110,10 +75,9 @@ class Tracker:
                  colour_bar: float = 0.3):
         self.iou_threshold, self.alpha, self.max_age = iou_threshold, alpha, max_age
         self.report_gap, self.motion_gap, self.coast = report_gap, motion_gap, coast
-        self.min_hits, self.sure = min_hits, sure
+        self.min_hits, self.sure, self.strong, self.refresh = min_hits, sure, strong, refresh
         self.max_jump, self.reid_similarity, self.ghost_iou = max_jump, reid_similarity, ghost_iou
-        self.strong, self.refresh = strong, refresh
-        self.long_gap, self.colour_bar = long_gap, colour_bar
+        self.long_gap, self.colour_bar = long_gap, colour_bar  # a long absence: the colours must agree too
         self._search_dt = 0.0  # seconds between two detector searches (EMA): slow when frames are dropped
         self._searched_at: float | None = None
         self._faces: list[_Face] = []
@@ -230,10 +194,9 @@ class Tracker:
         return unseen <= self.report_gap or (f.missed_searches <= 1 and unseen <= coast)
 
     def gap(self, now: float | None = None) -> float:
-        """Seconds unseen within which a face is matched by overlap and motion: ``motion_gap``, or two
-        and a half detector searches when they come slower, and at least back to the last search before
-        ``now`` (a loaded machine dropping frames in real time: 3 fps and a search every 2nd frame put
-        0.67 s between searches, beyond the 0.6 s that sent every walker to re-identification); at most 2 s."""
+        """Seconds unseen within which a face is matched by overlap and motion: ``motion_gap``, or 2.5
+        searches when they come slower, and back to the last search before ``now`` (3 fps and a search every
+        2nd frame: 0.67 s apart, over the 0.6 s that sent every walker to re-identification); at most 2 s."""
         since = now - self._searched_at + 1e-6 if now is not None and self._searched_at is not None else 0.0
         return min(max(self.motion_gap, 2.5 * self._search_dt, since), max(self.motion_gap, 2.0))
 
@@ -281,11 +244,24 @@ class Tracker:
         # a face never confirmed is dropped as soon as it is lost; a confirmed one is kept max_age
         self._faces = [f for f in self._faces
                        if (timestamp - f.last_seen <= self.max_age if f.track_id else self._held(f, timestamp))]
-        for f in self._faces:
-            if not f.track_id and (f.hits >= self.min_hits or f.confident):
-                f.track_id = self._next_id
-                self._next_id += 1
+        for f in [f for f in self._faces if not f.track_id and (f.hits >= self.min_hits or f.confident)]:
+            self._confirm(f, timestamp)
         return self._report(timestamp)
+
+    def _confirm(self, f: _Face, timestamp: float) -> None:
+        """Number a newly confirmed face: the id of a lost face it looks like (:func:`look_alike`: a fragment
+        the matching missed, a walker lost between searches), which it then replaces; else a new id."""
+        lost = [g for g in self._faces if g.track_id and not g.matched_now and g.feature is not None
+                and timestamp - g.last_seen <= self.max_age]
+        k = None if f.feature is None else look_alike(f.feature, [g.feature for g in lost],  # type: ignore[misc]
+                                                      [timestamp - g.last_seen for g in lost], self.long_gap,
+                                                      self.colour_bar, self.reid_similarity)
+        if k is None:
+            f.track_id, self._next_id = self._next_id, self._next_id + 1
+            return
+        old = lost[k]
+        f.track_id, f.first_seen, f.hits = old.track_id, old.first_seen, f.hits + old.hits
+        self._faces = [g for g in self._faces if g is not old]  # by identity: _Face's == compares arrays
 
     def _observe(self, f: _Face, dets: Detections, c: int, probs: np.ndarray, quality: str, timestamp: float,
                  described: _Features | None) -> None:

@@ -90,3 +90,15 @@ def test_colours_agree_by_correlation_and_leave_a_colourless_side_to_the_face():
     gray = np.concatenate([a[:900], np.zeros(BODY_BINS, np.float32)])
     assert colours_agree(gray, np.stack([a, b]), 0.3).tolist() == [True, True]
     assert colours_agree(a, gray[None], 0.3).tolist() == [True]
+
+
+def test_a_fragment_confirmed_beside_a_lost_look_alike_takes_its_id():
+    """A face the matching missed (out of reach: the detector lost them for a while and they walked on)
+    is given the lost face's id when it is confirmed, not a new one."""
+    tr = Tracker()
+    red = look(FACE, (1, 2))
+    for t in np.arange(0, 1, 0.1):
+        step(tr, t, [(100, 100, 160, 160)], [red])
+    out = step(tr, 1.5, [(700, 100, 760, 160)], [red])  # 10 face sizes away after 0.6 s: beyond reid's reach
+    assert [o.track_id for o in out] == [1] and tr.ids_issued == 1
+    assert len(tr._faces) == 1  # the fragment replaced the lost face
