@@ -126,6 +126,7 @@ class Capture:
         if on_status is not None:
             self.status.connect(on_status)
         self.max_frames = o.max_frames
+        self.passes, self.hit_max = 1, False  # passes through a looped file; stopped by max_frames
         self._queue: queue.Queue[Frame | None] = queue.Queue(maxsize=o.queue_size)
         self._latest: Frame | None = None
         self._cond = threading.Condition()
@@ -221,6 +222,7 @@ class Capture:
         try:
             while not self._stop.is_set():
                 if self.max_frames is not None and index >= self.max_frames:
+                    self.hit_max = True
                     break
                 if self._pause.is_set() and self.info.kind != "camera":
                     paused_at = time.monotonic()
@@ -242,6 +244,7 @@ class Capture:
                     if self.loop and index > pass_start:  # end of a looped file: from the start again
                         self._cap.release()
                         self._cap, pass_start = self._opener(), index
+                        self.passes += 1
                         continue
                     if not self.retry:
                         self.read_to = index  # where the file ended (frames read or skipped)

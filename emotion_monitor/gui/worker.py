@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from .._cv import cv2
 from ..overlay import draw, picture
 from ..recording import CsvRecorder
 
@@ -117,10 +116,8 @@ class Worker(QObject):
         try:
             for result in self.runner.results(self._stop.is_set):
                 blur = self.runner.settings.blur_screen  # a display the customers can see
-                overlay = draw(picture(result, blur), result, self.selected, mood_line=False)
-                if overlay.shape[1] > self.max_width:  # scale here, not on the UI thread
-                    h = round(overlay.shape[0] * self.max_width / overlay.shape[1])
-                    overlay = cv2.resize(overlay, (self.max_width, h), interpolation=cv2.INTER_AREA)
+                # drawn at the view's width (scaled here, not on the UI thread): labels as crisp as the screen
+                overlay = draw(picture(result, blur), result, self.selected, mood_line=False, width=self.max_width)
                 with self._lock:
                     self._latest = (result, np.ascontiguousarray(overlay[:, :, ::-1]))  # BGR -> RGB
                 self.new_result.emit()
