@@ -142,7 +142,7 @@ def analyze(image: np.ndarray | str | os.PathLike[str], settings: Settings | Non
     from .pipeline import sanitize
 
     if isinstance(image, (str, os.PathLike)):
-        from ._cv import cv2
+        import cv2
 
         path = Path(image)
         array = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 from psygnal import Signal
 
-from ._cv import cv2
 from .errors import SourceError
 from .types import CaptureOptions, Frame
 

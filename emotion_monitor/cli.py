@@ -226,6 +226,10 @@ def run_gui(args: argparse.Namespace, specs: Sequence[SourceSpec] = ()) -> int:
         check_display()  # before Qt loads its platform plugin: without a display it aborts the process
         from .gui.main import run as gui_run
     except ImportError as exc:
+        from .errors import GUI_PACKAGES, extra_needed
+
+        if (exc.name or "").split(".")[0] in GUI_PACKAGES:
+            return error(f"{extra_needed('the window', 'gui', exc)}; or run headless with --camera N or --video FILE", 2)
         return error(f"the desktop window is not available ({exc}); run headless with --camera N or --video FILE", 2)
     except MonitorError as exc:
         return error(str(exc), 2)

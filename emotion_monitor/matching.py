@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import cv2
 import numpy as np
 
-from ._cv import cv2
 from .types import Detections
 
 # a frame's appearance features: all of them, or a function giving those of the detections asked for

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+import cv2
 import numpy as np
 
-from ._cv import cv2
 from .classifier import EmotionModel
 from .crops import crop_faces
 from .detection import FaceDetector

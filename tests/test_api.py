@@ -1,6 +1,7 @@
 """The public Python API (emotion_monitor), its examples and README section, and the rough edges of #24."""
 
 import csv
+import json
 import os
 import re
 import subprocess
@@ -224,20 +225,33 @@ def test_a_missing_training_extra_is_one_line():
 
 
 def test_importing_and_analysing_leave_the_environment_as_it_was():
-    """OpenCV's wheel points Qt at its own plugins when cv2 is imported (emotion_monitor/_cv.py)."""
+    """The core's OpenCV is the headless wheel, whose import sets no QT_* variable: nothing here undoes anything.
+
+    The contrib wheel (which MediaPipe requires) pointed Qt at OpenCV's own plugins and fonts when cv2 was
+    imported; with [mediapipe] the headless wheel owns the cv2 folder (docs/install.md, "Two OpenCV wheels").
+    What is left is every OpenCV wheel's loader prepending its own lib64 folder to LD_LIBRARY_PATH (it says
+    "works for sub-processes only"): a folder inside cv2's own, left as OpenCV writes it.
+    """
     import subprocess
     import sys
     from pathlib import Path
 
-    code = ("import os, numpy as np; before = dict(os.environ); import emotion_monitor as em; "
-            "em.analyze(np.zeros((120, 160, 3), np.uint8)); import emotion_monitor.gui.main; "
-            "after = dict(os.environ); print(sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)))")
+    code = ("import os, json, numpy as np; before = dict(os.environ); import emotion_monitor as em; "
+            "em.analyze(np.zeros((120, 160, 3), np.uint8)); import emotion_monitor.gui.main; import cv2; "
+            "after = dict(os.environ); print(json.dumps([cv2.__file__, cv2.version.headless, "
+            "{k: [before.get(k), after.get(k)] for k in set(before) | set(after) if before.get(k) != after.get(k)}]))")
     root = Path(__file__).resolve().parent.parent
     env = {k: v for k, v in os.environ.items() if not k.startswith("QT_QPA_PLATFORM_PLUGIN")}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=root,
                           env={**env, "PYTHONPATH": str(root)})
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip().splitlines()[-1] == "[]"  # was QT_QPA_FONTDIR, QT_QPA_PLATFORM_PLUGIN_PATH, LD_LIBRARY_PATH
+    cv2_file, headless, changed = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert headless, "cv2 is not the headless build: opencv-contrib-python owns the cv2 folder (docs/install.md)"
+    assert set(changed) <= {"LD_LIBRARY_PATH"}  # was QT_QPA_FONTDIR, QT_QPA_PLATFORM_PLUGIN_PATH with the contrib wheel
+    if changed:
+        before, after = changed["LD_LIBRARY_PATH"]
+        added = after[: len(after) - len(before or "")].rstrip(":").split(":")
+        assert after.endswith(before or "") and all(p.startswith(str(Path(cv2_file).parent)) for p in added)
 
 
 def test_the_demo_clip_and_the_sink_protocol_are_public():

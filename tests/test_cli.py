@@ -215,7 +215,8 @@ def test_the_notice_is_a_printable_sign_in_pdf_and_png(tmp_path):
 def test_the_demo_loops_without_a_cut_so_its_people_keep_their_ids_and_leave_the_learning_phase(tmp_path):
     """The demo played the 4.2-s clip once: the whole run sat in the learning phase (each face's first 4 s), and
     looped forwards it cut back to the start at every pass (people jumping across the street)."""
-    from emotion_monitor._cv import cv2
+    import cv2
+
     from emotion_monitor.build import DEMO_CLIP, DEMO_FRAMES
     from emotion_monitor.cli import build_parser
     from emotion_monitor.options import capture_from

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import cv2
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -27,7 +28,6 @@ from PySide6.QtWidgets import (
 )
 
 from .. import settings as settings_model
-from .._cv import cv2
 from ..app import DEMO_CLIP, open_capture, open_runner
 from ..errors import MonitorError
 from ..mood import format_score, why_text

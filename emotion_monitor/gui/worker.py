@@ -12,10 +12,10 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from .._cv import cv2
 from ..overlay import draw, picture
 from ..recording import CsvRecorder
 
