@@ -298,3 +298,51 @@ def test_a_face_has_one_vocabulary_in_the_api_and_the_tracks_and_the_old_names_w
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the new names warn of nothing
         assert track.probabilities[track.emotion] == pytest.approx(track.confidence) and len(face.xyxy) == 4
+
+
+class _PlantedBoxes:
+    """A detector that finds the boxes a test plants: a face, a second box on its hair, a 12-px one, a weak one,
+    and a crowd of 70 small faces (more than the 64 a frame keeps)."""
+
+    score_threshold = 0.5
+    fresh = True
+
+    def __init__(self):
+        crowd = [(60 * (i % 10), 300 + 55 * (i // 10), 21 + i % 10) for i in range(70)]
+        boxes = [(100, 100, 200, 200, 0.9), (100, 50, 200, 150, 0.8), (400, 40, 412, 52, 0.9), (300, 100, 360, 160, 0.3)]
+        boxes += [(x, y, x + s, y + s, 0.9) for x, y, s in crowd]
+        self.xyxy = np.array([b[:4] for b in boxes], np.float32)
+        self.confidence = np.array([b[4] for b in boxes], np.float32)
+
+    def __call__(self, image, hints=None):
+        from emotion_monitor.types import Detections
+
+        return Detections(self.xyxy, self.confidence)
+
+    def reset(self):
+        pass
+
+
+def test_analyze_keeps_the_faces_the_monitor_keeps_and_reads_each_of_them(monkeypatch, astronaut_bgr):
+    """One path for a frame: analyze() and the monitor's pipeline apply the same filters (pipeline.keep_faces): no
+    face under min_face, one box a head, no weak box starting a face, the 64 largest. The monitor's classify
+    budget (24 a frame) defers only the re-reading of faces read before, new ones are read at once: a single
+    image has none read before, so both read every face they keep."""
+    import emotion_monitor.api as api
+    import emotion_monitor.app as app
+    from emotion_monitor.pipeline import Pipeline, PipelineConfig
+    from emotion_monitor.settings import Settings
+    from emotion_monitor.types import Frame
+
+    monkeypatch.setattr(app, "build_detector", lambda settings: _PlantedBoxes())
+    monkeypatch.setattr(api, "_DEFAULT", {})
+    image = cv2.resize(astronaut_bgr, (1280, 720))
+    faces = em.analyze(image, Settings(min_face=20))
+    pipeline = Pipeline(_PlantedBoxes(), classifier=None, config=PipelineConfig(min_face=20))  # type: ignore[arg-type]
+    prepared = pipeline.prepare(Frame(image, 0, 0.0))
+    kept = sorted(map(tuple, prepared.dets.xyxy.tolist()))
+    assert sorted(f.xyxy for f in faces) == kept
+    assert len(kept) == 64 and (100, 100, 200, 200) in kept  # the face, and the 63 largest of the crowd
+    assert not {(100, 50, 200, 150), (400, 40, 412, 52), (300, 100, 360, 160)} & set(kept)  # hair, 12 px, weak
+    assert len(prepared.pick) == 64  # the monitor reads all of them on their first frame
+    assert all(np.isfinite(list(f.probabilities.values())).all() for f in faces)  # and analyze too
