@@ -280,7 +280,7 @@ def test_the_lanes_window_shows_each_lane_its_alert_and_the_store_mood(qtbot, lo
         assert win.store.text().startswith("Store mood") and "-0." in win.store.text()  # every face sad
         assert "in alert: Lane 1, Lane 2, Lane 3, Lane 4" in win.store_note.text()
         qtbot.waitUntil(lambda: win.events.count() >= 4, timeout=5_000)
-        lanes_alerted = {re.search(r"(Lane \d): ALERT", win.events.item(i).text()).group(1)
+        lanes_alerted = {re.search(r"ALERT \[(Lane \d)\] .* for \d+ s", win.events.item(i).text()).group(1)
                          for i in range(win.events.count())}
         assert lanes_alerted == {"Lane 1", "Lane 2", "Lane 3", "Lane 4"}
         assert all(t.view.pixmap() is not None and not t.view.pixmap().isNull() for t in win.tiles.values())

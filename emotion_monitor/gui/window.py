@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self.worker.new_result.connect(self._show_latest)
         self.worker.event.connect(self._show_event)
         self.worker.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.worker.warning.connect(lambda m: self.statusBar().showMessage(m, 10_000))  # the runner's warnings
         self.worker.failed.connect(self._failed)
         self.worker.start()
         self.pause_button.setChecked(False)
@@ -174,8 +175,7 @@ class MainWindow(QMainWindow):
     def stop(self) -> None:
         if self.worker is not None:
             w, self.worker = self.worker, None
-            w.stop()
-            w.runner.close()
+            w.close()
 
     # ---- results --------------------------------------------------------------------------------
     def _show_latest(self) -> None:
