@@ -12,7 +12,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -130,17 +130,7 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
         runner = open_sources(settings, specs, options.outputs_from(args), warn, named=several,
                               on_event=lambda e: print(e.text, flush=True), on_status=say,
                               capture_options=options.capture_from(args))
-        for sink in runner.sinks:
-            if hasattr(sink, "port"):
-                say(f"metrics: http://{args.metrics_host}:{sink.port}/metrics")
-        model = f"detector {settings.detector}, model {runner.classifier.name}"
-        for lane in runner.lanes:
-            if lane.capture is not None:
-                info = lane.capture.info
-                say(f"{lane.name + ': ' if several else ''}{info.kind} {info.name}: {info.width}x{info.height} at "
-                    f"{info.fps:.0f} fps{'' if several else '; ' + model}")
-        if several:
-            say(f"{len(specs)} sources; {model}")
+        _say_opened(runner, args.metrics_host, say)
         summary = runner.run(lambda: stopping["sig"])
         if stopping["sig"]:
             say("stopped")
@@ -163,6 +153,21 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
         signal.signal(signal.SIGINT, old)
         if runner is not None:
             runner.close()
+
+
+def _say_opened(runner: Any, metrics_host: str, say: Callable[[str], None]) -> None:
+    """What a headless run opened: the metrics endpoint, each source's size and rate, the detector and model."""
+    for sink in runner.sinks:
+        if hasattr(sink, "port"):
+            say(f"metrics: http://{metrics_host}:{sink.port}/metrics")
+    model = f"detector {runner.settings.detector}, model {runner.classifier.name}"
+    for lane in runner.lanes:
+        if lane.capture is not None:
+            info = lane.capture.info
+            say(f"{lane.name + ': ' if runner.named else ''}{info.kind} {info.name}: {info.width}x{info.height} at "
+                f"{info.fps:.0f} fps{'' if runner.named else '; ' + model}")
+    if runner.named:
+        say(f"{len(runner.lanes)} sources; {model}")
 
 
 def lost_frames(summary: RunSummary) -> str:
