@@ -228,8 +228,8 @@ def run_gui(args: argparse.Namespace, specs: Sequence[SourceSpec] = ()) -> int:
     except ImportError as exc:
         return error(f"the desktop window is not available ({exc}); run headless with --camera N or --video FILE", 2)
     try:
+        from .gui.main import run as gui_run  # the missing [gui] extra first; importing loads no Qt platform
         check_display()  # before Qt loads its platform plugin: without a display it aborts the process
-        from .gui.main import run as gui_run
     except ImportError as exc:
         from .errors import GUI_PACKAGES, extra_needed
 

@@ -1,5 +1,7 @@
 """The wheel carries its models and demo clip: built, installed into a fresh venv outside the
-checkout, and run from a folder that is not the checkout (as `pip install emotion-monitor` users do)."""
+checkout, and run from a folder that is not the checkout (as `pip install emotion-monitor` users do).
+That venv is the core install (no extra): its size, its headless OpenCV, and the one line naming the extra
+the window and MediaPipe need. Slow (a wheel built and a venv installed): `make test-all`."""
 
 import csv
 import os
@@ -40,6 +42,7 @@ def run(env_dir, run_dir, *args):
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_the_wheel_runs_its_demo_and_a_video_from_outside_the_checkout(installed):
     env_dir, run_dir = installed
     py = env_dir / "bin" / "python"
@@ -60,6 +63,25 @@ def test_the_wheel_runs_its_demo_and_a_video_from_outside_the_checkout(installed
     # the training code installs under its own name, not as a top-level "training"
     clash = subprocess.run([str(py), "-c", "import training"], cwd=run_dir, capture_output=True, text=True)
     assert clash.returncode != 0
+
+
+@pytest.mark.slow
+def test_the_core_install_is_under_500_mb_with_headless_opencv_and_names_the_extras_it_lacks(installed):
+    env_dir, run_dir = installed
+    site = next((env_dir / "lib").glob("python3*/site-packages"))
+    size_mb = sum(p.stat().st_size for p in site.rglob("*") if p.is_file() and not p.is_symlink()) / 2**20
+    assert size_mb <= 500, f"the core install is {size_mb:.0f} MB"  # 433 MB measured (docs/install.md)
+    py = env_dir / "bin" / "python"
+    cv2 = subprocess.run([str(py), "-c", "import os; b = dict(os.environ); import cv2; "
+                                        "print(cv2.version.headless, sorted(k for k in os.environ if os.environ[k] != b.get(k)))"],
+                         cwd=run_dir, capture_output=True, text=True, check=True).stdout.split(None, 1)
+    assert cv2[0] == "True" and "QT_" not in cv2[1]  # no Qt of OpenCV's own, no QT_* variable set
+    gui = run(env_dir, run_dir, "--gui", "--demo")
+    assert gui.returncode == 2 and "needs the [gui] extra: pip install 'emotion-monitor[gui]'" in gui.stderr
+    mp = run(env_dir, run_dir, "--demo", "--max-frames", "3", "--detector", "mediapipe")
+    assert mp.returncode == 1 and mp.stderr.splitlines() == [
+        "emotion-monitor: error: --detector mediapipe needs the [mediapipe] extra: pip install "
+        "'emotion-monitor[mediapipe]' (mediapipe is not installed)"]
 
 
 def test_every_package_of_the_source_tree_is_in_the_wheel_list():
