@@ -43,10 +43,11 @@ def lanes_of(astronaut_bgr, counts, kind="video", fail_at=None):
     """An opener for the Runner: lane i plays counts[i] frames of the moving face; ``fail_at``
     maps a lane's name to the frame where its source raises (a decoder that dies)."""
     fail_at = fail_at or {}
+    frames = [scene(astronaut_bgr, i, step=4) for i in range(60)]  # drawn once, not at every read
 
     def opener(spec, on_status):
         n = counts[spec.name]
-        src = SyntheticSource(lambda i: scene(astronaut_bgr, i % 60, step=4), count=n, size=(960, 540))
+        src = SyntheticSource(lambda i: frames[i % 60], count=n, size=(960, 540))
         if spec.name in fail_at:
             read, at = src.read, fail_at[spec.name]
 
@@ -117,13 +118,15 @@ def test_a_lane_that_dies_leaves_the_others_running_and_the_csv_valid(astronaut_
     def opener(spec, on_status):
         if spec.name != "cam":
             return files(spec, on_status)
-        src = SyntheticSource(lambda i: scene(astronaut_bgr, i % 60, step=4), size=(960, 540), fail=range(10, 40))
+        frames = [scene(astronaut_bgr, i, step=4) for i in range(60)]
+        src = SyntheticSource(lambda i: frames[i % 60], size=(960, 540), fail=range(10, 40))
 
         def device():  # the same device each time it is reopened (release() closed it)
             src.opened = True
             return src
-        return Capture(device, "camera", "2", CaptureOptions(backoff=0.05, max_backoff=0.1), on_status=on_status,
-                       source="cam")
+        # paced at its 25 fps as a camera is (unpaced, its thread spent a core drawing frames nobody took)
+        return Capture(device, "camera", "2", CaptureOptions(backoff=0.05, max_backoff=0.1, realtime=True),
+                       on_status=on_status, source="cam")
 
     warnings = []
     rec = CsvRecorder(tmp_path / "store.csv")
