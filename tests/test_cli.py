@@ -212,6 +212,7 @@ def test_the_notice_is_a_printable_sign_in_pdf_and_png(tmp_path):
     assert run("notice").returncode == 2  # whom to ask is required
 
 
+@pytest.mark.slow
 def test_the_demo_loops_without_a_cut_so_its_people_keep_their_ids_and_leave_the_learning_phase(tmp_path):
     """The demo played the 4.2-s clip once: the whole run sat in the learning phase (each face's first 4 s), and
     looped forwards it cut back to the start at every pass (people jumping across the street)."""

@@ -35,21 +35,32 @@ def installed(tmp_path_factory):
     return env_dir, run_dir
 
 
-def run(env_dir, run_dir, *args):
+def clean_env():
+    """The environment without PYTHONPATH (which would import the checkout instead of the installed wheel)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("PYTHONPATH", None)
-    return subprocess.run([str(env_dir / "bin" / "emotion-monitor"), *args], cwd=run_dir, env=env,
+    return env
+
+
+def run(env_dir, run_dir, *args):
+    return subprocess.run([str(env_dir / "bin" / "emotion-monitor"), *args], cwd=run_dir, env=clean_env(),
                           capture_output=True, text=True, timeout=300)
+
+
+def python(env_dir, run_dir, code):
+    proc = subprocess.run([str(env_dir / "bin" / "python"), "-c", code], cwd=run_dir, env=clean_env(),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
 
 
 @pytest.mark.slow
 def test_the_wheel_runs_its_demo_and_a_video_from_outside_the_checkout(installed):
     env_dir, run_dir = installed
     py = env_dir / "bin" / "python"
-    where = subprocess.run([str(py), "-c", "import emotion_monitor, emotion_monitor_training; "
-                                           "from emotion_monitor.classifier import DEFAULT_MODEL; "
-                                           "print(emotion_monitor.__file__, DEFAULT_MODEL)"],
-                           cwd=run_dir, capture_output=True, text=True, check=True).stdout
+    where = python(env_dir, run_dir, "import emotion_monitor, emotion_monitor_training; "
+                                     "from emotion_monitor.classifier import DEFAULT_MODEL; "
+                                     "print(emotion_monitor.__file__, DEFAULT_MODEL)")
     assert str(ROOT) not in where and "site-packages" in where
     demo = run(env_dir, run_dir, "--demo", "--max-frames", "10", "--record", "demo.csv")
     assert demo.returncode == 0, demo.stderr
@@ -61,7 +72,8 @@ def test_the_wheel_runs_its_demo_and_a_video_from_outside_the_checkout(installed
     assert clip.returncode == 0, clip.stderr
     assert '"frames": 10' in (run_dir / "s.json").read_text()
     # the training code installs under its own name, not as a top-level "training"
-    clash = subprocess.run([str(py), "-c", "import training"], cwd=run_dir, capture_output=True, text=True)
+    clash = subprocess.run([str(py), "-c", "import training"], cwd=run_dir, capture_output=True, text=True,
+                           env=clean_env())
     assert clash.returncode != 0
 
 
@@ -71,10 +83,9 @@ def test_the_core_install_is_under_500_mb_with_headless_opencv_and_names_the_ext
     site = next((env_dir / "lib").glob("python3*/site-packages"))
     size_mb = sum(p.stat().st_size for p in site.rglob("*") if p.is_file() and not p.is_symlink()) / 2**20
     assert size_mb <= 500, f"the core install is {size_mb:.0f} MB"  # 433 MB measured (docs/install.md)
-    py = env_dir / "bin" / "python"
-    cv2 = subprocess.run([str(py), "-c", "import os; b = dict(os.environ); import cv2; "
-                                        "print(cv2.version.headless, sorted(k for k in os.environ if os.environ[k] != b.get(k)))"],
-                         cwd=run_dir, capture_output=True, text=True, check=True).stdout.split(None, 1)
+    cv2 = python(env_dir, run_dir, "import os; b = dict(os.environ); import cv2; "
+                                   "print(cv2.version.headless, sorted(k for k in os.environ if os.environ[k] != b.get(k)))"
+                 ).split(None, 1)
     assert cv2[0] == "True" and "QT_" not in cv2[1]  # no Qt of OpenCV's own, no QT_* variable set
     gui = run(env_dir, run_dir, "--gui", "--demo")
     assert gui.returncode == 2 and "needs the [gui] extra: pip install 'emotion-monitor[gui]'" in gui.stderr
