@@ -113,8 +113,19 @@ def test_unwritable_csv(scene_video, tmp_path):
                                   ["--threshold", "5"], ["--tiles", "9x9"], ["--max-frames", "-3"],
                                   ["--window", "nan?"], ["--video"], ["--detector", "yolo"], ["--keep-days", "-1"],
                                   ["--keep-days", "nan"]])
-def test_bad_arguments_exit_2_with_usage(args):
-    proc = run(*args)
+def test_bad_arguments_exit_2_with_usage(args, capsys):
+    """In process: the parser's own exit (a process each added a second of start-up and nothing else); the
+    command itself exits the same way (test_the_command_exits_2_with_usage_on_a_bad_argument)."""
+    from emotion_monitor.cli import build_parser
+
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(args)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "usage: emotion-monitor" in err and "Traceback" not in err
+
+
+def test_the_command_exits_2_with_usage_on_a_bad_argument():
+    proc = run("--threshold", "5")
     assert proc.returncode == 2
     assert "usage: emotion-monitor" in proc.stderr and "Traceback" not in proc.stderr
 

@@ -28,7 +28,8 @@ def installed(tmp_path_factory):
     venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
     proc = subprocess.run([str(py), "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt"), str(wheels[0])],
-                          capture_output=True, text=True, timeout=900)
+                          capture_output=True, text=True, timeout=900, env=clean_env())  # (the checkout's egg-info
+    # on PYTHONPATH made pip take the app as installed already)
     assert proc.returncode == 0, proc.stderr[-2000:]
     run_dir = base / "elsewhere"
     run_dir.mkdir()
