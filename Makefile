@@ -1,8 +1,8 @@
-# Two entry points on a fresh machine (each does its own set-up in .venv):
+# Entry points on a fresh machine (each does its own set-up in .venv):
 #   make demo      install the app with its window ([gui]) and run the monitor on the bundled demo clip (the
 #                  window, or headless), then its report
 #   make test      install the app, every extra and the test tools, and run the tests but the slow end-to-end
-#                  ones (a wheel in a fresh venv, make demo, soaks, a real Prometheus, batch, Ray): <= 5 min
+#                  ones (a wheel in a fresh venv, make demo, soaks, a real Prometheus, batch, Ray, training)
 #   make test-all  the same with the slow ones (what .ci/run runs)
 # Installs take the versions pinned in constraints.txt (the set the tests passed with);
 # `make test-latest` runs the suite on the newest releases instead (.venv-latest), to meet a breaking
