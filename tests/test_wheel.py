@@ -104,3 +104,27 @@ def test_every_package_of_the_source_tree_is_in_the_wheel_list():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "emotion_monitor").rglob("__init__.py")}
     assert found <= listed, found - listed
+
+
+@pytest.mark.slow
+def test_mediapipe_beside_the_core_and_the_headless_wheel_owning_cv2(installed):
+    """docs/install.md, "Two OpenCV wheels": [mediapipe] brings opencv-contrib-python into the cv2 folder of the
+    core's headless wheel; reinstalled, the headless wheel owns it again (no QT_* set on import) and MediaPipe's
+    detector runs. Last in this file: it adds MediaPipe to the module's venv."""
+    env_dir, run_dir = installed
+    py = str(env_dir / "bin" / "python")
+    pin = ["-c", str(ROOT / "constraints.txt")]
+    for args in (["mediapipe"], ["--force-reinstall", "--no-deps", "opencv-python-headless"]):
+        proc = subprocess.run([py, "-m", "pip", "install", "-q", *pin, *args], capture_output=True, text=True,
+                              timeout=900, env=clean_env())
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    out = python(env_dir, run_dir, "import os; b = dict(os.environ); import cv2; import importlib.metadata as m; "
+                                   "v = m.version; print(cv2.version.headless, "
+                                   "v('opencv-contrib-python') == v('opencv-python-headless'), "
+                                   "sorted(k for k in os.environ if k.startswith('QT_') and os.environ[k] != b.get(k)))")
+    assert out.split() == ["True", "True", "[]"], out
+    check = subprocess.run([py, "-m", "pip", "check"], capture_output=True, text=True, env=clean_env())
+    assert check.returncode == 0, check.stdout  # both distributions installed, every requirement met
+    mp = run(env_dir, run_dir, "--demo", "--max-frames", "10", "--detector", "mediapipe", "--stats-json", "mp.json")
+    assert mp.returncode == 0, mp.stderr
+    assert '"frames": 10' in (run_dir / "mp.json").read_text()
