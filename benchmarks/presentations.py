@@ -30,7 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks import composite
+from benchmarks import composite, desk
 
 MEDIA = composite.SHARED / "media"
 CACHE = Path(tempfile.gettempdir()) / "em_presentations"
@@ -101,6 +101,20 @@ CLIPS = {
     "alone": lambda: (queue("alone", leave=30.0, seconds=45.0), 25.0),
 }
 CALM = ("street", "hikers", "marathon", "walkers", "queue")
+# one person at a desk (benchmarks/desk.py): calm faces that read sad at rest, a smile fading, looks down
+DESK = ("desk-sad-1", "desk-sad-2", "desk-sad-3", "desk-happy", "desk-down")
+for _kind in (*DESK, *desk.DESK_TURNS):
+    CLIPS[_kind] = lambda k=_kind: (desk.desk_frames(k), 25.0)
+# a laptop's webcam: 720p or 480p, the two codecs a user's recording has, three rates (area and bicubic:
+# a webcam's own scaler, and the default of most players)
+DESK_FILTERS, DESK_HEIGHTS, DESK_CODECS = ("area", "cubic"), (720, 480), ("mp4v", "h264")
+
+
+def variants(clip: str) -> list[Variant]:
+    """The matrix's presentations of a calm clip: a crowd's (filter x height x codec x rate) or a desk's."""
+    if clip in DESK:
+        return [Variant(clip, f, h, c, r) for f in DESK_FILTERS for h in DESK_HEIGHTS for c in DESK_CODECS for r in RATES]
+    return [Variant(clip, f, h, c, r) for f in MATRIX_FILTERS for h in HEIGHTS for c in CODECS for r in RATES]
 
 
 def _heldout_turn() -> list[np.ndarray]:
@@ -112,7 +126,7 @@ def _heldout_turn() -> list[np.ndarray]:
 CLIPS["heldout-turn"] = lambda: (_heldout_turn(), 25.0)
 # the turn cases: (turn s, gone s): an alert within 6 s of the turn (none for "arrival": a mark instead),
 # cleared after the unhappy faces are gone
-TURNS = {"turn": (30.0, 51.5), "arrival": (30.0, 51.5), "alone": (0.0, 31.5)}
+TURNS = {"turn": (30.0, 51.5), "arrival": (30.0, 51.5), "alone": (0.0, 31.5), **desk.DESK_TURNS}
 _SOURCES: dict = {}
 
 

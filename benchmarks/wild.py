@@ -65,7 +65,7 @@ def clips(seconds):
 
 
 def run_clip(make_frames, fps, model, read_rate: float = 0.0):
-    """Rows of (truth, smoothed probs, quality, raw probs of that face this frame or None) and crops."""
+    """Rows of (truth, smoothed probs, quality, track id) and crops."""
     # settle 0: the group mood as the model reads it (each face as read). With the resting-face rule every
     # face in view from a clip's start would count 0 while it is learned, and the column would measure the rule
     pipe = build_pipeline(Settings(model=model or "", settle=0.0, read_rate=read_rate))
@@ -79,7 +79,7 @@ def run_clip(make_frames, fps, model, read_rate: float = 0.0):
         for t in r.tracks:
             label = truth if isinstance(truth, str) else composite.truth_of(t.xyxy, truth)
             if label is not None:
-                rows.append((label, t.probs.copy(), t.quality))
+                rows.append((label, t.probs.copy(), t.quality, t.track_id))
         if len(r.detections):  # the crops the model saw this frame, for per-detection scoring
             c = crop_faces(r.frame.image, r.detections)
             for k, box in enumerate(r.detections.xyxy):

@@ -20,7 +20,7 @@ __version__ = "0.3.0"
 _EXPORTS = {
     "analyze": "api", "Face": "api", "Monitor": "api", "demo_clip": "api",
     "Settings": "settings",
-    "FrameResult": "types", "Frame": "types", "Detections": "types", "Track": "types", "MoodState": "types",
+    "FrameResult": "types", "Frame": "types", "Detections": "types", "Track": "types", "MoodState": "types", "PersonMood": "types",
     "LABELS": "types", "RunSummary": "types", "PersonSummary": "types", "SourcesSummary": "types",
     "SourceSummary": "types",
     "Event": "events", "Sink": "events",
@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time the names load l
     from .types import Frame as Frame
     from .types import FrameResult as FrameResult
     from .types import MoodState as MoodState
+    from .types import PersonMood as PersonMood
     from .types import PersonSummary as PersonSummary
     from .types import RunSummary as RunSummary
     from .types import SourcesSummary as SourcesSummary

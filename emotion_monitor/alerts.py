@@ -6,12 +6,19 @@ event is tried ``attempts`` times with exponential backoff; an endpoint that can
 one warning line (the first failure), not a crash. Standard library HTTP (urllib): one POST of a
 small JSON body needs no dependency.
 
+The delivery thread survives anything (:meth:`WebhookSink._deliver`): any exception of a try, not only a
+network error (a receiver answering garbage raises ``http.client.BadStatusLine``), counts as a failed try;
+an event whose tries all failed is counted in ``failed``, the first such failure gives one warning line,
+and the next event is tried as usual. No line, warning or exception text carries the URL: only
+:func:`redact`'s scheme, host and port. A URL with spaces or control characters is refused at start
+(:func:`check_url`): urllib would otherwise fail on every event, quoting the secret path.
+
 The event: ``{"event": "alert" | "clear", "camera": NAME, "time": ISO 8601 UTC of the frame,
 "frame": N, "mood": score, "faces": faces counted, "duration": seconds the alert lasted (0 when it
-starts), "reason": "threshold" | "drop" | "turned" | "alone" | null, "why": the rule in words, naming the people
-behind it ("#4 turned unhappy (well below their resting face)"), "people": their track ids, "source":
-the lane's name (or path / camera index)}``. At privacy "aggregate" (privacy.py) "people" is empty and
-"why" names nobody.
+starts), "reason": "turned" | "group" | null, "why": the rule in words, naming the people
+behind it ("#4 turned: reads well below their own resting face"), "people": their track ids, "source":
+the lane's name (or path / camera index)}``. At privacy "aggregate" (privacy.py) "people" is empty,
+"why" names nobody and "mood" is null when fewer than the minimum group (``--min-group``) were counted.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .mood import why_text
-from .privacy import DEFAULT, check, keeps_ids
+from .privacy import DEFAULT, MIN_GROUP, check, keeps_ids, shows_mood
 from .recording import iso_utc
 from .types import FrameResult
 
@@ -41,19 +48,46 @@ def redact(url: str) -> str:
     password may sit before the host: none of it leaves this function."""
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or "?"
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a port that is not a number
+        port = ":?"
     hidden = "/..." if (parts.path not in ("", "/") or parts.query or parts.fragment or parts.username) else ""
     return f"{parts.scheme}://{host}{port}{hidden}"
+
+
+def check_url(url: str) -> str:
+    """``url`` if a webhook may be sent to it, else ValueError with a one-line reason that does not quote it:
+    http:// or https://, a host, and no space or control character anywhere (urllib refuses those at
+    every event, and its error repeats the whole URL)."""
+    shown = redact(url) if "://" in url else "..."
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"webhook URL must start with http:// or https://, not {shown}")
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise ValueError(f"webhook URL {shown} holds a space or a control character (a stray newline from a "
+                         "file?); percent-encode it or fix it")
+    if not urllib.parse.urlsplit(url).hostname:
+        raise ValueError(f"webhook URL {shown} names no host")
+    return url
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    """An exception in one short phrase with every secret part of ``url`` cut out (http.client and urllib
+    quote the URL or its path in theirs)."""
+    text = str(getattr(exc, "reason", None) or exc) or type(exc).__name__
+    parts = urllib.parse.urlsplit(url)
+    for secret in sorted({url, parts.netloc, parts.path, parts.query, parts.fragment,
+                          urllib.parse.unquote(parts.path)} - {"", "/"}, key=len, reverse=True):
+        text = text.replace(secret, "...")
+    return f"{type(exc).__name__}: {text}"[:200]
 
 
 class WebhookSink:
     def __init__(self, url: str, camera: str = "camera", attempts: int = 4, backoff: float = 0.5,
                  timeout: float = 3.0, max_queue: int = 100, warn: Callable[[str], None] | None = None,
                  privacy: str = DEFAULT) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"webhook URL must start with http:// or https://, not {redact(url) if '://' in url else '...'}")
-        self.url, self.camera = url, camera
-        self.privacy = check(privacy)
+        self.url, self.camera = check_url(url), camera
+        self.privacy, self.min_group = check(privacy), MIN_GROUP
         self.attempts, self.backoff, self.timeout = attempts, backoff, timeout
         self.warn = warn or log.warning
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=max_queue)
@@ -63,6 +97,10 @@ class WebhookSink:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="webhook", daemon=True)
         self._thread.start()
+
+    def follow(self, settings: Any) -> None:
+        """The run's privacy level and minimum group (events.follow), live: the window's new level at once."""
+        self.privacy, self.min_group = check(settings.privacy), settings.min_group
 
     # ---- pipeline side: never blocks --------------------------------------------------------------
     def event(self, result: FrameResult) -> dict[str, Any] | None:
@@ -78,7 +116,8 @@ class WebhookSink:
             started = self._alert_media_time.pop(src, None)
             duration = now - started if started is not None else 0.0
         return {"event": m.event, "camera": self.camera, "time": iso_utc(result.frame.timestamp),
-                "frame": result.frame.index, "mood": round(m.score, 4), "faces": m.faces,
+                "frame": result.frame.index, "faces": m.faces,
+                "mood": round(m.score, 4) if shows_mood(self.privacy, m.faces, self.min_group) else None,
                 "duration": round(duration, 3), "reason": m.reason if m.event == "alert" else None,
                 "why": why_text(m.reason, who) if m.event == "alert" else None,
                 "people": list(who) if m.event == "alert" else [], "source": src}
@@ -114,7 +153,7 @@ class WebhookSink:
                 self._post(event)
                 self.sent += 1
                 return
-            except (OSError, urllib.error.URLError) as exc:  # refused, timed out, HTTP error
+            except Exception as exc:  # refused, timed out, HTTP error, garbage answered: any of them, never fatal
                 last = exc
             if attempt + 1 < self.attempts and self._stop.wait(delay):
                 break
@@ -122,8 +161,8 @@ class WebhookSink:
         self.failed += 1
         if not self._warned:
             self._warned = True
-            reason = getattr(last, "reason", None) or last
-            self.warn(f"alert webhook {redact(self.url)} unreachable ({reason}); the run goes on without it")
+            self.warn(f"alert webhook {redact(self.url)} unreachable ({_reason(last, self.url)}); this event is "
+                      "lost, later ones are still sent (failures are counted, not repeated here)")
 
     def _run(self) -> None:
         while True:
@@ -133,7 +172,13 @@ class WebhookSink:
                 if self._stop.is_set():
                     return
                 continue
-            self._deliver(event)
+            try:
+                self._deliver(event)
+            except Exception:  # noqa: BLE001 (a bug of ours in delivery must not end it: counted, said once)
+                self.failed += 1
+                if not self._warned:
+                    self._warned = True
+                    self.warn(f"alert webhook {redact(self.url)}: an event could not be sent; later ones still are")
 
     def close(self, timeout: float = 5.0) -> None:
         """Deliver what is waiting (up to ``timeout`` seconds), then stop."""

@@ -52,7 +52,7 @@ class Face:
         probabilities: every label's probability (they sum to 1), read-only.
         score: the face's mood score, -1 (unhappy) .. +1 (happy), 0 when neutral or surprised.
         quality: ``"ok"``, or why the face would be left out of a group's mood (``"small"``,
-            ``"dark"``, ``"flat"``, ``"blurred"``, ``"turned"``, ``"occluded"``).
+            ``"dark"``, ``"flat"``, ``"blurred"``, ``"looking away"``, ``"occluded"``).
         detector_confidence: the face detector's score, 0..1.
     """
 

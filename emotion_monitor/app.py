@@ -3,6 +3,7 @@ stages themselves are built in build.py (re-exported here)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -49,21 +50,31 @@ def fleet_sinks(outputs: Outputs, stats: Callable[[str], tuple[float, int, int]]
 
 
 def open_sources(s: Settings, specs: Sequence[SourceSpec], outputs: Outputs, warn: Callable[[str], None],
-                 **kwargs: Any) -> Runner:
+                 retain: Sequence[str | None] = (), clock: Callable[[], float] | None = None, **kwargs: Any) -> Runner:
     """A runner of ``specs`` with the ``outputs`` asked for (the CSV, the metrics endpoint, the webhook), for
     the CLI and the lanes window alike; ``kwargs`` go to the :class:`~emotion_monitor.runner.Runner`.
-    Raises MonitorError (one line) with every sink it opened closed."""
+    With ``s.keep_days`` the recording starts a new file each UTC day and a :class:`~emotion_monitor.retention.
+    Retention` sink deletes this app's old files in the folders of the recording and of ``retain`` (the files
+    written at the end: stats, people CSV), at once and every hour of ``clock`` (default: the wall clock;
+    tests pass a fake one). Raises MonitorError (one line) with every
+    sink it opened closed."""
     from .recording import CsvRecorder
+    from .retention import Retention
 
     sinks: list[Any] = []
     runner: Runner | None = None
     try:
         if outputs.record:
-            recorder = CsvRecorder(outputs.record, overwrite=outputs.overwrite, keep_days=outputs.keep_days,
-                                   privacy=s.privacy)
+            recorder = CsvRecorder(outputs.record, overwrite=outputs.overwrite, rotate=s.keep_days > 0)
             sinks.append(recorder)
-            for old in recorder.pruned:
-                warn(f"removed {old} (older than {outputs.keep_days:g} days)")
+        if s.keep_days:
+            retention = Retention(s.keep_days, warn=warn, clock=clock or time.time,
+                                  keep=lambda: [p for sink in sinks for p in getattr(sink, "paths", ())[-1:]])
+            for path in (outputs.record, *retain):
+                if path:
+                    retention.watch(path)
+            retention.prune()  # at start, before a frame
+            sinks.append(retention)
 
         def stats(source: str) -> tuple[float, int, int]:  # the metrics sink exists before its runner
             return runner.lane_stats(source) if runner else (0.0, 0, 0)

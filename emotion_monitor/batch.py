@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MonitorError
+from .privacy import open_private, write_private
 from .settings import Settings
 from .types import CaptureOptions
 
@@ -46,6 +47,18 @@ def outputs(video: Path, root: Path, out: Path) -> dict[str, Path]:
     base = out / video.relative_to(root).with_suffix("")
     return {"csv": base.with_suffix(".csv"), "stats": base.with_name(base.name + ".stats.json"),
             "report": base.with_name(base.name + ".report.html"), "done": base.with_name(base.name + ".done.json")}
+
+
+def figures(report: Any, stats: Any, fps: float) -> dict[str, Any]:
+    """A file's summary figures from its report (session_csv.SessionSummary) and stats, the same at every privacy
+    level: a per-frame CSV counts alert frames (divided by the analysed ``fps``), an "aggregate" one (one row a
+    second) alert seconds already; the share of negative rows is per face, so not kept at "aggregate" (empty),
+    and its mean mood is over the seconds that kept one (the minimum group)."""
+    alert_s = report.alert_frames if report.aggregate else report.alert_frames / fps
+    return {"video_seconds": round(stats["frames"] / fps, 2), "mean_faces": stats["mean_faces"],
+            "mean_mood": "" if report.mean_mood != report.mean_mood else round(report.mean_mood, 4),  # NaN: none kept
+            "alert_seconds": round(alert_s, 2), "rows": report.rows,
+            "negative_rows": "" if report.aggregate else round(report.negative_rows / max(report.rows, 1), 4)}
 
 
 def fingerprint(video: Path) -> dict[str, int]:
@@ -108,16 +121,12 @@ class Analyser:
             stats = runner.lanes[0].summary(recorder.rows)
             if stats["frames"] == 0:
                 raise MonitorError("no frame could be decoded")
-            paths["stats"].write_text(json.dumps(stats, indent=1) + "\n")
+            write_private(paths["stats"], json.dumps(stats, indent=1) + "\n")
             report = write_report(paths["csv"], paths["report"])  # one pass over the CSV gives the figures too
-            fps = capture.info.fps / capture.sample_every
-            row.update(status="done", frames=stats["frames"],
-                       video_seconds=round(stats["frames"] * capture.sample_every / capture.info.fps, 2),
-                       wall_seconds=round(time.perf_counter() - t0, 2), mean_faces=stats["mean_faces"],
-                       mean_mood=round(report.mean_mood, 4), alert_seconds=round(report.alert_frames / fps, 2),
-                       negative_rows=round(report.negative_rows / max(report.rows, 1), 4), rows=report.rows)
+            row.update(status="done", frames=stats["frames"], wall_seconds=round(time.perf_counter() - t0, 2),
+                       **figures(report, stats, capture.info.fps / capture.sample_every))
             tmp = paths["done"].with_suffix(".tmp")
-            tmp.write_text(json.dumps({"input": fingerprint(video), "summary": row}, indent=1) + "\n")
+            write_private(tmp, json.dumps({"input": fingerprint(video), "summary": row}, indent=1) + "\n")
             os.replace(tmp, paths["done"])  # written last: the file counts as finished only now
         except MonitorError as exc:
             row["error"] = str(exc)
@@ -227,11 +236,11 @@ def run_batch(input_dir: str, out_dir: str, settings: Settings, jobs: int = 1, r
                "wall_seconds": round(wall, 2), "video_seconds_analysed": round(video_s, 2),
                "throughput": round(video_s / wall, 3) if wall > 0 and analysed else 0.0,
                "jobs": jobs, "ray": ray_address, "sample_fps": sample_fps, "rows": rows}
-    with open(out / "summary.csv", "w", newline="") as fh:
+    with open_private(out / "summary.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, SUMMARY_FIELDS, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
-    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    write_private(out / "summary.json", json.dumps(summary, indent=1) + "\n")
     return summary
 
 

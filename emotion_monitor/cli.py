@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from . import options
 from .commands import PROG, batch_main, error, notice_main, report_main
 from .commands import count_arg as _count
-from .commands import days_arg as _days
 
 if TYPE_CHECKING:
     from .sources import SourceSpec
@@ -28,8 +27,7 @@ if TYPE_CHECKING:
 # run options the window cannot honour, and why
 NOT_IN_WINDOW = {"stats_json": "the window writes no run summary",
                  "overwrite": "the window appends to the CSV it records", "max_frames": "the window plays until closed",
-                 "quiet": "the window prints no status lines", "people_csv": "the window writes no per-person file",
-                 "keep_days": "delete old recordings from the command line"}
+                 "quiet": "the window prints no status lines", "people_csv": "the window writes no per-person file"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,9 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--record", metavar="FILE.csv", help="append one row per face per frame to this CSV (several "
                      "sources: one CSV, the column 'source' names each row's)")
     run.add_argument("--overwrite", action="store_true", help="with --record: replace the CSV instead of appending")
-    run.add_argument("--keep-days", type=_days, default=0, metavar="N",
-                     help="with --record: first delete this app's own recordings older than N days in the CSV's "
-                     "folder (never other files; default 0: keep them all)")
     run.add_argument("--stats-json", metavar="FILE", help="write a run summary (frames, faces, fps, stage timings)")
     run.add_argument("--people-csv", metavar="FILE.csv", help="at the end, write one row a person: when they were in "
                      "view, the queue zone they waited in and for how long, their mood (not at --privacy aggregate)")
@@ -77,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
                      help="address the metrics endpoint binds to (default 127.0.0.1: this machine only)")
     out.add_argument("--alert-webhook", metavar="URL", help="POST a JSON event to this URL when an alert starts "
-                     "and when it clears")
+                     "and when it clears (any local user sees it in the process list: prefer the next option or the "
+                     f"environment variable {options.WEBHOOK_ENV})")
+    out.add_argument("--alert-webhook-file", metavar="PATH", help="read the webhook's URL from this file's first line")
     options.add_arguments(p.add_argument_group("settings (the window keeps its own between runs)"))
     return p
 
@@ -129,7 +126,7 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
             return error(f"--people-csv lists people; --privacy {settings.privacy} keeps none")
         runner = open_sources(settings, specs, options.outputs_from(args), warn, named=several,
                               on_event=lambda e: print(e.text, flush=True), on_status=say,
-                              capture_options=options.capture_from(args))
+                              capture_options=options.capture_from(args), retain=(args.stats_json, args.people_csv))
         _say_opened(runner, args.metrics_host, say)
         summary = runner.run(lambda: stopping["sig"])
         if stopping["sig"]:
@@ -208,11 +205,10 @@ def _check_writable(path: Path) -> None:
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
     from .errors import RecordingError
-    from .recording import private_file
+    from .privacy import write_private
 
     try:
-        private_file(path, truncate=True)  # owner only: it lists the people seen
-        path.write_text(json.dumps(data, indent=1) + "\n")
+        write_private(path, json.dumps(data, indent=1) + "\n")  # owner only: it lists the people seen
     except OSError as exc:
         raise RecordingError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
@@ -261,6 +257,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         specs = sources_of(args)
+        if args.alert_webhook:  # its secret path sits in the process list (ps) while the monitor runs
+            print(f"{PROG}: warning: --alert-webhook shows the URL to every local user (ps); "
+                  f"--alert-webhook-file PATH or {options.WEBHOOK_ENV} keep it out", file=sys.stderr)
+        args.alert_webhook = options.webhook_url(args)  # refused here, before anything opens, in one line
+        if getattr(args, "privacy", None) == "aggregate" and getattr(args, "blur_snapshots", True) is False:
+            raise MonitorError("--no-blur-snapshots is refused at --privacy aggregate: no image of a face is kept there")
     except MonitorError as exc:
         return error(str(exc))
     if args.gui or (not specs and not args.demo):

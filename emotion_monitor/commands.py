@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import options
 from .privacy import DEFAULT as DEFAULT_PRIVACY
-from .privacy import LEVELS
+from .privacy import LEVELS, MIN_GROUP
 
 PROG = "emotion-monitor"
 
@@ -52,12 +52,14 @@ def notice_main(argv: Sequence[str]) -> int:
     p.add_argument("--sends-alerts", action="store_true", help="alerts go to staff through --alert-webhook")
     p.add_argument("--privacy", choices=LEVELS, default=DEFAULT_PRIVACY,
                    help=f"the monitor's --privacy level, which says what is kept (default {DEFAULT_PRIVACY})")
+    p.add_argument("--min-group", type=count_arg, default=MIN_GROUP, metavar="N",
+                   help=f"the monitor's --min-group: at aggregate, no mood of fewer faces (default {MIN_GROUP})")
     args = p.parse_args(argv)
     from .notice import write_notice
 
     try:
         paths = write_notice(args.out, args.contact, args.keep_days, not args.no_recording, args.place,
-                             args.sends_alerts, args.privacy)
+                             args.sends_alerts, args.privacy, args.min_group)
     except OSError as exc:
         return error(f"cannot write the notice {args.out}: {exc.strerror or exc}")
     print(f"notice: {paths[0]} and {paths[1]}")
@@ -99,6 +101,8 @@ def batch_main(argv: Sequence[str]) -> int:
     args = p.parse_args(argv)
     if args.sample_fps is not None and args.sample_fps <= 0:
         p.error("--sample-fps must be > 0")
+    if getattr(args, "keep_days", 0):  # a setting: absent unless given
+        p.error("--keep-days is the monitor's: batch keeps its outputs until you delete them")
     from .batch import run_batch
     from .errors import MonitorError
 

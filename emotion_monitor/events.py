@@ -15,8 +15,8 @@ from typing import Protocol
 from psygnal import Signal
 
 from .errors import MonitorError
-from .mood import PERSON_REASONS, format_mood, people_text
-from .privacy import keeps_ids
+from .mood import PERSON_REASONS, format_mood, format_score, people_text
+from .privacy import keeps_ids, shows_mood
 from .recording import iso_utc
 from .settings import Settings
 from .types import FrameResult
@@ -41,9 +41,22 @@ class Event:
     score: float
     faces: int
     text: str
-    reason: str | None = None  # an alert's rule: "threshold", "drop", "turned" or "alone" (mood.py)
+    reason: str | None = None  # an alert's rule: "turned" or "group" (mood.py)
     source: str = ""  # the lane's name when a monitor watches several sources
-    who: tuple[int, ...] = ()  # track ids of the people behind an alert, most unhappy first
+    who: tuple[int, ...] = ()  # track ids of the people behind an alert
+
+
+def _fall(vs_rest: float | None) -> str:
+    return format_score(vs_rest) if vs_rest is not None else "-"
+
+
+def mood_words(result: FrameResult, settings: Settings) -> str:
+    """The group mood as a line says it (mood.format_mood), or, at privacy "aggregate" with fewer faces counted
+    than the minimum group, that it is not shown: one or two faces' mood is one or two people's."""
+    m = result.mood
+    if shows_mood(settings.privacy, m.faces, settings.min_group):
+        return format_mood(m.score)
+    return f"mood not shown (fewer than {settings.min_group} faces)"
 
 
 def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event | None:
@@ -51,27 +64,43 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
     the text (several sources). At privacy "aggregate" neither the text nor ``who`` names anyone."""
     m, f = result.mood, result.frame
     ids = m.who if keeps_ids(settings.privacy) else ()
+    mood = mood_words(result, settings)
     if m.event == "alert":
         faces = f"({m.faces} face{'' if m.faces == 1 else 's'})"
         who = people_text(ids)
         if m.reason in PERSON_REASONS:
-            what = (f"{who or 'someone'} below their own resting face" if m.reason == "turned"
-                    else f"{who or 'a person'} alone in view, unhappy")
-            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {what} for {settings.person_duration:.0f} s; "
-                    f"{format_mood(m.score)} {faces}")
+            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {who or 'someone'} turned, reading well below "
+                    f"their own resting face for {settings.person_duration:.0f} s; {mood} {faces}")
         else:
-            bar = (f"below {settings.threshold:+.2f}" if m.reason == "threshold"
-                   else f"{settings.drop:.2f} or more below its baseline {m.baseline:+.2f}")
-            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)} {bar} "
-                    f"for {settings.duration:.0f} s {faces}" + (f"; lowest {who}" if who else ""))
+            fall = (f"{_fall(m.vs_rest)}, " if shows_mood(settings.privacy, m.faces, settings.min_group) else "")
+            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: the group fell below its resting faces "
+                    f"({fall}bar {settings.threshold:+.2f}) for {settings.duration:.0f} s; "
+                    f"{mood} {faces}" + (f"; lowest {who}" if who else ""))
     elif m.event == "clear":
-        text = f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: {format_mood(m.score)}"
+        text = f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: {mood}"
     else:
         return None
     if lane:
         text = f"{text[:5]} [{lane}]{text[5:]}"
     return Event(m.event, f.timestamp, f.index, m.score, m.faces, text, m.reason if m.event == "alert" else None, lane,
                  ids if m.event == "alert" else ())
+
+
+def follow(sinks: list[Sink], settings: Settings, on_error: Callable[[Sink, str], None] | None = None) -> list[Sink]:
+    """Hand the run's settings to every sink that takes them (``follow(settings)``: its privacy level and
+    minimum group, retention's days), so the level lives in one place. A sink that cannot follow raises
+    MonitorError (one line): to ``on_error(sink, message)`` when given (the run drops it), else up. Returns
+    ``sinks``."""
+    for sink in list(sinks):
+        take = getattr(sink, "follow", None)
+        try:
+            if take is not None:
+                take(settings)
+        except MonitorError as exc:
+            if on_error is None:
+                raise
+            on_error(sink, str(exc))
+    return sinks
 
 
 def write_to(sinks: Sequence[Sink], result: FrameResult, on_error: Callable[[Sink, str], None] | None) -> None:

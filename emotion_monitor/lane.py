@@ -18,7 +18,7 @@ import numpy as np
 
 from .mood import format_mood, format_score
 from .people import PeopleLog
-from .privacy import keeps_ids
+from .privacy import keeps_ids, shows_mood
 from .settings import Settings
 from .sources import SourceSpec
 from .types import LABELS, FrameResult, RunSummary, SourcesSummary, SourceSummary, Zone
@@ -109,9 +109,10 @@ class Lane:
         r = self.last
         if r is None:
             return f"{self.name}: {self.state}"
-        m = r.mood
+        m, shown = r.mood, shows_mood(self.settings.privacy, r.mood.faces, self.settings.min_group)
+        mood = format_mood(m.score, m.learning, m.faces) if shown else "mood not shown (too few faces)"
         return (f"frame {r.frame.index:6d}  fps {self.fps:5.1f}  faces {m.faces:2d}  "
-                f"{format_mood(m.score, m.learning, m.faces)}  trend {m.trend:+.2f}/min{'  ALERT' if m.alert else ''}")
+                f"{mood}{f'  trend {m.trend:+.2f}/min' if shown else ''}{'  ALERT' if m.alert else ''}")
 
     def summary(self, csv_rows: int = 0) -> RunSummary:
         """Its frames, faces, speed per stage and (where privacy keeps them) each person seen."""
@@ -172,11 +173,14 @@ def status_line(lanes: list[Lane]) -> str:
             parts.append(f"{lane.name}: {lane.state}")
             continue
         m = lane.last.mood if lane.last else None
+        shown = m is not None and shows_mood(lane.settings.privacy, m.faces, lane.settings.min_group)
         parts.append(f"{lane.name}: {lane.fps:4.1f} fps {m.faces if m else 0:2d} faces "
-                     f"{format_score(m.score) if m else '  -  '}{f' learning {m.learning}' if m and m.learning else ''}"
-                     f"{' ALERT' if m and m.alert else ''}")
+                     f"{format_score(m.score) if m and shown else '  -  '}"
+                     f"{f' learning {m.learning}' if m and m.learning else ''}{' ALERT' if m and m.alert else ''}")
     score, faces = store_mood([lane.last for lane in lanes if lane.state == "running"])
-    return f"store {format_mood(score)} ({faces} faces) | " + " | ".join(parts)
+    s = lanes[0].settings  # privacy "aggregate": no mood of fewer faces than the minimum group, the store's too
+    mood = format_mood(score) if shows_mood(s.privacy, faces, s.min_group) else "mood not shown"
+    return f"store {mood} ({faces} faces) | " + " | ".join(parts)
 
 
 def sources_summary(lanes: list[Lane], elapsed: float, calls: int, faces: int, csv_rows: int) -> SourcesSummary:

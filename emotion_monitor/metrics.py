@@ -9,7 +9,8 @@ Every series carries the labels ``camera`` (the monitor's ``--name``) and ``sour
 result came from: a lane's name when one monitor watches several, else the path or camera index),
 so one endpoint serves every lane of a multi-source monitor. Gauges: group mood, faces in view, faces counted in the
 mood, alert state (0/1), frames a second. Counters: frames, frames dropped, camera reconnects,
-alerts. Histogram: seconds each pipeline stage took on each frame.
+alerts. Histogram: seconds each pipeline stage took on each frame. Nothing per person at any level; at
+privacy "aggregate" the mood is NaN while fewer faces than ``--min-group`` count in it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 from .errors import MonitorError
 from .pipeline import STAGES
+from .privacy import DEFAULT, MIN_GROUP, shows_mood
 from .types import FrameResult
 
 STAGE_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.25, 1.0)
@@ -57,6 +59,7 @@ class MetricsSink:
         self.waits = Histogram("emotion_monitor_wait_seconds", "Seconds each person waited in a queue zone (their "
                                "stay ended)", lab, buckets=WAIT_BUCKETS, registry=r)
         self.camera, self.stats = camera, stats
+        self.privacy, self.min_group = DEFAULT, MIN_GROUP  # the run's (follow)
         self._seen: dict[str, tuple[int, int]] = {}  # per source: dropped, reconnects already counted
         try:
             self._server, self._thread = start_http_server(port, addr=host, registry=r)
@@ -70,7 +73,8 @@ class MetricsSink:
 
     def write(self, result: FrameResult) -> None:
         c, src, m = self.camera, result.frame.source, result.mood
-        self.mood.labels(c, src).set(m.score)
+        # privacy "aggregate" below the minimum group: no number (NaN), the mood would be one person's
+        self.mood.labels(c, src).set(m.score if shows_mood(self.privacy, m.faces, self.min_group) else float("nan"))
         self.faces.labels(c, src).set(len(result.tracks))
         self.counted.labels(c, src).set(m.faces)
         self.alert.labels(c, src).set(1 if m.alert else 0)
@@ -94,6 +98,9 @@ class MetricsSink:
         self.dropped.labels(c, src).inc(max(0, dropped - seen[0]))
         self.reconnects.labels(c, src).inc(max(0, reconnects - seen[1]))
         self._seen[src] = (dropped, reconnects)
+
+    def follow(self, settings: object) -> None:
+        self.privacy, self.min_group = settings.privacy, settings.min_group  # type: ignore[attr-defined]
 
     def close(self) -> None:
         server, self._server = getattr(self, "_server", None), None  # type: ignore[assignment]  # stopped

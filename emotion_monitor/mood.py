@@ -1,31 +1,31 @@
-"""Group mood: a score in [-1, 1], its trend, and an alert with hysteresis and cooldown.
+"""Group mood: what the counted faces read, what the alert judges, and the alert.
 
 Per face (smoothed probabilities p): when its most likely emotion is happy or a negative one,
     s = p(happy) - [p(angry) + p(disgust) + p(fear) + p(sad)];
 when it is neutral or surprise (as often pleasant as not), s = 0. The gate matters: a model trained
 on FER+ votes gives a neutral face the share of taggers who saw something else in it, and those
 split towards sad and angry far more than towards happy, so without it every calm face would count
-as a little negative and a neutral queue could never score 0 (measured on crowd_1080p.mp4: mood
--0.38 with 25% of rows reading negative; see docs/benchmarks.md). Only faces the quality gate passed
-(``Track.quality == "ok"``) count; the others stay tracked (and are company: resting.py).
+as a little negative (measured on crowd_1080p.mp4: mood -0.38 with 25% of rows reading negative; see
+docs/benchmarks.md). Only faces the quality gate passed (``Track.quality == "ok"``) count; the others
+stay tracked. ``MoodState.score`` is the counted faces' mean ``s`` over ``window`` seconds: what they read.
 
-Each person counts against their own resting face (``settle`` > 0, the default; resting.py says how).
-The group score is the mean of what the counted people count. The alert, in five lines
-(docs/alert.md draws it as a state diagram):
+The alert judges change, never a level: a resting face that reads sad and an unhappy one read alike,
+only a turn tells them apart (resting.py judges each person against their own resting face, alone in
+view or in a crowd alike). The rule (docs/alert.md draws it):
 
-1. ALERT when the group score averaged over ``window`` seconds stays below ``threshold``, or more than
-   ``drop`` below its own baseline, for ``duration`` seconds (reasons ``"threshold"``, ``"drop"``);
-2. or when one person stays well below their own resting face for ``person_duration`` seconds
-   (``"turned"``), or below ``person_bar`` while alone in view since they arrived (``"alone"``);
-3. an unhappy arrival into a group is *marked* (``MoodState.marked``) and counts as read until their
-   resting face is known; no ALERT of their own;
-4. CLEAR once, for ``duration / 2`` seconds, the group is above its bars plus ``hysteresis`` and every
-   person of line 2 above ``person_bar + hysteresis``, or at once when nobody is counted for ``gap`` s;
-5. no new ALERT for ``cooldown`` seconds after a CLEAR.
+1. ALERT when someone **turns**: their unhappy log-odds rise clearly above their own resting reading for
+   ``person_duration`` seconds (reason ``"turned"``); or when the **group** falls: the mean of each
+   counted person's fall below their resting reading (``MoodState.vs_rest``), over ``window`` seconds,
+   stays below ``threshold`` for ``duration`` seconds (reason ``"group"``).
+2. Whoever turns while the alert is on joins it: ``MoodState.who`` names everyone behind it.
+3. CLEAR once, for ``duration / 2`` seconds, every person who turned is back near their resting face or
+   has been unread for over ``gap`` seconds (left), and the group's ``vs_rest`` is above ``threshold +
+   hysteresis`` (or nobody has been counted for over ``gap`` seconds). Only present readings count.
+4. No group alert for ``cooldown`` seconds after a CLEAR; a person's turn is never muted (to clear, the
+   people behind the alert were back near rest, so a new turn is a new event).
 
-Nothing else holds an alert on: clearing reads only the present readings, never a remembered flag. The
-baseline is the mean score over the ``baseline`` seconds before the window, known once ``baseline_min``
-seconds of it exist, and frozen during an alert. ``MoodState.who`` names the people behind an alert.
+Someone who reads unhappy from the moment they are first seen is marked (``MoodState.marked``): the
+reading is shown, no alert is raised (nothing has turned).
 
 Time is the source's clock (frame index / fps for a file, wall time for a camera), so a video
 processed faster than real time raises the same alerts as when played live.
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .resting import RestConfig, RestingFaces
+from .resting import EPS, Judged, RestConfig, RestingFaces
 from .types import LABELS, MoodState, Track
 
 NEGATIVE = ("angry", "disgust", "fear", "sad")
@@ -50,13 +50,17 @@ WEIGHTS = np.array([1.0 if c in POSITIVE else -1.0 if c in NEGATIVE else 0.0 for
 CALM_LABELS = ("neutral", "surprise")
 CALM = np.array([LABELS.index(label) for label in CALM_LABELS])
 _IS_CALM = np.isin(np.arange(len(LABELS)), CALM)  # by label index: a lookup costs less than np.isin each frame
+_UNHAPPY = np.array([c in NEGATIVE for c in LABELS], np.float32)
+_CALM_W = _IS_CALM.astype(np.float32)
 
 
 def face_score(probs: np.ndarray) -> np.ndarray:
     """Score of each face from its probabilities (N, 7) -> (N,), each in [-1, 1]; 0 for a face whose
     most likely emotion is neutral or surprise."""
     p = np.asarray(probs, np.float32).reshape(-1, len(LABELS))
-    return np.where(_IS_CALM[p.argmax(1)], np.float32(0.0), p @ WEIGHTS)
+    # row by row (not a matrix product): a face's score must not depend on the other faces of its batch
+    out: np.ndarray = np.where(_IS_CALM[p.argmax(1)], np.float32(0.0), (p * WEIGHTS).sum(1))
+    return out
 
 
 def format_score(score: float) -> str:
@@ -70,16 +74,26 @@ def wait_text(seconds: float) -> str:
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
+def unhappy_odds(probs: np.ndarray) -> np.ndarray:
+    """Each face's log-odds of an unhappy reading (N, 7) -> (N, 2): against every other reading, and against a
+    calm one, ``log((p(angry + disgust + fear + sad) + eps) / (p(rest) + eps))`` (resting.py says why both)."""
+    p = np.asarray(probs, np.float32).reshape(-1, len(LABELS))
+    unhappy, calm = (p * _UNHAPPY).sum(1), (p * _CALM_W).sum(1)  # row by row: independent of the batch
+    eps = np.float32(EPS)
+    out: np.ndarray = np.stack([np.log((unhappy + eps) / (p.sum(1) - unhappy + eps)), np.log((unhappy + eps) / (calm + eps))], 1)
+    return out
+
+
 def format_mood(score: float, learning: int = 0, faces: int = 0) -> str:
-    """The group mood in a line of text (status line, alert line, overlay, gauge): ``"mood -0.27"``; with
-    ``learning`` faces (of ``faces`` counted) whose resting reading is still being learned, and so count 0,
-    ``"mood +0.00 (learning 4 of 6)"``, so that a mood held at 0 by the monitor's first seconds says so."""
+    """The group mood in a line of text (status line, alert line, overlay, gauge): ``"mood -0.27"``, what the
+    counted faces read; with ``learning`` people (of ``faces`` counted) whose resting face is still being
+    learned, ``"mood -0.27 (learning 2 of 6)"``: the alert cannot judge them yet."""
     note = f" (learning {learning} of {faces})" if learning else ""
     return f"mood {format_score(score)}{note}"
 
 
-PERSON_REASONS = ("turned", "alone")  # alerts one person raised (the others, "threshold" and "drop", the group)
-WHY = {"threshold": "below the alert threshold", "drop": "well below its usual level"}  # the group's rules
+REASONS = ("turned", "group")  # what raises an alert: people who turned, or the group's fall
+PERSON_REASONS = ("turned",)  # alerts people raised (names the people behind them)
 
 
 def people_text(ids: tuple[int, ...], most: int = 3) -> str:
@@ -89,60 +103,105 @@ def people_text(ids: tuple[int, ...], most: int = 3) -> str:
 
 
 def why_text(reason: str | None, who: tuple[int, ...] = ()) -> str:
-    """An alert's rule in the window's banner and the webhook's words: ``"#4 turned unhappy"``."""
+    """An alert's rule in the window's banner and the webhook's words: ``"#4 turned: reads well below their
+    own resting face"``; for the group, ``"the group fell below its resting faces; lowest: #4, #9"``."""
     people = people_text(who)
     if reason == "turned":
-        return f"{people or 'someone'} turned unhappy (well below their resting face)"
-    if reason == "alone":
-        return f"{people or 'a person'} unhappy, alone in view"
-    what = WHY.get(reason or "", "negative")
+        return f"{people or 'someone'} turned: reads well below their own resting face"
+    what = "the group fell below its resting faces" if reason == "group" else "negative"
     return f"{what}; lowest: {people}" if people else what
+
+
+def banner_text(m: MoodState, source: str = "", since: str = "") -> str:
+    """The alert banner's line, live: who is behind the alert now and the mood both at its start and now:
+    ``"cam 0: ALERT since 20:10:29 UTC: #4, #6 turned: reads well below their own resting face; mood -0.12
+    at the start, -0.31 now"``."""
+    start = f"{format_score(m.alert_score)} at the start, " if m.alert_score is not None else ""
+    head = f"{source}: ALERT" if source else "ALERT"
+    return (f"{head}{f' since {since}' if since else ''}: {why_text(m.reason, m.who)}; "
+            f"mood {start}{format_score(m.score)} now")
 
 
 @dataclass(frozen=True)
 class MoodConfig:
-    threshold: float = -0.3
-    window: float = 10.0  # seconds averaged for the alert and the trend
-    duration: float = 5.0  # seconds below threshold before an alert
+    threshold: float = -0.3  # the group's fall below its resting faces (vs_rest) that alerts
+    window: float = 10.0  # seconds averaged for the mood, the group's fall and the trend
+    duration: float = 5.0  # seconds the group stays below threshold before an alert (half of it to clear)
     hysteresis: float = 0.1
-    cooldown: float = 30.0
-    drop: float = 0.3  # relative rule: this far below the baseline counts as negative (0 = off)
-    baseline: float = 180.0  # seconds of history the baseline averages
-    baseline_min: float = 30.0  # seconds of history before the relative rule applies
-    gap: float = 2.0  # seconds with nobody counted that the alert's timers survive; a longer gap resets them
-    settle: float = 4.0  # seconds a person is seen before their resting reading is known (0: people judged as read)
-    person_bar: float = -0.5  # a person counting below this for person_duration seconds raises the alert
-    person_duration: float = 3.0
-    turn_sigmas: float = 2.0  # a turn must also fall this many of the person's own resting spreads below their rest
+    cooldown: float = 30.0  # seconds after a clear with no new group alert
+    gap: float = 2.0  # seconds a face may go unread and keep its state; longer, and it has left
+    settle: float = 4.0  # seconds a person is seen before their resting reading is known
+    turn: float = 1.5  # the least rise of a person's unhappy log-odds above their rest that is a turn
+    person_duration: float = 3.0  # seconds a turn must last before it alerts
+    turn_sigmas: float = 2.0  # a turn must also rise this many of the person's own resting spreads
 
     def rest(self) -> RestConfig:
         """The per-person part (resting.py)."""
-        return RestConfig(settle=self.settle, person_bar=self.person_bar, person_duration=self.person_duration,
-                          turn_sigmas=self.turn_sigmas, hysteresis=self.hysteresis, gap=self.gap)
+        return RestConfig(settle=self.settle, turn=self.turn, turn_sigmas=self.turn_sigmas,
+                          person_duration=self.person_duration, gap=self.gap)
 
 
 MOOD_DEFAULTS = MoodConfig()  # the defaults, read by the settings model (settings.py)
 
 
+class _Window:
+    """A running mean and least-squares slope of (time, value) over the last ``seconds``: O(1) a frame."""
+
+    def __init__(self) -> None:
+        self.points: deque[tuple[float, float]] = deque()
+        self.sums = [0.0, 0.0, 0.0, 0.0]  # t, v, t*t, t*v (t from t0)
+        self.t0: float | None = None
+
+    def add(self, t: float, v: float) -> None:
+        if self.t0 is None:
+            self.t0 = t
+        self.points.append((t, v))
+        self._step(t - self.t0, v, 1.0)
+
+    def _step(self, t: float, v: float, sign: float) -> None:
+        s = self.sums
+        s[0] += sign * t
+        s[1] += sign * v
+        s[2] += sign * t * t
+        s[3] += sign * t * v
+
+    def mean(self, now: float, seconds: float) -> float | None:
+        while self.points and self.points[0][0] < now - seconds:
+            t, v = self.points.popleft()
+            self._step(t - (self.t0 or 0.0), v, -1.0)
+        if not self.points:
+            self.sums, self.t0 = [0.0, 0.0, 0.0, 0.0], None  # start the running sums afresh (no drift)
+            return None
+        return self.sums[1] / len(self.points)
+
+    def slope(self) -> float:
+        """Least-squares slope per second (0 with < 2 points)."""
+        n = len(self.points)
+        if n < 2:
+            return 0.0
+        st, sv, stt, stv = self.sums
+        var = stt - st * st / n
+        if var <= 1e-9 * max(stt, 1.0):
+            return 0.0
+        return (stv - st * sv / n) / var
+
+
 class MoodMonitor:
+    """The mood stage: ``update(tracks, now)`` -> :class:`MoodState` (the module docstring has the rule)."""
+
     def __init__(self, config: MoodConfig | None = None):
         self.config = config or MoodConfig()
-        self._history: deque[tuple[float, float]] = deque()  # (time, instantaneous score)
-        self._sums = [0.0, 0.0, 0.0, 0.0]  # over the window: t, s, t*t, t*s (t from _t0), for the mean and trend
-        self._t0: float | None = None
-        # the baseline's history, outside alerts: the last ``window`` seconds wait in _fresh; older entries,
-        # back to ``baseline`` seconds before the window, are _old, whose sum is kept as entries come and go
-        self._fresh: deque[tuple[float, float]] = deque()
-        self._old: deque[tuple[float, float]] = deque()
-        self._old_sum = 0.0
+        self._read, self._fall = _Window(), _Window()  # what faces read; the group's fall below its resting faces
         self.alert = False
         self.alert_started: float | None = None
+        self.alert_score: float | None = None
         self.reason: str | None = None
-        self._alert_baseline: float | None = None
+        self._behind: list[int] = []  # everyone behind the current alert, in the order they joined
+        self._turned: set[int] = set()  # those of them who turned (each must be back near rest, or gone, to clear)
         self._below_since: float | None = None
         self._above_since: float | None = None
         self._cleared_at: float | None = None
-        self._empty_since: float | None = None  # when the current stretch with nobody counted began
+        self._counted_at: float | None = None  # when a face was last counted
         self.resting = RestingFaces()  # each person against their own resting face
 
     @property
@@ -157,137 +216,65 @@ class MoodMonitor:
     def reset(self) -> None:
         MoodMonitor.__init__(self, self.config)
 
-    def _window_mean(self, now: float) -> float | None:
-        w = self.config.window
-        while self._history and self._history[0][0] < now - w:
-            self._remove(*self._history.popleft())
-        if not self._history:
-            self._sums, self._t0 = [0.0, 0.0, 0.0, 0.0], None  # start the running sums afresh (no drift)
-            return None
-        return self._sums[1] / len(self._history)
-
-    def _add(self, t: float, s: float) -> None:
-        if self._t0 is None:
-            self._t0 = t
-        self._history.append((t, s))
-        t -= self._t0
-        sums = self._sums
-        sums[0] += t
-        sums[1] += s
-        sums[2] += t * t
-        sums[3] += t * s
-
-    def _remove(self, t: float, s: float) -> None:
-        t -= self._t0  # type: ignore[operator]
-        sums = self._sums
-        sums[0] -= t
-        sums[1] -= s
-        sums[2] -= t * t
-        sums[3] -= t * s
-
     def trend(self) -> float:
-        """Least-squares slope of the score over the window, per minute (0 with < 2 points)."""
-        n = len(self._history)
-        if n < 2:
-            return 0.0
-        st, ss, stt, sts = self._sums  # kept as scores come and go: O(1) a frame
-        var = stt - st * st / n
-        if var <= 1e-9 * max(stt, 1.0):
-            return 0.0
-        return (sts - st * ss / n) / var * 60.0
-
-    def baseline_score(self, now: float) -> float | None:
-        """Mean score over the ``baseline`` seconds before the averaging window; None until
-        ``baseline_min`` seconds of it exist or with the relative rule off."""
-        c = self.config
-        if self.alert:
-            return self._alert_baseline  # frozen while the alert lasts
-        while self._fresh and self._fresh[0][0] < now - c.window:
-            entry = self._fresh.popleft()
-            self._old.append(entry)
-            self._old_sum += entry[1]
-        while self._old and self._old[0][0] < now - c.window - c.baseline:
-            self._old_sum -= self._old.popleft()[1]
-        if not c.drop:
-            return None
-        if not self._old or self._old[-1][0] - self._old[0][0] < c.baseline_min:
-            return None
-        return self._old_sum / len(self._old)
-
-    def _negative(self, mean: float, base: float | None, margin: float = 0.0) -> str | None:
-        """Which rule calls ``mean`` negative ("threshold", "drop") with ``margin`` added, or None."""
-        c = self.config
-        if mean < c.threshold + margin:
-            return "threshold"
-        if base is not None and mean < base - c.drop + margin:
-            return "drop"
-        return None
+        """Least-squares slope of the read mood over the window, per minute (0 with < 2 points)."""
+        return self._read.slope() * 60.0
 
     def update(self, tracks: Sequence[Track], now: float) -> MoodState:
         c = self.config
         ok = [t.quality == "ok" for t in tracks]
         counted = [t for t, k in zip(tracks, ok) if k]
-        faces = len(counted)
-        event = None
-        scores = face_score(np.stack([t.probs for t in counted])) if faces else np.zeros(0, np.float32)
-        judged = self.resting.judge(tracks, ok, scores, now, self._rest) if c.settle > 0 else None
-        if judged is not None:
-            scores = judged.values
-        if faces:
-            self._empty_since = None
-            score = float(np.mean(scores))
-            self._add(now, score)
-            if not self.alert:
-                self._fresh.append((now, score))
-        else:
-            score = 0.0
-        mean = self._window_mean(now)
-        base = self.baseline_score(now)
-        if mean is None or not faces:
-            # nobody counted: the queue's mood is unknown. A short gap (a face turned away, a missed
-            # detection, someone passing in front) keeps the timers where they are; a gap longer than
-            # ``gap`` seconds starts them again
-            if self._empty_since is None:
-                self._empty_since = now
-            if now - self._empty_since > c.gap:
-                self._below_since = self._above_since = None
-                if self.alert:  # nobody in view for longer than the gap: no one left to be unhappy
-                    self.alert, event = False, "clear"
-                    self._cleared_at = now
-        elif not self.alert:
+        probs = np.stack([t.probs for t in counted]) if counted else np.zeros((0, len(LABELS)), np.float32)
+        scores = face_score(probs)
+        judged = self.resting.judge(tracks, ok, scores, unhappy_odds(probs), now, self._rest)
+        present = float(np.mean(judged.values)) if counted else None  # the group's fall on this frame
+        if present is not None:
+            self._counted_at = now
+            self._read.add(now, float(np.mean(scores)))
+            self._fall.add(now, present)
+        score, fall = self._read.mean(now, c.window), self._fall.mean(now, c.window)
+        gone = self._counted_at is None or now - self._counted_at > c.gap  # nobody counted for over the gap
+        event = self._step(judged, fall if counted else None, present, gone, score, now)
+        return MoodState(score=score if score is not None and counted else 0.0, trend=self.trend(),
+                         faces=len(counted), alert=self.alert, alert_started=self.alert_started if self.alert else None,
+                         event=event, vs_rest=fall if counted else None, reason=self.reason if self.alert else None,
+                         learning=judged.learning, who=tuple(self._behind) if self.alert else (),
+                         marked=judged.marked, people=judged.people,
+                         alert_score=self.alert_score if self.alert else None)
+
+    def _step(self, judged: Judged, fall: float | None, present: float | None, gone: bool, score: float | None,
+              now: float) -> str | None:
+        """The alert's state machine for one frame: "alert", "clear" or None. Raising reads the window's
+        fall (``fall``); clearing reads the present only (``present``, this frame's), so no average of the
+        past holds an alert on."""
+        c = self.config
+        if gone:
+            self._below_since = None
+        if not self.alert:
             cooling = self._cleared_at is not None and now - self._cleared_at < c.cooldown
-            why = self._negative(mean, base)
-            if why and not cooling:
-                if self._below_since is None:
-                    self._below_since = now
-            else:
-                self._below_since = None
-            group = why if why and self._below_since is not None and now - self._below_since >= c.duration else None
-            person = None
-            if judged is not None and judged.raising:
-                person = "turned" if "turned" in judged.raising.values() else "alone"
-            if (group or person) and not cooling:
-                self.alert, self.alert_started, event, self.reason = True, now, "alert", person or group
-                self._alert_baseline = base
-                self._above_since = None
-        else:
-            below = judged is not None and c.person_bar > -1.0 and bool(judged.below)
-            if self._negative(mean, base, c.hysteresis) is None and not below:
-                if self._above_since is None:
-                    self._above_since = now
-                if now - self._above_since >= c.duration / 2:
-                    self.alert, event = False, "clear"
-                    self._cleared_at, self._below_since = now, None
-            else:
-                self._above_since = None
-        who: tuple[int, ...] = ()
-        if self.alert and judged is not None:
-            if event == "alert" and judged.raising:  # those who raised it (below their bar, so all in negative)
-                who = tuple(i for i in judged.negative if i in judged.raising)
-            else:
-                who = judged.below if self.reason in PERSON_REASONS and judged.below else judged.negative
-        return MoodState(score=mean if mean is not None and faces else score, trend=self.trend(), faces=faces,
-                         alert=self.alert, alert_started=self.alert_started if self.alert else None, event=event,
-                         baseline=base, reason=self.reason if self.alert else None,
-                         learning=judged.learning if judged is not None else 0, who=who,
-                         marked=judged.marked if judged is not None else ())
+            low = fall is not None and fall < c.threshold and not cooling
+            self._below_since = (self._below_since if self._below_since is not None else now) if low else None
+            group = self._below_since is not None and now - self._below_since >= c.duration
+            if not (judged.raising or group):
+                return None
+            self.alert, self.alert_started, self.alert_score = True, now, score
+            self.reason = "turned" if judged.raising else "group"
+            self._behind, self._turned = list(judged.raising or judged.negative), set(judged.raising)
+            self._above_since = None
+            return "alert"
+        for pid in judged.raising:  # whoever turns during the alert joins it
+            if pid not in self._turned:
+                self._turned.add(pid)
+                if pid not in self._behind:
+                    self._behind.append(pid)
+        people_back = not any(self.resting.still_low(pid, now, c.gap) for pid in self._turned)
+        group_back = gone or present is None or present >= c.threshold + c.hysteresis
+        if not (people_back and group_back):
+            self._above_since = None
+            return None
+        self._above_since = self._above_since if self._above_since is not None else now
+        if now - self._above_since < c.duration / 2:
+            return None
+        self.alert, self._cleared_at, self._below_since = False, now, None
+        self._behind, self._turned = [], set()
+        return "clear"

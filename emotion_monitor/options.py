@@ -6,7 +6,8 @@ before anything below the CLI and the window's entry sees it.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from typing import Any
 
@@ -65,10 +66,39 @@ def capture_from(args: argparse.Namespace) -> CaptureOptions:
                           loop=demo or bool(getattr(args, "loop", False)))
 
 
+WEBHOOK_ENV = "EMOTION_MONITOR_WEBHOOK"  # the webhook's URL, kept out of the process list (ps shows arguments)
+
+
+def webhook_url(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> str | None:
+    """The alert webhook's URL: ``--alert-webhook URL``, or the first line of ``--alert-webhook-file PATH``, or
+    the environment variable :data:`WEBHOOK_ENV` (the last two keep its secret out of ``ps``); None without any.
+    MonitorError (one line, never quoting the URL) when two are given, the file cannot be read or the URL is
+    not one to send to (alerts.check_url: a space or control character, no host)."""
+    from .alerts import check_url
+    from .errors import MonitorError
+
+    given, path = getattr(args, "alert_webhook", None), getattr(args, "alert_webhook_file", None)
+    if given and path:
+        raise MonitorError("give the webhook's URL once: --alert-webhook or --alert-webhook-file")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                given = fh.readline().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MonitorError(f"cannot read the webhook URL from {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        if not given:
+            raise MonitorError(f"{path} holds no webhook URL on its first line")
+    url = given or environ.get(WEBHOOK_ENV) or None
+    try:
+        return check_url(url) if url else None
+    except ValueError as exc:
+        raise MonitorError(str(exc)) from None
+
+
 def outputs_from(args: argparse.Namespace) -> Outputs:
     """The run's outputs a parsed command line asks for (options a subcommand lacks: none)."""
     return Outputs(record=getattr(args, "record", None), overwrite=bool(getattr(args, "overwrite", False)),
-                   keep_days=float(getattr(args, "keep_days", 0) or 0), name=getattr(args, "name", "camera"),
+                   name=getattr(args, "name", "camera"),
                    metrics_port=getattr(args, "metrics_port", None),
                    metrics_host=getattr(args, "metrics_host", "127.0.0.1"),
                    alert_webhook=getattr(args, "alert_webhook", None))

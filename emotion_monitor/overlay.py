@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import cv2
 import numpy as np
 
 from .mood import format_mood, wait_text
+from .privacy import DEFAULT, check, keeps_boxes, shows_mood, write_private
+from .resting import READ_UNHAPPY
 from .types import FrameResult
 
 # BGR colour per emotion (shared with the GUI, which converts them to Qt colours)
@@ -18,7 +23,7 @@ COLORS = {
 ZONE_COLOR = (255, 200, 0)  # light blue (BGR): a queue zone
 GREY = (150, 150, 150)  # faces left out of the mood by the quality gate: corner marks, no text
 ALERT_RED = (0, 0, 255)  # the people behind the current alert: a red frame around their box, "#id ALERT"
-MARKED = (0, 140, 255)  # orange: marked "arrived unhappy" on arrival (no alert of their own)
+MARKED = (0, 140, 255)  # orange: marked "read unhappy since first seen" (resting.py; no alert of their own)
 
 
 def _corners(out: np.ndarray, x0: int, y0: int, x1: int, y1: int, color: tuple[int, int, int], thick: int) -> None:
@@ -78,12 +83,14 @@ def place_labels(boxes: np.ndarray, sizes: list[tuple[int, int]], width: int, he
 
 
 def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mood_line: bool = True,
-         width: int | None = None) -> np.ndarray:
+         width: int | None = None, outline: bool = True, show_mood: bool = True) -> np.ndarray:
     """Draw on a copy of ``image``: a box per face coloured by its emotion with 'label confidence' (the
     selected face's with its id and a thicker box); faces left out of the mood (quality gate) as grey
     corner marks without text. Labels never overlap and stay inside the frame (:func:`place_labels`); a
     label that finds no room is left out, the box stays. ``width``: draw on the image scaled down to
-    that width (a small view: the copy and the drawing cost its pixels, not the frame's)."""
+    that width (a small view: the copy and the drawing cost its pixels, not the frame's). ``outline`` False:
+    the labels alone, no box, frame or corner mark (a snapshot at privacy "people"); ``show_mood`` False: the
+    mood line counts the faces and says the alert, without the mood (privacy.shows_mood)."""
     k = 1.0
     if width is not None and width < image.shape[1]:
         k = width / image.shape[1]
@@ -105,14 +112,16 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
     for t in result.tracks:
         x0, y0, x1, y1 = (int(round(v * k)) for v in t.xyxy)
         if t.quality != "ok":
-            _corners(out, x0, y0, x1, y1, GREY, thick)
+            if outline:
+                _corners(out, x0, y0, x1, y1, GREY, thick)
             continue
         color = COLORS.get(t.emotion, (255, 255, 255))
-        cv2.rectangle(out, (x0, y0), (x1, y1), color, thick + (2 if t.track_id == selected else 0))
-        if t.track_id in who or t.track_id in marked:  # a frame of its own around the box, its cause in the label
+        if outline:
+            cv2.rectangle(out, (x0, y0), (x1, y1), color, thick + (2 if t.track_id == selected else 0))
+        if outline and (t.track_id in who or t.track_id in marked):  # a frame of its own around the box, its cause in the label
             d = 2 * thick + 1
             cv2.rectangle(out, (x0 - d, y0 - d), (x1 + d, y1 + d), ALERT_RED if t.track_id in who else MARKED, thick)
-        note = " ALERT" if t.track_id in who else (" arrived unhappy" if t.track_id in marked else "")
+        note = " ALERT" if t.track_id in who else (f" {READ_UNHAPPY}" if t.track_id in marked else "")
         if t.zone and t.waited >= 1:  # in the queue: how long so far
             note += f" {wait_text(t.waited)}"
         text = f"#{t.track_id}{note} {t.emotion} {t.confidence:.0%}" if t.track_id == selected or note else \
@@ -133,8 +142,8 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
         cv2.putText(out, text, (x + 2, y + h - 4 - int(2 * scale)), font, fs, (0, 0, 0), thick, cv2.LINE_AA)
     if mood_line:
         m = result.mood
-        text = (f"faces {m.faces}  {format_mood(m.score, m.learning, m.faces)}  trend {m.trend:+.2f}/min"
-                + ("  ALERT" if m.alert else ""))
+        mood = f"{format_mood(m.score, m.learning, m.faces)}  trend {m.trend:+.2f}/min" if show_mood else "mood not shown"
+        text = f"faces {m.faces}  {mood}" + ("  ALERT" if m.alert else "")
         for color, stroke in (((0, 0, 0), thick + 4), ((0, 0, 255) if m.alert else (255, 255, 255), thick + 1)):
             # a dark edge under the letters keeps the line readable on sky, snow or a white wall
             cv2.putText(out, text, (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * scale, color, stroke,
@@ -152,7 +161,43 @@ def picture(result: FrameResult, blur: bool) -> np.ndarray:
     return blur_faces(result.frame.image, boxes)
 
 
-def snapshot_image(result: FrameResult, selected: int | None = None, blur: bool = True) -> np.ndarray:
-    """A frame as a snapshot saves it: every face blurred unless ``blur`` is off (:func:`picture`), then the
-    boxes, labels and mood line drawn over it."""
-    return draw(picture(result, blur), result, selected=selected)
+def snapshot_image(result: FrameResult, selected: int | None = None, blur: bool = True,
+                   privacy: str = DEFAULT, min_group: int = 0) -> np.ndarray:
+    """A frame as a snapshot saves it at privacy level ``privacy`` (privacy.py): every face blurred unless
+    ``blur`` is off (:func:`picture`), then drawn over it: at "full" the boxes, labels and mood line as on
+    screen; at "people" the labels and mood line, no box (where a face was is not kept); at "aggregate" the
+    mood line alone (no id, box or per-face reading), every face blurred whatever ``blur`` says, and the line
+    without the mood when fewer than ``min_group`` faces count in it (one face's mood is one person's)."""
+    level = check(privacy)
+    if level == "aggregate":
+        shown = shows_mood(level, result.mood.faces, min_group)
+        return draw(picture(result, True), replace(result, tracks=()), show_mood=shown)
+    return draw(picture(result, blur), result, selected=selected, outline=keeps_boxes(level))
+
+
+def save_snapshot(path: str, result: FrameResult, selected: int | None, settings: Any) -> str:
+    """Save :func:`snapshot_image` as the ``settings`` say (their privacy level, minimum group and
+    ``blur_snapshots``; always blurred at "aggregate") to a PNG readable by its owner alone
+    (privacy.open_private), marked as this app's (its "Software" text, which retention.py reads). Returns the
+    line to show: saved, or why not."""
+    blur = settings.blur_snapshots or settings.privacy == "aggregate"
+    ok, png = cv2.imencode(".png", snapshot_image(result, selected, blur, settings.privacy, settings.min_group))
+    try:
+        if not ok:
+            raise OSError("the image could not be encoded as PNG")
+        write_private(path, mark_png(png.tobytes()))
+    except OSError as exc:
+        return f"cannot write the snapshot {path}: {exc.strerror or exc}"
+    return f"snapshot saved{', faces blurred' if blur else ''}: {path}"
+
+
+def mark_png(png: bytes, key: bytes = b"Software", text: bytes = b"emotion-monitor") -> bytes:
+    """``png`` with a tEXt chunk ``key``=``text`` after its header chunk. Hand-written: OpenCV writes no text
+    chunk, and a chunk is eight bytes of length and type, the data and a CRC."""
+    import struct
+    import zlib
+
+    data = key + b"\0" + text
+    chunk = struct.pack(">I", len(data)) + b"tEXt" + data + struct.pack(">I", zlib.crc32(b"tEXt" + data))
+    end = 8 + 8 + 13 + 4  # the signature, then IHDR: its length and type, 13 bytes, its CRC
+    return png[:end] + chunk + png[end:]

@@ -32,7 +32,7 @@ class PersonTally:
     score_sum: float = 0.0
     negative: int = 0
     alerts: int = 0  # alerts raised about them (mood.MoodState.who when an alert starts)
-    arrived_unhappy: bool = False  # marked so on arrival (mood.MoodState.marked)
+    read_unhappy: bool = False  # marked "read unhappy since first seen" (mood.MoodState.marked)
     zone: str = ""  # the queue zone they waited in (zones.py)
     waited: float | None = None  # their longest stay in it so far; None with no zones
 
@@ -41,7 +41,7 @@ class PersonTally:
                 "dwell_s": round(self.last - self.first, 2), "frames": self.frames,
                 "mean_mood": round(self.score_sum / self.counted, 3) + 0.0 if self.counted else None,  # no -0.0
                 "negative_share": round(self.negative / self.counted, 3) if self.counted else None,
-                "alerts": self.alerts, "arrived_unhappy": self.arrived_unhappy, "zone": self.zone,
+                "alerts": self.alerts, "read_unhappy_since_first_seen": self.read_unhappy, "zone": self.zone,
                 "waited_s": None if self.waited is None else round(self.waited, 1)}
 
 
@@ -64,7 +64,7 @@ class PeopleLog:
             p.last, p.last_utc = t, utc
             p.frames += 1
             if tr.track_id in result.mood.marked:
-                p.arrived_unhappy = True
+                p.read_unhappy = True
             if result.mood.event == "alert" and tr.track_id in result.mood.who:
                 p.alerts += 1
             if result.zones:
@@ -94,14 +94,13 @@ def write_people_csv(path: str | Path, people: Mapping[str, Sequence[PersonSumma
     """Write each source's people (``--people-csv``: one row a person, their wait beside their mood) to a
     file readable by its owner alone; returns the rows written. RecordingError (one line) if it cannot."""
     from .errors import RecordingError
-    from .recording import private_file
+    from .privacy import open_private
 
     path = Path(path)
     rows = [[source, *("" if p[k] is None else p[k] for k in PEOPLE_COLUMNS[1:])]  # type: ignore[literal-required]
             for source, persons in people.items() for p in persons]
     try:
-        private_file(path, truncate=True)
-        with open(path, "w", newline="", encoding="utf-8") as fh:
+        with open_private(path, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(PEOPLE_COLUMNS)
             writer.writerows(rows)

@@ -12,7 +12,8 @@ full        one row per face per frame: a per-visit id, where the face was (its 
             seven probabilities; a per-person list in the stats JSON; ids in alerts
 people      the same rows without the box (where the face was in the picture); no image of any face
 aggregate   one row a second: the queue's mood, its trend, faces in view, faces counted, the alert and
-            its rule; no id, box or per-face reading anywhere, no per-person list, no thumbnails
+            its rule; no id, box or per-face reading anywhere, no per-person list, no thumbnails, and no
+            mood of fewer faces than the minimum group (:data:`MIN_GROUP`; one face's mood is one person's)
 =========== ============================================================================================
 
 **The default is** ``people``. What a shop's manager acts on is the queue's mood, who turned unhappy
@@ -24,7 +25,8 @@ for a place that wants the alert and nothing about anyone.
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+from typing import IO, Any, Literal
 
 Level = Literal["full", "people", "aggregate"]
 LEVELS: tuple[Level, ...] = ("full", "people", "aggregate")
@@ -47,9 +49,53 @@ def keeps_boxes(level: str) -> bool:
     return level == "full"
 
 
+MIN_GROUP = 3  # at "aggregate", fewer faces counted than this keep no mood (Settings.min_group's default)
+
+
+def looser(level: str, than: str) -> bool:
+    """Whether ``level`` keeps more about people than ``than`` ("full" keeps the most, "aggregate" the least)."""
+    return LEVELS.index(check(level)) < LEVELS.index(check(than))
+
+
+def shows_mood(level: str, faces: int, min_group: int) -> bool:
+    """Whether a mood may be written or sent at ``level`` with ``faces`` counted in it: always, except at
+    "aggregate" below ``min_group`` faces, where the group's mood would be one or two people's."""
+    return level != "aggregate" or faces >= min_group
+
+
 def check(level: str) -> Level:
     """``level`` if it is one of :data:`LEVELS`, else ValueError with a one-line reason."""
     for known in LEVELS:
         if level == known:
             return known
     raise ValueError(f"privacy must be one of {', '.join(LEVELS)}, not {level!r}")
+
+
+def open_private(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> IO[Any]:
+    """Open ``path`` for writing (``mode`` "w", "a", "wb" or "ab"; ``kwargs`` as :func:`open`'s) readable and
+    writable by its owner alone: created 0600, and an existing file tightened to 0600 before a byte is
+    written (its old permissions may have let anyone read it). The one way the package opens a file it
+    writes (recordings, people CSVs, stats JSON, reports, snapshots, batch outputs; the printed notice is
+    public by design): what they hold are people's faces' readings. Hand-written: ``open`` has no mode
+    argument and the umask decides; ``os.open``'s mode only applies to a file it creates."""
+    if mode not in ("w", "a", "wb", "ab"):
+        raise ValueError(f"open_private writes: mode w, a, wb or ab, not {mode!r}")
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if mode[0] == "w" else os.O_APPEND) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        if hasattr(os, "fchmod"):  # POSIX; on Windows a file's access is its folder's ACL
+            os.fchmod(fd, 0o600)
+        return os.fdopen(fd, mode, **kwargs)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def write_private(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` through :func:`open_private`, replacing what was there."""
+    if isinstance(data, str):
+        with open_private(path, "w", encoding="utf-8") as fh:
+            fh.write(data)
+    else:
+        with open_private(path, "wb") as fh:
+            fh.write(data)

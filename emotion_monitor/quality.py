@@ -3,7 +3,7 @@
 Each face of a frame gets ``"ok"`` or the first reason that applies, in this order: ``small``
 (box under ``min_height`` px: a 13-px marathon face upscaled to 48 px shows no expression),
 ``dark`` (mean gray level of the crop), ``flat`` (its standard deviation: fog, glare, a blank
-wall), ``blurred`` (variance of the Laplacian of the 48-px crop), ``turned`` (yaw from the
+wall), ``blurred`` (variance of the Laplacian of the 48-px crop), ``looking away`` (yaw from the
 landmarks: the nose tip's offset from the eye midpoint over the eye distance, 0 frontal, about 1 in
 profile) and ``occluded`` (detector score: a hand, a phone or a scarf over the face lowers it).
 Defaults chosen from the face statistics of the three shared clips (see docs/benchmarks.md).
@@ -19,7 +19,15 @@ import numpy as np
 from .types import Detections
 
 OK = "ok"
-REASONS = ("small", "dark", "flat", "blurred", "turned", "occluded")
+REASONS = ("small", "dark", "flat", "blurred", "looking away", "occluded")
+# reasons older versions wrote, as read back from their CSVs: "turned" is now a word of the alert (a person
+# whose reading turned below their resting face), never of a face's pose
+LEGACY = {"turned": "looking away"}
+
+
+def reason_name(value: str) -> str:
+    """A quality cell of any version's CSV in today's words (``"turned"`` -> ``"looking away"``)."""
+    return LEGACY.get(value, value)
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,7 @@ class QualityGate:
             elif cv2.Laplacian(crop, cv2.CV_32F).var() < self.min_sharpness:
                 out.append("blurred")
             elif yaw > self.max_yaw:
-                out.append("turned")
+                out.append("looking away")
             elif dets.confidence[i] < self.min_score:
                 out.append("occluded")
             else:

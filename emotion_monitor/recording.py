@@ -19,6 +19,7 @@ from typing import Any
 
 from . import privacy as privacy_levels
 from .errors import RecordingError
+from .resting import READ_UNHAPPY
 from .types import LABELS, FrameResult
 
 
@@ -30,7 +31,7 @@ class Col:
     EMOTION, CONFIDENCE = "emotion", "confidence"
     MOOD, ALERT, QUALITY, REASON = "mood", "alert", "quality", "alert_reason"
     SOURCE = "source"  # the source's name (a lane's name, or the file's path / the camera's index)
-    PERSON = "person_flag"  # "alert": behind the current alert; "arrived unhappy": marked on arrival; else empty
+    PERSON = "person_flag"  # "alert": behind the current alert; READ_UNHAPPY: marked so (resting.py); else empty
     TREND, IN_VIEW = "trend", "faces_in_view"  # the aggregate layout's own columns
     COUNTED = "faces_counted"
     ZONE, WAITED = "zone", "waited_s"  # the zone a face is in (empty: none) and its wait so far (zones.py)
@@ -46,9 +47,9 @@ AGGREGATE_HEADER = [Col.TIME, Col.SOURCE, Col.MOOD, Col.TREND, Col.IN_VIEW, Col.
 
 
 def person_flag(track_id: int, who: tuple[int, ...], marked: tuple[int, ...]) -> str:
-    """A face's ``person_flag`` cell: "alert" when the current alert is about them, "arrived unhappy" when
-    they were marked so on arrival (mood.py), else empty."""
-    return "alert" if track_id in who else ("arrived unhappy" if track_id in marked else "")
+    """A face's ``person_flag`` cell: "alert" when the current alert is about them, "read unhappy since first
+    seen" when they were marked so (resting.py; files of 0.3 and earlier say "arrived unhappy"), else empty."""
+    return "alert" if track_id in who else (READ_UNHAPPY if track_id in marked else "")
 
 
 def iso_utc(ts: float) -> str:
@@ -76,73 +77,109 @@ def _check_header(path: Path, expected: list[str]) -> None:
 OWN = (",".join(HEADER[:3]) + ",", ",".join(AGGREGATE_HEADER[:3]) + ",")
 
 
-def prune_recordings(folder: str | os.PathLike[str], keep_days: float, now: float | None = None,
-                     keep: Path | None = None) -> list[Path]:
-    """Delete this app's own recordings in ``folder`` last written more than ``keep_days`` days ago: CSV
-    files whose first line is a session CSV's header (``timestamp,frame,face_id,...``, any version). Any
-    other file, a CSV of other columns included, is never touched, nor are sub-folders or ``keep``.
-    Returns the files deleted. ``now``: seconds since the epoch (tests pass a fake clock)."""
-    now = time.time() if now is None else now
-    removed = []
-    for path in sorted(Path(folder).glob("*.csv")):
-        try:
-            if not path.is_file() or path.is_symlink() or (keep is not None and path.resolve() == keep.resolve()):
-                continue
-            if now - path.stat().st_mtime <= keep_days * 86400:
-                continue
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                if not fh.readline().startswith(OWN):
-                    continue
-            path.unlink()
-            removed.append(path)
-        except OSError:
-            continue  # unreadable or gone meanwhile: left as it is
-    return removed
+def dated(path: Path, day: str) -> Path:
+    """The file of one UTC ``day`` ("2026-12-06") of a recording rotated daily: ``queue.csv`` ->
+    ``queue-2026-12-06.csv`` (retention.py reads the day back to delete whole days)."""
+    return path.with_name(f"{path.stem}-{day}{path.suffix or '.csv'}")
 
 
-def private_file(path: Path, truncate: bool = False) -> None:
-    """Create ``path`` readable and writable by its owner alone (0600), before it is opened as usual: what
-    it records are people's faces' readings. A file that exists keeps its permissions unless truncated."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else 0)
-    os.close(os.open(path, flags, 0o600))
+def utc_day(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d")
 
 
 class CsvRecorder:
     """The CSV sink: one row per face per frame (``HEADER``), appended to ``path`` (the header once)
-    or, with ``overwrite``, replacing it; flushed every frame and fsynced every ``sync_every`` s. A new
-    file is readable by its owner alone. ``keep_days``: first delete this app's recordings in the same
-    folder older than that many days (:func:`prune_recordings`; 0 keeps them all). ``privacy``: what a
-    row keeps (module docstring; privacy.py), by default :data:`privacy.DEFAULT`."""
+    or, with ``overwrite``, replacing it; flushed every frame and fsynced every ``sync_every`` s. The file
+    is readable by its owner alone (privacy.open_private); old ones are deleted by retention.py.
+    ``rotate``: a new file each UTC day of the frames' time (:func:`dated`), so old days can be deleted whole.
+
+    ``privacy``: what a row keeps (module docstring; privacy.py). None (the default): the run's level, which
+    the runner passes on as the recorder joins it (:meth:`follow`; :data:`privacy.DEFAULT` if it is never
+    told). A level of its own is kept if it is as strict as the run's or stricter; a looser one is refused
+    in one line (RecordingError) rather than followed: a caller who named a level expects that file's
+    layout, and a run that promises less must not get a file that keeps more. ``min_group``: at
+    "aggregate", the fewest faces counted whose mood is written (privacy.shows_mood)."""
 
     def __init__(self, path: str | os.PathLike[str], sync_every: float = 1.0, overwrite: bool = False,
-                 keep_days: float = 0, privacy: str = privacy_levels.DEFAULT):
-        self.path = Path(path)
-        self.sync_every = sync_every
+                 privacy: str | None = None, rotate: bool = False,
+                 min_group: int = privacy_levels.MIN_GROUP):
+        self.base, self.rotate, self.overwrite = Path(path), rotate, overwrite
+        self.sync_every, self.min_group = sync_every, min_group
         self.rows = 0
-        self.pruned: list[Path] = []
         try:
-            self.privacy = privacy_levels.check(privacy)
+            self.explicit = None if privacy is None else privacy_levels.check(privacy)
         except ValueError as exc:
             raise RecordingError(str(exc)) from None
-        self.header = AGGREGATE_HEADER if self.privacy == "aggregate" else HEADER
+        self.privacy: str | None = self.explicit
         self._second: dict[str, list[Any]] = {}  # aggregate: per source, the row of the second being gathered
+        self._fh: Any = None
+        self._done = False  # closed for good: a write after it is refused, no file opened again
+        self.path = dated(self.base, utc_day(time.time())) if rotate else self.base
+        self.paths = [] if rotate else [self.path]  # every file this recorder wrote to, the current one last
         try:
-            if self.path.parent and not self.path.parent.exists():
-                raise FileNotFoundError(f"folder {self.path.parent} does not exist")
-            if keep_days:
-                self.pruned = prune_recordings(self.path.parent, keep_days, keep=self.path)
-            new = overwrite or not self.path.exists() or self.path.stat().st_size == 0
-            if not new:
-                _check_header(self.path, self.header)
-            elif not self.path.exists() or overwrite:
-                private_file(self.path, truncate=overwrite)
-            self._fh = open(self.path, "w" if overwrite else "a", newline="", encoding="utf-8")
+            if self.base.parent and not self.base.parent.exists():
+                raise FileNotFoundError(f"folder {self.base.parent} does not exist")
+            if rotate:  # a day's file is opened by its first row (no empty file of a day with none)
+                if not os.access(self.base.parent, os.W_OK):
+                    raise PermissionError(13, "Permission denied")
+            elif self.privacy is not None:
+                self._open(self.path)
+            else:  # the layout waits for the run's level; whether the file can be written is known now
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         except OSError as exc:
             raise RecordingError(f"cannot write CSV {self.path}: {exc.strerror or exc}") from exc
+
+    @property
+    def header(self) -> list[str]:
+        return AGGREGATE_HEADER if self.privacy == "aggregate" else HEADER
+
+    def _open(self, path: Path) -> None:
+        new = self.overwrite or not path.exists() or path.stat().st_size == 0
+        if not new:
+            _check_header(path, self.header)
+        self._fh = privacy_levels.open_private(path, "w" if self.overwrite else "a", newline="", encoding="utf-8")
+        self.path, self.overwrite = path, False  # a rotated day's file is appended to, never replaced
         self._writer = csv.writer(self._fh)
         self._last_sync = time.monotonic()
         if new:
             self._write([self.header])
+
+    def follow(self, settings: Any) -> None:
+        """Take the run's privacy level and minimum group (``settings``: a :class:`~emotion_monitor.Settings`);
+        RecordingError (one line) for a level of its own looser than the run's, or a file already started at
+        another level."""
+        level, self.min_group = settings.privacy, settings.min_group
+        if self.explicit is not None:
+            if privacy_levels.looser(self.explicit, level):
+                raise RecordingError(f"a recorder at privacy {self.explicit} would keep more than this run's "
+                                     f"{level} allows ({self.base}): give it privacy={level!r}, or none to follow the run")
+            return
+        if self.privacy is None:
+            self.privacy = level
+            try:
+                if not self.rotate:
+                    self._open(self.path)
+            except OSError as exc:
+                raise RecordingError(f"cannot write CSV {self.path}: {exc.strerror or exc}") from exc
+        elif self.privacy != level:
+            raise RecordingError(f"{self.path} is recorded at privacy {self.privacy}, the run is now at {level}: "
+                                 "record again to a new file")
+
+    def _roll(self, ts: float) -> None:
+        """Open the file of the frame's UTC day when it is another than the one being written (``rotate``)."""
+        if self._done:
+            raise RecordingError(f"{self.path} is closed")
+        path = dated(self.base, utc_day(ts)) if self.rotate else self.path
+        if self._fh is not None and path == self.path:
+            return
+        self._close_file()
+        self.privacy = self.privacy or privacy_levels.DEFAULT
+        try:
+            self._open(path)
+        except OSError as exc:
+            raise RecordingError(f"cannot write CSV {path}: {exc.strerror or exc}") from exc
+        if path not in self.paths:
+            self.paths.append(path)
 
     def _write(self, rows: Iterable[Sequence[object]]) -> None:
         try:
@@ -156,13 +193,14 @@ class CsvRecorder:
             raise RecordingError(f"cannot write CSV {self.path}: {exc.strerror or exc}") from exc
 
     def write(self, result: FrameResult) -> None:
+        self._roll(result.frame.timestamp)
         if self.privacy == "aggregate":
             self._gather(result)
             return
         ts = iso_utc(result.frame.timestamp)
         mood = result.mood
         rows = []
-        boxes = privacy_levels.keeps_boxes(self.privacy)
+        boxes = privacy_levels.keeps_boxes(self.privacy or privacy_levels.DEFAULT)
         for t in result.tracks:
             x0, y0, x1, y1 = (float(v) for v in t.xyxy)
             box = (round(x0), round(y0), round(x1 - x0), round(y1 - y0)) if boxes else ("", "", "", "")
@@ -198,18 +236,23 @@ class CsvRecorder:
 
     def _flush_second(self, src: str) -> None:
         sec, src, score, trend, in_view, counted, alert, reason, queue, longest = self._second.pop(src)
-        self._write([[iso_utc(sec), src, f"{score:.4f}", f"{trend:+.4f}", in_view, counted, alert, reason, queue,
-                      "" if longest == "" else f"{longest:.1f}"]])
+        shown = privacy_levels.shows_mood("aggregate", counted, self.min_group)  # else one or two people's mood
+        self._write([[iso_utc(sec), src, f"{score:.4f}" if shown else "", f"{trend:+.4f}" if shown else "", in_view,
+                      counted, alert, reason, queue, "" if longest == "" else f"{longest:.1f}"]])
         self.rows += 1
 
     def close(self) -> None:
+        self._done = True
+        self._close_file()
+
+    def _close_file(self) -> None:
         if getattr(self, "_fh", None) is not None and not self._fh.closed:
             for src in list(self._second):
                 try:
                     self._flush_second(src)
                 except RecordingError:
                     self._second.clear()  # the disk is full: reported by the write that failed
-        fh, self._fh = getattr(self, "_fh", None), None  # type: ignore[assignment]  # closed for good
+        fh, self._fh = getattr(self, "_fh", None), None  # closed (a day's file, or for good)
         if fh is None or fh.closed:
             return
         try:

@@ -23,6 +23,7 @@ import numpy as np
 
 from .errors import MonitorError
 from .mood import format_mood, format_score
+from .privacy import open_private, write_private
 from .queue_report import queue_figure
 from .session_csv import FaceTally, SessionSummary, SourceTally, summarize
 from .types import LABELS
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 
 __all__ = ["FaceTally", "SessionSummary", "SourceTally", "face_rows", "figure", "source_rows", "summarize",
            "write_report"]
+
+WRITER = "emotion-monitor"  # the files' own mark: a PNG's "Software", a PDF's "Creator" (retention.py reads it)
+METADATA = {"Software": WRITER}
+
 
 def _spans(t: np.ndarray, on: np.ndarray) -> list[tuple[float, float]]:
     out, start = [], None
@@ -151,8 +156,10 @@ def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
     alert_s = float((s.alert > 0).sum())
     lanes = f"{len(s.sources)} sources, " if len(s.sources) > 1 else ""
     people = "privacy aggregate (no people kept)" if s.aggregate else f"{len(s.faces_seen)} faces"
+    kept = s.mood[~np.isnan(s.mood)]  # privacy aggregate: no mood in a second of fewer than the minimum group
+    mean = f"mean {format_mood(float(kept.mean()))}" if len(kept) else "no mood kept (too few faces)"
     title = (f"{csv_path.name}: {start:%Y-%m-%d %H:%M} UTC, {span / 60:.1f} min, {lanes}{people}, "
-             f"mean {format_mood(float(np.mean(s.mood)))}, alert {alert_s:.0f} s")
+             f"{mean}, alert {alert_s:.0f} s")
     import matplotlib.pyplot as plt
 
     fig = figure(s, title)
@@ -166,17 +173,19 @@ def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
             if out.suffix.lower() == ".png":  # one picture: the pages one under the other
                 images = [plt.imread(io.BytesIO(_png_bytes(page))) for page in pages]
                 width = max(im.shape[1] for im in images)
-                plt.imsave(out, np.vstack([np.pad(im, ((0, 0), (0, width - im.shape[1]), (0, 0)), constant_values=1.0)
-                                           for im in images]))
+                stacked = np.vstack([np.pad(im, ((0, 0), (0, width - im.shape[1]), (0, 0)), constant_values=1.0)
+                                     for im in images])
+                with open_private(out, "wb") as fh:  # owner only, as every file of people's readings
+                    plt.imsave(fh, stacked, format="png", metadata=METADATA)  # type: ignore[arg-type]  # a binary file
             else:
                 from matplotlib.backends.backend_pdf import PdfPages
 
-                with PdfPages(out) as pdf:
+                with open_private(out, "wb") as fh, PdfPages(fh, metadata={"Creator": WRITER}) as pdf:
                     for page in pages:
                         pdf.savefig(page)
         else:
             pngs = [_png(fig)] + ([_png(queue_figure(s.queue))] if s.queue is not None else [])
-            out.write_text(_html(title, pngs, face_rows(s), s), encoding="utf-8")
+            write_private(out, _html(title, pngs, face_rows(s), s))
     finally:
         plt.close("all")
     return s

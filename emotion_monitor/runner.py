@@ -27,7 +27,7 @@ from dataclasses import replace
 from typing import Any
 
 from .errors import MonitorError, SourceError
-from .events import Event, RunEvents, Sink, event_of, write_to
+from .events import Event, RunEvents, Sink, event_of, follow, write_to
 from .lane import Lane, classify_together, sources_summary, status_line, store_mood
 from .settings import Settings
 from .sources import SourceSpec
@@ -71,7 +71,7 @@ class Runner(RunEvents):
             raise SourceError("no source: give --camera N, --video FILE or --sources FILE")
         self.settings = settings
         self.named = len(specs) > 1 if named is None else named
-        self._sinks = list(sinks)
+        self._sinks = follow(list(sinks), settings)  # one level: every sink takes the run's, or refuses in one line
         self._borrowed: list[Sink] = []  # sinks someone else closes (the window's metrics endpoint)
         self._lock = threading.RLock()  # the sinks' list, held while a result goes to them (remove_sink waits)
         self._listen(on_event, on_status, on_warning, on_sink_error)
@@ -147,7 +147,7 @@ class Runner(RunEvents):
     def add_sink(self, sink: Sink, owned: bool = True) -> None:
         """Send every result to ``sink`` from now on; the runner closes it at the end unless not ``owned``."""
         with self._lock:
-            self._sinks.append(sink)
+            self._sinks += follow([sink], self.settings)
             if not owned:
                 self._borrowed.append(sink)
 

@@ -25,8 +25,10 @@ from .errors import MonitorError
 from .mood import CALM_LABELS, NEGATIVE, POSITIVE
 from .queue_report import QueueTally
 from .recording import AGGREGATE_HEADER, Col
+from .resting import READ_UNHAPPY
 from .types import LABELS
 
+OLD_FLAGS = {"arrived unhappy": READ_UNHAPPY}  # person_flag cells of 0.3 and earlier, in today's words
 REQUIRED = (Col.TIME, Col.FRAME, Col.FACE, Col.EMOTION, Col.MOOD, Col.ALERT)  # older files may lack the rest
 
 
@@ -42,7 +44,7 @@ class FaceTally:
     counted: int = 0
     score_sum: float = 0.0
     negative: int = 0
-    flags: set[str] = field(default_factory=set)  # "alert" (an alert was about them), "arrived unhappy" (marked)
+    flags: set[str] = field(default_factory=set)  # "alert" (an alert was about them), "read unhappy since first seen" (marked)
 
     @property
     def mean_mood(self) -> float | None:
@@ -183,7 +185,7 @@ class _Pass:
         tally.last = self.last_ts
         tally.rows += 1
         if self.flag is not None and row[self.flag]:
-            tally.flags.add(row[self.flag])
+            tally.flags.add(OLD_FLAGS.get(row[self.flag], row[self.flag]))
         score = None
         if self.q is None or row[self.q] == "ok":
             tally.emotions[emotion] += 1
@@ -241,29 +243,32 @@ class _Pass:
 
 def _summarize_seconds(reader: Iterator[list[str]]) -> SessionSummary:
     """The summary of a privacy "aggregate" CSV: each row is one second of one source."""
-    bins: dict[int, list[float]] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, sources, alert, faces in view
+    bins: dict[int, list[float]] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, moods, alert, faces in view
     sources: dict[str, SourceTally] = defaultdict(SourceTally)
     rows = skipped = 0
     for row in reader:
         try:
             ts, src, mood, _trend, in_view, _counted, alert, _reason = row[:8]
-            sec, score, on, faces = int(_epoch(ts)), float(mood), int(alert), int(in_view)
+            # an empty mood: fewer faces than the minimum group counted (privacy.shows_mood): none kept
+            sec, score, on, faces = int(_epoch(ts)), float(mood) if mood else None, int(alert), int(in_view)
         except ValueError:
             skipped += 1  # a line cut short or damaged
             continue
         rows += 1
         lane = sources[src]
         for b in (bins[sec], lane.bins[sec]):  # the whole file's second (faces summed over sources) and the lane's
-            b[0] += score
-            b[1] += 1
+            b[0] += score or 0.0
+            b[1] += score is not None
             b[2] = max(b[2], on)
         bins[sec][3] += faces
-        lane.frames += 1
-        lane.mood_sum += score
+        lane.frames += score is not None
+        lane.mood_sum += score or 0.0
         lane.alert_frames += on
     secs = np.array(sorted(bins), np.float64)
     t = np.array([bins[int(s)] for s in secs], np.float64).reshape(-1, 4)
-    count = np.maximum(t[:, 1], 1)
-    return SessionSummary(secs, t[:, 0] / count, t[:, 2], t[:, 3], np.zeros(0), np.zeros((0, 7)), {}, rows, rows,
-                          skipped, float(t[:, 0].sum() / max(rows, 1)), int(t[:, 2].sum()), 0, dict(sources),
-                          aggregate=True)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a second with no mood kept: NaN (a gap in the chart)
+        means = np.where(t[:, 1] > 0, t[:, 0] / t[:, 1], np.nan)
+    moods = int(t[:, 1].sum())
+    return SessionSummary(secs, means, t[:, 2], t[:, 3], np.zeros(0), np.zeros((0, 7)), {}, rows, rows,
+                          skipped, float(t[:, 0].sum() / moods) if moods else float("nan"), int(t[:, 2].sum()), 0,
+                          dict(sources), aggregate=True)

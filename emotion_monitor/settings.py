@@ -67,35 +67,35 @@ class Settings:
                                     "at once, then the stalest; an expression lasts longer than a frame); "
                                     "0 reads every face on every frame",
                                minimum=0.0, maximum=60.0, unit="/s", group="Model", label="Read each face")
-    threshold: float = setting(MOOD_DEFAULTS.threshold, "alert when the mood stays below this",
-                               minimum=-1.0, maximum=1.0, group="Alert", label="Alert threshold")
-    drop: float = setting(MOOD_DEFAULTS.drop, "also alert when the mood stays this far below its own baseline "
-                                              "(0 turns this rule off)",
-                          minimum=0.0, maximum=2.0, group="Alert", label="Alert on a drop of")
+    threshold: float = setting(MOOD_DEFAULTS.threshold,
+                               "alert when the group's mood, each person against their own resting face, stays this far "
+                               "below it for --duration seconds (the fall is -1..0: above 0, every counted second "
+                               "alerts, a rehearsal)",
+                               minimum=-1.0, maximum=1.0, group="Alert", label="Alert on a group fall of")
     window: float = setting(MOOD_DEFAULTS.window, "seconds of mood averaged for the alert and the trend",
                             minimum=0.1, maximum=600.0, unit="s", group="Alert", label="Mood window")
-    duration: float = setting(MOOD_DEFAULTS.duration, "seconds the mood must stay negative before an alert",
+    duration: float = setting(MOOD_DEFAULTS.duration, "seconds the group's fall must last before an alert "
+                                                      "(half of it, back up, to clear)",
                               minimum=0.0, maximum=600.0, unit="s", group="Alert", label="Alert after")
-    hysteresis: float = setting(MOOD_DEFAULTS.hysteresis, "margin above the bars to clear an alert",
+    hysteresis: float = setting(MOOD_DEFAULTS.hysteresis, "margin above the group's bar to clear an alert",
                                 minimum=0.0, maximum=1.0, group="Alert")
-    cooldown: float = setting(MOOD_DEFAULTS.cooldown, "seconds after a clear with no new alert",
+    cooldown: float = setting(MOOD_DEFAULTS.cooldown, "seconds after a clear with no new group alert (a person's "
+                                                      "turn is never muted)",
                               minimum=0.0, maximum=3600.0, unit="s", group="Alert")
-    baseline: float = setting(MOOD_DEFAULTS.baseline, "seconds of history the mood's baseline averages",
-                              minimum=10.0, maximum=3600.0, unit="s", group="Alert", label="Baseline over")
-    gap: float = setting(MOOD_DEFAULTS.gap, "seconds with nobody counted that the alert's timers survive (a face "
-                                            "turned away, someone passing in front); a longer gap starts them again",
+    gap: float = setting(MOOD_DEFAULTS.gap, "seconds a face may go unread and keep its state (a face turned away, "
+                                            "someone passing in front); unread longer, it has left",
                          minimum=0.0, maximum=600.0, unit="s", group="Alert", label="Gap kept")
     settle: float = setting(MOOD_DEFAULTS.settle, "seconds a person is seen before their resting face is known; "
-                                                  "after it they count against it (0: everyone counts as read)",
-                            minimum=0.0, maximum=120.0, unit="s", group="Alert", label="Resting face after")
-    person_bar: float = setting(MOOD_DEFAULTS.person_bar, "alert when one person counts below this for "
-                                                          "--person-duration seconds (-1 turns this rule off)",
-                                minimum=-1.0, maximum=0.0, group="Alert", label="Alert on one person below")
-    person_duration: float = setting(MOOD_DEFAULTS.person_duration, "seconds one person must stay below "
-                                                                    "--person-bar before an alert",
+                                                  "until then the alert cannot judge them",
+                            minimum=0.5, maximum=120.0, unit="s", group="Alert", label="Resting face after")
+    turn: float = setting(MOOD_DEFAULTS.turn, "alert when one person's log-odds of an unhappy reading rise this far "
+                                              "above their own resting face for --person-duration seconds",
+                          minimum=0.1, maximum=10.0, group="Alert", label="Alert on a turn of")
+    person_duration: float = setting(MOOD_DEFAULTS.person_duration, "seconds a person's turn must last before an "
+                                                                    "alert",
                                      minimum=0.0, maximum=600.0, unit="s", group="Alert", label="One person for")
-    turn_sigmas: float = setting(MOOD_DEFAULTS.turn_sigmas, "a person's turn must also fall this many spreads of "
-                                                            "their own resting readings below their resting face",
+    turn_sigmas: float = setting(MOOD_DEFAULTS.turn_sigmas, "a person's turn must also rise this many spreads of "
+                                                            "their own resting readings",
                                  minimum=0.0, maximum=10.0, group="Alert", label="Turn beyond own spread")
     privacy: str = setting(privacy_levels.DEFAULT, "what is kept or sent about people: full (per face: id, box, "
                                                    "emotion), people (the same without where the face was), "
@@ -104,6 +104,15 @@ class Settings:
                            choices=privacy_levels.LEVELS, group="Privacy", label="Keep")
     blur_snapshots: bool = setting(True, "the window's snapshots (Ctrl+S) blur every face", group="Privacy",
                                    label="Blur faces in snapshots")
+    min_group: int = setting(privacy_levels.MIN_GROUP, "privacy aggregate: a second with fewer faces counted "
+                                                       "keeps no mood (the CSV's cell empty, none in metrics, the "
+                                                       "webhook or a snapshot), only counts and alerts: one face's "
+                                                       "mood is one person's", minimum=1, maximum=100, unit="faces", group="Privacy",
+                             label="Mood kept from")
+    keep_days: float = setting(0.0, "delete the files the monitor writes (recordings, a new one each UTC day; people "
+                                    "CSV, stats, reports, snapshots) older than this, at start and every hour while "
+                                    "it runs (0: keep them)", minimum=0.0, maximum=3650.0, unit="days",
+                               group="Privacy", label="Delete files after")
     zone: str = setting("", "where people queue: corners 'x,y x,y x,y ...' as fractions of the frame (0..1), "
                             "several zones separated by ';', each with an optional 'NAME:'; a face outside every "
                             "zone is tracked but leaves the queue's mood and alerts (empty: the whole frame)",
@@ -119,10 +128,8 @@ class Settings:
     def mood(self) -> MoodConfig:
         """The mood stage's configuration, field by field (a renamed field fails here, not silently)."""
         return MoodConfig(threshold=self.threshold, window=self.window, duration=self.duration,
-                          hysteresis=self.hysteresis, cooldown=self.cooldown, drop=self.drop, baseline=self.baseline,
-                          baseline_min=MOOD_DEFAULTS.baseline_min, gap=self.gap, settle=self.settle,
-                          person_bar=self.person_bar, person_duration=self.person_duration,
-                          turn_sigmas=self.turn_sigmas)
+                          hysteresis=self.hysteresis, cooldown=self.cooldown, gap=self.gap, settle=self.settle,
+                          turn=self.turn, person_duration=self.person_duration, turn_sigmas=self.turn_sigmas)
 
     def tile_grid(self) -> tuple[int, int] | None:
         if self.tiles == "off":

@@ -174,24 +174,41 @@ class Track:
 
 
 @dataclass(frozen=True)
-class MoodState:
-    """The group's mood at one moment."""
+class PersonMood:
+    """What the alert judges of one counted person at one moment (resting.py): their ``state`` ("learning",
+    "at rest", "turned" or "relearning"), their ``rise``, the log-odds of an unhappy reading above their
+    resting face (None while their resting face is learned), and their ``mark`` ("read unhappy since first
+    seen", or None). A reading, not a feeling: what a 48x48 classifier gave, against what it gave before."""
 
-    score: float  # [-1, 1]; 0 with no face
+    track_id: int
+    state: str
+    rise: float | None = None
+    mark: str | None = None
+
+
+@dataclass(frozen=True)
+class MoodState:
+    """The group's mood at one moment: ``score`` is what the counted faces read (averaged over the window),
+    ``vs_rest`` what the alert judges (each person against their own resting face)."""
+
+    score: float  # [-1, 1]; the counted faces' mean score as read, over the window; 0 with no face
     trend: float  # score change per minute over the trend window
     faces: int  # faces counted in the score (quality "ok")
     alert: bool
     alert_started: float | None = None  # media time the current alert began
     event: str | None = None  # "alert" when one starts, "clear" when it ends, else None
-    baseline: float | None = None  # the score's running baseline (the relative rule), None until known
-    reason: str | None = None  # what raised the current alert: "threshold", "drop", "turned" or "alone"
-    learning: int = 0  # counted faces that count 0 while their resting face is learned (resting.py)
-    who: tuple[int, ...] = ()  # track ids of the people behind the current alert, most unhappy first
-    marked: tuple[int, ...] = ()  # track ids in view marked "arrived unhappy" (an arrival reading unhappy: no alert)
+    vs_rest: float | None = None  # [-1, 0]: the group's fall below its resting faces, over the window (None: nobody)
+    reason: str | None = None  # what raised the current alert: "turned" (people) or "group"
+    learning: int = 0  # counted people whose resting face is still being learned (no turn can be judged yet)
+    who: tuple[int, ...] = ()  # track ids of everyone behind the current alert, in the order they joined it
+    marked: tuple[int, ...] = ()  # track ids in view marked "read unhappy since first seen" (no alert of their own)
+    people: tuple[PersonMood, ...] = ()  # each counted person as the alert judges them
+    alert_score: float | None = None  # ``score`` when the current alert began (the banner shows it beside the live one)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "who", tuple(self.who))
         object.__setattr__(self, "marked", tuple(self.marked))
+        object.__setattr__(self, "people", tuple(self.people))
 
 
 @dataclass(frozen=True)
@@ -235,7 +252,7 @@ class PersonSummary(TypedDict):
     mean_mood: float | None  # their own face score over the frames their face counted; None if it never did
     negative_share: float | None
     alerts: int
-    arrived_unhappy: bool
+    read_unhappy_since_first_seen: bool  # marked so (resting.py): the reading, never a claim about the person
     zone: str  # the queue zone they waited in ("" when never in one, or with no zones)
     waited_s: float | None  # seconds they waited in it (their longest stay); None with no zones
 
@@ -308,13 +325,12 @@ class CaptureOptions:
 @dataclass(frozen=True)
 class Outputs:
     """Where a run's results go besides the screen, as the command line gives them (options.outputs_from):
-    the CSV (``record``, ``overwrite``, ``keep_days``: recordings of this app older than that deleted first),
+    the CSV (``record``, ``overwrite``; how long files are kept is a setting, ``Settings.keep_days``),
     the Prometheus endpoint (``metrics_port`` on ``metrics_host``) and the alert webhook, under the monitor's
     ``name``. None of them by default."""
 
     record: str | None = None
     overwrite: bool = False
-    keep_days: float = 0.0
     name: str = "camera"
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"

@@ -42,3 +42,27 @@ class SyntheticSource:
 
     def release(self):
         self.opened = False
+
+
+class Turning:
+    """A stub classifier whose faces turn, as the alert needs (a level never alerts): ``before`` (neutral)
+    for the first ``calm`` calls, then ``label`` until call ``until`` (None: for good), then ``after``."""
+
+    size, name = 48, "turning"
+
+    def __init__(self, calm: int, label: str = "sad", until: int | None = None, before: str = "neutral",
+                 after: str = "happy"):
+        self.calm, self.label, self.until, self.before, self.after = calm, label, until, before, after
+        self.calls = 0
+
+    def __call__(self, crops):
+        import numpy as np
+
+        from emotion_monitor.types import LABELS
+
+        self.calls += 1
+        label = self.before if self.calls <= self.calm else (
+            self.label if self.until is None or self.calls <= self.until else self.after)
+        p = np.full((len(crops), 7), 0.02, np.float32)
+        p[:, LABELS.index(label)] = 0.88
+        return p

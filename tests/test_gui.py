@@ -22,14 +22,16 @@ class StubClassifier:
     size = 48
     name = "stub"
 
-    def __init__(self):
+    def __init__(self, calm: int = 0):
         self.label = "sad"
+        self.calm = calm  # neutral for the first calls: a face that turns sad (a level never alerts)
         self.cycle = False  # sad and happy in turn, three calls each: the smoothed label keeps changing
         self.calls = 0
 
     def __call__(self, crops):
         self.calls += 1
-        label = ("sad", "happy")[self.calls // 3 % 2] if self.cycle else self.label
+        label = ("sad", "happy")[self.calls // 3 % 2] if self.cycle else (
+            "neutral" if self.calls <= self.calm else self.label)
         p = np.full((len(crops), 7), 0.02, np.float32)
         p[:, LABELS.index(label)] = 0.88
         return p
@@ -40,7 +42,7 @@ def long_video(tmp_path_factory, astronaut_bgr):
     path = tmp_path_factory.mktemp("gui") / "long.avi"
     wr = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (960, 540))
     for i in range(400):
-        wr.write(scene(astronaut_bgr, i % 80, step=4))
+        wr.write(scene(astronaut_bgr, i % 80, step=0))
     wr.release()
     return path
 
@@ -59,12 +61,17 @@ def window(qtbot, tmp_path):
 
 def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_video, tmp_path):
     win = window
-    win.apply_settings({"threshold": -0.3, "window": 0.4, "duration": 0.4, "detector": "mediapipe", "min_face": 0})
+    win.apply_settings({"threshold": -0.3, "window": 0.4, "duration": 0.4, "detector": "mediapipe", "min_face": 0,
+                        "settle": 0.5, "person_duration": 0.4})
+    win.stub.label = "neutral"  # calm first, so that the face can turn (a level never alerts)
     assert win.open_video(str(long_video), realtime=True)
     worker = win.worker
     # frames reach the view, with a box and a label for the face
     qtbot.waitUntil(lambda: win.last_result is not None and len(win.last_result.tracks) == 1, timeout=15000)
     assert win.view.pixmap() is not None and not win.view.pixmap().isNull()
+    qtbot.waitUntil(lambda: any(p.state == "at rest" for p in win.last_result.mood.people), timeout=15000)
+    win.stub.label = "sad"  # the face turns
+    qtbot.waitUntil(lambda: win.last_result.tracks and win.last_result.tracks[0].emotion == "sad", timeout=15000)
     # the box and its label are drawn in the emotion's colour (sad: BGR 200,110,30) on the shown image
     img = win.view.pixmap().toImage().convertToFormat(QImage.Format_RGB888)
     arr = np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes()).reshape(img.height(), img.bytesPerLine())
@@ -87,7 +94,7 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     win._select_id(ids[0])
     assert win.selected == ids[0]
     # the gauge reads the mood as the timeline and the command line do: sad faces, below zero
-    assert re.fullmatch(r"mood -\d\.\d\d", win.gauge.format()) and win.gauge.value() < 0
+    assert re.match(r"mood -\d\.\d\d", win.gauge.format()) and win.gauge.value() < 0
     # recording writes the CLI's columns
     out = tmp_path / "gui.csv"
     win.pending_record_path = str(out)
@@ -100,7 +107,8 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     alert_line = win.events.item(0).text()
     hms = re.search(r"T(\d\d:\d\d:\d\d)", alert_line).group(1)
     # the banner names the rule and the people behind it
-    assert re.fullmatch(rf".+: queue mood -\d\.\d\d, below the alert threshold; lowest: #\d+, since {hms} UTC", win.banner.text())
+    assert re.fullmatch(rf".+: ALERT since {hms} UTC: #\d+ turned: reads well below their own resting face; "
+                        r"mood [+-]\d\.\d\d at the start, [+-]\d\.\d\d now", win.banner.text())
     # the mood as a large number and a gauge, red while it is negative; the alert's span shaded on the timeline
     assert re.fullmatch(r"-\d\.\d\d", win.mood.number.text()) and "#c62828" in win.gauge.styleSheet()
     assert len(win.mood.spans) == 1 and win.events.wordWrap()
@@ -268,7 +276,10 @@ def test_the_lanes_window_shows_each_lane_its_alert_and_the_store_mood(qtbot, lo
         shutil.copy(long_video, videos[-1])
     specs = [SourceSpec(f"Lane {i + 1}", video=str(v)) for i, v in enumerate(videos)]
     settings = Settings(**{**MULTI_DEFAULTS.__dict__, "window": 0.4, "duration": 0.4, "threshold": -0.3})
-    multi = Runner(settings, specs, classifier=StubClassifier(), capture_options=CaptureOptions(realtime=True, loop=True))
+    settings = settings.changed(settle=0.5, person_duration=0.4)
+    # neutral for the first 200 readings (about 2 s a lane), then sad: every lane's face turns
+    multi = Runner(settings, specs, classifier=StubClassifier(calm=200),
+                   capture_options=CaptureOptions(realtime=True, loop=True))
     win = LanesWindow(multi)
     qtbot.addWidget(win)
     win.resize(1200, 800)
@@ -311,7 +322,7 @@ def test_an_alert_one_person_raised_is_shaded_apart_on_the_timeline_with_their_i
     for i in range(30):  # a person turned at 1 s while the group's line stays near 0; then a group alert
         t = i / 10
         show(t, MoodState(-0.05, 0.0, 3, 1.0 <= t < 2.0, reason="turned" if 1.0 <= t < 2.0 else None, who=(3,)))
-    show(3.0, MoodState(-0.5, 0.0, 3, True, reason="threshold"))
+    show(3.0, MoodState(-0.5, 0.0, 3, True, reason="group"))
     (person, label), (group, none) = panel.spans
     assert person.brush.color().getRgb()[:3] == (230, 140, 20) and group.brush.color().getRgb()[:3] == (198, 40, 40)
     assert isinstance(label, pg.TextItem) and label.toPlainText() == "#3 turned" and none is None
@@ -392,10 +403,13 @@ def test_faces_blurred_on_screen_hide_the_thumbnails_and_aggregate_keeps_none(wi
 
     with open(out2, newline="") as fh:
         assert next(csv.reader(fh)) == AGGREGATE_HEADER
-    # a snapshot keeps the faces when the user turns the blur off
+    # a snapshot keeps the faces when the user turns the blur off, except at privacy aggregate (no face image)
     snap = tmp_path / "snap.png"
     monkeypatch.setattr(window_module.QFileDialog, "getSaveFileName", lambda *a, **k: (str(snap), "PNG (*.png)"))
     win.apply_settings({"blur_snapshots": False})
+    win.snapshot()
+    assert len(detector(cv2.imread(str(snap)))) == 0 and "faces blurred" in win.statusBar().currentMessage()
+    win.apply_settings({"privacy": "full"})
     win.snapshot()
     assert len(detector(cv2.imread(str(snap)))) == 1
 
@@ -418,7 +432,7 @@ def test_a_face_left_out_reads_alike_in_every_panel_and_a_read_face_is_selected_
     from emotion_monitor.types import Detections, Frame, FrameResult, MoodState, Track
 
     p = np.eye(7, dtype=np.float32)[LABELS.index("neutral")]
-    turned = Track(22, np.array([10, 10, 200, 200], np.float32), p, p, quality="turned")
+    turned = Track(22, np.array([10, 10, 200, 200], np.float32), p, p, quality="looking away")
     read = Track(5, np.array([300, 50, 360, 110], np.float32), p, p)
     image = np.zeros((540, 960, 3), np.uint8)
     result = FrameResult(Frame(image, 0, 0.0), Detections(), (turned, read), MoodState(0.0, 0.0, 1, False))
@@ -431,7 +445,7 @@ def test_a_face_left_out_reads_alike_in_every_panel_and_a_read_face_is_selected_
     win.selected = 22  # a click on the turned face
     win._show_latest()
     items = {win.people.item(i).data(Qt.UserRole): win.people.item(i).text() for i in range(win.people.count())}
-    assert items[22] == "#22\n(turned)" and win.face_label.text() == "#22 (turned): not read into the mood"
+    assert items[22] == "#22\n(looking away)" and win.face_label.text() == "#22 (looking away): not read into the mood"
     win.worker = None
 
 

@@ -27,30 +27,33 @@ from .doubles import SyntheticSource
 
 
 class Counting:
-    """Sad for the first ``sad_calls`` calls, happy after; records each call's batch size."""
+    """Neutral for the first ``calm_calls`` calls, sad until call ``sad_calls``, happy after (a face that
+    turns: a level never alerts); records each call's batch size."""
 
     size, name = 48, "counting"
 
-    def __init__(self, sad_calls=0):
-        self.sad_calls, self.batches = sad_calls, []
+    def __init__(self, sad_calls=0, calm_calls=0):
+        self.sad_calls, self.calm_calls, self.batches = sad_calls, calm_calls, []
 
     def __call__(self, crops):
         self.batches.append(len(crops))
+        n = len(self.batches)
         p = np.full((len(crops), 7), 0.02, np.float32)
-        p[:, LABELS.index("sad" if len(self.batches) <= self.sad_calls else "happy")] = 0.88
+        p[:, LABELS.index("neutral" if n <= self.calm_calls else "sad" if n <= self.sad_calls else "happy")] = 0.88
         return p
 
 
-def half_size_scenes(astronaut_bgr):
-    """The moving face at 480x270, drawn once: the lanes' behaviour, not the detector's speed, is under test."""
-    return [cv2.resize(scene(astronaut_bgr, i, step=4), (480, 270)) for i in range(60)]
+def half_size_scenes(astronaut_bgr, step):
+    """The face (moving ``step`` px a frame) at 480x270, drawn once: the lanes' behaviour, not the detector's
+    speed, is under test."""
+    return [cv2.resize(scene(astronaut_bgr, i, step=step), (480, 270)) for i in range(60)]
 
 
 def lanes_of(astronaut_bgr, counts, kind="video", fail_at=None):
     """An opener for the Runner: lane i plays counts[i] frames of the moving face; ``fail_at``
     maps a lane's name to the frame where its source raises (a decoder that dies)."""
     fail_at = fail_at or {}
-    frames = half_size_scenes(astronaut_bgr)
+    frames = half_size_scenes(astronaut_bgr, step=0)
 
     def opener(spec, on_status):
         n = counts[spec.name]
@@ -71,7 +74,7 @@ def specs(*names):
     return [SourceSpec(n, video=f"{n}.mp4") for n in names]
 
 
-SETTINGS = Settings(window=0.4, duration=0.4, cooldown=0.0, detect_every=1)
+SETTINGS = Settings(window=0.4, duration=0.4, cooldown=0.0, detect_every=1, settle=0.5, person_duration=0.4)
 
 
 def test_every_lane_is_recorded_in_one_csv_and_classified_in_shared_batches(astronaut_bgr, tmp_path):
@@ -101,7 +104,7 @@ def test_alerts_name_their_lane_and_metrics_carry_the_source_label(astronaut_bgr
     counts = {"Lane 1": 60, "Lane 2": 60}
     events = []
     metrics = MetricsSink(0, "store-7", sources=list(counts))
-    multi = Runner(SETTINGS, specs(*counts), sinks=[metrics], classifier=Counting(sad_calls=30),
+    multi = Runner(SETTINGS, specs(*counts), sinks=[metrics], classifier=Counting(calm_calls=30, sad_calls=80),
                          open_capture=lanes_of(astronaut_bgr, counts), on_event=events.append)
     try:
         multi.run()
@@ -125,7 +128,7 @@ def test_a_lane_that_dies_leaves_the_others_running_and_the_csv_valid(astronaut_
     def opener(spec, on_status):
         if spec.name != "cam":
             return files(spec, on_status)
-        frames = half_size_scenes(astronaut_bgr)
+        frames = half_size_scenes(astronaut_bgr, step=4)
         src = SyntheticSource(lambda i: frames[i % 60], size=(480, 270), fail=range(10, 40))
 
         def device():  # the same device each time it is reopened (release() closed it)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from emotion_monitor.errors import RecordingError
-from emotion_monitor.recording import AGGREGATE_HEADER, HEADER, CsvRecorder, prune_recordings
+from emotion_monitor.recording import AGGREGATE_HEADER, HEADER, CsvRecorder
+from emotion_monitor.retention import prune_recordings
 from emotion_monitor.types import LABELS, Detections, Frame, FrameResult, MoodState, Track
 
 PER_FACE = {"face_id", "x", "y", "w", "h", "emotion", "confidence", "person_flag", "quality", *LABELS}
@@ -70,10 +71,15 @@ def test_aggregate_keeps_one_row_a_second_with_the_most_faces_and_any_alert_of_t
     rows = [dict(zip(AGGREGATE_HEADER, r)) for r in rows_of(path)[1:]]
     assert [r["faces_in_view"] for r in rows] == ["1", "2", "1"]
     assert [(r["alert"], r["alert_reason"]) for r in rows] == [("0", ""), ("0", ""), ("1", "turned")]
-    assert {r["source"] for r in rows} == {"door"} and rows[0]["mood"] == "-0.4000" and rows[0]["trend"] == "-0.1000"
+    assert {r["source"] for r in rows} == {"door"}
+    assert {(r["mood"], r["trend"]) for r in rows} == {("", "")}  # one or two faces: below the minimum group (3)
+    with CsvRecorder(tmp_path / "b.csv", privacy="aggregate", min_group=1) as rec:
+        rec.write(frame_result(0.0, n=1))
+    (row,) = [dict(zip(AGGREGATE_HEADER, r)) for r in rows_of(tmp_path / "b.csv")[1:]]
+    assert row["mood"] == "-0.4000" and row["trend"] == "-0.1000"
     with pytest.raises(RecordingError, match="another privacy level"):
         CsvRecorder(path, privacy="people")  # one file, one layout
-    assert prune_recordings(tmp_path, 1, now=2e9) == [path]  # an aggregate recording is the app's own too
+    assert prune_recordings(tmp_path, 1, now=2e9) == [path, tmp_path / "b.csv"]  # aggregate recordings are the app's own too
 
 
 def test_at_aggregate_no_alert_line_or_webhook_event_names_anyone_and_the_metrics_never_do():
@@ -88,7 +94,7 @@ def test_at_aggregate_no_alert_line_or_webhook_event_names_anyone_and_the_metric
     named, anonymous = event_of(result, Settings(privacy="people")), event_of(result, Settings(privacy="aggregate"))
     assert named is not None and "#4" in named.text and named.who == (4,)
     assert anonymous is not None and "#" not in anonymous.text and anonymous.who == ()
-    assert "someone below their own resting face" in anonymous.text
+    assert "someone turned, reading well below their own resting face" in anonymous.text
     for level, people in (("people", [4]), ("aggregate", [])):
         hook = WebhookSink("http://127.0.0.1:9/hook", attempts=1, privacy=level)
         try:

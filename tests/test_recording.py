@@ -135,10 +135,10 @@ def test_the_alert_reason_is_recorded_while_the_alert_lasts(tmp_path):
     rec = CsvRecorder(tmp_path / "r.csv")
     calm = result(0, 1)
     rec.write(calm)
-    rec.write(replace(result(1, 1), mood=MoodState(-0.6, -1.0, 1, True, reason="drop")))
+    rec.write(replace(result(1, 1), mood=MoodState(-0.6, -1.0, 1, True, reason="group")))
     rec.close()
     rows = [dict(zip(HEADER, r)) for r in read(tmp_path / "r.csv")[1:]]
-    assert [(r["alert"], r["alert_reason"]) for r in rows] == [("0", ""), ("1", "drop")]
+    assert [(r["alert"], r["alert_reason"]) for r in rows] == [("0", ""), ("1", "group")]
 
 
 def test_the_people_behind_an_alert_and_those_marked_on_arrival_are_named_in_the_csv_the_line_and_the_webhook(tmp_path):
@@ -156,19 +156,19 @@ def test_the_people_behind_an_alert_and_those_marked_on_arrival_are_named_in_the
     with CsvRecorder(path) as rec:
         rec.write(result)
     rows = list(csv.DictReader(open(path, newline="")))
-    assert [r["person_flag"] for r in rows] == ["alert", "arrived unhappy", ""]
-    assert summarize(path).faces_seen[("", 5)].flags == {"arrived unhappy"}  # the report reads it back
-    assert "#4 below their own resting face" in event_of(result, Settings()).text
+    assert [r["person_flag"] for r in rows] == ["alert", "read unhappy since first seen", ""]
+    assert summarize(path).faces_seen[("", 5)].flags == {"read unhappy since first seen"}  # the report reads it back
+    assert "#4 turned, reading well below their own resting face" in event_of(result, Settings()).text
     log = PeopleLog()
     log.update(result)
     people = {d["person"]: d for d in log.summary()}
-    assert people[4]["alerts"] == 1 and people[5]["arrived_unhappy"] and not people[6]["arrived_unhappy"]
+    assert people[4]["alerts"] == 1 and people[5]["read_unhappy_since_first_seen"] and not people[6]["read_unhappy_since_first_seen"]
     hook = WebhookSink("http://127.0.0.1:9/hook", attempts=1)
     try:
         event = hook.event(result)
     finally:
         hook.close()
-    assert event is not None and event["people"] == [4] and event["why"].startswith("#4 turned unhappy")
+    assert event is not None and event["people"] == [4] and event["why"].startswith("#4 turned:")
 
 
 class _FullDisk(__import__("io").RawIOBase):
@@ -196,7 +196,7 @@ def test_a_disk_filling_up_gives_one_error_and_closing_raises_none(tmp_path, mon
     from emotion_monitor import recording
 
     disk = _FullDisk(4000)
-    monkeypatch.setattr(recording, "open", lambda *a, **k: io.TextIOWrapper(io.BufferedWriter(disk, 8192),
+    monkeypatch.setattr(recording.privacy_levels, "open_private", lambda *a, **k: io.TextIOWrapper(io.BufferedWriter(disk, 8192),
                                                                             encoding="utf-8", newline=""), raising=False)
     rec = CsvRecorder(tmp_path / "s.csv")
     errors = []
@@ -220,7 +220,7 @@ def test_a_headless_run_onto_a_filling_disk_ends_with_exit_1_one_line_and_its_ro
     from emotion_monitor import cli, recording
 
     disk = _FullDisk(30_000)
-    monkeypatch.setattr(recording, "open", lambda *a, **k: io.TextIOWrapper(io.BufferedWriter(disk, 8192),
+    monkeypatch.setattr(recording.privacy_levels, "open_private", lambda *a, **k: io.TextIOWrapper(io.BufferedWriter(disk, 8192),
                                                                             encoding="utf-8", newline=""), raising=False)
     rc = cli.main(["--demo", "--record", str(tmp_path / "s.csv"), "--quiet"])
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip() and "warning" not in line]
@@ -230,7 +230,7 @@ def test_a_headless_run_onto_a_filling_disk_ends_with_exit_1_one_line_and_its_ro
 
 
 def test_retention_deletes_only_this_apps_recordings_older_than_the_limit(tmp_path):
-    from emotion_monitor.recording import prune_recordings
+    from emotion_monitor.retention import prune_recordings
 
     now = 1_800_000_000.0  # a fake clock
     day = 86400
@@ -265,4 +265,5 @@ def test_recordings_and_stats_are_readable_by_their_owner_alone(tmp_path, scene_
     rc = cli.main(["--video", str(scene_video), "--max-frames", "5", "--quiet", "--record", str(tmp_path / "s.csv"),
                    "--stats-json", str(tmp_path / "s.json"), "--keep-days", "30"])
     assert rc == 0
-    assert (tmp_path / "s.csv").stat().st_mode & 0o777 == 0o600 and (tmp_path / "s.json").stat().st_mode & 0o777 == 0o600
+    (day,) = tmp_path.glob("s-*.csv")  # with --keep-days: a file a UTC day (s-2026-12-06.csv)
+    assert day.stat().st_mode & 0o777 == 0o600 and (tmp_path / "s.json").stat().st_mode & 0o777 == 0o600

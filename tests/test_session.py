@@ -17,7 +17,7 @@ from emotion_monitor.settings import Settings
 from emotion_monitor.types import LABELS, CaptureOptions
 
 from .conftest import scene
-from .doubles import SyntheticSource
+from .doubles import SyntheticSource, Turning
 
 
 class Sad:
@@ -29,8 +29,8 @@ class Sad:
         return p
 
 
-def synthetic_capture(astronaut_bgr, n=60, **kw):
-    src = SyntheticSource(lambda i: scene(astronaut_bgr, i % 80, step=4), count=n, size=(960, 540))
+def synthetic_capture(astronaut_bgr, n=60, step=4, **kw):
+    src = SyntheticSource(lambda i: scene(astronaut_bgr, i % 80, step=step), count=n, size=(960, 540))
     return Capture(lambda: src, "video", "synthetic", CaptureOptions(**kw))
 
 
@@ -231,12 +231,14 @@ LIVE = {  # where each setting the window's dialog shows takes effect in the run
     "zone": lambda p: " ".join(z.text() for z in p.config.zones),  # the zones the pipeline uses, as text
 }
 NEW = {"detector": "haar", "detect_every": 3, "detect_width": 640, "min_face": 30, "flip_average": False, "read_rate": 5.0,
-       "threshold": -0.5, "drop": 0.2, "window": 4.0, "duration": 3.0, "hysteresis": 0.2, "cooldown": 10.0,
-       "baseline": 60.0, "gap": 5.0, "settle": 8.0, "person_bar": -0.7, "person_duration": 5.0,
-       "turn_sigmas": 3.0, "privacy": "aggregate", "zone": "0,0 1,0 1,1", "blur_snapshots": False, "blur_screen": True}
+       "threshold": -0.5, "window": 4.0, "duration": 3.0, "hysteresis": 0.2, "cooldown": 10.0,
+       "gap": 5.0, "settle": 8.0, "turn": 2.5, "person_duration": 5.0,
+       "turn_sigmas": 3.0, "privacy": "aggregate", "zone": "0,0 1,0 1,1", "blur_snapshots": False, "blur_screen": True,
+       "min_group": 5, "keep_days": 7.0}
 SESSION = {  # settings read from the runner itself: the window's worker reads the blur per frame
     "privacy": lambda s: "aggregate" if not s.lanes[0].people.people else s.settings.privacy,  # nobody kept from then on
     "blur_screen": lambda s: s.settings.blur_screen, "blur_snapshots": lambda s: s.settings.blur_snapshots,
+    "min_group": lambda s: s.lanes[0].settings.min_group, "keep_days": lambda s: s.settings.keep_days,
 }
 
 
@@ -268,8 +270,9 @@ def test_listeners_connect_to_a_runs_signals_at_any_time_and_no_runner_attribute
     import re
     from pathlib import Path
 
-    cap = synthetic_capture(astronaut_bgr, n=150)
-    session = open_runner(Settings(window=0.4, duration=0.4, settle=0.0), cap, classifier=Sad())
+    cap = synthetic_capture(astronaut_bgr, n=150, step=0)  # a face that stands: a turn is told on people who stand
+    session = open_runner(Settings(window=0.4, duration=0.4, settle=0.5, person_duration=0.4), cap,
+                          classifier=Turning(calm=40))
     heard, lines = [], []
     session.event.connect(heard.append)  # after construction: nothing to overwrite
     session.status.connect(lines.append)
@@ -280,7 +283,7 @@ def test_listeners_connect_to_a_runs_signals_at_any_time_and_no_runner_attribute
     cap.start()
     session.run()
     session.close()
-    assert heard and heard[0].kind == "alert" and heard[0].text.startswith("ALERT")  # a sad face, 6 s
+    assert heard and heard[0].kind == "alert" and heard[0].text.startswith("ALERT")  # a face turned sad
     assert any(line.startswith("end of video") for line in lines)
     root = Path(__file__).resolve().parent.parent / "emotion_monitor"
     patched = [f"{p.name}: {m.group(0)}" for p in root.rglob("*.py")

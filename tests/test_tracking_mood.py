@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-from emotion_monitor.mood import MoodConfig, MoodMonitor, face_score, format_mood
 from emotion_monitor.tracking import Tracker, greedy_match, iou_matrix
 from emotion_monitor.types import LABELS, Detections, Track
 
@@ -99,115 +98,6 @@ def test_greedy_matching_prefers_the_best_overlap():
     assert greedy_match(np.array([[0.5, 0.1], [0.9, 0.1]]), 0.2) == [(1, 0)]  # the loser gets no box below 0.2
 
 
-def mix(**shares) -> np.ndarray:
-    p = np.zeros(7, np.float32)
-    for label, v in shares.items():
-        p[LABELS.index(label)] = v
-    return p
-
-
-def _tracks(probs, quality="ok"):
-    return [Track(i, np.zeros(4, np.float32), p, p, quality=quality) for i, p in enumerate(probs)]
-
-
-def test_face_score_formula():
-    assert face_score(HAPPY)[0] == 1 and face_score(SAD)[0] == -1 and face_score(NEUTRAL)[0] == 0
-    assert face_score(mix(sad=0.4, happy=0.2, neutral=0.3, surprise=0.1))[0] == pytest.approx(-0.2)
-    assert face_score(mix(happy=0.6, sad=0.1, neutral=0.3))[0] == pytest.approx(0.5)
-
-
-def test_a_face_whose_top_emotion_is_neutral_or_surprise_counts_zero():
-    # the share of taggers who saw sadness in a calm face does not make it a negative face
-    assert face_score(mix(neutral=0.55, sad=0.3, angry=0.15))[0] == 0
-    assert face_score(mix(surprise=0.5, fear=0.3, happy=0.2))[0] == 0
-    m = MoodMonitor(MoodConfig(settle=0.0, window=1.0, duration=0.5))
-    t, states = _run(m, mix(neutral=0.55, sad=0.3, angry=0.15), 30.0, 0.0)
-    assert not any(s.alert for s in states) and states[-1].score == 0
-
-
-def test_alert_fires_holds_and_clears_with_hysteresis():
-    cfg = MoodConfig(settle=0.0, threshold=-0.3, window=1.0, duration=2.0, hysteresis=0.2, cooldown=5.0)
-    m = MoodMonitor(cfg)
-    fps = 10
-    events = []
-
-    def run(probs, seconds, t0):
-        for k in range(int(seconds * fps)):
-            s = m.update(_tracks([probs] * 3), t0 + k / fps)
-            if s.event:
-                events.append((s.event, round(t0 + k / fps, 1)))
-        return t0 + seconds
-
-    t = run(SAD, 1.5, 0.0)
-    assert not m.alert  # not yet: below threshold for less than `duration`
-    t = run(SAD, 3.0, t)
-    assert m.alert and events[0][0] == "alert"
-    assert 2.0 <= events[0][1] <= 3.5
-    # a mood just above the threshold but inside the hysteresis band keeps the alert
-    mild = mix(sad=0.4, happy=0.2, neutral=0.3, surprise=0.1)  # score -0.2: above -0.3, below -0.1
-    t = run(mild, 4.0, t)
-    assert m.alert and len(events) == 1
-    t = run(HAPPY, 3.0, t)
-    assert not m.alert and events[-1][0] == "clear"
-    # cooldown: sad again right away raises no alert for `cooldown` seconds
-    t = run(SAD, 3.0, t)
-    assert not m.alert
-    t = run(SAD, 5.0, t)
-    assert m.alert and [e[0] for e in events] == ["alert", "clear", "alert"]
-
-
-def test_no_faces_means_no_alert_and_a_trend_per_minute():
-    m = MoodMonitor(MoodConfig(settle=0.0, duration=0.5, window=30))
-    for k in range(100):
-        s = m.update([], k / 10)
-    assert s.faces == 0 and not s.alert and s.score == 0
-    for k in range(60):  # mood falls from happy to sad over 6 s
-        p = HAPPY * (1 - k / 59) + SAD * (k / 59)
-        s = m.update(_tracks([p]), 10 + k / 10)
-    assert s.trend < -5  # about -2 per 6 s = -20 per minute on the smoothed window
-
-
-def _run(m, probs, seconds, t0, fps=5, quality="ok"):
-    states = []
-    for k in range(int(seconds * fps)):
-        tracks = _tracks([probs] * 3, quality)
-        states.append(m.update(tracks, t0 + k / fps))
-    return t0 + seconds, states
-
-
-def test_a_fall_below_the_baseline_alerts_though_the_threshold_is_not_crossed():
-    m = MoodMonitor(MoodConfig(settle=0.0, threshold=-0.3, window=5.0, duration=3.0, drop=0.3, baseline=60.0, baseline_min=20.0))
-    cheerful = mix(happy=0.6, sad=0.1, neutral=0.3)  # +0.5
-    t, states = _run(m, cheerful, 60.0, 0.0)
-    assert not any(s.alert for s in states) and states[-1].baseline == pytest.approx(0.5, abs=1e-3)
-    glum = mix(sad=0.35, happy=0.25, neutral=0.3, surprise=0.1)  # -0.1: above the -0.3 threshold, 0.6 below the baseline
-    t, states = _run(m, glum, 15.0, t)
-    alerts = [s for s in states if s.event == "alert"]
-    assert len(alerts) == 1 and alerts[0].reason == "drop"
-    # the baseline is frozen during the alert: a glum queue does not clear its own alert by lowering it
-    t, states = _run(m, glum, 120.0, t)
-    # (the baseline froze when the alert began: it holds the first glum half second, hence 0.49)
-    assert all(s.alert for s in states) and states[-1].baseline == pytest.approx(0.5, abs=0.02)
-    t, states = _run(m, cheerful, 10.0, t)
-    assert any(s.event == "clear" for s in states)
-
-
-def test_a_steady_neutral_queue_never_alerts_and_no_baseline_before_its_minimum():
-    m = MoodMonitor(MoodConfig(settle=0.0, drop=0.3, baseline=60.0, baseline_min=20.0, window=5.0, duration=3.0))
-    t, states = _run(m, NEUTRAL, 20.0, 0.0)
-    assert all(s.baseline is None for s in states)  # 15 s of history before the window: not yet
-    t, states = _run(m, mix(sad=0.35, happy=0.25, neutral=0.3, surprise=0.1), 600.0, t)  # -0.1, steady for 10 min
-    assert not any(s.alert for s in states)
-
-
-def test_faces_failing_the_quality_gate_leave_the_mood():
-    m = MoodMonitor(MoodConfig(settle=0.0, window=1.0, duration=0.5))
-    t, states = _run(m, SAD, 5.0, 0.0, quality="dark")
-    assert all(s.faces == 0 and s.score == 0.0 and not s.alert for s in states)
-    t, states = _run(m, SAD, 5.0, t)
-    assert states[-1].faces == 3 and states[-1].alert
-
-
 def _feat(seed, d=16):
     v = np.random.default_rng(seed).normal(size=d).astype(np.float32)
     return v / np.linalg.norm(v)
@@ -302,27 +192,6 @@ def test_a_weak_box_continues_a_face_but_starts_none():
     assert len(tr.predicted_boxes()) == 1
 
 
-def test_short_gaps_with_nobody_counted_keep_the_alert_timer_and_long_ones_reset_it():
-    sad = _tracks([SAD] * 3)
-
-    def run(gap_seconds):
-        m = MoodMonitor(MoodConfig(settle=0.0, duration=5.0, window=2.0, gap=2.0, drop=0.0))
-        t, states = 0.0, []
-        for _ in range(15):  # 3 s of sad faces
-            states.append(m.update(sad, t))
-            t += 0.2
-        for _ in range(int(gap_seconds / 0.2)):  # nobody counted (turned away, hidden)
-            states.append(m.update([], t))
-            t += 0.2
-        for _ in range(15):  # 3 s more of sad faces
-            states.append(m.update(sad, t))
-            t += 0.2
-        return [s for s in states if s.event == "alert"]
-
-    assert len(run(1.0)) == 1  # a 1-s gap: 3 s + 3 s below the threshold make the 5 s
-    assert run(3.0) == []  # a 3-s gap: the timer starts again, 3 s are not enough
-
-
 def test_labels_never_overlap_stay_in_the_frame_and_left_out_faces_get_none():
     from emotion_monitor.overlay import GREY, draw, place_labels
 
@@ -354,7 +223,7 @@ def test_labels_never_overlap_stay_in_the_frame_and_left_out_faces_get_none():
     assert (light[40, 50] == GREY).all() and (light[38, 52] < 60).all() and (light[52, 48] == 170).all()
 
 
-def test_the_people_behind_an_alert_and_those_marked_on_arrival_are_framed_and_named():
+def test_the_people_behind_an_alert_and_those_marked_are_framed_and_named():
     from emotion_monitor.overlay import ALERT_RED, MARKED, draw
     from emotion_monitor.types import Frame, FrameResult, MoodState
 
@@ -374,155 +243,6 @@ def _frame_result(tracks):
 
     return FrameResult(Frame(np.zeros((100, 200, 3), np.uint8), 0, 0.0), Detections(), tuple(tracks),
                        MoodState(0.0, 0.0, 0, False))
-
-
-def _people(spec, t):
-    """Tracks for {id: probs or (probs, box, quality)} at time t (a bare probs: a counted face at the origin)."""
-    out = []
-    for pid, v in spec.items():
-        p, box, quality = (v, np.zeros(4, np.float32), "ok") if isinstance(v, np.ndarray) else v
-        out.append(Track(pid, np.asarray(box, np.float32), p, p, quality=quality))
-    return out
-
-
-def _play(m, script, fps=5, t0=0.0):
-    """``script``: [(seconds, {id: probs})] from ``t0``; returns [(time, MoodState)]."""
-    out, t = [], t0
-    for seconds, spec in script:
-        for _ in range(int(seconds * fps)):
-            out.append((t, m.update(_people(spec, t), t)))
-            t += 1 / fps
-    return out
-
-
-def _events(states):
-    return [(round(t, 1), s.event, s.reason) for t, s in states if s.event]
-
-
-PERSON = MoodConfig(settle=4.0, person_bar=-0.5, person_duration=3.0)
-
-
-def test_each_person_is_judged_against_their_own_resting_face():
-    m = MoodMonitor(PERSON)
-    resting_sad = mix(sad=0.7, neutral=0.3)  # -0.7, a face with lowered brows
-    queue = {1: resting_sad, 2: NEUTRAL, 3: NEUTRAL, 4: resting_sad}
-    states = _play(m, [(60.0, queue)])
-    assert not any(s.alert for _, s in states)  # the raw mean, -0.35, is below the -0.3 threshold all along
-    assert states[-1][1].score == pytest.approx(0.0, abs=1e-6)  # both resting faces excused
-    # person 2 turns: below their own resting face (0) by 1 for 3 s -> alert "turned", naming them; person 1
-    # turning further (-0.7 -> -1) is 0.3 below their own: not enough alone
-    states = _play(m, [(10.0, {**queue, 1: SAD, 2: SAD})], t0=60.0)
-    alerts = [(t, s) for t, s in states if s.event == "alert"]
-    assert len(alerts) == 1 and alerts[0][1].reason == "turned" and 3.0 <= alerts[0][0] - 60.0 <= 4.0
-    assert alerts[0][1].who == (2,)
-
-
-def test_an_unhappy_arrival_into_a_calm_group_is_marked_and_raises_no_alert():
-    m = MoodMonitor(PERSON)
-    calm = {1: NEUTRAL, 2: NEUTRAL, 3: mix(happy=0.6, neutral=0.4), 4: NEUTRAL, 5: NEUTRAL}
-    states = _play(m, [(30.0, calm), (20.0, {**calm, 6: SAD}), (15.0, calm)])
-    assert _events(states) == []
-    marked = [t for t, s in states if 6 in s.marked]
-    assert marked and 32.9 <= marked[0] <= 34.0 and max(marked) < 50.0  # marked within 6 s, while in view
-    before = [s.score for t, s in states if t < 30.0][-1]
-    arrived = [s.score for t, s in states if 33.0 <= t < 35.0]
-    assert min(arrived) < before - 0.01  # marked, they count as read until their resting face is known
-
-
-def test_people_in_view_at_the_start_are_learned_and_a_person_alone_is_judged_as_read():
-    m = MoodMonitor(PERSON)
-    states = _play(m, [(30.0, {1: SAD, 2: SAD, 3: NEUTRAL})])  # already glum when the monitor starts
-    assert not any(s.alert for _, s in states)  # learned as their resting faces (the README says so)
-    # while learned they count 0, and the state says how many are being learned (the status line shows it)
-    assert {s.learning for t, s in states if t < 3.9} == {3} and {s.learning for t, s in states if t > 4.1} == {0}
-    assert format_mood(states[0][1].score, states[0][1].learning, states[0][1].faces) == "mood +0.00 (learning 3 of 3)"
-    assert format_mood(states[-1][1].score, states[-1][1].learning, states[-1][1].faces) == "mood +0.00"
-    m = MoodMonitor(PERSON)
-    states = _play(m, [(10.0, {7: SAD})])
-    alert = next((t, s) for t, s in states if s.event == "alert")
-    assert alert[1].reason == "alone" and alert[1].who == (7,) and alert[0] == pytest.approx(3.0, abs=0.3)
-    states = _play(m, [(5.0, {})], t0=10.0)  # they leave: nobody in view for longer than the gap clears it
-    assert [s.event for _, s in states if s.event] == ["clear"]
-
-
-def test_a_cheerful_resting_face_never_makes_a_calm_face_negative():
-    m = MoodMonitor(MoodConfig(settle=4.0))
-    states = _play(m, [(10.0, {1: HAPPY, 2: HAPPY}), (30.0, {1: NEUTRAL, 2: NEUTRAL})])
-    assert states[-1][1].score == 0.0 and not any(s.alert for _, s in states)
-
-
-# The bugs of the rule before this one (issue #31), each as found, each a regression test.
-
-def test_regression_an_alert_raised_by_a_person_alone_clears_once_company_arrives_and_they_read_at_rest():
-    m = MoodMonitor(PERSON)
-    states = _play(m, [(10.0, {1: SAD}), (130.0, {1: SAD, 2: NEUTRAL})])
-    assert _events(states)[0][1:] == ("alert", "alone")
-    clear = [t for t, s in states if s.event == "clear"]
-    # their rest was learned while alone (-1): with company they count 0 at once; the group's 10-s window
-    # holds the alert until their alone seconds leave it, then it clears 2.5 s later
-    assert clear and clear[0] <= 10.0 + 10.0 + 3.0
-    assert not states[-1][1].alert  # was still on 130 s later, mood +0.00
-
-
-def test_regression_a_companion_leaving_does_not_make_a_resting_sad_face_alone():
-    m = MoodMonitor(PERSON)
-    resting_sad = mix(sad=0.7, neutral=0.3)
-    states = _play(m, [(20.0, {1: resting_sad, 2: NEUTRAL}), (30.0, {1: resting_sad})])
-    assert _events(states) == []
-
-
-def test_regression_company_counts_whether_or_not_its_faces_pass_the_quality_gate():
-    m = MoodMonitor(PERSON)
-    resting_sad = mix(sad=0.7, neutral=0.3)
-    far = [400, 0, 420, 20]
-    states = _play(m, [(10.0, {2: NEUTRAL}), (30.0, {2: (NEUTRAL, far, "small"), 8: resting_sad})])
-    # an arrival into company, not a person alone: marked, and no alert of their own. (Alone in the count,
-    # their first seconds read as read are the group's whole mood: the group's rule may speak, once.)
-    assert all(reason in ("threshold", "drop", None) for _, _, reason in _events(states))
-    assert 8 in states[-1][1].marked and states[-1][1].score == pytest.approx(0.0, abs=1e-6)  # at rest now
-    assert not states[-1][1].alert
-
-
-def test_regression_the_monitors_start_is_the_sessions_start_not_its_first_counted_face():
-    m = MoodMonitor(PERSON)
-    states = _play(m, [(10.0, {}), (20.0, {1: SAD, 2: NEUTRAL, 3: NEUTRAL, 4: NEUTRAL, 5: NEUTRAL})])
-    # arrivals, not people in view at the start (who could never be marked)
-    assert _events(states) == [] and 1 in states[-1][1].marked
-
-
-def test_regression_a_person_back_under_a_new_id_is_marked_again_but_raises_no_alert():
-    m = MoodMonitor(PERSON)
-    resting_sad = mix(sad=0.7, neutral=0.3)
-    calm = {2: NEUTRAL, 3: NEUTRAL}
-    states = _play(m, [(20.0, {**calm, 1: resting_sad}), (3.0, calm), (20.0, {**calm, 9: resting_sad})])
-    assert _events(states) == [] and 9 in states[-1][1].marked
-
-
-def test_a_face_walking_closer_is_learned_again_and_raises_no_turn():
-    """The walker of the issue: neutral while small and far away, sad once near the camera."""
-    calm = {2: (NEUTRAL, [500, 0, 560, 60], "ok")}
-    far = (NEUTRAL, [0, 0, 30, 30], "ok")
-    for near in ([45, 10, 105, 70], [0, 0, 70, 70]):  # walked closer across the frame; or straight on, past 2x
-        m = MoodMonitor(PERSON)
-        states = _play(m, [(6.0, {**calm, 1: far}), (15.0, {**calm, 1: (SAD, near, "ok")})])
-        assert _events(states) == [], near
-    # the same face where it stood, at the same size, turning sad is a turn
-    m = MoodMonitor(PERSON)
-    states = _play(m, [(6.0, {**calm, 1: far}), (15.0, {**calm, 1: (SAD, [0, 0, 30, 30], "ok")})])
-    assert _events(states)[0][1:] == ("alert", "turned")
-
-
-def test_a_turn_must_stand_out_of_the_persons_own_spread():
-    m = MoodMonitor(PERSON)
-    flicker = [mix(sad=0.9, neutral=0.1), NEUTRAL]  # reads sad and neutral by turns at rest: spread 0.45
-    t, states = 0.0, []
-    for i in range(int(40 * 5)):
-        spec = {1: flicker[(i // 3) % 2], 2: NEUTRAL}
-        if t >= 20.0:
-            spec[1] = mix(sad=0.8, neutral=0.2)  # -0.8: 0.35 below their rest of -0.45, within 2 spreads
-        states.append((t, m.update(_people(spec, t), t)))
-        t += 0.2
-    assert _events(states) == []
 
 
 def test_one_box_a_head_a_box_on_the_hair_above_a_face_is_not_reported():

@@ -71,5 +71,5 @@ def test_the_quality_gate_names_the_first_reason(portrait):
     assert gate.assess(small, crops) == ["small"]
     turned = d.landmarks.copy()
     turned[0, 2, 0] = turned[0, 1, 0] + 5  # nose tip beyond the far eye: a profile
-    assert gate.assess(Detections(d.xyxy, d.confidence, turned), crops) == ["turned"]
+    assert gate.assess(Detections(d.xyxy, d.confidence, turned), crops) == ["looking away"]
     assert gate.assess(Detections(d.xyxy, [0.5], d.landmarks), crops) == ["occluded"]

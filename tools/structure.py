@@ -28,7 +28,8 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "settings": ("one settings model for the CLI, the window and saved preferences", ("settings",)),
     "sinks": ("where results go: CSV, metrics, webhook, overlay, per-person log; the CSV read back, the report, "
               "the notice",
-              ("recording", "metrics", "alerts", "overlay", "people", "queue_report", "session_csv", "report", "notice")),
+              ("recording", "metrics", "alerts", "overlay", "people", "queue_report", "session_csv", "report", "notice",
+               "retention")),
     "runners": ("assembly from the settings and the loops that drive the stages into the sinks",
                 ("sources", "build", "events", "lane", "runner", "app", "batch", "api")),
     "edges": ("what people run: the command line and the window (a thin view)",

@@ -9,7 +9,7 @@ import argparse
 import signal
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
@@ -37,6 +37,7 @@ def run(args: argparse.Namespace, specs: Sequence[SourceSpec]) -> int:
 
     from .. import options
     from ..app import fleet_sinks
+    from ..retention import Retention
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     theme.apply(app)  # light or dark, as the system says
@@ -64,8 +65,13 @@ def run(args: argparse.Namespace, specs: Sequence[SourceSpec]) -> int:
     # settings given on the command line apply to this run over the saved ones (not saved)
     settings = options.from_args(args, settings_model.load(store))
     try:
-        sinks = fleet_sinks(outputs, stats, lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr),
-                            privacy=settings.privacy)
+        warn = lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr)  # noqa: E731
+        sinks = fleet_sinks(outputs, stats, warn, privacy=settings.privacy)
+        stored: Any = store.value("retention_folders", []) or []  # where earlier windows wrote (window._retain)
+        folders = [stored] if isinstance(stored, str) else [str(f) for f in stored]
+        retention = Retention(settings.keep_days, folders, warn=warn)
+        retention.prune()  # at start, before a source opens; then every hour of results
+        sinks.append(retention)
     except MonitorError as exc:
         print(f"emotion-monitor: error: {exc}", file=sys.stderr)
         return 1

@@ -1,5 +1,6 @@
-"""The window's mood panel: the group mood as a large number and a gauge coloured by its sign, and a
-timeline of the last three minutes with the alert threshold and the alert spans shaded."""
+"""The window's mood panel: the group mood as the faces read it, a large number and a gauge coloured by its
+sign; and a timeline of the last three minutes: what faces read (blue), what the alert judges (the group's
+fall below its resting faces, orange) against the alert's bar, and the alert spans shaded."""
 
 from __future__ import annotations
 
@@ -47,13 +48,15 @@ class MoodPanel(QWidget):
         self.timeline = pg.PlotWidget(background=plot_colours()[0])
         self.timeline.setYRange(-1, 1)
         self.timeline.setLabel("bottom", "seconds")
-        self.curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2))
+        self.curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2), name="read")
+        self.fall_curve = self.timeline.plot(pen=pg.mkPen("#ef6c00", width=2), name="vs resting faces")
         self.threshold_line = pg.InfiniteLine(threshold, angle=0, pen=pg.mkPen("#c62828", style=Qt.DashLine))
         self.timeline.addItem(self.threshold_line)
         self.timeline.setMaximumHeight(170)
         layout.addWidget(self.timeline)
         self.t: deque[float] = deque(maxlen=3000)
         self.v: deque[float] = deque(maxlen=3000)
+        self.fall: deque[float] = deque(maxlen=3000)
         self.spans: deque[tuple[Any, Any]] = deque()  # (alert span, its label or None)
         self._open_span = None
         self._sign: int | None = None
@@ -70,7 +73,9 @@ class MoodPanel(QWidget):
         m, t = result.mood, result.frame.media_time
         self.gauge.setValue(int(round(m.score * 100)) if m.faces else 0)
         # the mood on the timeline's and the command line's scale (-1..+1), not the bar's -100..100
-        self.gauge.setFormat(format_mood(m.score, m.learning, m.faces) if m.faces else "no face counted")
+        self.gauge.setFormat((format_mood(m.score, m.learning, m.faces) + (
+            f", {format_score(m.vs_rest)} vs resting faces" if m.vs_rest is not None else "")) if m.faces
+            else "no face counted")
         self.number.setText(format_score(m.score) if m.faces else "–")
         self._colour(mood_sign(m.score, m.faces))
         self.queue.setVisible(bool(result.zones))
@@ -80,9 +85,11 @@ class MoodPanel(QWidget):
             self.queue.setText(f"Queue: {len(queue)} waiting" + (f", longest {wait_text(longest)}" if queue else ""))
         self.t.append(t)
         self.v.append(m.score if m.faces else np.nan)  # nobody counted: a gap, not a mood of 0
+        self.fall.append(m.vs_rest if m.vs_rest is not None else np.nan)
         t_arr = np.array(self.t)
         keep = t_arr >= t_arr[-1] - SPAN
         self.curve.setData(t_arr[keep], np.array(self.v)[keep], connect="finite")
+        self.fall_curve.setData(t_arr[keep], np.array(self.fall)[keep], connect="finite")
         self._shade(t, m.alert, m.reason, m.who)
 
     def _shade(self, t: float, on: bool, reason: str | None = None, who: tuple[int, ...] = ()) -> None:

@@ -13,7 +13,9 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem
 
 from ..mood import face_score, wait_text
-from ..types import FrameResult, Track
+from ..quality import reason_name
+from ..resting import READ_UNHAPPY
+from ..types import FrameResult, PersonMood, Track
 
 THUMB = 64
 THUMB_EVERY = 0.5  # seconds between two cuts of a person's thumbnail (the texts follow every result shown)
@@ -32,13 +34,21 @@ def trend_arrow(points: deque[tuple[float, float]]) -> str:
     return "↗" if slope > 0.5 else "↘" if slope < -0.5 else "→"
 
 
+def judged_text(p: PersonMood) -> str:
+    """What the alert judges of a person, in the panel's words: "learning their resting face", "at rest
+    (+0.4)", "turned (+2.1)": the rise of their unhappy log-odds above their own resting reading."""
+    if p.rise is None:
+        return "learning their resting face" if p.state == "learning" else "moved: learning again"
+    return f"{p.state} ({p.rise:+.1f} vs rest)"
+
+
 def area(t: Track) -> float:
     return float((t.xyxy[2] - t.xyxy[0]) * (t.xyxy[3] - t.xyxy[1]))
 
 
 def left_out(t: Track) -> str:
-    """Why a face does not count in the mood, as every panel says it ("turned", "outside the queue")."""
-    return "outside the queue" if t.quality == "outside" else t.quality
+    """Why a face does not count in the mood, as every panel says it ("looking away", "outside the queue")."""
+    return "outside the queue" if t.quality == "outside" else reason_name(t.quality)
 
 
 class PeoplePanel(QListWidget):
@@ -63,7 +73,8 @@ class PeoplePanel(QListWidget):
         image = result.frame.image
         self.clear()
         who, marked = result.mood.who, result.mood.marked
-        # the people behind the current alert first, then those marked on arrival, then the largest faces
+        judged_of = {p.track_id: p for p in result.mood.people}
+        # the people behind the current alert first, then those marked, then the largest faces
         tracks = sorted(result.tracks, key=lambda t: (t.track_id not in who, t.track_id not in marked, -area(t)))
         for t in tracks:
             points = self.history.setdefault(t.track_id, deque())
@@ -75,10 +86,13 @@ class PeoplePanel(QListWidget):
             stay = f"waited {wait_text(t.waited)}" if result.zones else f"{now - t.first_seen:.0f} s"
             text = (f"#{t.track_id} {t.emotion}\n{stay} {trend_arrow(points)}"
                     if t.quality == "ok" else f"#{t.track_id}\n({left_out(t)})")
+            judged = judged_of.get(t.track_id)
+            if judged is not None:
+                text += f"\n{judged_text(judged)}"
             if t.track_id in who:
                 text += "\nALERT"
             elif t.track_id in marked:
-                text += "\narrived unhappy"
+                text += f"\n{READ_UNHAPPY}"
             item = QListWidgetItem(self._icon(t, image, now) if thumbnails else QIcon(self._blank()), text)
             item.setData(Qt.UserRole, t.track_id)
             if t.track_id in who or t.track_id in marked:

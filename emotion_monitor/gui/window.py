@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import cv2
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -30,8 +29,9 @@ from PySide6.QtWidgets import (
 from .. import settings as settings_model
 from ..app import DEMO_CLIP, open_capture, open_runner
 from ..errors import MonitorError
-from ..mood import format_score, why_text
-from ..overlay import snapshot_image
+from ..events import follow
+from ..mood import banner_text
+from ..overlay import save_snapshot
 from ..recording import clock_utc
 from ..types import CaptureOptions
 from .controls import Controls, ZoneDraft
@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         root.addLayout(side, 2)
 
         self.banner = QLabel("")
+        self._alert_since = ""  # the current alert's start, as the banner says it
         self.banner.setStyleSheet("background: #c62828; color: white; font-weight: bold; padding: 6px;")
         self.banner.setVisible(False)
         self.banner.setWordWrap(True)  # a long reason wraps instead of widening the side and shrinking the video
@@ -193,26 +194,22 @@ class MainWindow(QMainWindow):
         self.worker.selected = self.selected
         self.worker.max_width = max(320, self.view.width())
         self.face.show_track(tracks.get(self.selected) if self.selected is not None else None)
-        # the people panel from the same result as the video and the selected face: they read alike
         thumbs = self.settings.privacy != "aggregate" and not self.settings.blur_screen  # none for customers' eyes
-        self.people.show_result(result, thumbnails=thumbs)
+        self.people.show_result(result, thumbnails=thumbs)  # the same result as the video: they read alike
         self.mood.show_result(result)
         self.banner.setVisible(result.mood.alert)
+        if result.mood.alert:  # live: everyone behind the alert now, the mood at its start and now
+            self.banner.setText(banner_text(result.mood, self.source or "", self._alert_since))
 
     def snapshot(self) -> None:
-        """Save the current frame with its boxes and labels to a PNG the user picks, every face blurred
-        (overlay.blur_faces) unless the settings say otherwise: a snapshot leaves the screen, and the people
+        """Save the current frame to a PNG the user picks as the privacy level allows, every face blurred
+        unless the settings say otherwise (overlay.save_snapshot): a snapshot leaves the screen, and the people
         in it did not ask to be kept."""
         result = self.last_result
-        if result is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Save snapshot", "snapshot.png", "PNG (*.png)")
-        if path:
-            blur = self.settings.blur_snapshots
-            if cv2.imwrite(path, snapshot_image(result, self.selected, blur=blur)):
-                self.statusBar().showMessage(f"snapshot saved{', faces blurred' if blur else ''}: {path}", 5000)
-            else:
-                self.statusBar().showMessage(f"cannot write the snapshot {path}", 5000)
+        path = QFileDialog.getSaveFileName(self, "Save snapshot", "snapshot.png", "PNG (*.png)")[0] if result else ""
+        if path and result is not None:
+            self._retain(path)
+            self.statusBar().showMessage(save_snapshot(path, result, self.selected, self.settings), 5000)
 
     def _show_event(self, event: Event) -> None:
         """An alert or its clearing, in the runner's words, stamped with its frame's time."""
@@ -220,9 +217,7 @@ class MainWindow(QMainWindow):
         while self.events.count() > MAX_EVENTS:  # a shift's worth of lines, not all of them
             self.events.takeItem(self.events.count() - 1)
         if event.kind == "alert":
-            why = why_text(event.reason, event.who)
-            self.banner.setText(f"{self.source}: queue mood {format_score(event.score)}, {why}, "
-                                f"since {clock_utc(event.timestamp)}")
+            self._alert_since = clock_utc(event.timestamp)
             if self.sound.isChecked():
                 QApplication.beep()
 
@@ -268,13 +263,19 @@ class MainWindow(QMainWindow):
         if self.worker is None:
             return False
         try:
-            self.worker.start_recording(path, self.settings.privacy)
+            self.worker.start_recording(path, self.settings.privacy, rotate=self.settings.keep_days > 0)
+            self._retain(path)
         except MonitorError as exc:
             QMessageBox.warning(self, "Emotion Monitor", str(exc))
             return False
         self.record_path = path
         self.record_started = time.monotonic()
         return True
+
+    def _retain(self, path: str) -> None:  # the retention sink (gui/main.py) checks the folder now and at each start
+        for sink in (s for s in self.fleet_sinks if hasattr(s, "watch")):
+            sink.watch(path)
+            self.store.setValue("retention_folders", [str(folder) for folder in sink.folders])
 
     def _record_toggled(self, on: bool) -> None:
         if on:
@@ -314,9 +315,7 @@ class MainWindow(QMainWindow):
         A new privacy level reaches the webhook at once; a recording in the old level's layout stops."""
         old, self.settings = self.settings, self.settings.changed(**values)
         settings_model.save(self.settings, self.store)
-        for sink in self.fleet_sinks:
-            if hasattr(sink, "privacy"):
-                sink.privacy = self.settings.privacy
+        follow(self.fleet_sinks, self.settings)  # the webhook's and metrics' level and minimum group, retention's days
         if old.privacy != self.settings.privacy and self.record_button.isChecked():
             self.record_button.setChecked(False)
             self.statusBar().showMessage(f"recording stopped: privacy is now {self.settings.privacy}; "

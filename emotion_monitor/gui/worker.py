@@ -130,9 +130,10 @@ class Worker(RunWorker):
         pipeline: Pipeline = self.lane.pipeline
         return pipeline
 
-    def start_recording(self, path: str, privacy: str) -> None:
-        """Record to ``path`` at the window's privacy level (the runner's settings may lag a frame)."""
-        rec = CsvRecorder(path, privacy=privacy)  # raises RecordingError with a clear message
+    def start_recording(self, path: str, privacy: str, rotate: bool = False) -> None:
+        """Record to ``path`` at the window's privacy level (the runner's settings may lag a frame); ``rotate``:
+        a new file each UTC day (recording.dated), for the window's retention."""
+        rec = CsvRecorder(path, privacy=privacy, rotate=rotate)  # raises RecordingError with a clear message
         self.stop_recording()
         self._recorder = rec
         self.runner.add_sink(rec)

@@ -1,0 +1,249 @@
+"""The alert's rule (mood.py, resting.py) through ``MoodMonitor`` with its default settings, one person at a
+camera as well as a group: an ALERT only on a turn, never on a level; marks that say only what was read;
+clearing that reads the present. The scenarios of issue #48 are named tests (a-e)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emotion_monitor.mood import MoodConfig, MoodMonitor, face_score, format_mood, unhappy_odds
+from emotion_monitor.resting import READ_UNHAPPY
+from emotion_monitor.types import LABELS, Track
+
+FPS = 15.0  # readings a second, as the app reads a webcam
+
+
+def mix(**shares: float) -> np.ndarray:
+    p = np.zeros(len(LABELS), np.float32)
+    for label, v in shares.items():
+        p[LABELS.index(label)] = v
+    return p / p.sum()
+
+
+def level(s: float) -> np.ndarray:
+    """Probabilities whose face score is ``s`` (-1..+1), the top label sad (s < 0) or happy (s >= 0)."""
+    return mix(sad=(1 - s) / 2 + 1e-6, happy=(1 + s) / 2 + 1e-6)
+
+
+NEUTRAL = mix(neutral=0.9, sad=0.06, angry=0.02, happy=0.02)  # a calm face as a FER+ model reads it
+HAPPY = mix(happy=0.9, neutral=0.08, sad=0.02)
+RESTING_SAD = mix(sad=0.6, neutral=0.33, angry=0.05, happy=0.02)  # -0.63: lowered brows, eyes on a screen
+
+
+def track(pid: int, probs: np.ndarray, box=None, quality: str = "ok") -> Track:
+    x = 120.0 * pid
+    xyxy = np.array(box if box is not None else [x, 100, x + 80, 180], np.float32)
+    return Track(pid, xyxy, probs, probs, quality=quality)
+
+
+def play(plan, seconds: float, config: MoodConfig | None = None, fps: float = FPS, monitor: MoodMonitor | None = None,
+         t0: float = 0.0):
+    """``plan(t)`` -> [Track]; returns (monitor, [(t, MoodState)])."""
+    m = monitor or MoodMonitor(config)
+    out = []
+    for k in range(int(round(seconds * fps))):
+        t = t0 + k / fps
+        out.append((t, m.update(plan(t), t)))
+    return m, out
+
+
+def events(states):
+    return [(round(t, 2), s.event, s.reason, s.who) for t, s in states if s.event]
+
+
+def group(n: int = 4, probs: np.ndarray = NEUTRAL) -> list[Track]:
+    return [track(i, probs) for i in range(1, n + 1)]
+
+
+# --- issue #48's scenarios, default settings ---------------------------------------------------------
+
+def test_a_one_calm_person_alone_whose_resting_face_reads_sad_never_alerts_in_ten_minutes():
+    _, states = play(lambda t: [track(1, level(-0.53))], 600.0)
+    assert events(states) == []
+    last = states[-1][1]
+    assert last.score == pytest.approx(-0.53, abs=0.01)  # what the face reads is shown as read
+    assert last.vs_rest == pytest.approx(0.0, abs=1e-6) and [p.state for p in last.people] == ["at rest"]
+    assert last.marked == (1,)  # read unhappy from the start: marked, never alerted
+
+
+def test_b_one_person_alone_happy_for_a_minute_then_neutral_for_nine_never_alerts():
+    _, states = play(lambda t: [track(1, HAPPY if t < 60.0 else NEUTRAL)], 600.0)
+    assert events(states) == [] and not states[-1][1].marked
+
+
+def test_c_one_of_five_turns_alerts_within_6_s_and_clears_within_6_s_of_the_return():
+    def plan(t):
+        return group(4) + [track(5, level(-0.6) if 30.0 <= t < 60.0 else NEUTRAL)]
+
+    _, states = play(plan, 90.0)
+    ev = events(states)
+    assert [e[1:3] for e in ev] == [("alert", "turned"), ("clear", None)]
+    assert 30.0 < ev[0][0] <= 36.0 and ev[0][3] == (5,)
+    assert 60.0 < ev[1][0] <= 66.0
+
+
+def test_d_a_face_resting_at_sad_turning_to_the_worst_reading_alerts_within_6_s_in_company():
+    def plan(t):
+        return group(4) + [track(5, mix(sad=0.9, angry=0.1) if t >= 30.0 else mix(sad=0.65, neutral=0.35))]
+
+    _, states = play(plan, 45.0)
+    ev = events(states)
+    assert ev and ev[0][1:4] == ("alert", "turned", (5,)) and 30.0 < ev[0][0] <= 36.0
+
+
+def test_e_the_turned_person_out_of_view_for_2_5_s_mid_alert_keeps_one_alert_not_cleared_and_muted():
+    def plan(t):
+        person = [] if 40.0 <= t < 42.5 else [track(5, level(-0.6) if 30.0 <= t < 60.0 else NEUTRAL)]
+        return group(4) + person
+
+    _, states = play(plan, 90.0)
+    ev = events(states)
+    assert [e[1] for e in ev] == ["alert", "clear"] and ev[1][0] > 60.0
+    assert all(s.alert for t, s in states if ev[0][0] <= t < 60.0)
+
+
+def test_e_alone_the_same_person_alone_keeps_their_alert_through_a_2_5_s_look_away():
+    def plan(t):
+        return [] if 40.0 <= t < 42.5 else [track(5, level(-0.6) if 30.0 <= t < 60.0 else NEUTRAL)]
+
+    _, states = play(plan, 90.0)
+    assert [e[1] for e in events(states)] == ["alert", "clear"]
+    assert 60.0 < events(states)[1][0] <= 66.0
+
+
+# --- one rule whatever the company --------------------------------------------------------------------
+
+def test_a_person_alone_turns_as_they_would_in_a_group():
+    def person(t):
+        return track(5, level(-0.6) if t >= 20.0 else NEUTRAL)
+
+    _, alone = play(lambda t: [person(t)], 40.0)
+    _, crowd = play(lambda t: group(4) + [person(t)], 40.0)
+    assert [e[:3] for e in events(alone)] == [e[:3] for e in events(crowd)]
+    assert [(t, [(p.track_id, p.state, p.rise) for p in s.people if p.track_id == 5]) for t, s in alone] == \
+        [(t, [(p.track_id, p.state, p.rise) for p in s.people if p.track_id == 5]) for t, s in crowd]
+
+
+def test_an_unhappy_face_reads_unhappy_from_the_start_marked_with_its_reading_alone_or_in_company():
+    for company in ([], group(4)):
+        _, states = play(lambda t, c=company: c + [track(5, mix(sad=0.8, angry=0.2))], 60.0)
+        assert events(states) == []
+        first = next(t for t, s in states if 5 in s.marked)
+        assert first == pytest.approx(3.0, abs=0.2) and all(5 in s.marked for t, s in states if t > first)
+    assert READ_UNHAPPY == "read unhappy since first seen"  # the words claim only the reading
+
+
+def test_a_face_read_neutral_whose_unhappy_share_rises_is_a_turn():
+    """The posed angry faces a 48x48 model reads "neutral" (p(unhappy) about 0.25) score 0, yet turn."""
+    angry_read_neutral = mix(neutral=0.7, angry=0.2, sad=0.08, happy=0.02)
+    assert face_score(angry_read_neutral)[0] == 0.0
+    calm = mix(neutral=0.97, sad=0.02, happy=0.01)
+    _, states = play(lambda t: group(3) + [track(4, angry_read_neutral if t >= 20.0 else calm)], 30.0)
+    ev = events(states)
+    assert ev and ev[0][1:4] == ("alert", "turned", (4,)) and ev[0][0] <= 26.0
+
+
+def test_the_log_odds_do_not_saturate_where_the_score_does():
+    rest, worst = unhappy_odds(np.stack([mix(sad=0.65, neutral=0.35), mix(sad=0.9, angry=0.1)]))
+    assert face_score(mix(sad=0.9, angry=0.1))[0] == -1.0 and (worst - rest > 1.5).all()  # both rise
+    happy, calm = unhappy_odds(np.stack([HAPPY, NEUTRAL]))
+    assert calm[1] < happy[1]  # a smile fading to a calm face: against calm, the odds fall (not a turn)
+    assert calm[0] > happy[0]  # a calm face smiling: against every other reading, they fall (not a turn)
+
+
+def test_a_calm_face_that_smiles_and_a_smile_that_fades_are_no_turns_alone_or_in_company():
+    residual = mix(happy=0.88, angry=0.02, disgust=0.02, fear=0.02, sad=0.02, neutral=0.02, surprise=0.02)
+    for company in ([], group(3)):
+        _, states = play(lambda t, c=company: c + [track(9, NEUTRAL if t < 10.0 or t >= 40.0 else residual)], 60.0)
+        assert events(states) == [] and {p.state for p in states[-1][1].people} == {"at rest"}
+
+
+def test_the_group_rule_alerts_on_a_group_fall_and_not_on_a_group_level():
+    glum = mix(sad=0.5, neutral=0.4, happy=0.1)  # -0.4
+    no_turns = MoodConfig(turn=10.0)  # the group's rule alone
+    _, level_states = play(lambda t: group(5, glum), 120.0, no_turns)
+    assert events(level_states) == []  # five glum faces from the start: a level
+    _, states = play(lambda t: group(5, glum if t >= 20.0 else NEUTRAL), 60.0, no_turns)
+    ev = events(states)
+    # the 10-s window's mean crosses -0.3 at 27.5 s, then 5 s below it
+    assert ev[0][1:3] == ("alert", "group") and 32.0 <= ev[0][0] <= 33.0
+    assert set(ev[0][3]) == {1, 2, 3, 4, 5}
+
+
+def test_every_person_behind_an_alert_is_named_those_who_join_it_too():
+    def plan(t):
+        return group(3) + [track(4, level(-0.8) if t >= 20.0 else NEUTRAL), track(5, level(-0.8) if t >= 30.0 else NEUTRAL)]
+
+    _, states = play(plan, 40.0)
+    assert events(states)[0][3] == (4,)
+    assert states[-1][1].who == (4, 5) and states[-1][1].alert_score is not None
+
+
+def test_clearing_needs_everyone_who_turned_back_and_a_person_who_turns_again_is_never_muted():
+    def plan(t):
+        turned = 20.0 <= t < 30.0 or 36.0 <= t < 50.0
+        return group(3) + [track(4, level(-0.8) if turned else NEUTRAL)]
+
+    _, states = play(plan, 60.0)
+    ev = events(states)
+    assert [e[1] for e in ev] == ["alert", "clear", "alert", "clear"]  # the second turn, 6 s after a clear
+    assert 36.0 < ev[2][0] <= 42.0
+
+
+def test_the_group_rule_is_muted_for_the_cooldown_after_a_clear():
+    glum = mix(sad=0.5, neutral=0.4, happy=0.1)
+    cfg = MoodConfig(turn=10.0, cooldown=30.0)
+
+    def plan(t):
+        return group(5, glum if 20.0 <= t < 40.0 or t >= 50.0 else NEUTRAL)
+
+    _, states = play(plan, 100.0, cfg)
+    alerts = [e[0] for e in events(states) if e[1] == "alert"]
+    clear = next(e[0] for e in events(states) if e[1] == "clear")
+    assert len(alerts) == 2 and alerts[1] >= clear + 30.0
+
+
+def test_a_lone_person_leaving_mid_alert_clears_it_after_the_gap():
+    _, states = play(lambda t: [track(1, level(-0.8) if t >= 10.0 else NEUTRAL)] if t < 20.0 else [], 30.0)
+    ev = events(states)
+    assert [e[1] for e in ev] == ["alert", "clear"] and 22.0 < ev[1][0] <= 26.0
+
+
+def test_what_faces_read_and_what_is_judged_are_apart_and_learning_counts_people():
+    _, states = play(lambda t: [track(1, RESTING_SAD), track(2, NEUTRAL)], 10.0)
+    first, last = states[0][1], states[-1][1]
+    assert first.learning == 2 and format_mood(first.score, first.learning, first.faces).endswith("(learning 2 of 2)")
+    assert last.learning == 0 and last.score == pytest.approx(float(face_score(RESTING_SAD)[0]) / 2, abs=0.01)
+    assert {p.state for p in last.people} == {"at rest"}
+
+
+def test_a_face_walking_closer_is_learned_again_and_raises_no_turn():
+    calm = [track(2, NEUTRAL, [500, 0, 560, 60])]
+    for near in ([45, 10, 105, 70], [0, 0, 70, 70]):  # walked closer across the frame; or straight on, past 2x
+        _, states = play(lambda t, n=near: calm + [track(1, NEUTRAL if t < 6.0 else level(-1.0),
+                                                        [0, 0, 30, 30] if t < 6.0 else n)], 21.0)
+        assert events(states) == [], near
+    _, states = play(lambda t: calm + [track(1, NEUTRAL if t < 6.0 else level(-1.0), [0, 0, 30, 30])], 21.0)
+    assert events(states)[0][1:3] == ("alert", "turned")
+
+
+def test_a_turn_must_stand_out_of_the_persons_own_spread():
+    flicker = [level(-0.9), NEUTRAL]  # reads sad and neutral by turns at rest: a wide spread
+
+    def plan(t):
+        spec = mix(sad=0.8, neutral=0.2) if t >= 20.0 else flicker[int(t * 5 / 3) % 2]
+        return [track(1, spec), track(2, NEUTRAL)]
+
+    _, states = play(plan, 40.0)
+    assert events(states) == []
+
+
+def test_faces_failing_the_quality_gate_leave_the_mood():
+    _, states = play(lambda t: [track(1, level(-1.0), quality="dark")], 10.0)
+    assert all(s.faces == 0 and s.score == 0.0 and not s.alert and s.vs_rest is None for _, s in states)
+
+
+def test_the_trend_is_per_minute_of_what_faces_read():
+    _, states = play(lambda t: [track(1, level(1.0 - t / 3.0))], 6.0, MoodConfig(window=30.0))
+    assert states[-1][1].trend < -5  # -2 over 6 s: -20 a minute
