@@ -37,7 +37,7 @@ demo: $(VENV)/.app   ## the demo clip in the window (headless without a display,
 	@trap '' INT; \
 	if $(BIN)/python -c "from emotion_monitor.gui.binding import check_display; check_display()" 2>/dev/null; then \
 		echo "the window, on the demo clip (it loops; close the window or press Ctrl+C to stop and get the report)"; \
-		rm -f demo.csv; $(BIN)/emotion-monitor --gui --demo --record demo.csv; \
+		rm -f demo.csv demo-stats.json; $(BIN)/emotion-monitor --gui --demo --record demo.csv; \
 	else \
 		echo "no display: the demo clip headless, 33 s (Ctrl+C stops it early)"; \
 		$(BIN)/emotion-monitor --demo --realtime --record demo.csv --overwrite --stats-json demo-stats.json; \

@@ -91,7 +91,7 @@ def clip_rows(clip: str, model: str, every: int) -> list[dict]:
     from emotion_monitor.app import build_pipeline
     from emotion_monitor.settings import Settings
 
-    pipe = build_pipeline(Settings(model=model, settle=0.0))
+    pipe = build_pipeline(Settings(model=model, settle=0.5))
     cap = cv2.VideoCapture(str(MEDIA / clip))
     rows: list[dict] = []
     i = 0

@@ -68,7 +68,7 @@ def run_clip(make_frames, fps, model, read_rate: float = 0.0):
     """Rows of (truth, smoothed probs, quality, track id) and crops."""
     # settle 0: the group mood as the model reads it (each face as read). With the resting-face rule every
     # face in view from a clip's start would count 0 while it is learned, and the column would measure the rule
-    pipe = build_pipeline(Settings(model=model or "", settle=0.0, read_rate=read_rate))
+    pipe = build_pipeline(Settings(model=model or "", settle=0.5, read_rate=read_rate))
     rows, moods, crops, crop_truth = [], [], [], []
     for i, (img, truth) in enumerate(make_frames()):
         r = pipe.process(Frame(img, i, 0.0, i / fps))

@@ -15,10 +15,12 @@ and the next event is tried as usual. No line, warning or exception text carries
 
 The event: ``{"event": "alert" | "clear", "camera": NAME, "time": ISO 8601 UTC of the frame,
 "frame": N, "mood": score, "faces": faces counted, "duration": seconds the alert lasted (0 when it
-starts), "reason": "turned" | "group" | null, "why": the rule in words, naming the people
+starts), "reason": "turned" | "group" | "test" | null, "why": the rule in words, naming the people
 behind it ("#4 turned: reads well below their own resting face"), "people": their track ids, "source":
-the lane's name (or path / camera index)}``. At privacy "aggregate" (privacy.py) "people" is empty,
-"why" names nobody and "mood" is null when fewer than the minimum group (``--min-group``) were counted.
+the lane's name (or path / camera index), "test": true for a rehearsal (``emotion-monitor test-alert``,
+the window's Test alert button: reason "test"), false for every real alert}``. At privacy "aggregate"
+(privacy.py) "people" is empty, "why" names nobody and "mood" is null when fewer than the minimum group
+(``--min-group``) were counted.
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ from typing import Any
 from .mood import why_text
 from .privacy import DEFAULT, MIN_GROUP, check, keeps_ids, shows_mood
 from .recording import iso_utc
-from .types import FrameResult
+from .types import TEST_REASON, FrameResult
 
 log = logging.getLogger("emotion_monitor")
+TEST_WHY = "a rehearsal of the alert path (Test alert); nobody's mood raised it"  # a TEST alert's words
 
 
 def redact(url: str) -> str:
@@ -110,17 +113,21 @@ class WebhookSink:
             return None
         now, src = result.frame.media_time, result.frame.source
         who = m.who if keeps_ids(self.privacy) else ()
-        if m.event == "alert":
-            self._alert_media_time[src], duration = now, 0.0
-        else:
+        test, duration = m.reason == TEST_REASON, 0.0  # a rehearsal leaves a real alert's start alone
+        if m.event == "alert" and not test:
+            self._alert_media_time[src] = now
+        elif not test:
             started = self._alert_media_time.pop(src, None)
             duration = now - started if started is not None else 0.0
-        return {"event": m.event, "camera": self.camera, "time": iso_utc(result.frame.timestamp),
+        body: dict[str, Any] = {"event": m.event, "camera": self.camera, "time": iso_utc(result.frame.timestamp),
                 "frame": result.frame.index, "faces": m.faces,
                 "mood": round(m.score, 4) if shows_mood(self.privacy, m.faces, self.min_group) else None,
                 "duration": round(duration, 3), "reason": m.reason if m.event == "alert" else None,
                 "why": why_text(m.reason, who) if m.event == "alert" else None,
-                "people": list(who) if m.event == "alert" else [], "source": src}
+                "people": list(who) if m.event == "alert" else [], "source": src, "test": test}
+        if test:  # a rehearsal (rehearsal.py): its own words, nobody's mood behind it
+            body.update(reason=TEST_REASON, why=f"TEST: {TEST_WHY}" if m.event == "alert" else None)
+        return body
 
     def write(self, result: FrameResult) -> None:
         event = self.event(result)

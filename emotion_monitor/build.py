@@ -48,11 +48,12 @@ def build_pipeline(s: Settings, classifier: EmotionModel | None = None) -> Pipel
     from .classifier import DEFAULT_MODEL, EmotionClassifier
     from .mood import MoodMonitor
     from .pipeline import Pipeline, PipelineConfig
+    from .tracking import Tracker
     from .zones import parse_zones
 
     with quiet_native_loading():
         clf = classifier or EmotionClassifier(s.model or DEFAULT_MODEL, threads=s.threads, flip_average=s.flip_average)
-    return Pipeline(build_detector(s), clf, mood=MoodMonitor(s.mood()),
+    return Pipeline(build_detector(s), clf, tracker=Tracker(max_age=s.reid_seconds), mood=MoodMonitor(s.mood()),
                     config=PipelineConfig(min_face=s.min_face, read_rate=s.read_rate, zones=parse_zones(s.zone)))
 
 

@@ -126,20 +126,19 @@ class Capture:
         if on_status is not None:
             self.status.connect(on_status)
         self.max_frames = o.max_frames
+        self.passes, self.hit_max = 1, False  # passes through a looped file; stopped by max_frames
         self._queue: queue.Queue[Frame | None] = queue.Queue(maxsize=o.queue_size)
         self._latest: Frame | None = None
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._pause = threading.Event()
         self._done = False
-        self.dropped = 0
-        self.read_failures = 0
+        self.dropped = self.read_failures = 0
         self.read_to: int | None = None  # where a file ended (frames read or skipped), once it has
         self.reconnects = 0
         self._outage: float | None = None  # when the current outage began (no frames from a camera)
         self.error: str | None = None
-        self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
-        self._release_lock = threading.Lock()
+        self._thread, self._release_lock = threading.Thread(target=self._run, name="capture", daemon=True), threading.Lock()
         self.opened_at = time.time()
         self.sample_every = max(1, round(self.info.fps / o.sample_fps)) if o.sample_fps else 1
 
@@ -221,6 +220,7 @@ class Capture:
         try:
             while not self._stop.is_set():
                 if self.max_frames is not None and index >= self.max_frames:
+                    self.hit_max = True
                     break
                 if self._pause.is_set() and self.info.kind != "camera":
                     start += self._wait_paused()  # real-time pacing resumes where it stopped
@@ -233,6 +233,7 @@ class Capture:
                     if self.loop and index > pass_start:  # end of a looped file: from the start again
                         self._cap.release()
                         self._cap, pass_start = self._opener(), index
+                        self.passes += 1
                         continue
                     if not self.retry:
                         self.read_to = index  # where the file ended (frames read or skipped)
@@ -266,8 +267,7 @@ class Capture:
         return time.monotonic() - paused_at
 
     def _read(self, index: int) -> tuple[bool, Any]:
-        """One read: (True, image), (False, None) when it failed, (True, None) for a frame skipped undecoded
-        (``sample_fps``)."""
+        """One read: (True, image); (False, None) when it failed; (True, None): skipped undecoded (``sample_fps``)."""
         try:
             if self.sample_every > 1 and index % self.sample_every:
                 return bool(self._cap.grab()), None
@@ -294,8 +294,8 @@ class Capture:
     def _frame(self, image: Any, index: int, start: float) -> Frame:
         camera = self.info.kind == "camera"
         media_time = time.monotonic() - start if camera else index / self.info.fps
-        stamp = time.time() if camera else self.opened_at + media_time
-        return Frame(image, index, stamp, media_time=media_time, source=self.source)
+        return Frame(image, index, time.time() if camera else self.opened_at + media_time, media_time=media_time,
+                     source=self.source)
 
     # ---- consumer -------------------------------------------------------------------------------
     def get(self, timeout: float | None = None) -> Frame | None:

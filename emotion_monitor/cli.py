@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import options
-from .commands import PROG, batch_main, error, notice_main, report_main
+from .commands import PROG, batch_main, error, notice_main, report_main, test_alert_main
 from .commands import count_arg as _count
 
 if TYPE_CHECKING:
@@ -34,11 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Watch faces on a camera or video, tell their emotion, and alert "
                                 "when the group's mood turns negative.\nWith no source, opens the window.",
                                 usage=f"{PROG} [options]\n       {PROG} report CSV --out FILE\n       {PROG} batch FOLDER --out DIR\n"
-                                f"       {PROG} notice --contact WHO",
+                                f"       {PROG} notice --contact WHO\n       {PROG} test-alert [--alert-webhook URL]",
                                 epilog=f"subcommands:\n  {PROG} report CSV --out FILE   a session report (.html, .png or "
                                 f".pdf) from a CSV written by --record\n  {PROG} batch FOLDER --out DIR  every video "
                                 f"in a folder: a CSV, stats and a report each, and a summary\n  {PROG} notice --contact WHO     a "
-                                f"printable sign for the people in view (PDF and PNG)\n"
+                                f"printable sign for the people in view (PDF and PNG)\n  {PROG} test-alert [--alert-webhook URL]  a "
+                                f"TEST alert through the real path (a rehearsal; checks the webhook)\n"
                                 f"Each subcommand's --help says more.",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     from . import __version__
@@ -197,10 +198,22 @@ def sources_of(args: argparse.Namespace) -> list[SourceSpec]:
 
 
 def _check_writable(path: Path) -> None:
+    """RecordingError (one line) unless ``path`` can be written, tried before the run rather than after it:
+    opened for appending (nothing written), removed again if it did not exist."""
     from .errors import RecordingError
 
-    if not path.parent.exists():
+    if not path.parent.is_dir():
         raise RecordingError(f"cannot write {path}: folder does not exist")
+    if path.is_dir():
+        raise RecordingError(f"cannot write {path}: it is a folder")
+    existed = path.exists()
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        raise RecordingError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    if not existed:
+        path.unlink()
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
@@ -218,11 +231,12 @@ def run_gui(args: argparse.Namespace, specs: Sequence[SourceSpec] = ()) -> int:
 
     refused = [f"--{k.replace('_', '-')} ({why})" for k, why in NOT_IN_WINDOW.items() if getattr(args, k)]
     if refused:
-        return error(f"the window does not take {', '.join(refused)}; run headless with --camera N or --video FILE")
+        return error(f"the window does not take {', '.join(refused)}; run headless with --camera N, --video FILE "
+                     "or --demo", 2)
     try:
         from .gui.binding import check_binding, check_display
     except ImportError as exc:
-        return error(f"the desktop window is not available ({exc}); run headless with --camera N or --video FILE", 2)
+        return error(f"the desktop window is not available ({exc}); run headless with --camera N, --video FILE or --demo", 2)
     try:
         from .gui.main import run as gui_run  # the missing [gui] extra first; importing loads no Qt platform
         check_display()  # before Qt loads its platform plugin: without a display it aborts the process
@@ -230,8 +244,9 @@ def run_gui(args: argparse.Namespace, specs: Sequence[SourceSpec] = ()) -> int:
         from .errors import GUI_PACKAGES, extra_needed
 
         if (exc.name or "").split(".")[0] in GUI_PACKAGES:
-            return error(f"{extra_needed('the window', 'gui', exc)}; or run headless with --camera N or --video FILE", 2)
-        return error(f"the desktop window is not available ({exc}); run headless with --camera N or --video FILE", 2)
+            return error(f"{extra_needed('the window', 'gui', exc)}; or run headless with --camera N, --video FILE or "
+                         "--demo", 2)
+        return error(f"the desktop window is not available ({exc}); run headless with --camera N, --video FILE or --demo", 2)
     except MonitorError as exc:
         return error(str(exc), 2)
     try:
@@ -252,6 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return batch_main(argv[1:])
     if argv[:1] == ["notice"]:
         return notice_main(argv[1:])
+    if argv[:1] == ["test-alert"]:
+        return test_alert_main(argv[1:])
     args = build_parser().parse_args(argv)
     from .errors import MonitorError
 

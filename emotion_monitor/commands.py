@@ -97,7 +97,7 @@ def batch_main(argv: Sequence[str]) -> int:
     p.add_argument("--sample-fps", type=float, metavar="F", help="analyse F frames a second of each video")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress (bars on a terminal; one plain line per file when the output is a pipe or file)")
-    options.add_arguments(p.add_argument_group("settings"))
+    options.add_arguments(p.add_argument_group("settings"), skip=options.WINDOW_ONLY)
     args = p.parse_args(argv)
     if args.sample_fps is not None and args.sample_fps <= 0:
         p.error("--sample-fps must be > 0")
@@ -118,3 +118,36 @@ def batch_main(argv: Sequence[str]) -> int:
     for f in s["failed"]:
         print(f"  failed: {f['file']}: {f['error']}")
     return 1 if s["failed"] else 0  # a script must see that a file failed
+
+
+def test_alert_main(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(prog=f"{PROG} test-alert", description="A rehearsal: raise a TEST alert and its "
+                                "clear through the monitor's own alert path, to see what an alert looks like and to "
+                                "check that it arrives. Prints the lines the monitor prints; with --alert-webhook, "
+                                "POSTs the two events (each body says \"test\": true) and waits for them. Exit 0 when "
+                                "delivered (or nothing to deliver), 1 when not. In the window: the Test alert button.")
+    p.add_argument("--alert-webhook", metavar="URL", help="the URL the monitor posts alerts to")
+    p.add_argument("--name", default="camera", help="the monitor's --name, as the event's 'camera'")
+    p.add_argument("--source", default="test-alert", help="the event's 'source' (default test-alert)")
+    p.add_argument("--timeout", type=float, default=15.0, metavar="S", help="seconds to wait for delivery")
+    args = p.parse_args(argv)
+    from .alerts import WebhookSink, redact
+    from .rehearsal import rehearse
+    from .settings import Settings
+
+    try:
+        sink = WebhookSink(args.alert_webhook, args.name, warn=lambda _line: None) if args.alert_webhook else None
+    except ValueError as exc:
+        return error(str(exc), 2)
+    for event in rehearse([sink] if sink else [], Settings(), args.source):
+        print(event.text, flush=True)
+    if sink is None:
+        print("no --alert-webhook: nothing was sent (give the URL the monitor posts to, to check delivery)")
+        return 0
+    sink.close(args.timeout)
+    where = redact(args.alert_webhook)
+    if sink.sent == 2:
+        print(f"delivered to {where}: the alert and its clear, each with \"test\": true in its body")
+        return 0
+    return error(f"not delivered to {where}: {sink.sent} of 2 events arrived ({sink.failed} failed after "
+                 f"{sink.attempts} tries each); check the URL and that the receiver is running")

@@ -19,7 +19,7 @@ from .mood import PERSON_REASONS, format_mood, format_score, people_text
 from .privacy import keeps_ids, shows_mood
 from .recording import iso_utc
 from .settings import Settings
-from .types import FrameResult
+from .types import TEST_REASON, FrameResult
 
 log = logging.getLogger("emotion_monitor")
 
@@ -41,7 +41,7 @@ class Event:
     score: float
     faces: int
     text: str
-    reason: str | None = None  # an alert's rule: "turned" or "group" (mood.py)
+    reason: str | None = None  # an alert's rule: "turned" or "group" (mood.py); "test" (a rehearsal)
     source: str = ""  # the lane's name when a monitor watches several sources
     who: tuple[int, ...] = ()  # track ids of the people behind an alert
 
@@ -65,7 +65,10 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
     m, f = result.mood, result.frame
     ids = m.who if keeps_ids(settings.privacy) else ()
     mood = mood_words(result, settings)
-    if m.event == "alert":
+    test = m.reason == TEST_REASON  # a rehearsal (rehearsal.py): marked TEST, nobody's mood behind it
+    if test and m.event in ("alert", "clear"):
+        text = f"TEST {m.event.upper()} {iso_utc(f.timestamp)}: a rehearsal of the alert path, nobody's mood"
+    elif m.event == "alert":
         faces = f"({m.faces} face{'' if m.faces == 1 else 's'})"
         who = people_text(ids)
         if m.reason in PERSON_REASONS:
@@ -81,9 +84,10 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
     else:
         return None
     if lane:
-        text = f"{text[:5]} [{lane}]{text[5:]}"
-    return Event(m.event, f.timestamp, f.index, m.score, m.faces, text, m.reason if m.event == "alert" else None, lane,
-                 ids if m.event == "alert" else ())
+        head = text.index(" ", 5) if test else 5
+        text = f"{text[:head]} [{lane}]{text[head:]}"
+    return Event(m.event, f.timestamp, f.index, m.score, m.faces, text,
+                 m.reason if m.event == "alert" or test else None, lane, ids if m.event == "alert" else ())
 
 
 def follow(sinks: list[Sink], settings: Settings, on_error: Callable[[Sink, str], None] | None = None) -> list[Sink]:

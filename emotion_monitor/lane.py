@@ -77,6 +77,7 @@ class Lane:
         if p is None:
             return
         p.mood.config = new.mood()
+        p.tracker.max_age = new.reid_seconds
         p.config = replace(p.config, min_face=new.min_face, read_rate=new.read_rate, zones=self.zones())
         if hasattr(p.classifier, "flip_average"):  # the mirror average: from the next batch on
             p.classifier.flip_average = new.flip_average
@@ -84,6 +85,16 @@ class Lane:
             previous, p.detector = p.detector, build_detector(new)
             previous.close()
             p.tracker.reset(renumber=False)
+
+    def end_line(self) -> str:
+        """A file's closing line, counting what happened: frames analysed of those read, dropped to keep
+        up, passes through a looped file, and whether ``--max-frames`` stopped it."""
+        c, done = self.capture, self.pipeline.frames if self.pipeline is not None else 0
+        dropped, passes = getattr(c, "dropped", 0), getattr(c, "passes", 1)
+        why = "stopped by --max-frames" if getattr(c, "hit_max", False) else "end of video"
+        return (f"{why}: {done} frames analysed of {done + dropped} read"
+                + (f", {dropped} dropped to keep up" if dropped else "")
+                + (f", {passes} passes of the looped file" if passes > 1 else ""))
 
     def count(self, result: FrameResult, every: float = 1.0) -> bool:
         """Note a delivered result (people log, frame rate); True once ``every`` seconds have passed since

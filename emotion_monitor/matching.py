@@ -5,11 +5,12 @@ appearance descriptor used to re-identify a face unseen for a while (tracking.py
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from .types import Detections
+from .types import Detections, Track
 
 # a frame's appearance features: all of them, or a function giving those of the detections asked for
 FeatureSource = np.ndarray | Callable[[list[int]], np.ndarray]
@@ -99,6 +100,35 @@ def describe(image: np.ndarray, dets: Detections, crops: np.ndarray) -> np.ndarr
     return np.asarray(np.concatenate([faces, body], axis=1) * np.float32(np.sqrt(0.5)))
 
 
+BODY_BINS = 32  # the hue-saturation histogram at the end of each descriptor (describe)
+
+
+def colours_agree(feature: np.ndarray, feats: np.ndarray, bar: float) -> np.ndarray:
+    """Whether each of ``feats`` (N, D) wears the colours of ``feature`` (D,), bool (N,): OpenCV's
+    ``compareHist`` (correlation) of the hue-saturation histograms of the region below the face (collar,
+    shoulders, chest) that :func:`describe` keeps, at least ``bar``. The tracker asks it of a face back
+    after a long absence (up to ``--reid-seconds``): the search radius has grown to most of the frame and
+    the face's HOG, which turns with the head, is a weak witness alone; clothes keep their colours whatever
+    the pose. Correlation, not the cosine: it is centred, so two dark coats do not agree by their shared
+    black bins alone. Cheap: the histograms exist already (32 bins). A side with no colours (a gray
+    image, the region below the frame's edge) leaves the decision to the face."""
+    ref = np.ascontiguousarray(feature[-BODY_BINS:], np.float32)
+    rows = np.ascontiguousarray(np.asarray(feats, np.float32).reshape(len(feats), -1)[:, -BODY_BINS:])
+    if not ref.any():
+        return np.ones(len(rows), bool)
+    return np.array([not h.any() or cv2.compareHist(ref, h, cv2.HISTCMP_CORREL) >= bar for h in rows], bool)
+
+
+def look_alike(feature: np.ndarray, lost: list[np.ndarray], unseen: list[float], long_gap: float, colour_bar: float,
+               bar: float) -> int | None:
+    """Which of the ``lost`` faces' descriptors ``feature`` looks like most (cosine >= ``bar``; one unseen
+    longer than ``long_gap`` seconds must also wear its colours, :func:`colours_agree`), or None."""
+    sims = [float(feature @ g) if u <= long_gap or colours_agree(g, feature[None], colour_bar)[0] else -1.0
+            for g, u in zip(lost, unseen)]
+    k = int(np.argmax(sims)) if sims else -1
+    return k if k >= 0 and sims[k] >= bar else None
+
+
 class _Features:
     """Appearance descriptors of one frame's detections, computed on demand and once each: re-
     identification needs those of the unmatched detections, and a followed face refreshes its own
@@ -122,3 +152,44 @@ class _Features:
             for i, row in zip(missing, np.asarray(self._fn(missing), np.float32)):
                 self._rows[i] = row
         return np.array([self._rows[i] for i in idx], np.float32)
+
+
+@dataclass
+class _Face:
+    """The tracker's own, mutable memory of one face (never handed out: see :meth:`_Face.snapshot`)."""
+
+    xyxy: np.ndarray  # last reported box
+    obs: np.ndarray  # last observed (detected) box
+    probs: np.ndarray
+    raw_probs: np.ndarray
+    first_seen: float
+    last_seen: float
+    track_id: int = 0  # 0 until confirmed
+    quality: str = "ok"
+    hits: int = 1
+    missed: int = 0
+    missed_searches: int = 0  # detector passes since the last match (frames the detector skipped do not count)
+    velocity: np.ndarray | None = None  # px a second, centre
+    confident: bool = False
+    classified_at: float = 0.0
+    feature: np.ndarray | None = None
+    feature_at: float = 0.0
+    matched_now: bool = True
+
+    def predicted(self, now: float, coast: float) -> np.ndarray:
+        if self.velocity is None:
+            return self.obs
+        dt = min(max(now - self.last_seen, 0.0), coast)
+        return self.obs + np.tile(self.velocity * dt, 2).astype(np.float32)
+
+    @property
+    def size(self) -> float:
+        return float(np.sqrt(max(1.0, (self.obs[2] - self.obs[0]) * (self.obs[3] - self.obs[1]))))
+
+    def snapshot(self) -> Track:
+        return Track(self.track_id, self.xyxy, self.probs, self.raw_probs, self.hits, self.missed, self.first_seen,
+                     self.last_seen, self.quality)
+
+
+def _centres(b: np.ndarray) -> np.ndarray:
+    return np.asarray((b[:, :2] + b[:, 2:]) / 2)

@@ -9,8 +9,8 @@ Every series carries the labels ``camera`` (the monitor's ``--name``) and ``sour
 result came from: a lane's name when one monitor watches several, else the path or camera index),
 so one endpoint serves every lane of a multi-source monitor. Gauges: group mood, faces in view, faces counted in the
 mood, alert state (0/1), frames a second. Counters: frames, frames dropped, camera reconnects,
-alerts. Histogram: seconds each pipeline stage took on each frame. Nothing per person at any level; at
-privacy "aggregate" the mood is NaN while fewer faces than ``--min-group`` count in it.
+alerts, TEST alerts (rehearsal.py). Histogram: seconds each pipeline stage took on each frame. Nothing per
+person at any level; at privacy "aggregate" the mood is NaN while fewer faces than ``--min-group`` count in it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from .errors import MonitorError
 from .pipeline import STAGES
 from .privacy import DEFAULT, MIN_GROUP, shows_mood
-from .types import FrameResult
+from .types import TEST_REASON, FrameResult
 
 STAGE_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.25, 1.0)
 WAIT_BUCKETS = (15, 30, 60, 120, 180, 300, 600, 900, 1200, 1800)  # seconds: a queue is minutes long
@@ -50,6 +50,9 @@ class MetricsSink:
         self.reconnects = Counter("emotion_monitor_camera_reconnects", "Times the camera was reopened", lab,
                                   registry=r)
         self.alerts = Counter("emotion_monitor_alerts", "Alerts raised", lab, registry=r)
+        self.test_alerts = Counter("emotion_monitor_test_alerts", "TEST alerts raised (rehearsals: emotion-monitor "
+                                   "test-alert, the window's Test alert button); never counted in alerts", lab,
+                                   registry=r)
         self.stage = Histogram("emotion_monitor_stage_seconds", "Seconds a pipeline stage took on a frame",
                                ["camera", "source", "stage"], buckets=STAGE_BUCKETS, registry=r)
         self.queue = Gauge("emotion_monitor_queue_length", "Faces in a queue zone now (0 without zones)", lab,
@@ -73,6 +76,10 @@ class MetricsSink:
 
     def write(self, result: FrameResult) -> None:
         c, src, m = self.camera, result.frame.source, result.mood
+        if m.reason == TEST_REASON:  # a rehearsal: counted as such, the gauges and frames left as read
+            if m.event == "alert":
+                self.test_alerts.labels(c, src).inc()
+            return
         # privacy "aggregate" below the minimum group: no number (NaN), the mood would be one person's
         self.mood.labels(c, src).set(m.score if shows_mood(self.privacy, m.faces, self.min_group) else float("nan"))
         self.faces.labels(c, src).set(len(result.tracks))

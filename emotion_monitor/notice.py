@@ -63,7 +63,7 @@ def write_notice(out: str | Path, contact: str, keep_days: float = 0, recording:
 
     lines = [line for line in notice_lines(contact, keep_days, recording, place, sends_alerts, privacy, min_group) if line]
     fig = plt.figure(figsize=(8.27, 11.69))  # A4
-    fig.text(0.5, 0.9, lines[0], ha="center", va="top", fontsize=30, fontweight="bold", wrap=True)
+    fig.text(0.5, 0.9, lines[0], ha="center", va="top", fontsize=26, fontweight="bold", wrap=True)
     fig.text(0.5, 0.83, "\u25c9  camera", ha="center", va="top", fontsize=22, color="#c62828")
     y = 0.74
     for para in lines[1:]:

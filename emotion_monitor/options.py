@@ -20,9 +20,13 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """One option a setting, with its help, default and range; values are checked as they are parsed."""
-    for f in fields(Settings):
+WINDOW_ONLY = ("blur_screen", "blur_snapshots")  # settings only the window acts on (batch --help leaves them out)
+
+
+def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup, skip: tuple[str, ...] = ()) -> None:
+    """One option a setting (but those in ``skip``), with its help, default and range; values are checked as
+    they are parsed."""
+    for f in (f for f in fields(Settings) if f.name not in skip):
         m, kind = f.metadata, settings_model.field_kind(f)
         if kind is settings_model.yes_no:
             parser.add_argument(flag(f.name), dest=f.name, action=argparse.BooleanOptionalAction,

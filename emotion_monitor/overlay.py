@@ -11,18 +11,21 @@ import numpy as np
 from .mood import format_mood, wait_text
 from .privacy import DEFAULT, check, keeps_boxes, shows_mood, write_private
 from .resting import READ_UNHAPPY
-from .types import FrameResult
+from .types import FrameResult, Track
 
-# BGR colour per emotion (shared with the GUI, which converts them to Qt colours)
+# BGR colour per emotion (shared with the GUI, which converts them to Qt colours): Okabe and Ito's palette,
+# told apart with any of the common colour-vision deficiencies, and none of them red: red is the alert's
+# alone. Every place that shows one writes the emotion's word beside it.
 COLORS = {
-    "angry": (40, 40, 220), "disgust": (40, 140, 80), "fear": (160, 60, 160), "happy": (40, 200, 40),
-    "neutral": (200, 200, 200), "sad": (200, 110, 30), "surprise": (0, 200, 230),
+    "angry": (167, 121, 204), "disgust": (66, 228, 240), "fear": (0, 159, 230), "happy": (115, 158, 0),
+    "neutral": (187, 187, 187), "sad": (178, 114, 0), "surprise": (233, 180, 86),
 }
+ALERT_HEX = "#c62828"  # alert red: an alert's frame, banner, span and threshold, and nothing else
 
 
 ZONE_COLOR = (255, 200, 0)  # light blue (BGR): a queue zone
 GREY = (150, 150, 150)  # faces left out of the mood by the quality gate: corner marks, no text
-ALERT_RED = (0, 0, 255)  # the people behind the current alert: a red frame around their box, "#id ALERT"
+ALERT_RED = (40, 40, 198)  # ALERT_HEX in BGR: the people behind the current alert: a red frame around their box, "#id ALERT"
 MARKED = (0, 140, 255)  # orange: marked "read unhappy since first seen" (resting.py; no alert of their own)
 
 
@@ -34,6 +37,11 @@ def _corners(out: np.ndarray, x0: int, y0: int, x1: int, y1: int, color: tuple[i
         for x, y, sx, sy in ((x0, y0, 1, 1), (x1, y0, -1, 1), (x0, y1, 1, -1), (x1, y1, -1, -1)):
             cv2.line(out, (x, y), (x + sx * dx, y), col, t)
             cv2.line(out, (x, y), (x, y + sy * dy), col, t)
+
+
+def _label_size(text: str, font: int, fs: float, stroke: int) -> tuple[int, int]:
+    (tw, th), base = cv2.getTextSize(text, font, fs, stroke)
+    return tw + 6, th + base + 6
 
 
 def blur_faces(image: np.ndarray, boxes: np.ndarray, margin: float = 0.3, blocks: int = 5) -> np.ndarray:
@@ -57,40 +65,60 @@ def blur_faces(image: np.ndarray, boxes: np.ndarray, margin: float = 0.3, blocks
 
 def place_labels(boxes: np.ndarray, sizes: list[tuple[int, int]], width: int, height: int,
                  order: list[int] | None = None) -> list[tuple[int, int] | None]:
-    """Top-left corners of one label per box (``sizes``: label width, height), or None where none fits.
+    """Top-left corners of one label per box (``sizes``: label width, height), or None where none fits:
+    :func:`place_choices` with one size a box."""
+    return [None if p is None else (p[0], p[1]) for p in place_choices(boxes, [[s] for s in sizes], width, height,
+                                                                       order)]
 
-    Each label tries above its box, below it, then inside its top edge, shifted to lie inside the
-    frame, and takes the first place that overlaps no label placed before it; boxes go in ``order``
-    (default: largest first, so the nearest faces keep theirs). Hand-written: a handful of
-    rectangles a frame, where a layout library would cost more than it saves."""
+
+def _free(rect: tuple[int, int, int, int], taken: list[tuple[int, int, int, int]]) -> bool:
+    return all(rect[2] <= a or rect[0] >= c or rect[3] <= b or rect[1] >= d for a, b, c, d in taken)
+
+
+def place_choices(boxes: np.ndarray, choices: list[list[tuple[int, int]]], width: int, height: int,
+                  order: list[int] | None = None) -> list[tuple[int, int, int] | None]:
+    """One label a box: (x, y, k) for its top-left corner and which of its ``choices`` (label sizes, the
+    fullest first) fits, or None where none does.
+
+    Each label tries above its box, below it, beside it (right, then left) and inside its top edge,
+    shifted to lie inside the frame, and takes the first place that overlaps no label placed before it
+    and no other face's box (a label never covers a face); a box whose full label finds no room tries
+    its next choice (the id alone). Boxes go in ``order`` (default: largest first, so the nearest faces
+    keep theirs). Hand-written: a handful of rectangles a frame, where a layout library would cost more
+    than it saves."""
     n = len(boxes)
     order = order if order is not None else sorted(range(n), key=lambda i: -float(
         (boxes[i][2] - boxes[i][0]) * (boxes[i][3] - boxes[i][1])))
+    faces = [tuple(int(round(v)) for v in b) for b in boxes]
     placed: list[tuple[int, int, int, int]] = []
-    out: list[tuple[int, int] | None] = [None] * n
+    out: list[tuple[int, int, int] | None] = [None] * n
     for i in order:
-        x0, y0, x1, y1 = (int(round(v)) for v in boxes[i])
-        w, h = sizes[i]
-        for cx, cy in ((x0, y0 - h - 2), (x0, y1 + 2), (x0, y0 + 2)):
-            cx = int(min(max(cx, 0), max(0, width - w)))
-            cy = int(min(max(cy, 0), max(0, height - h)))
-            rect = (cx, cy, cx + w, cy + h)
-            if all(rect[2] <= a or rect[0] >= c or rect[3] <= b or rect[1] >= d for a, b, c, d in placed):
-                placed.append(rect)
-                out[i] = (cx, cy)
+        x0, y0, x1, y1 = faces[i]
+        others = faces[:i] + faces[i + 1:]
+        for k, (w, h) in enumerate(choices[i]):
+            for cx, cy in ((x0, y0 - h - 2), (x0, y1 + 2), (x1 + 2, y0), (x0 - w - 2, y0), (x0, y0 + 2)):
+                cx = int(min(max(cx, 0), max(0, width - w)))
+                cy = int(min(max(cy, 0), max(0, height - h)))
+                rect = (cx, cy, cx + w, cy + h)
+                if _free(rect, placed) and _free(rect, others):  # type: ignore[arg-type]
+                    placed.append(rect)
+                    out[i] = (cx, cy, k)
+                    break
+            if out[i] is not None:
                 break
     return out
 
 
 def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mood_line: bool = True,
          width: int | None = None, outline: bool = True, show_mood: bool = True) -> np.ndarray:
-    """Draw on a copy of ``image``: a box per face coloured by its emotion with 'label confidence' (the
-    selected face's with its id and a thicker box); faces left out of the mood (quality gate) as grey
-    corner marks without text. Labels never overlap and stay inside the frame (:func:`place_labels`); a
-    label that finds no room is left out, the box stays. ``width``: draw on the image scaled down to
-    that width (a small view: the copy and the drawing cost its pixels, not the frame's). ``outline`` False:
-    the labels alone, no box, frame or corner mark (a snapshot at privacy "people"); ``show_mood`` False: the
-    mood line counts the faces and says the alert, without the mood (privacy.shows_mood)."""
+    """Draw on a copy of ``image``: a box per face coloured by its emotion with '#id label confidence' (the
+    selected face's box thicker; the id alone where the whole label finds no room); faces left out of the
+    mood (quality gate) as grey corner marks without text. Labels never overlap each other or another face
+    and stay inside the frame (:func:`place_choices`); a label that finds no room, even for the id alone,
+    is left out, the box stays. ``width``: draw on the image scaled down to that width (a small view: the
+    copy and the drawing cost its pixels, not the frame's). ``outline`` False: the labels alone, no box,
+    frame or corner mark (a snapshot at privacy "people"); ``show_mood`` False: the mood line counts the
+    faces and says the alert, without the mood (privacy.shows_mood)."""
     k = 1.0
     if width is not None and width < image.shape[1]:
         k = width / image.shape[1]
@@ -100,15 +128,20 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
     height, width = out.shape[:2]
     scale = max(0.5, width / 1280)
     thick = max(1, int(round(2 * scale)))
-    font, fs = cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale
-    labelled, texts, sizes = [], [], []
+    # labels: at least 0.45 (legible in a small view), strokes one pixel a 0.6 of size: thicker, OpenCV's
+    # "#" fills in and reads as "$" (the window draws at its view's width, so 1 px is 1 px on screen)
+    font, fs = cv2.FONT_HERSHEY_SIMPLEX, max(0.45, 0.6 * scale)
+    stroke = max(1, int(fs / 0.6))
+    labelled: list[Track] = []
+    texts: list[tuple[str, str]] = []
+    sizes: list[list[tuple[int, int]]] = []
     who, marked = result.mood.who, result.mood.marked
     for zone in result.zones:  # where people queue: its outline and name; faces outside it are grey
         poly = np.round(zone.polygon(width, height)).astype(np.int32).reshape(-1, 1, 2)
         cv2.polylines(out, [poly], True, ZONE_COLOR, thick, cv2.LINE_AA)
         x, y = poly[:, 0, 0].min() + 4, poly[:, 0, 1].min() + int(18 * scale)
-        for color, stroke in (((0, 0, 0), thick + 3), (ZONE_COLOR, thick)):  # a dark edge: readable on any scene
-            cv2.putText(out, zone.name, (int(x), int(y)), font, fs, color, stroke, cv2.LINE_AA)
+        for color, edge in (((0, 0, 0), thick + 3), (ZONE_COLOR, thick)):  # a dark edge: readable on any scene
+            cv2.putText(out, zone.name, (int(x), int(y)), font, fs, color, edge, cv2.LINE_AA)
     for t in result.tracks:
         x0, y0, x1, y1 = (int(round(v * k)) for v in t.xyxy)
         if t.quality != "ok":
@@ -124,22 +157,23 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
         note = " ALERT" if t.track_id in who else (f" {READ_UNHAPPY}" if t.track_id in marked else "")
         if t.zone and t.waited >= 1:  # in the queue: how long so far
             note += f" {wait_text(t.waited)}"
-        text = f"#{t.track_id}{note} {t.emotion} {t.confidence:.0%}" if t.track_id == selected or note else \
-            f"{t.emotion} {t.confidence:.0%}"
-        (tw, th), base = cv2.getTextSize(text, font, fs, thick)
+        text = f"#{t.track_id}{note} {t.emotion} {t.confidence:.0%}"  # every box its id: the people panel's
         labelled.append(t)
-        texts.append(text)
-        sizes.append((tw + 4, th + base + 4))
+        texts.append((text, f"#{t.track_id}"))  # the id alone where the whole label finds no room
+        sizes.append([_label_size(x, font, fs, stroke) for x in texts[-1]])
     boxes = np.array([t.xyxy for t in labelled], np.float32).reshape(-1, 4) * np.float32(k)
     first = [i for i, t in enumerate(labelled) if t.track_id == selected]  # the selected face's label first
     rest = sorted((i for i in range(len(labelled)) if i not in first),
                   key=lambda i: -float((boxes[i][2] - boxes[i][0]) * (boxes[i][3] - boxes[i][1])))
-    for t, text, (w, h), pos in zip(labelled, texts, sizes, place_labels(boxes, sizes, width, height, first + rest)):
+    for t, label, size, pos in zip(labelled, texts, sizes, place_choices(boxes, sizes, width, height, first + rest)):
         if pos is None:
             continue
-        x, y = pos
-        cv2.rectangle(out, (x, y), (x + w, y + h), COLORS.get(t.emotion, (255, 255, 255)), -1)
-        cv2.putText(out, text, (x + 2, y + h - 4 - int(2 * scale)), font, fs, (0, 0, 0), thick, cv2.LINE_AA)
+        x, y, choice = pos
+        w, h = size[choice]
+        fill = COLORS.get(t.emotion, (255, 255, 255))
+        ink = (0, 0, 0) if 0.114 * fill[0] + 0.587 * fill[1] + 0.299 * fill[2] > 110 else (255, 255, 255)
+        cv2.rectangle(out, (x, y), (x + w, y + h), fill, -1)
+        cv2.putText(out, label[choice], (x + 3, y + h - 5), font, fs, ink, stroke, cv2.LINE_AA)
     if mood_line:
         m = result.mood
         mood = f"{format_mood(m.score, m.learning, m.faces)}  trend {m.trend:+.2f}/min" if show_mood else "mood not shown"

@@ -217,7 +217,7 @@ class Runner(RunEvents):
         lane.state = "ended"
         lane.ended = not until()
         if lane.ended and capture.info.kind != "camera":
-            self.status.emit(self._say(lane, f"end of video: {lane.pipeline.frames} frames"))
+            self.status.emit(self._say(lane, lane.end_line()))
             early = getattr(capture, "ended_early", lambda: None)()
             if early:
                 self._warn(self._say(lane, early))

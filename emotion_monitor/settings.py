@@ -56,6 +56,10 @@ class Settings:
                                     minimum=0.05, maximum=0.99, group="Detection", in_dialog=False)
     min_face: int = setting(0, "ignore faces smaller than this", minimum=0, maximum=500, unit="px",
                             group="Detection", label="Minimum face size")
+    reid_seconds: float = setting(30.0, "a person who leaves view and comes back within this many seconds keeps "
+                                        "their id when they look alike (their face, and the colours below it for an "
+                                        "absence over 8 s)", minimum=1.0, maximum=600.0, unit="s", group="Detection",
+                                  label="Keep ids for")
     model: str = setting("", "emotion model .tflite with its .json beside it (empty: the bundled model)",
                          group="Model", in_dialog=False, metavar="PATH")
     threads: int = setting(2, "classifier threads", minimum=1, maximum=64, group="Model", in_dialog=False)

@@ -1,111 +1,85 @@
 """Tracking: one id per person across frames, and per-face smoothing of the emotion probabilities.
 
-Association runs in three stages a frame, each greedy (highest score first) on what the earlier ones
-left (ByteTrack's idea of a second association, OC-SORT's re-anchoring on the last observation):
+Association runs in three stages a frame, each greedy (highest score first) on what the earlier ones left (ByteTrack's
+idea of a second association, OC-SORT's re-anchoring on the last observation):
 
-1. **overlap**: IoU of each face's predicted box (its last observation moved along its velocity in
-   pixels a second, for at most ``coast`` seconds) with the detections;
-2. **motion**: for faces seen in the last ``motion_gap`` seconds, the distance between centres in
-   units of the face's size, with similar sizes (a fast walker whose box moved more than its width
-   between two detector passes: the crowd clip's profile face got a new id every 3-4 frames);
-3. **re-identification**: faces unseen for longer, up to ``max_age`` seconds, by appearance (the
-   cosine of :func:`describe`'s descriptors: the face's HOG and the colour of what the person wears)
-   within a radius that grows with the time unseen.
+1. **overlap**: IoU of each face's predicted box (its last observation moved along its velocity in pixels a second,
+   for at most ``coast`` seconds) with the detections;
+2. **motion**: for faces seen in the last ``motion_gap`` seconds, the distance between centres in units of the face's
+   size, with similar sizes (a fast walker whose box moved more than its width between two detector passes: the crowd
+   clip's profile face got a new id every 3-4 frames);
+3. **re-identification**: faces unseen for longer, up to ``max_age`` seconds (``--reid-seconds``, 30 by default:
+   someone who steps out of the queue and comes back), by appearance (the cosine of :func:`describe`'s descriptors:
+   the face's HOG and the colour of what the person wears) within a radius that grows with the time unseen; after
+   ``long_gap`` seconds the colours below the face must also agree (:func:`~emotion_monitor.matching.colours_agree`),
+   the radius being most of the frame.
 
-A new face gets its public id only once it is confirmed (``min_hits`` detections, or one detection
-of confidence >= ``sure``): one-frame false detections no longer use up ids. A face that is not
-detected on a frame but overlaps one that is (IoU > ``ghost_iou``) is not reported, nor one on the hair
-above another (:func:`~emotion_monitor.matching.heads_shared`): one box per head.
+Dropped frames (a loaded machine in real time): searches come further apart; the overlap-and-motion window
+(:meth:`Tracker.gap`) and the time a missed face is still shown widen with them.
 
-Hand-written: ``supervision``'s ByteTrack pulls opencv-python beside our opencv-contrib-python (two
-cv2 packages in one environment) and re-identifies nothing; ``norfair`` pins numpy < 2 (its 2.3.0);
-neither knows the detector's schedule (a detector pass every 2nd frame, followed faces between).
-Matching is greedy rather than the Hungarian solver: with IoU and gated distances, pairs rarely
-compete and greedy gives the same answer for a handful of faces (tests/test_tracking_mood.py).
+A new face gets its public id only once it is confirmed (``min_hits`` detections, or one detection of confidence >=
+``sure``): one-frame false detections no longer use up ids. A face that is not detected on a frame but overlaps one
+that is (IoU > ``ghost_iou``) is not reported, nor one on the hair above another
+(:func:`~emotion_monitor.matching.heads_shared`): one box per head.
+
+Hand-written: ``supervision``'s ByteTrack pulls opencv-python beside our opencv-contrib-python (two cv2 packages in
+one environment) and re-identifies nothing; ``norfair`` pins numpy < 2 (its 2.3.0); neither knows the detector's
+schedule (a detector pass every 2nd frame, followed faces between). Matching is greedy rather than the Hungarian
+solver: with IoU and gated distances, pairs rarely compete and greedy gives the same answer for a handful of faces
+(tests/test_tracking_mood.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .matching import FeatureSource, _Features, describe, greedy_match, heads_shared, iou_matrix
+from .matching import (
+    FeatureSource,
+    _centres,
+    _Face,
+    _Features,
+    colours_agree,
+    describe,
+    greedy_match,
+    heads_shared,
+    iou_matrix,
+    look_alike,
+)
 from .types import LABELS, Detections, Track
 
 __all__ = ["Tracker", "describe", "greedy_match", "iou_matrix"]
 
 
-@dataclass
-class _Face:
-    """The tracker's own, mutable memory of one face (never handed out: see :meth:`_Face.snapshot`)."""
-
-    xyxy: np.ndarray  # last reported box
-    obs: np.ndarray  # last observed (detected) box
-    probs: np.ndarray
-    raw_probs: np.ndarray
-    first_seen: float
-    last_seen: float
-    track_id: int = 0  # 0 until confirmed
-    quality: str = "ok"
-    hits: int = 1
-    missed: int = 0
-    missed_searches: int = 0  # detector passes since the last match (frames the detector skipped do not count)
-    velocity: np.ndarray | None = None  # px a second, centre
-    confident: bool = False
-    classified_at: float = 0.0
-    feature: np.ndarray | None = None
-    feature_at: float = 0.0
-    matched_now: bool = True
-
-    def predicted(self, now: float, coast: float) -> np.ndarray:
-        if self.velocity is None:
-            return self.obs
-        dt = min(max(now - self.last_seen, 0.0), coast)
-        return self.obs + np.tile(self.velocity * dt, 2).astype(np.float32)
-
-    @property
-    def size(self) -> float:
-        return float(np.sqrt(max(1.0, (self.obs[2] - self.obs[0]) * (self.obs[3] - self.obs[1]))))
-
-    def snapshot(self) -> Track:
-        return Track(self.track_id, self.xyxy, self.probs, self.raw_probs, self.hits, self.missed, self.first_seen,
-                     self.last_seen, self.quality)
-
-
-def _centres(b: np.ndarray) -> np.ndarray:
-    return np.asarray((b[:, :2] + b[:, 2:]) / 2)
-
-
 class Tracker:
-    """Faces followed across frames (see the module's docstring) with exponential smoothing of each
-    face's probabilities.
+    """Faces followed across frames (see the module's docstring) with exponential smoothing of each face's probabilities.
 
-    ``alpha``: weight of the newest classification (EMA). ``max_age``: seconds a face is remembered
-    unseen (a person who turns away or walks behind another keeps the id on return). ``motion_gap``:
-    seconds unseen within which a face is matched by overlap and motion; longer only by appearance.
-    ``report_gap``: seconds it is still reported (drawn, recorded) without a detection, moved along
-    its predicted path: the frame between two detector passes and one missed detection. Frames are
-    not always that close (several sources, a slow machine in real time): a face missed by at most
-    one search of the detector is reported too, for up to ``coast`` seconds (``update(searched=...)``
-    says which frames were searched), so a face does not blink out on the frames between searches.
-    ``min_hits``: detections before a face is reported and numbered; one detected with confidence >=
-    ``sure`` at once. ``strong``: the detector's own threshold (the pipeline sets it from the
-    detector's ``score_threshold``); a box below it only continues a face (:meth:`admit`). Limits
-    are in seconds of the source's clock, so they mean the same whatever the detector's schedule or
-    the frame rate. :meth:`update` returns frozen :class:`Track` snapshots.
+    ``alpha``: weight of the newest classification (EMA). ``max_age``: seconds a face is remembered unseen (a person who
+    turns away or walks behind another keeps the id on return). ``motion_gap``: seconds unseen within which a face is
+    matched by overlap and motion; longer only by appearance. ``report_gap``: seconds it is still reported (drawn,
+    recorded) without a detection, moved along its predicted path: the frame between two detector passes and one
+    missed detection. Frames are not always that close (several sources, a slow machine in real time): a face missed
+    by at most one search of the detector is reported too, for up to ``coast`` seconds (``update(searched=...)`` says
+    which frames were searched), so a face does not blink out on the frames between searches. ``min_hits``: detections
+    before a face is reported and numbered; one detected with confidence >= ``sure`` at once. ``strong``: the
+    detector's own threshold (the pipeline sets it from the detector's ``score_threshold``); a box below it only
+    continues a face (:meth:`admit`). Limits are in seconds of the source's clock, so they mean the same whatever the
+    detector's schedule or the frame rate. :meth:`update` returns frozen :class:`Track` snapshots.
     """
 
-    def __init__(self, iou_threshold: float = 0.2, alpha: float = 0.4, max_age: float = 8.0,
+    def __init__(self, iou_threshold: float = 0.2, alpha: float = 0.4, max_age: float = 30.0,
                  min_hits: int = 3, sure: float = 0.7, report_gap: float = 0.12, motion_gap: float = 0.6,
                  coast: float = 0.3, max_jump: float = 1.2, reid_similarity: float = 0.75,
-                 ghost_iou: float = 0.4, strong: float = 0.0, refresh: float = 0.5):
+                 ghost_iou: float = 0.4, strong: float = 0.0, refresh: float = 0.5, long_gap: float = 8.0,
+                 colour_bar: float = 0.3):
         self.iou_threshold, self.alpha, self.max_age = iou_threshold, alpha, max_age
         self.report_gap, self.motion_gap, self.coast = report_gap, motion_gap, coast
-        self.min_hits, self.sure = min_hits, sure
+        self.min_hits, self.sure, self.strong, self.refresh = min_hits, sure, strong, refresh
         self.max_jump, self.reid_similarity, self.ghost_iou = max_jump, reid_similarity, ghost_iou
-        self.strong, self.refresh = strong, refresh
+        self.long_gap, self.colour_bar = long_gap, colour_bar  # a long absence: the colours must agree too
+        self._search_dt = 0.0  # seconds between two detector searches (EMA): slow when frames are dropped
+        self._searched_at: float | None = None
         self._faces: list[_Face] = []
         self._next_id = 1
         self._now = 0.0
@@ -165,7 +139,7 @@ class Tracker:
         if not n_f or not n_d:
             return []
         unseen = np.array([now - f.last_seen for f in self._faces])
-        recent = unseen <= self.motion_gap
+        recent = unseen <= self.gap(now)
         pred = np.array([f.predicted(now, self.coast) for f in self._faces], np.float32)
         iou = iou_matrix(pred, dets.xyxy)
         iou[~recent] = -1
@@ -197,12 +171,16 @@ class Tracker:
         free_feats = features.get(free_d) if features is not None and lost else None
         for a, i in enumerate(free_f):
             f = self._faces[i]
+            if unseen[i] > self.max_age:
+                continue  # forgotten (the list is pruned after the match)
             reach = (self.max_jump + 2.0 * unseen[i]) * f.size
             d = np.linalg.norm(det_c[free_d] - _centres(f.obs[None])[0], axis=1)
             r = det_s[free_d] / f.size
             near = (d <= reach) & (r > 0.5) & (r < 2.0)
             if f.feature is not None and free_feats is not None:
                 sim[a] = np.where(near, free_feats @ f.feature, -np.inf)
+                if unseen[i] > self.long_gap:  # back after a long absence: the colours must agree too
+                    sim[a] = np.where(colours_agree(f.feature, free_feats, self.colour_bar), sim[a], -np.inf)
             elif features is None:  # no appearance: a face back where it was
                 sim[a] = np.where(near, iou_matrix(f.obs[None], dets.xyxy[free_d])[0] + self.reid_similarity - 0.3,
                                   -np.inf)
@@ -211,8 +189,16 @@ class Tracker:
 
     def _held(self, f: _Face, timestamp: float) -> bool:
         """Whether a face unseen since ``f.last_seen`` is still reported (and, unconfirmed, kept)."""
-        unseen = timestamp - f.last_seen
-        return unseen <= self.report_gap or (f.missed_searches <= 1 and unseen <= self.coast)
+        unseen, coast = timestamp - f.last_seen, min(max(self.coast, 1.5 * self._search_dt), 1.0)
+        # frames dropped: a face missed between two searches 0.67 s apart is still in view, not gone
+        return unseen <= self.report_gap or (f.missed_searches <= 1 and unseen <= coast)
+
+    def gap(self, now: float | None = None) -> float:
+        """Seconds unseen within which a face is matched by overlap and motion: ``motion_gap``, or 2.5
+        searches when they come slower, and back to the last search before ``now`` (3 fps and a search every
+        2nd frame: 0.67 s apart, over the 0.6 s that sent every walker to re-identification); at most 2 s."""
+        since = now - self._searched_at + 1e-6 if now is not None and self._searched_at is not None else 0.0
+        return min(max(self.motion_gap, 2.5 * self._search_dt, since), max(self.motion_gap, 2.0))
 
     def update(self, dets: Detections, probs: np.ndarray, timestamp: float = 0.0,
                quality: list[str] | None = None, features: FeatureSource | None = None,
@@ -233,41 +219,21 @@ class Tracker:
             pairs = self._associate(dets, timestamp, described)
         self._last_pairs = None
         self._now = timestamp
-        matched_d = {c for _, c in pairs}
+        if searched:
+            if self._searched_at is not None and timestamp > self._searched_at:
+                dt = min(timestamp - self._searched_at, 2.0)
+                self._search_dt = dt if not self._search_dt else 0.8 * self._search_dt + 0.2 * dt
+            self._searched_at = timestamp
         for f in self._faces:
             f.matched_now = False
         for r, c in pairs:
-            f = self._faces[r]
-            box = dets.xyxy[c]
-            dt = timestamp - f.last_seen
-            if dt > 0 and timestamp - f.last_seen <= self.motion_gap:
-                move = (_centres(box[None]) - _centres(f.obs[None]))[0] / dt
-                f.velocity = move if f.velocity is None else 0.5 * f.velocity + 0.5 * move
-            elif dt > self.motion_gap:
-                f.velocity = None  # re-anchored on a new observation after a long gap
-            f.xyxy = box.copy()
-            f.obs = box.copy()
-            if np.isfinite(probs[c]).all():
-                f.raw_probs = probs[c].copy()
-                p = self.alpha * probs[c] + (1 - self.alpha) * f.probs
-                f.probs = p / p.sum()
-                f.classified_at = timestamp
-            if described is not None and (f.feature is None or timestamp - f.feature_at >= self.refresh):
-                ft = described.get([c])[0]
-                f.feature = ft.copy() if f.feature is None else 0.7 * f.feature + 0.3 * ft
-                f.feature /= np.linalg.norm(f.feature) + 1e-6
-                f.feature_at = timestamp
-            f.hits += 1
-            f.missed = f.missed_searches = 0
-            f.last_seen = timestamp
-            f.quality = quality[c]
-            f.confident |= bool(dets.confidence[c] >= self.sure)
-            f.matched_now = True
+            self._observe(self._faces[r], dets, c, probs[c], quality[c], timestamp, described)
         for f in self._faces:
             if not f.matched_now:
                 f.missed += 1
                 f.missed_searches += searched
                 f.xyxy = f.predicted(timestamp, self.coast).astype(np.float32)
+        matched_d = {c for _, c in pairs}
         for c in range(len(dets)):
             if c not in matched_d and dets.confidence[c] >= self.strong:  # a weak box starts nothing
                 self._faces.append(_Face(dets.xyxy[c].copy(), dets.xyxy[c].copy(), probs[c].copy(), probs[c].copy(),
@@ -278,10 +244,57 @@ class Tracker:
         # a face never confirmed is dropped as soon as it is lost; a confirmed one is kept max_age
         self._faces = [f for f in self._faces
                        if (timestamp - f.last_seen <= self.max_age if f.track_id else self._held(f, timestamp))]
-        for f in self._faces:
-            if not f.track_id and (f.hits >= self.min_hits or f.confident):
-                f.track_id = self._next_id
-                self._next_id += 1
+        for f in [f for f in self._faces if not f.track_id and (f.hits >= self.min_hits or f.confident)]:
+            self._confirm(f, timestamp)
+        return self._report(timestamp)
+
+    def _confirm(self, f: _Face, timestamp: float) -> None:
+        """Number a newly confirmed face: the id of a lost face it looks like (:func:`look_alike`: a fragment
+        the matching missed, a walker lost between searches), which it then replaces; else a new id."""
+        lost = [g for g in self._faces if g.track_id and not g.matched_now and g.feature is not None
+                and timestamp - g.last_seen <= self.max_age]
+        k = None if f.feature is None else look_alike(f.feature, [g.feature for g in lost],  # type: ignore[misc]
+                                                      [timestamp - g.last_seen for g in lost], self.long_gap,
+                                                      self.colour_bar, self.reid_similarity)
+        if k is None:
+            f.track_id, self._next_id = self._next_id, self._next_id + 1
+            return
+        old = lost[k]
+        f.track_id, f.first_seen, f.hits = old.track_id, old.first_seen, f.hits + old.hits
+        self._faces = [g for g in self._faces if g is not old]  # by identity: _Face's == compares arrays
+
+    def _observe(self, f: _Face, dets: Detections, c: int, probs: np.ndarray, quality: str, timestamp: float,
+                 described: _Features | None) -> None:
+        """Face ``f`` matched detection ``c``: its box, velocity, smoothed readings and appearance."""
+        box = dets.xyxy[c]
+        dt = timestamp - f.last_seen
+        if dt > 0 and dt <= self.gap(timestamp):
+            move = (_centres(box[None]) - _centres(f.obs[None]))[0] / dt
+            f.velocity = move if f.velocity is None else 0.5 * f.velocity + 0.5 * move
+        elif dt > self.gap(timestamp):
+            f.velocity = None  # re-anchored on a new observation after a long gap
+        f.xyxy = box.copy()
+        f.obs = box.copy()
+        if np.isfinite(probs).all():
+            f.raw_probs = probs.copy()
+            p = self.alpha * probs + (1 - self.alpha) * f.probs
+            f.probs = p / p.sum()
+            f.classified_at = timestamp
+        if described is not None and (f.feature is None or timestamp - f.feature_at >= self.refresh):
+            ft = described.get([c])[0]
+            f.feature = ft.copy() if f.feature is None else 0.7 * f.feature + 0.3 * ft
+            f.feature /= np.linalg.norm(f.feature) + 1e-6
+            f.feature_at = timestamp
+        f.hits += 1
+        f.missed = f.missed_searches = 0
+        f.last_seen = timestamp
+        f.quality = quality
+        f.confident |= bool(dets.confidence[c] >= self.sure)
+        f.matched_now = True
+
+    def _report(self, timestamp: float) -> tuple[Track, ...]:
+        """The confirmed faces still held, one box a head (a coasting box on a head another face holds
+        now, or a box on the hair above a face, is left out)."""
         shown = [f for f in self._faces if f.track_id and self._held(f, timestamp)]
         held = np.array([f.xyxy for f in shown if f.matched_now], np.float32).reshape(-1, 4)
         hidden = set()  # of two boxes on one head, the one above (hair), unless only it was detected now

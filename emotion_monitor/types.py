@@ -18,6 +18,9 @@ from typing import Any, TypedDict
 import numpy as np
 
 LABELS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+# MoodState.reason of a rehearsal (rehearsal.py: `emotion-monitor test-alert`, the window's Test alert button):
+# an alert no reading raised, delivered by the real path and marked TEST everywhere it appears
+TEST_REASON = "test"
 
 
 def frozen_array(a: Any, dtype: Any = np.float32, shape: tuple[int, ...] | None = None) -> np.ndarray:

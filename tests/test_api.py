@@ -154,7 +154,7 @@ def test_one_mood_format_on_every_surface():
     src = {p: (ROOT / "emotion_monitor" / p).read_text() for p in ("events.py", "overlay.py", "gui/mood_panel.py")}
     for path, code in src.items():  # nobody formats the mood on their own any more
         assert "format_mood(" in code and not re.search(r"mood \{[^}]*:\+\.2f\}", code), path
-    for path in ("gui/window.py", "gui/mood_panel.py", "report.py"):  # nor a score: no "-0.00" anywhere
+    for path in ("gui/alert_panel.py", "gui/mood_panel.py", "report.py"):  # nor a score: no "-0.00" anywhere
         code = (ROOT / "emotion_monitor" / path).read_text()
         assert not re.search(r"\{[^}]*(mood|score)[^}]*:\+\.2f\}", code), path
         assert "format_score(" in code or path == "gui/window.py", path  # the window shows mood.py's lines
@@ -168,7 +168,8 @@ def test_one_time_convention_utc_everywhere():
     ts = 1796067040.5
     assert iso_utc(ts) == "2026-11-30T19:30:40.500Z" and clock_utc(ts) == "19:30:40 UTC"
     window = (ROOT / "emotion_monitor" / "gui" / "window.py").read_text()
-    assert "clock_utc(event.timestamp)" in window and "fromtimestamp(" not in window  # no local time left
+    banner = (ROOT / "emotion_monitor" / "gui" / "alert_panel.py").read_text()  # the window's alert side
+    assert "clock_utc(event.timestamp)" in banner and "fromtimestamp(" not in window + banner  # no local time left
 
 
 def test_one_csv_schema():

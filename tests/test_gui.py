@@ -109,8 +109,11 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     # the banner names the rule and the people behind it
     assert re.fullmatch(rf".+: ALERT since {hms} UTC: #\d+ turned: reads well below their own resting face; "
                         r"mood [+-]\d\.\d\d at the start, [+-]\d\.\d\d now", win.banner.text())
-    # the mood as a large number and a gauge, red while it is negative; the alert's span shaded on the timeline
-    assert re.fullmatch(r"-\d\.\d\d", win.mood.number.text()) and "#c62828" in win.gauge.styleSheet()
+    # the mood as a large number and a gauge, vermillion below the threshold (red is the alert's alone); the
+    # alert's span shaded on the timeline
+    from emotion_monitor.gui.mood_panel import COLOURS
+
+    assert re.fullmatch(r"-\d\.\d\d", win.mood.number.text()) and COLOURS[-2] in win.gauge.styleSheet()
     assert len(win.mood.spans) == 1 and win.events.wordWrap()
     # ...and happy ones clear it (after the hysteresis time)
     win.stub.label = "happy"

@@ -29,7 +29,7 @@ def test_the_window_without_the_gui_extra_is_one_line_naming_it():
     proc = run_without(["PySide6", "pyqtgraph"], "--gui", "--demo")
     assert proc.returncode == 2 and proc.stderr.splitlines() == [
         "emotion-monitor: error: the window needs the [gui] extra: pip install 'emotion-monitor[gui]' "
-        "(PySide6 is not installed); or run headless with --camera N or --video FILE"]
+        "(PySide6 is not installed); or run headless with --camera N, --video FILE or --demo"]
 
 
 def test_the_mediapipe_detector_without_its_extra_is_one_line_naming_it(tmp_path):

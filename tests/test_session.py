@@ -41,7 +41,7 @@ def test_the_end_of_a_video_is_reported_and_the_summary_says_so(astronaut_bgr):
     cap.start()
     summary = session.run()
     session.close()
-    assert summary["frames"] == 30 and summary["ended"] and status[-1] == "end of video: 30 frames"
+    assert summary["frames"] == 30 and summary["ended"] and status[-1] == "end of video: 30 frames analysed of 30 read"
 
 
 def test_a_stopped_run_is_not_an_end_of_video(astronaut_bgr):
@@ -190,7 +190,7 @@ def test_saved_preferences_round_trip_and_bad_values_fall_back():
 def test_the_window_refuses_run_options_it_cannot_honour(capsys):
     from emotion_monitor.cli import main
 
-    assert main(["--gui", "--video", "x.mp4", "--stats-json", "s.json"]) == 1
+    assert main(["--gui", "--video", "x.mp4", "--stats-json", "s.json"]) == 2  # wrong arguments: 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("emotion-monitor: error: the window does not take --stats-json") and "\n" not in err
 
@@ -227,6 +227,7 @@ def test_stages_fit_their_protocols_and_tiles_per_frame_0_means_every_view():
 LIVE = {  # where each setting the window's dialog shows takes effect in the running pipeline
     "detector": lambda p: p.detector.name, "detect_every": lambda p: p.detector.every,
     "detect_width": lambda p: p.detector.max_width, "min_face": lambda p: p.config.min_face,
+    "reid_seconds": lambda p: p.tracker.max_age,
     "flip_average": lambda p: p.classifier.flip_average, "read_rate": lambda p: p.config.read_rate,
     "zone": lambda p: " ".join(z.text() for z in p.config.zones),  # the zones the pipeline uses, as text
 }
@@ -234,7 +235,8 @@ NEW = {"detector": "haar", "detect_every": 3, "detect_width": 640, "min_face": 3
        "threshold": -0.5, "window": 4.0, "duration": 3.0, "hysteresis": 0.2, "cooldown": 10.0,
        "gap": 5.0, "settle": 8.0, "turn": 2.5, "person_duration": 5.0,
        "turn_sigmas": 3.0, "privacy": "aggregate", "zone": "0,0 1,0 1,1", "blur_snapshots": False, "blur_screen": True,
-       "min_group": 5, "keep_days": 7.0}
+       "min_group": 5, "keep_days": 7.0,
+       "reid_seconds": 12.0}
 SESSION = {  # settings read from the runner itself: the window's worker reads the blur per frame
     "privacy": lambda s: "aggregate" if not s.lanes[0].people.people else s.settings.privacy,  # nobody kept from then on
     "blur_screen": lambda s: s.settings.blur_screen, "blur_snapshots": lambda s: s.settings.blur_snapshots,

@@ -31,11 +31,11 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
               ("recording", "metrics", "alerts", "overlay", "people", "queue_report", "session_csv", "report", "notice",
                "retention")),
     "runners": ("assembly from the settings and the loops that drive the stages into the sinks",
-                ("sources", "build", "events", "lane", "runner", "app", "batch", "api")),
+                ("sources", "build", "events", "rehearsal", "lane", "runner", "app", "batch", "api")),
     "edges": ("what people run: the command line and the window (a thin view)",
               ("options", "commands", "cli", "__main__",
                "gui", "gui.binding", "gui.theme", "gui.widgets", "gui.controls", "gui.face_panel", "gui.mood_panel",
-               "gui.people_panel", "gui.worker", "gui.window", "gui.lanes", "gui.main")),
+               "gui.people_panel", "gui.alert_panel", "gui.ending", "gui.worker", "gui.window", "gui.lanes", "gui.main")),
 }
 
 

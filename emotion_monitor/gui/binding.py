@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 
 from ..errors import MonitorError
 
-HEADLESS = "run headless with --camera N or --video FILE"
+HEADLESS = "run headless with --camera N, --video FILE or --demo"
 
 
 def check_display(env: Mapping[str, str] = os.environ, platform: str = sys.platform,

@@ -34,8 +34,11 @@ class Controls(QWidget):
         self.settings_button = QPushButton("Settings…")
         self.sound = QCheckBox("Sound")
         self.sound.setChecked(beep)
+        self.test_button = QPushButton("Test alert")
+        self.test_button.setToolTip("Raise a TEST alert as a real one comes: the banner, this list, the sound, and "
+                                    "the --alert-webhook (its body says \"test\": true); it clears by itself")
         for widget in (self.pause_button, self.record_button, self.record_time, self.zone_button,
-                       self.settings_button, self.sound):
+                       self.settings_button, self.sound, self.test_button):
             run.addWidget(widget)
         rows.addLayout(sources)
         rows.addLayout(run)

@@ -1,6 +1,7 @@
 """The window's mood panel: the group mood as the faces read it, a large number and a gauge coloured by its
 sign; and a timeline of the last three minutes: what faces read (blue), what the alert judges (the group's
-fall below its resting faces, orange) against the alert's bar, and the alert spans shaded."""
+fall below its resting faces, orange) against the alert's bar, and the alert spans shaded; where nobody was
+counted a grey dotted line, and ticks where frames were dropped, so the line never breaks without a reason."""
 
 from __future__ import annotations
 
@@ -14,16 +15,21 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QW
 
 from ..mood import PERSON_REASONS, format_mood, format_score, people_text, wait_text
 from ..types import FrameResult
-from .theme import plot_colours
+from .theme import ALERT, plot_colours
 
-COLOURS = {1: "#2e7d32", -1: "#c62828", 0: "#9e9e9e"}  # content, unhappy, about zero or nobody counted
-CALM_BAND = 0.05  # |mood| below this is drawn grey: "-0.01" is no reason for red
+# content (bluish green), below zero (amber), at or below the alert's threshold (vermillion: an alert may
+# follow; the alert itself is the banner's red), about zero or nobody counted (grey)
+COLOURS = {1: "#00795a", -1: "#a66a00", -2: "#d55e00", 0: "#9e9e9e"}
+CALM_BAND = 0.05  # |mood| below this is drawn grey: "-0.01" is no reason for alarm
 SPAN = 180.0  # seconds of mood the timeline shows
 
 
-def mood_sign(score: float, faces: int) -> int:
-    """The key of :data:`COLOURS` for a mood: 0 with nobody counted or within :data:`CALM_BAND` of zero."""
-    return 0 if not faces or abs(score) < CALM_BAND else (1 if score > 0 else -1)
+def mood_sign(score: float, faces: int, threshold: float | None = None) -> int:
+    """The key of :data:`COLOURS` for a mood: 0 with nobody counted or within :data:`CALM_BAND` of zero,
+    -2 at or below the alert's ``threshold`` (the colour follows the threshold, not any negative number)."""
+    if not faces or abs(score) < CALM_BAND:
+        return 0
+    return 1 if score > 0 else (-2 if threshold is not None and score <= threshold else -1)
 
 
 class MoodPanel(QWidget):
@@ -48,9 +54,17 @@ class MoodPanel(QWidget):
         self.timeline = pg.PlotWidget(background=plot_colours()[0])
         self.timeline.setYRange(-1, 1)
         self.timeline.setLabel("bottom", "seconds")
-        self.curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2), name="read")
-        self.fall_curve = self.timeline.plot(pen=pg.mkPen("#ef6c00", width=2), name="vs resting faces")
-        self.threshold_line = pg.InfiniteLine(threshold, angle=0, pen=pg.mkPen("#c62828", style=Qt.DashLine))
+        self.timeline.addLegend(offset=(-4, 4), labelTextSize="7pt")  # each kind of line says what it is
+        self.curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2), name="mood (as read)")
+        self.fall_curve = self.timeline.plot(pen=pg.mkPen("#ef6c00", width=2), name="vs resting faces (alert)")
+        # where nobody was counted the line does not stop without a reason: a grey dotted line holds the last
+        # mood across the gap; frames dropped to keep up (a slow machine in real time) are ticks at the foot
+        self.unread = self.timeline.plot(pen=pg.mkPen("#9e9e9e", width=1, style=Qt.DotLine), name="no face counted")
+        self.dropped = self.timeline.plot(pen=None, symbol="|", symbolSize=7, symbolPen="#757575",
+                                          symbolBrush=None, name="frames dropped")
+        self.drops: deque[float] = deque(maxlen=3000)
+        self._index = 0
+        self.threshold_line = pg.InfiniteLine(threshold, angle=0, pen=pg.mkPen(ALERT, style=Qt.DashLine))
         self.timeline.addItem(self.threshold_line)
         self.timeline.setMaximumHeight(170)
         layout.addWidget(self.timeline)
@@ -77,20 +91,33 @@ class MoodPanel(QWidget):
             f", {format_score(m.vs_rest)} vs resting faces" if m.vs_rest is not None else "")) if m.faces
             else "no face counted")
         self.number.setText(format_score(m.score) if m.faces else "–")
-        self._colour(mood_sign(m.score, m.faces))
+        self._colour(mood_sign(m.score, m.faces, self.threshold_line.value()))
         self.queue.setVisible(bool(result.zones))
         if result.zones:
             queue = result.queue
             longest = max((q.waited for q in queue), default=0.0)
             self.queue.setText(f"Queue: {len(queue)} waiting" + (f", longest {wait_text(longest)}" if queue else ""))
+        index = result.frame.index
+        if self.t and 1 < index - self._index < 1000:  # frames numbered between this one and the last: dropped
+            self.drops.append((t + self.t[-1]) / 2)
+        self._index = index
         self.t.append(t)
         self.v.append(m.score if m.faces else np.nan)  # nobody counted: a gap, not a mood of 0
         self.fall.append(m.vs_rest if m.vs_rest is not None else np.nan)
-        t_arr = np.array(self.t)
-        keep = t_arr >= t_arr[-1] - SPAN
-        self.curve.setData(t_arr[keep], np.array(self.v)[keep], connect="finite")
-        self.fall_curve.setData(t_arr[keep], np.array(self.fall)[keep], connect="finite")
+        self._draw(t)
         self._shade(t, m.alert, m.reason, m.who)
+
+    def _draw(self, t: float) -> None:
+        t_arr, v = np.array(self.t), np.array(self.v)
+        keep = t_arr >= t - SPAN
+        self.curve.setData(t_arr[keep], v[keep], connect="finite")
+        self.fall_curve.setData(t_arr[keep], np.array(self.fall)[keep], connect="finite")
+        gap = np.isnan(v)  # the gaps' dotted line: the last mood held, from the point before to the one after
+        held = v[np.maximum.accumulate(np.where(gap, 0, np.arange(len(v))))]
+        near = gap | np.r_[gap[1:], False] | np.r_[False, gap[:-1]]  # each gap with its two ends
+        self.unread.setData(t_arr[keep], np.where(near & ~np.isnan(held), held, np.nan)[keep], connect="finite")
+        drops = np.array([d for d in self.drops if d >= t - SPAN])
+        self.dropped.setData(drops, np.full(len(drops), -0.95))
 
     def _shade(self, t: float, on: bool, reason: str | None = None, who: tuple[int, ...] = ()) -> None:
         """Shade an alert's span: red when the group's mood raised it, orange with the person's id at its

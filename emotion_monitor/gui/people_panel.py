@@ -107,7 +107,10 @@ class PeoplePanel(QListWidget):
         """A person's thumbnail, cut again at most every THUMB_EVERY seconds (a cut costs a resize and a pixmap)."""
         cut = self._thumbs.get(t.track_id)
         if cut is None or not 0.0 <= now - cut[0] < THUMB_EVERY:
-            cut = self._thumbs[t.track_id] = (now, QIcon(self._thumb(image, t.xyxy)))
+            pix = self._thumb(image, t.xyxy)
+            if pix is None:  # the box (coasting) left the frame: the last cut, or the grey square; never black
+                return cut[1] if cut is not None else QIcon(self._blank())
+            cut = self._thumbs[t.track_id] = (now, QIcon(pix))
         return cut[1]
 
     @staticmethod
@@ -117,11 +120,12 @@ class PeoplePanel(QListWidget):
         return pix
 
     @staticmethod
-    def _thumb(image: np.ndarray, box: np.ndarray) -> QPixmap:
+    def _thumb(image: np.ndarray, box: np.ndarray) -> QPixmap | None:
+        """The box's crop as a thumbnail; None when less than half of it lies in the frame."""
         h, w = image.shape[:2]
         x0, y0, x1, y1 = (int(round(v)) for v in box)
         crop = image[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
-        if crop.size == 0:
-            crop = np.zeros((THUMB, THUMB, 3), np.uint8)
+        if crop.size == 0 or crop.shape[0] * crop.shape[1] < 0.5 * max(1, (x1 - x0) * (y1 - y0)):
+            return None
         rgb = np.ascontiguousarray(cv2.resize(crop, (THUMB, THUMB), interpolation=cv2.INTER_AREA)[:, :, ::-1])
         return QPixmap.fromImage(QImage(rgb.data, THUMB, THUMB, 3 * THUMB, QImage.Format_RGB888).copy())

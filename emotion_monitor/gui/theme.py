@@ -7,6 +7,10 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+from ..overlay import ALERT_HEX
+
+ALERT = ALERT_HEX  # alert red: the banner, an alert's frame and span, the threshold; nothing else
+
 
 def system_scheme() -> str:
     """"dark" or "light": the desktop's colour scheme (Qt 6.5+), light where it says nothing."""

@@ -38,6 +38,7 @@ class VideoView(QLabel):
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setStyleSheet("background: #111; color: #aaa;")
         self._frame_size: tuple[int, int] | None = None
+        self.last_rgb: np.ndarray | None = None
         self._on_click = on_click
         self.fit_height = fit_height
 
@@ -50,7 +51,10 @@ class VideoView(QLabel):
         super().resizeEvent(ev)
         self._fit()
 
-    def show_rgb(self, rgb: np.ndarray) -> None:
+    def show_rgb(self, rgb: np.ndarray, keep: bool = True) -> None:
+        """Show ``rgb``; ``keep``: it is the latest picture (``last_rgb``), not a note drawn over it."""
+        if keep:
+            self.last_rgb = rgb
         h, w = rgb.shape[:2]
         if self._frame_size != (w, h):
             self._frame_size = (w, h)

@@ -15,11 +15,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QMainWindow,
     QMessageBox,
     QVBoxLayout,
@@ -30,11 +28,11 @@ from .. import settings as settings_model
 from ..app import DEMO_CLIP, open_capture, open_runner
 from ..errors import MonitorError
 from ..events import follow
-from ..mood import banner_text
 from ..overlay import save_snapshot
-from ..recording import clock_utc
 from ..types import CaptureOptions
+from .alert_panel import AlertPanel
 from .controls import Controls, ZoneDraft
+from .ending import Ending
 from .face_panel import FacePanel
 from .mood_panel import MoodPanel
 from .people_panel import PeoplePanel, area
@@ -46,8 +44,6 @@ if TYPE_CHECKING:
     from ..classifier import EmotionModel
     from ..events import Event, Sink
     from ..types import FrameResult
-
-MAX_EVENTS = 200  # alert and clear lines the window keeps, newest first
 
 
 class MainWindow(QMainWindow):
@@ -75,7 +71,8 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         central = QWidget()
         root = QHBoxLayout(central)
-        self.view = VideoView(self.select_at, fit_height=True)  # the people panel takes what the video leaves
+        # the people panel takes what the video leaves; a click is in the frame's pixels
+        self.view = VideoView(lambda x, y: self.select_at(*self._frame_xy(x, y)), fit_height=True)
         left = QVBoxLayout()
         left.addWidget(self.view, 1)
         self.people = PeoplePanel()  # each person in view; a click selects them
@@ -85,11 +82,8 @@ class MainWindow(QMainWindow):
         side = QVBoxLayout()
         root.addLayout(side, 2)
 
-        self.banner = QLabel("")
-        self._alert_since = ""  # the current alert's start, as the banner says it
-        self.banner.setStyleSheet("background: #c62828; color: white; font-weight: bold; padding: 6px;")
-        self.banner.setVisible(False)
-        self.banner.setWordWrap(True)  # a long reason wraps instead of widening the side and shrinking the video
+        self.alerts = AlertPanel(lambda: self.sound.isChecked())
+        self.banner, self.events = self.alerts.banner, self.alerts.events
         side.addWidget(self.banner)
 
         self.face = FacePanel()
@@ -101,9 +95,6 @@ class MainWindow(QMainWindow):
         side.addWidget(self.mood)
 
         side.addWidget(QLabel("Alerts"))
-        self.events = QListWidget()
-        self.events.setWordWrap(True)  # a whole alert line, no horizontal scrollbar; newest first
-        self.events.setMaximumHeight(110)
         side.addWidget(self.events)
 
         c = self.controls = Controls(self.beep)
@@ -117,11 +108,13 @@ class MainWindow(QMainWindow):
         self.record_button.toggled.connect(self._record_toggled)
         self.zone_button.toggled.connect(self._zone_toggled)
         self.settings_button.clicked.connect(self.edit_settings)
+        c.test_button.clicked.connect(self.test_alert)
         side.addWidget(c)
         side.addStretch(1)
         self.setCentralWidget(central)
         self.status_label = QLabel("")
         self.statusBar().addPermanentWidget(self.status_label)
+        self.ending = Ending(self, lambda: self._replay())  # a video's end: "ended", Replay, Open another
 
         shortcuts: list[tuple[Any, Callable[[], object]]] = [
             (Qt.Key_Space, lambda: self.pause_button.toggle()), (Qt.Key_R, lambda: self.record_button.toggle()),
@@ -159,6 +152,8 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Emotion Monitor", f"{exc}\n\nOpen a video file or the demo clip instead.")
             return False
         self.source = name
+        self._replay: Callable[[], bool] = lambda: self._open(make_capture, name)
+        self.ending.started()
         for sink in self.fleet_sinks:
             runner.add_sink(sink, owned=False)
         self.worker = Worker(runner)
@@ -167,6 +162,7 @@ class MainWindow(QMainWindow):
         self.worker.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.worker.warning.connect(lambda m: self.statusBar().showMessage(m, 10_000))  # the runner's warnings
         self.worker.failed.connect(self._failed)
+        self.worker.finished.connect(lambda w=self.worker: self.ending.worker_finished(w))
         self.worker.start()
         self.pause_button.setChecked(False)
         if self.record_button.isChecked():
@@ -197,9 +193,7 @@ class MainWindow(QMainWindow):
         thumbs = self.settings.privacy != "aggregate" and not self.settings.blur_screen  # none for customers' eyes
         self.people.show_result(result, thumbnails=thumbs)  # the same result as the video: they read alike
         self.mood.show_result(result)
-        self.banner.setVisible(result.mood.alert)
-        if result.mood.alert:  # live: everyone behind the alert now, the mood at its start and now
-            self.banner.setText(banner_text(result.mood, self.source or "", self._alert_since))
+        self.alerts.show_state(result.mood, self.source)
 
     def snapshot(self) -> None:
         """Save the current frame to a PNG the user picks as the privacy level allows, every face blurred
@@ -212,14 +206,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(save_snapshot(path, result, self.selected, self.settings), 5000)
 
     def _show_event(self, event: Event) -> None:
-        """An alert or its clearing, in the runner's words, stamped with its frame's time."""
-        self.events.insertItem(0, event.text)
-        while self.events.count() > MAX_EVENTS:  # a shift's worth of lines, not all of them
-            self.events.takeItem(self.events.count() - 1)
-        if event.kind == "alert":
-            self._alert_since = clock_utc(event.timestamp)
-            if self.sound.isChecked():
-                QApplication.beep()
+        self.alerts.show_event(event, self.source)
+
+    def test_alert(self) -> None:
+        """A TEST alert through the real path (rehearsal.py; no source needed); it clears by itself."""
+        score = self.last_result.mood.score if self.last_result is not None else 0.0
+        self.alerts.test(self.fleet_sinks, self.settings, self.source, score,
+                         lambda _sink, msg: self.statusBar().showMessage(f"test alert: {msg}", 10_000))
 
     def select_at(self, x: float, y: float) -> None:
         if self.last_result is None:
@@ -234,6 +227,11 @@ class MainWindow(QMainWindow):
                 self.face.show_track(t)
                 return
 
+    def _frame_xy(self, x: float, y: float) -> tuple[float, float]:  # the picture is drawn at the view's width
+        shown, r = self.view._frame_size, self.last_result
+        k = r.frame.image.shape[1] / shown[0] if shown and r is not None else 1.0
+        return x * k, y * k
+
     def _select_id(self, track_id: int) -> None:
         self.selected = track_id
         self.face.show_track({t.track_id: t for t in (self.last_result.tracks if self.last_result else ())}.get(track_id))
@@ -241,8 +239,10 @@ class MainWindow(QMainWindow):
     def _tick(self) -> None:
         if self.worker is not None:
             faces = len(self.last_result.tracks) if self.last_result else 0
-            name = getattr(self.worker.pipeline.classifier, "name", "?")
-            self.status_label.setText(f"{self.source}  |  {self.worker.fps:.1f} fps  |  {faces} faces  |  model {name}")
+            name, dropped = getattr(self.worker.pipeline.classifier, "name", "?"), self.worker.lane.capture.dropped
+            rate = "ended" if self.ending.ended else f"{self.worker.fps:.1f} fps" + (f", {dropped} dropped to keep up"
+                                                                                     if dropped else "")
+            self.status_label.setText(f"{self.source}  |  {rate}  |  {faces} faces  |  model {name}")
         if self.record_started is not None:
             s = int(time.monotonic() - self.record_started)
             self.record_time.setText(f"{s // 60:02d}:{s % 60:02d}")

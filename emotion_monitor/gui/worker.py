@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
@@ -170,10 +169,8 @@ class Worker(RunWorker):
 
     def _keep(self, result: FrameResult) -> bool:
         blur = self.runner.settings.blur_screen  # a display the customers can see
-        overlay = draw(picture(result, blur), result, self.selected, mood_line=False)
-        if overlay.shape[1] > self.max_width:  # scale here, not on the UI thread
-            h = round(overlay.shape[0] * self.max_width / overlay.shape[1])
-            overlay = cv2.resize(overlay, (self.max_width, h), interpolation=cv2.INTER_AREA)
+        # drawn at the view's width (scaled here, not on the UI thread): labels as crisp as the screen
+        overlay = draw(picture(result, blur), result, self.selected, mood_line=False, width=self.max_width)
         with self._lock:
             self._latest = (result, np.ascontiguousarray(overlay[:, :, ::-1]))  # BGR -> RGB
         return True

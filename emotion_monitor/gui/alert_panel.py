@@ -1,0 +1,97 @@
+"""The window's alert side: the banner over the panels, the list of alert and clear lines, the sound, and
+the Test alert rehearsal (rehearsal.py) that goes through all of them and the run's webhook and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QListWidget
+
+from ..alerts import TEST_WHY
+from ..mood import banner_text
+from ..recording import clock_utc
+from ..rehearsal import rehearsal_results
+from ..types import TEST_REASON
+from . import theme
+
+if TYPE_CHECKING:
+    from ..events import Event, Sink
+    from ..settings import Settings
+    from ..types import MoodState
+
+MAX_EVENTS = 200  # alert and clear lines the window keeps, newest first
+TEST_SECONDS = 8.0  # how long a TEST alert's banner stays before its clear
+
+
+class AlertPanel:
+    """``banner`` (alert red, shown while an alert is on) and ``events`` (the lines, newest first): the
+    window places both. :meth:`show_event` takes the runner's events; :meth:`test` raises a TEST alert."""
+
+    def __init__(self, sound: Callable[[], bool]) -> None:
+        self.banner = QLabel("")
+        self.banner.setStyleSheet(f"background: {theme.ALERT}; color: white; font-weight: bold; padding: 6px;")
+        self.banner.setVisible(False)
+        self.banner.setWordWrap(True)  # a long reason wraps instead of widening the side and shrinking the video
+        self.events = QListWidget()
+        self.events.setWordWrap(True)  # a whole alert line, no horizontal scrollbar; newest first
+        self.events.setMaximumHeight(110)
+        self.sound = sound
+        self.testing = False  # a TEST alert's banner is up
+        self._since = ""  # the current alert's start, as the banner says it
+        self._timer = QTimer(singleShot=True)
+        self._pending: tuple[Sequence[Sink], Settings, str, float] | None = None
+        self._timer.timeout.connect(self._end_test)
+
+    def show_state(self, mood: MoodState, source: str | None) -> None:
+        """Each frame: the banner is up while the run's alert is, or a TEST alert's; a real alert's words are
+        live (mood.banner_text): everyone behind it now, the mood at its start and now."""
+        self.banner.setVisible(mood.alert or self.testing)
+        if mood.alert and not self.testing:
+            self.banner.setText(banner_text(mood, source or "", self._since))
+
+    def show_event(self, event: Event, source: str | None) -> None:
+        """An alert or its clearing, in the runner's words, stamped with its frame's time."""
+        self.events.insertItem(0, event.text)
+        while self.events.count() > MAX_EVENTS:  # a shift's worth of lines, not all of them
+            self.events.takeItem(self.events.count() - 1)
+        if event.kind != "alert":
+            return
+        if event.reason == TEST_REASON:  # shown at once (a real alert's banner follows its result: show_state)
+            self.banner.setText(f"TEST ALERT ({source or 'no source open'}): {TEST_WHY}. This is what an alert "
+                                f"looks like; it clears in {TEST_SECONDS:.0f} s")
+            self.banner.setVisible(True)
+        else:  # its words follow its results (show_state): who joins it, the mood now
+            self._since = clock_utc(event.timestamp)
+        if self.sound():
+            QApplication.beep()
+
+    def test(self, sinks: Sequence[Sink], settings: Settings, source: str | None, score: float,
+             on_error: Callable[[Sink, str], None]) -> None:
+        """A TEST alert now, through the banner, the list, the sound and ``sinks`` (the run's webhook and
+        metrics, never its CSV); its clear follows after :data:`TEST_SECONDS`."""
+        from ..events import event_of, write_to
+
+        if self.testing:
+            return
+        alert, _ = rehearsal_results(source or "window", score)
+        write_to(sinks, alert, on_error)
+        self.testing = True
+        self.show_event(event_of(alert, settings), source)  # type: ignore[arg-type]  # an alert has an event
+        self._pending = (sinks, settings, source or "window", score)
+        self._timer.start(int(TEST_SECONDS * 1000))
+
+    def _end_test(self) -> None:
+        from ..events import event_of, write_to
+
+        if self._pending is None:
+            return
+        sinks, settings, source, score = self._pending
+        self._pending, self.testing = None, False
+        _, clear = rehearsal_results(source, score)
+        write_to(sinks, clear, None if not sinks else lambda _s, _m: None)
+        event = event_of(clear, settings)
+        if event is not None:
+            self.show_event(event, source)
+        self.banner.setVisible(False)

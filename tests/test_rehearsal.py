@@ -1,0 +1,184 @@
+"""The rehearsal (#52): `emotion-monitor test-alert` and the window's Test alert button raise a TEST alert
+through the real path; every place it reaches marks it, and a real alert is marked as not one."""
+
+import pytest
+
+from emotion_monitor.alerts import WebhookSink
+from emotion_monitor.cli import main
+from emotion_monitor.events import event_of
+from emotion_monitor.rehearsal import rehearsal_results, rehearse
+from emotion_monitor.settings import Settings
+from emotion_monitor.types import TEST_REASON, Detections, Frame, FrameResult, MoodState
+
+from .test_fleet import Receiver, free_port
+
+
+def test_test_alert_is_delivered_to_a_local_receiver_and_its_body_says_test(capsys):
+    rx = Receiver()
+    try:
+        rc = main(["test-alert", "--alert-webhook", rx.url, "--name", "till-2"])
+    finally:
+        rx.close()
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert [e["event"] for e in rx.events] == ["alert", "clear"]
+    alert, clear = rx.events
+    assert alert["test"] is True and clear["test"] is True
+    assert alert["reason"] == "test" and alert["why"].startswith("TEST") and alert["camera"] == "till-2"
+    assert alert["people"] == [] and alert["source"] == "test-alert" and alert["time"].endswith("Z")
+    lines = out.splitlines()
+    assert lines[0].startswith("TEST ALERT ") and lines[1].startswith("TEST CLEAR ")
+    assert "delivered to http://127.0.0.1:" in lines[2] and "/hook" not in out  # the path may hold a secret
+
+
+def test_test_alert_to_nobody_says_so_and_fails():
+    rc = main(["test-alert", "--alert-webhook", f"http://127.0.0.1:{free_port()}/x", "--timeout", "1"])
+    assert rc == 1
+
+
+def test_test_alert_without_a_webhook_prints_the_alert_line_and_sends_nothing(capsys):
+    assert main(["test-alert"]) == 0
+    out = capsys.readouterr().out
+    assert "TEST ALERT" in out and "nothing was sent" in out
+
+
+def test_a_bad_webhook_url_exits_2_with_one_line(capsys):
+    assert main(["test-alert", "--alert-webhook", "ftp://x"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_a_real_alert_says_test_false_and_a_test_leaves_its_duration_alone():
+    sink = WebhookSink("http://127.0.0.1:9/", warn=lambda _l: None)
+    try:
+        frame = Frame(rehearsal_results()[0].frame.image, 5, 1e9, 10.0, "cam")
+        real = FrameResult(frame, Detections(), (), MoodState(-0.5, 0.0, 2, True, 10.0, "alert", reason="group"))
+        assert sink.event(real)["test"] is False
+        for rehearsal in rehearsal_results("cam"):
+            assert sink.event(rehearsal)["test"] is True
+        later = Frame(frame.image, 50, 1e9 + 4, 14.0, "cam")
+        clear = sink.event(FrameResult(later, Detections(), (), MoodState(0.1, 0.0, 2, False, event="clear")))
+        assert clear["test"] is False and clear["duration"] == pytest.approx(4.0)  # the real alert's own span
+    finally:
+        sink.close(0.1)
+
+
+def test_metrics_count_a_test_alert_apart_and_leave_the_readings_alone():
+    from emotion_monitor.metrics import MetricsSink
+
+    m = MetricsSink(0, "queue")
+    try:
+        rehearse([m], Settings(), source="lane-a")
+        value = m.registry.get_sample_value
+        assert value("emotion_monitor_test_alerts_total", {"camera": "queue", "source": "lane-a"}) == 1
+        assert value("emotion_monitor_alerts_total", {"camera": "queue", "source": "lane-a"}) is None
+        assert value("emotion_monitor_frames_total", {"camera": "queue", "source": "lane-a"}) is None
+    finally:
+        m.close()
+
+
+@pytest.mark.parametrize("privacy", ["full", "people", "aggregate"])
+def test_the_test_lines_read_test_at_every_privacy_level_and_name_the_lane(privacy):
+    s = Settings(privacy=privacy)
+    alert, clear = rehearsal_results("till 1")
+    a, c = event_of(alert, s, lane="till 1"), event_of(clear, s, lane="till 1")
+    assert a.text.startswith("TEST ALERT [till 1] ") and c.text.startswith("TEST CLEAR [till 1] ")
+    assert a.kind == "alert" and a.reason == c.reason == TEST_REASON and a.who == ()
+
+
+def test_the_windows_test_alert_button_goes_through_banner_list_sound_and_webhook(qtbot, tmp_path, monkeypatch):
+    pytest.importorskip("pytestqt")
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from emotion_monitor.gui import alert_panel
+    from emotion_monitor.gui.main import MainWindow
+
+    monkeypatch.setattr(alert_panel, "TEST_SECONDS", 0.5)
+    beeps = []
+    monkeypatch.setattr(QApplication, "beep", staticmethod(lambda: beeps.append(1)))
+    rx = Receiver()
+    win = MainWindow(store=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), beep=True,
+                     fleet_sinks=[WebhookSink(rx.url, camera="till-2")])
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        win.controls.test_button.click()  # no source open yet: a manager tries it first
+        assert win.banner.isVisible() and win.banner.text().startswith("TEST ALERT (no source open): a rehearsal")
+        assert win.events.item(0).text().startswith("TEST ALERT ") and beeps == [1]
+        qtbot.waitUntil(lambda: not win.banner.isVisible(), timeout=5000)  # it clears by itself
+        assert win.events.item(0).text().startswith("TEST CLEAR ") and win.events.count() == 2
+        qtbot.waitUntil(lambda: len(rx.events) == 2, timeout=10_000)
+        assert [(e["event"], e["test"], e["camera"]) for e in rx.events] == [("alert", True, "till-2"),
+                                                                             ("clear", True, "till-2")]
+    finally:
+        win.close()
+        rx.close()
+
+
+def test_a_video_that_ends_says_ended_closes_the_recording_clears_the_rate_and_offers_replay(qtbot, tmp_path,
+                                                                                              scene_video):
+    pytest.importorskip("pytestqt")
+    from PySide6.QtCore import QSettings
+
+    from emotion_monitor.gui.main import MainWindow
+
+    from .test_gui import StubClassifier
+
+    win = MainWindow(store=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), classifier=StubClassifier())
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        win.pending_record_path = str(tmp_path / "rec.csv")
+        assert win.open_video(str(scene_video), realtime=True)
+        win.record_button.setChecked(True)
+        qtbot.waitUntil(lambda: win.ending.ended, timeout=30_000)
+        assert not win.record_button.isChecked() and not win.worker.recording and win.record_time.text() == ""
+        assert (tmp_path / "rec.csv").stat().st_size > 100  # what was recorded is kept
+        win._tick()
+        assert "ended" in win.status_label.text() and "fps" not in win.status_label.text()
+        assert win.ending.offer.isVisible() and win.ending.replay_button.isVisible() and win.ending.open_button.isVisible()
+        from .test_gui import shown_rgb
+
+        shown = shown_rgb(win).astype(int)
+        h = shown.shape[0]
+        assert (shown[h // 3: 2 * h // 3].min(axis=2) > 230).sum() > 200  # the word "ended", white, across the middle
+        assert shown.mean() < win.view.last_rgb.mean()  # over the last picture, dimmed
+        win.ending.replay_button.click()  # Replay: the same video from its start
+        assert not win.ending.ended and not win.ending.offer.isVisible() and win.worker is not None
+    finally:
+        win.close()
+
+
+def test_closing_lines_count_what_happened_and_bad_output_paths_stop_before_the_run(scene_video, tmp_path, capsys):
+    """#52 item 8: --max-frames says it stopped the run; a looped file counts its passes; an unwritable
+    --stats-json or --people-csv is refused before the first frame (exit 1, one line, no CSV row written)."""
+    assert main(["--video", str(scene_video), "--max-frames", "5", "--quiet", "--detector", "haar"]) == 0
+    assert main(["--video", str(scene_video), "--max-frames", "5", "--detector", "haar"]) == 0
+    out = capsys.readouterr().out
+    assert "stopped by --max-frames: 5 frames analysed of 5 read" in out and "end of video" not in out
+    assert main(["--video", str(scene_video), "--loop", "--max-frames", "70", "--detector", "haar"]) == 0
+    assert "stopped by --max-frames: 70 frames analysed of 70 read, 3 passes of the looped file" in capsys.readouterr().out
+    (tmp_path / "a-file").write_text("x")
+    for flag in ("--stats-json", "--people-csv"):
+        for bad, why in ((tmp_path, "it is a folder"), (tmp_path / "a-file" / "out", "folder does not exist")):
+            rec = tmp_path / f"rec{flag}.csv"
+            rc = main(["--video", str(scene_video), "--record", str(rec), flag, str(bad), "--detector", "haar"])
+            err = capsys.readouterr().err.strip()
+            assert rc == 1 and err == f"emotion-monitor: error: cannot write {bad}: {why}"
+            assert not rec.exists()  # refused before anything was opened
+
+
+def test_the_no_display_line_offers_the_demo(monkeypatch, capsys):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    assert main(["--gui", "--demo"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--demo" in err and "\n" not in err
+
+
+def test_batch_help_lists_no_window_only_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["batch", "--help"])
+    out = capsys.readouterr().out
+    assert "--blur-screen" not in out and "--blur-snapshots" not in out and "--threshold" in out

@@ -1,0 +1,62 @@
+"""The timeline never breaks without a reason shown (#52): nobody counted is a grey dotted line holding the
+last mood, frames dropped to keep up are ticks at the foot."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from emotion_monitor.types import Detections, Frame, FrameResult, MoodState  # noqa: E402
+
+
+def result(index, faces, score=-0.2):
+    frame = Frame(np.zeros((4, 4, 3), np.uint8), index, 1e9 + index / 25, index / 25, "clip")
+    return FrameResult(frame, Detections(), (), MoodState(score, 0.0, faces, False))
+
+
+def test_gaps_and_dropped_frames_are_drawn_as_such(qtbot):
+    from emotion_monitor.gui.mood_panel import MoodPanel
+
+    panel = MoodPanel(-0.3)
+    qtbot.addWidget(panel)
+    frames = [(0, 2), (1, 2), (2, 0), (3, 0), (4, 2), (9, 2), (10, 2), (30, 2)]  # 5-8 and 11-29 dropped
+    for index, faces in frames:
+        panel.show_result(result(index, faces))
+    x, y = panel.curve.getData()
+    assert np.isnan(y[2]) and np.isnan(y[3])  # nobody counted: no mood drawn...
+    ux, uy = panel.unread.getData()
+    assert np.allclose(uy[1:5], -0.2) and np.isnan(uy[0]) and np.isnan(uy[6])  # ...a dotted line across the gap
+    dx, _ = panel.dropped.getData()
+    assert np.allclose(dx, [(4 + 9) / 2 / 25, (10 + 30) / 2 / 25])  # a tick in each stretch of dropped frames
+    legend = [item[1].text for item in panel.timeline.getPlotItem().legend.items]
+    assert legend == ["mood", "no face counted", "frames dropped"]
+
+
+@pytest.mark.parametrize("score,threshold,key", [(0.3, -0.3, 1), (0.01, -0.3, 0), (-0.07, -0.3, -1), (-0.3, -0.3, -2),
+                                                 (-0.5, -0.3, -2), (-0.2, -0.1, -2), (-0.5, None, -1)])
+def test_the_moods_colour_follows_the_threshold_and_no_emotion_wears_alert_red(score, threshold, key):
+    """#52 item 4: the mood at -0.07 with the threshold at -0.3 is not alarm-coloured; at the threshold it is."""
+    from emotion_monitor.gui.mood_panel import COLOURS, mood_sign
+    from emotion_monitor.overlay import ALERT_HEX, ALERT_RED, COLORS
+
+    assert mood_sign(score, 3, threshold) == key and mood_sign(score, 0, threshold) == 0
+    assert ALERT_HEX not in COLOURS.values() and ALERT_RED not in COLORS.values()
+    assert len(set(COLORS.values())) == 7 and tuple(int(ALERT_HEX[i:i + 2], 16) for i in (5, 3, 1)) == ALERT_RED
+
+
+def test_a_box_that_left_the_frame_never_gets_a_black_thumbnail(qtbot):
+    from emotion_monitor.gui.people_panel import PeoplePanel
+    from emotion_monitor.types import Track
+
+    panel = PeoplePanel()
+    qtbot.addWidget(panel)
+    image = np.full((100, 200, 3), 200, np.uint8)
+    p = np.full(7, 1 / 7, np.float32)
+    out = Track(4, np.array([190, 20, 260, 90], np.float32), p, p)  # coasting out: 10 of its 70 px in view
+    icon = panel._icon(out, image, 0.0)
+    pix = icon.pixmap(16, 16).toImage()
+    assert pix.pixelColor(8, 8).lightness() > 100  # the grey square, not black
+    inside = Track(4, np.array([20, 20, 90, 90], np.float32), p, p)
+    panel._icon(inside, image, 1.0)
+    again = panel._icon(out, image, 2.0).pixmap(16, 16).toImage()  # out again: the last cut stays
+    assert again.pixelColor(8, 8).lightness() > 150
