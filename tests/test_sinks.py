@@ -58,7 +58,7 @@ def test_recording_stopped_and_started_200_times_while_playing_never_stops_the_r
         return Capture(lambda: src, "video", "loop.mp4", on_status=on_status, source=spec.name)
 
     seen = Delivered()
-    runner = Runner(Settings(detect_every=1), [SourceSpec("loop", video="loop.mp4")], sinks=[seen],
+    runner = Runner(Settings(detect_every=1, privacy="full"), [SourceSpec("loop", video="loop.mp4")], sinks=[seen],
                     classifier=Sad(), open_capture=opener)
     stop, errors = threading.Event(), []
 
