@@ -77,9 +77,12 @@ class _ImageReader:
     def __init__(self, settings: Settings):
         from .app import build_detector
         from .classifier import DEFAULT_MODEL, EmotionClassifier
+        from .pipeline import PipelineConfig
         from .quality import QualityGate
 
         self.detector = build_detector(_every_frame(settings))
+        # the monitor's filters but the classify budget (a single image has no earlier reading to keep)
+        self.config = PipelineConfig(min_face=settings.min_face)
         self.classifier = EmotionClassifier(settings.model or DEFAULT_MODEL, threads=settings.threads,
                                             flip_average=settings.flip_average)
         self.gate = QualityGate()
@@ -88,14 +91,15 @@ class _ImageReader:
     def __call__(self, image: np.ndarray) -> list[Face]:
         from .crops import crop_faces
         from .mood import face_score
+        from .pipeline import keep_faces
 
         with self.lock:  # the native runtimes are not shared between threads
-            dets = self.detector(image)
             # without a tracker to vouch for them, boxes below the detector's own threshold are dropped
-            dets = dets[dets.confidence >= getattr(self.detector, "score_threshold", 0.0)]
+            strong = getattr(self.detector, "score_threshold", 0.0)
+            dets = keep_faces(self.detector(image), self.config, lambda d: d.confidence >= strong)
             if not len(dets):
                 return []
-            crops = crop_faces(image, dets, self.classifier.size)
+            crops = crop_faces(image, dets, self.classifier.size, self.config.margin)
             probs = self.classifier(crops)
             quality = self.gate.assess(dets, crops)
         scores = face_score(probs)
@@ -142,7 +146,7 @@ def analyze(image: np.ndarray | str | os.PathLike[str], settings: Settings | Non
     from .pipeline import sanitize
 
     if isinstance(image, (str, os.PathLike)):
-        from ._cv import cv2
+        import cv2
 
         path = Path(image)
         array = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None

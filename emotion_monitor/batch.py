@@ -81,7 +81,7 @@ class Analyser:
     """One pipeline, loaded once, analysing file after file (a process of --jobs, or a Ray actor)."""
 
     def __init__(self, settings: Settings, threads: int | None = None):
-        from ._cv import cv2
+        import cv2
 
         if threads:
             cv2.setNumThreads(threads)

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 from psygnal import Signal
 
-from ._cv import cv2
 from .errors import SourceError
 from .types import CaptureOptions, Frame
 
@@ -133,13 +133,12 @@ class Capture:
         self._stop = threading.Event()
         self._pause = threading.Event()
         self._done = False
-        self.dropped = 0
-        self.read_failures = 0
+        self.dropped = self.read_failures = 0
         self.read_to: int | None = None  # where a file ended (frames read or skipped), once it has
         self.reconnects = 0
         self._outage: float | None = None  # when the current outage began (no frames from a camera)
         self.error: str | None = None
-        self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
+        self._thread, self._release_lock = threading.Thread(target=self._run, name="capture", daemon=True), threading.Lock()
         self.opened_at = time.time()
         self.sample_every = max(1, round(self.info.fps / o.sample_fps)) if o.sample_fps else 1
 
@@ -215,31 +214,21 @@ class Capture:
         return None
 
     def _run(self) -> None:
-        index = 0
-        start = time.monotonic()
-        failures = 0
+        index = failures = 0
         pass_start = 0  # index of the first frame of this pass through a looped file
+        start = time.monotonic()
         try:
             while not self._stop.is_set():
                 if self.max_frames is not None and index >= self.max_frames:
                     self.hit_max = True
                     break
                 if self._pause.is_set() and self.info.kind != "camera":
-                    paused_at = time.monotonic()
-                    while self._pause.is_set() and not self._stop.wait(0.05):
-                        pass
-                    start += time.monotonic() - paused_at  # real-time pacing resumes where it stopped
+                    start += self._wait_paused()  # real-time pacing resumes where it stopped
                     continue
-                try:
-                    if self.sample_every > 1 and index % self.sample_every:
-                        ok, image = self._cap.grab(), None  # not a sampled frame: skip its decoding
-                        if ok:
-                            index += 1
-                            continue
-                    else:
-                        ok, image = self._cap.read()
-                except Exception:
-                    ok, image = False, None
+                ok, image = self._read(index)
+                if ok and image is None:  # not a sampled frame: skipped undecoded
+                    index += 1
+                    continue
                 if not ok or image is None:
                     if self.loop and index > pass_start:  # end of a looped file: from the start again
                         self._cap.release()
@@ -249,31 +238,15 @@ class Capture:
                     if not self.retry:
                         self.read_to = index  # where the file ended (frames read or skipped)
                         break  # end of file (or a truncated one): stop cleanly
-                    failures += 1
-                    self.read_failures += 1
-                    if failures >= 3:  # a few failed reads in a row: the device is gone
-                        if not self._reopen():
-                            break
-                        failures = 0
-                    else:
-                        self._stop.wait(0.05)
+                    failures = self._failed_read(failures)
+                    if failures < 0:
+                        break
                     continue
                 failures = 0
-                if self._outage is not None:  # frames again: the outage is over
-                    self.status.emit(f"{self.info.kind} {self.info.name}: reconnected after "
-                                   f"{time.monotonic() - self._outage:.1f} s")
-                    self._outage = None
-                if self.realtime:
-                    due = start + index / self.info.fps
-                    wait = due - time.monotonic()
-                    if wait > 0 and self._stop.wait(wait):
-                        break
-                if self.info.kind == "camera":
-                    media_time, stamp = time.monotonic() - start, time.time()
-                else:
-                    media_time = index / self.info.fps
-                    stamp = self.opened_at + media_time
-                frame = Frame(image, index, stamp, media_time=media_time, source=self.source)
+                self._frames_again()
+                if self.realtime and self._stop.wait(max(0.0, start + index / self.info.fps - time.monotonic())):
+                    break
+                frame = self._frame(image, index, start)
                 index += 1
                 if self._pause.is_set():  # a paused camera: nothing is shown or recorded
                     self.dropped += 1
@@ -284,6 +257,45 @@ class Capture:
             self.status.emit(self.error)
         finally:
             self._publish(None)
+            if self._stop.is_set():  # stop() waited for this thread in vain: the source is released here, unused
+                self._release()
+
+    def _wait_paused(self) -> float:  # a paused file: the seconds it waited
+        paused_at = time.monotonic()
+        while self._pause.is_set() and not self._stop.wait(0.05):
+            pass
+        return time.monotonic() - paused_at
+
+    def _read(self, index: int) -> tuple[bool, Any]:
+        """One read: (True, image); (False, None) when it failed; (True, None): skipped undecoded (``sample_fps``)."""
+        try:
+            if self.sample_every > 1 and index % self.sample_every:
+                return bool(self._cap.grab()), None
+            ok, image = self._cap.read()
+            return bool(ok) and image is not None, image if ok else None
+        except Exception:
+            return False, None
+
+    def _failed_read(self, failures: int) -> int:
+        """A short wait, or after 3 failed reads in a row the device reopened: the failures in a row, -1: stopped."""
+        failures += 1
+        self.read_failures += 1
+        if failures < 3:
+            self._stop.wait(0.05)
+            return failures
+        return 0 if self._reopen() else -1
+
+    def _frames_again(self) -> None:
+        if self._outage is not None:  # frames again: the outage is over
+            self.status.emit(f"{self.info.kind} {self.info.name}: reconnected after "
+                             f"{time.monotonic() - self._outage:.1f} s")
+            self._outage = None
+
+    def _frame(self, image: Any, index: int, start: float) -> Frame:
+        camera = self.info.kind == "camera"
+        media_time = time.monotonic() - start if camera else index / self.info.fps
+        return Frame(image, index, time.time() if camera else self.opened_at + media_time, media_time=media_time,
+                     source=self.source)
 
     # ---- consumer -------------------------------------------------------------------------------
     def get(self, timeout: float | None = None) -> Frame | None:
@@ -316,11 +328,17 @@ class Capture:
         return self.frames()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop reading; the source released once the thread has ended (by the thread, if it outlives ``timeout``)."""
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
+        if not self._thread.is_alive():
+            self._release()
+
+    def _release(self) -> None:
+        with self._release_lock:  # stop() and the ending thread may both get here
+            cap, self._cap = self._cap, None
+        if cap is not None:
+            cap.release()

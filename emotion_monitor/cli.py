@@ -12,7 +12,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -128,17 +128,7 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
         runner = open_sources(settings, specs, options.outputs_from(args), warn, named=several,
                               on_event=lambda e: print(e.text, flush=True), on_status=say,
                               capture_options=options.capture_from(args), retain=(args.stats_json, args.people_csv))
-        for sink in runner.sinks:
-            if hasattr(sink, "port"):
-                say(f"metrics: http://{args.metrics_host}:{sink.port}/metrics")
-        model = f"detector {settings.detector}, model {runner.classifier.name}"
-        for lane in runner.lanes:
-            if lane.capture is not None:
-                info = lane.capture.info
-                say(f"{lane.name + ': ' if several else ''}{info.kind} {info.name}: {info.width}x{info.height} at "
-                    f"{info.fps:.0f} fps{'' if several else '; ' + model}")
-        if several:
-            say(f"{len(specs)} sources; {model}")
+        _say_opened(runner, args.metrics_host, say)
         summary = runner.run(lambda: stopping["sig"])
         if stopping["sig"]:
             say("stopped")
@@ -161,6 +151,21 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
         signal.signal(signal.SIGINT, old)
         if runner is not None:
             runner.close()
+
+
+def _say_opened(runner: Any, metrics_host: str, say: Callable[[str], None]) -> None:
+    """What a headless run opened: the metrics endpoint, each source's size and rate, the detector and model."""
+    for sink in runner.sinks:
+        if hasattr(sink, "port"):
+            say(f"metrics: http://{metrics_host}:{sink.port}/metrics")
+    model = f"detector {runner.settings.detector}, model {runner.classifier.name}"
+    for lane in runner.lanes:
+        if lane.capture is not None:
+            info = lane.capture.info
+            say(f"{lane.name + ': ' if runner.named else ''}{info.kind} {info.name}: {info.width}x{info.height} at "
+                f"{info.fps:.0f} fps{'' if runner.named else '; ' + model}")
+    if runner.named:
+        say(f"{len(runner.lanes)} sources; {model}")
 
 
 def lost_frames(summary: RunSummary) -> str:
@@ -233,9 +238,14 @@ def run_gui(args: argparse.Namespace, specs: Sequence[SourceSpec] = ()) -> int:
     except ImportError as exc:
         return error(f"the desktop window is not available ({exc}); run headless with --camera N, --video FILE or --demo", 2)
     try:
+        from .gui.main import run as gui_run  # the missing [gui] extra first; importing loads no Qt platform
         check_display()  # before Qt loads its platform plugin: without a display it aborts the process
-        from .gui.main import run as gui_run
     except ImportError as exc:
+        from .errors import GUI_PACKAGES, extra_needed
+
+        if (exc.name or "").split(".")[0] in GUI_PACKAGES:
+            return error(f"{extra_needed('the window', 'gui', exc)}; or run headless with --camera N, --video FILE or "
+                         "--demo", 2)
         return error(f"the desktop window is not available ({exc}); run headless with --camera N, --video FILE or --demo", 2)
     except MonitorError as exc:
         return error(str(exc), 2)

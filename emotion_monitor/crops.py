@@ -9,9 +9,9 @@ image side wide and 1.005 high, centred (median of 1,423 PublicTest faces). With
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
-from ._cv import cv2
 from .types import Detections
 
 

@@ -15,3 +15,13 @@ class ModelError(MonitorError):
 
 class RecordingError(MonitorError):
     """The CSV cannot be written (unwritable path, disk full)."""
+
+
+GUI_PACKAGES = ("PySide6", "shiboken6", "pyqtgraph")
+
+
+def extra_needed(what: str, extra: str, exc: ImportError) -> str:
+    """The one line for a feature whose optional packages are missing (pyproject.toml's extras):
+    ``the window needs the [gui] extra: pip install 'emotion-monitor[gui]' (PySide6 is not installed)``."""
+    missing = (exc.name or str(exc)).split(".")[0]
+    return f"{what} needs the [{extra}] extra: pip install 'emotion-monitor[{extra}]' ({missing} is not installed)"

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
-from ._cv import cv2
 from .types import Detections, Track
 
 # a frame's appearance features: all of them, or a function giving those of the detections asked for

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import cv2
 import numpy as np
 
-from ._cv import cv2
 from .mood import format_mood, wait_text
 from .privacy import DEFAULT, check, keeps_boxes, shows_mood, write_private
 from .resting import READ_UNHAPPY

@@ -1,7 +1,10 @@
 """The pipeline: frame -> detections -> crops -> probabilities -> tracks -> mood, timed per stage.
 
-Qt-free and synchronous: call :meth:`Pipeline.process` with a frame, get a :class:`FrameResult`.
-The CLI and the GUI worker both drive it; sinks (CSV, overlay, GUI) consume the results.
+Qt-free and synchronous. :class:`runner.Runner` drives it for the CLI, the window, batch and the API:
+:meth:`Pipeline.prepare` for each source's frame, one classifier batch for all of them, then
+:meth:`Pipeline.finish`; :meth:`Pipeline.process` runs the three on one frame (tests, benchmarks).
+The runner hands each :class:`FrameResult` to the sinks (overlay, CSV, window, metrics, webhook).
+:func:`keep_faces` is the frame's filters, which ``analyze()`` shares.
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+import cv2
 import numpy as np
 
-from ._cv import cv2
 from .classifier import EmotionModel
 from .crops import crop_faces
 from .detection import FaceDetector
@@ -66,6 +69,24 @@ class PipelineConfig:
     read_rate: float = 0.0  # each face read again at most this many times a second (new faces at once); 0: every frame
     quality: QualityGate | None = QualityGate()  # faces that fail it stay tracked but leave the mood; None: off
     zones: tuple[Zone, ...] = ()  # where people queue (zones.py): faces outside every zone leave the mood
+
+
+def keep_faces(dets: Detections, config: PipelineConfig,
+               admit: Callable[[Detections], np.ndarray] | None = None) -> Detections:
+    """The faces of one frame worth reading, the same for the monitor and for ``analyze()``: none smaller than
+    ``min_face``, one box a head (a second one on its hair or forehead is dropped), ``admit``'s choice (the
+    monitor's tracker lets weak boxes only continue a face; ``analyze`` keeps the detector's confident ones),
+    and the ``max_faces`` largest."""
+    if config.min_face and len(dets):
+        wh = dets.xyxy[:, 2:] - dets.xyxy[:, :2]
+        dets = dets[np.min(wh, axis=1) >= config.min_face]
+    if len(dets) > 1:
+        dets = dets[~on_one_head(dets.xyxy)]
+    if len(dets) and admit is not None:
+        dets = dets[admit(dets)]
+    if len(dets) > config.max_faces:
+        dets = dets[np.argsort(-dets.area)[: config.max_faces]]
+    return dets
 
 
 @dataclass
@@ -124,16 +145,9 @@ class Pipeline:
         # native runtimes log their lazy set-up on the first inference; keep the console clean
         with quiet_native_stderr() if self.frames == 0 else contextlib.nullcontext():
             dets = self.detector(image, hints=self.tracker.hints())
-        if self.config.min_face:
-            wh = dets.xyxy[:, 2:] - dets.xyxy[:, :2]
-            dets = dets[np.min(wh, axis=1) >= self.config.min_face]
-        if len(dets) > 1:  # one box a head: a second one on its hair or forehead is dropped
-            dets = dets[~on_one_head(dets.xyxy)]
-        if len(dets):  # boxes below the detector's own threshold only continue faces (tracking.Tracker.admit)
-            self.tracker.strong = getattr(self.detector, "score_threshold", 0.0)
-            dets = dets[self.tracker.admit(dets, frame.media_time)]
-        if len(dets) > self.config.max_faces:
-            dets = dets[np.argsort(-dets.area)[: self.config.max_faces]]
+        # boxes below the detector's own threshold only continue faces (tracking.Tracker.admit)
+        self.tracker.strong = getattr(self.detector, "score_threshold", 0.0)
+        dets = keep_faces(dets, self.config, lambda d: self.tracker.admit(d, frame.media_time))
         times["detect"] = time.perf_counter() - t
         t = time.perf_counter()
         size = getattr(self.classifier, "size", 48)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
-from ._cv import cv2
 from .types import Detections
 
 OK = "ok"

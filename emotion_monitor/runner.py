@@ -73,7 +73,7 @@ class Runner(RunEvents):
         self.named = len(specs) > 1 if named is None else named
         self._sinks = follow(list(sinks), settings)  # one level: every sink takes the run's, or refuses in one line
         self._borrowed: list[Sink] = []  # sinks someone else closes (the window's metrics endpoint)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the sinks' list, held while a result goes to them (remove_sink waits)
         self._listen(on_event, on_status, on_warning, on_sink_error)
         self._held: list[str] | None = None  # warnings held back while the lanes first open
         self.retry_every, self.batch_lanes = retry_every, batch_lanes
@@ -152,6 +152,7 @@ class Runner(RunEvents):
                 self._borrowed.append(sink)
 
     def remove_sink(self, sink: Sink) -> None:
+        """No more results to ``sink``, closed once no write is under way (a CSV closed under one stopped the run)."""
         with self._lock:
             if sink in self._sinks:
                 self._sinks.remove(sink)
@@ -283,7 +284,8 @@ class Runner(RunEvents):
         source, the status line once a second."""
         if lane.count(result) and not self.named:
             self.status.emit(lane.status_line())
-        write_to(self.sinks, result, self._drop_sink if self.drops_failing_sinks else None)
+        with self._lock:
+            write_to(self.sinks, result, self._drop_sink if self.drops_failing_sinks else None)
         event = event_of(result, lane.settings, lane.name if self.named else "")
         if event is not None:
             self.event.emit(event)
@@ -300,10 +302,8 @@ class Runner(RunEvents):
     # ---- what it tells --------------------------------------------------------------------------
     def lane_stats(self, source: str) -> tuple[float, int, int]:
         """(fps, dropped frames, reconnects) of a lane, for the metrics endpoint; zeros for one not open."""
-        lane = next((la for la in self.lanes if la.name == source), None)
-        if lane is None or lane.capture is None:
-            return 0.0, 0, 0
-        return lane.fps, lane.capture.dropped, lane.capture.reconnects
+        lane = next((la for la in self.lanes if la.name == source and la.capture is not None), None)
+        return (0.0, 0, 0) if lane is None else (lane.fps, lane.capture.dropped, lane.capture.reconnects)
 
     def store_mood(self) -> tuple[float, int]:
         """The whole store's mood now (see :func:`~emotion_monitor.lane.store_mood`)."""

@@ -116,40 +116,6 @@ def summarize(path: str | Path) -> SessionSummary:
         fh = open(path, newline="", encoding="utf-8")
     except OSError as exc:
         raise MonitorError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    bins: dict[int, list[float]] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, frames, alert, faces sum
-    minute_counts: dict[int, Counter[str]] = defaultdict(Counter)
-    faces: dict[tuple[str, int], FaceTally] = {}
-    sources: dict[str, SourceTally] = defaultdict(SourceTally)
-    rows = frames = skipped = alert_frames = negative_rows = 0
-    mood_total = 0.0
-    last_ts_text, last_ts = None, 0.0
-    current = None  # (timestamp text, frame) of the frame being read
-    frame_rows = frame_queue = 0
-    queue = QueueTally()
-    frame_mood = frame_alert = frame_ts = 0.0
-
-    def close_frame() -> None:
-        nonlocal frames, mood_total, alert_frames
-        if current is None:
-            return
-        b = bins[int(frame_ts)]
-        b[0] += frame_mood
-        b[1] += 1
-        b[2] = max(b[2], int(frame_alert))
-        b[3] += frame_rows
-        frames += 1
-        mood_total += frame_mood
-        alert_frames += frame_alert > 0
-        lane = sources[current[0]]
-        lane.frames += 1
-        lane.mood_sum += frame_mood
-        lane.alert_frames += frame_alert > 0
-        lb = lane.bins[int(frame_ts)]
-        lb[0] += frame_mood
-        lb[1] += 1
-        lb[2] = max(lb[2], int(frame_alert))
-        queue.frame(int(frame_ts), frame_queue)
-
     with fh:
         reader = csv.reader(fh)
         header = next(reader, None)
@@ -157,69 +123,122 @@ def summarize(path: str | Path) -> SessionSummary:
             return _summarize_seconds(reader)
         if header is None or any(k not in header for k in REQUIRED):
             raise MonitorError(f"{path} is not an emotion-monitor CSV (expected columns {', '.join(REQUIRED)})")
-        col = {k: header.index(k) for k in header}
-        q, src, flag = col.get(Col.QUALITY), col.get(Col.SOURCE), col.get(Col.PERSON)
-        zone, waited = col.get(Col.ZONE), col.get(Col.WAITED)
-        zoned = False  # any row in a zone: the file was recorded with one
-        n = len(header)
-        # the face score (mood.face_score) from the row's probabilities, where the file has them
-        score_cols = ([col[k] for k in POSITIVE], [col[k] for k in NEGATIVE]) if all(k in col for k in LABELS) else None
+        tally = _Pass(header)
         for row in reader:
-            if len(row) != n:
-                skipped += 1  # a line cut short (a file still being written) or damaged
-                continue
-            try:
-                ts_text, frame = row[col[Col.TIME]], row[col[Col.FRAME]]
-                if ts_text != last_ts_text:
-                    last_ts_text, last_ts = ts_text, _epoch(ts_text)
-                key = (row[src] if src is not None else "", ts_text, frame)
-                if key != current:
-                    close_frame()
-                    current, frame_rows, frame_queue, frame_ts = key, 0, 0, last_ts
-                    frame_mood, frame_alert = float(row[col[Col.MOOD]]), float(row[col[Col.ALERT]])
-                face_id, emotion = int(row[col[Col.FACE]]), row[col[Col.EMOTION]]
-            except ValueError:
-                skipped += 1
-                continue
-            frame_rows += 1
-            rows += 1
-            negative_rows += emotion in NEGATIVE
-            person = (key[0], face_id)
-            tally = faces.get(person)
-            if tally is None:
-                tally = faces[person] = FaceTally(last_ts, last_ts)
-            tally.last = last_ts
-            tally.rows += 1
-            if flag is not None and row[flag]:
-                tally.flags.add(OLD_FLAGS.get(row[flag], row[flag]))
-            score = None
-            if q is None or row[q] == "ok":
-                tally.emotions[emotion] += 1
-                minute_counts[int(last_ts // 60) * 60][emotion] += 1
-                tally.counted += 1
-                if emotion in NEGATIVE:
-                    tally.negative += 1
-                if score_cols is not None and emotion not in CALM_LABELS:
-                    try:
-                        score = sum(float(row[c]) for c in score_cols[0]) - sum(float(row[c]) for c in score_cols[1])
-                        tally.score_sum += score
-                    except ValueError:
-                        pass
-                elif score_cols is not None:
-                    score = 0.0  # a calm face: 0 (mood.face_score)
-            if zone is not None and waited is not None and row[zone]:
-                zoned, frame_queue = True, frame_queue + 1
-                queue.row(person, float(row[waited] or 0), score)
-        close_frame()
-    secs = np.array(sorted(bins), np.float64)
-    b = np.array([bins[int(s)] for s in secs], np.float64).reshape(-1, 4)
-    count = np.maximum(b[:, 1], 1)
-    minutes = np.array(sorted(minute_counts), np.float64)
-    shares = np.array([[minute_counts[int(m)][label] for label in LABELS] for m in minutes], np.float64).reshape(-1, 7)
-    shares = shares / np.maximum(shares.sum(1, keepdims=True), 1)
-    return SessionSummary(secs, b[:, 0] / count, b[:, 2], b[:, 3] / count, minutes, shares, faces, rows, frames,
-                          skipped, mood_total / max(frames, 1), int(alert_frames), negative_rows, dict(sources),
-                          queue=queue if zoned else None)
+            tally.read(row)
+        tally.close_frame()
+    return tally.summary()
+
+
+class _Pass:
+    """:func:`summarize`'s state: the frame being read (its rows share a source, time and frame number), the
+    per-second bins, per-minute emotion counts, per-face and per-source tallies, and the queue's."""
+
+    def __init__(self, header: list[str]):
+        self.col = col = {k: header.index(k) for k in header}
+        self.q, self.src, self.flag = col.get(Col.QUALITY), col.get(Col.SOURCE), col.get(Col.PERSON)
+        self.zone, self.waited = col.get(Col.ZONE), col.get(Col.WAITED)
+        self.n = len(header)
+        # the face score (mood.face_score) from the row's probabilities, where the file has them
+        self.score_cols = ([col[k] for k in POSITIVE], [col[k] for k in NEGATIVE]) if all(k in col for k in LABELS) else None
+        self.bins: dict[int, list[float]] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, frames, alert, faces sum
+        self.minute_counts: dict[int, Counter[str]] = defaultdict(Counter)
+        self.faces: dict[tuple[str, int], FaceTally] = {}
+        self.sources: dict[str, SourceTally] = defaultdict(SourceTally)
+        self.queue, self.zoned = QueueTally(), False  # zoned: any row in a zone (the file was recorded with one)
+        self.rows = self.frames = self.skipped = self.alert_frames = self.negative_rows = 0
+        self.mood_total = 0.0
+        self.last_ts_text: str | None = None
+        self.last_ts = 0.0
+        self.current: tuple[str, str, str] | None = None  # (source, timestamp text, frame) of the frame being read
+        self.frame_rows = self.frame_queue = 0
+        self.frame_mood = self.frame_alert = self.frame_ts = 0.0
+
+    def read(self, row: list[str]) -> None:
+        """One row: a line cut short (a file still being written) or damaged is counted as skipped."""
+        col = self.col
+        if len(row) != self.n:
+            self.skipped += 1
+            return
+        try:
+            ts_text, frame = row[col[Col.TIME]], row[col[Col.FRAME]]
+            if ts_text != self.last_ts_text:
+                self.last_ts_text, self.last_ts = ts_text, _epoch(ts_text)
+            key = (row[self.src] if self.src is not None else "", ts_text, frame)
+            if key != self.current:
+                self.close_frame()
+                self.current, self.frame_rows, self.frame_queue, self.frame_ts = key, 0, 0, self.last_ts
+                self.frame_mood, self.frame_alert = float(row[col[Col.MOOD]]), float(row[col[Col.ALERT]])
+            face_id, emotion = int(row[col[Col.FACE]]), row[col[Col.EMOTION]]
+        except ValueError:
+            self.skipped += 1
+            return
+        self.frame_rows += 1
+        self.rows += 1
+        self.negative_rows += emotion in NEGATIVE
+        self._face(row, (key[0], face_id), emotion)
+
+    def _face(self, row: list[str], person: tuple[str, int], emotion: str) -> None:
+        tally = self.faces.get(person)
+        if tally is None:
+            tally = self.faces[person] = FaceTally(self.last_ts, self.last_ts)
+        tally.last = self.last_ts
+        tally.rows += 1
+        if self.flag is not None and row[self.flag]:
+            tally.flags.add(OLD_FLAGS.get(row[self.flag], row[self.flag]))
+        score = None
+        if self.q is None or row[self.q] == "ok":
+            tally.emotions[emotion] += 1
+            self.minute_counts[int(self.last_ts // 60) * 60][emotion] += 1
+            tally.counted += 1
+            tally.negative += emotion in NEGATIVE
+            cols = self.score_cols
+            if cols is not None and emotion not in CALM_LABELS:
+                try:
+                    score = sum(float(row[c]) for c in cols[0]) - sum(float(row[c]) for c in cols[1])
+                    tally.score_sum += score
+                except ValueError:
+                    pass
+            elif cols is not None:
+                score = 0.0  # a calm face: 0 (mood.face_score)
+        if self.zone is not None and self.waited is not None and row[self.zone]:
+            self.zoned, self.frame_queue = True, self.frame_queue + 1
+            self.queue.row(person, float(row[self.waited] or 0), score)
+
+    def close_frame(self) -> None:
+        """Fold the frame read so far into the second's bins, its source's and the queue's."""
+        if self.current is None:
+            return
+        sec, mood, alert = int(self.frame_ts), self.frame_mood, self.frame_alert
+        b = self.bins[sec]
+        b[0] += mood
+        b[1] += 1
+        b[2] = max(b[2], int(alert))
+        b[3] += self.frame_rows
+        self.frames += 1
+        self.mood_total += mood
+        self.alert_frames += alert > 0
+        lane = self.sources[self.current[0]]
+        lane.frames += 1
+        lane.mood_sum += mood
+        lane.alert_frames += alert > 0
+        lb = lane.bins[sec]
+        lb[0] += mood
+        lb[1] += 1
+        lb[2] = max(lb[2], int(alert))
+        self.queue.frame(sec, self.frame_queue)
+
+    def summary(self) -> SessionSummary:
+        secs = np.array(sorted(self.bins), np.float64)
+        b = np.array([self.bins[int(s)] for s in secs], np.float64).reshape(-1, 4)
+        count = np.maximum(b[:, 1], 1)
+        minutes = np.array(sorted(self.minute_counts), np.float64)
+        shares = np.array([[self.minute_counts[int(m)][label] for label in LABELS] for m in minutes],
+                          np.float64).reshape(-1, 7)
+        shares = shares / np.maximum(shares.sum(1, keepdims=True), 1)
+        return SessionSummary(secs, b[:, 0] / count, b[:, 2], b[:, 3] / count, minutes, shares, self.faces, self.rows,
+                              self.frames, self.skipped, self.mood_total / max(self.frames, 1), int(self.alert_frames),
+                              self.negative_rows, dict(self.sources), queue=self.queue if self.zoned else None)
 
 
 def _summarize_seconds(reader: Iterator[list[str]]) -> SessionSummary:

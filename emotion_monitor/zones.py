@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
-from ._cv import cv2
 from .types import Track, Zone
 
 OUTSIDE = "outside"  # the quality of a face outside every zone: tracked, drawn grey, not counted

@@ -21,6 +21,7 @@ needs_shared = pytest.mark.skipif(not (MEDIA / "crowd_1080p.mp4").exists() and n
                                   reason="../shared is not beside the checkout")
 
 
+@pytest.mark.slow  # a soak: 60 s of the 1080p crowd through the whole pipeline (112 s on a loaded 2-core machine)
 @needs_shared
 def test_sixty_seconds_of_a_neutral_crowd_raise_no_alert():
     events = []
@@ -53,6 +54,7 @@ def test_the_street_presented_as_users_have_it_raises_no_alert_at_the_threshold_
         assert r["events"] == [], (v, threshold, r["events"])
 
 
+@pytest.mark.slow  # composites built from FER2013 and replayed end to end: 30-55 s each on a loaded 2-core machine
 @needs_shared
 @pytest.mark.parametrize("kind", ["turn", "arrival", "alone"])
 def test_real_unhappy_faces_that_turn_alert_within_6_s_and_faces_unhappy_from_the_start_are_marked(kind):

@@ -1,6 +1,7 @@
 """The public Python API (emotion_monitor), its examples and README section, and the rough edges of #24."""
 
 import csv
+import json
 import os
 import re
 import subprocess
@@ -209,10 +210,14 @@ def test_demo_overwrites_its_own_csv(scene_video, tmp_path):
 
 
 def test_haar_says_its_cost_in_help():
+    """The help gives each detector's rate on the same clip (benchmarks/detection.py measures them): read back
+    and compared, not pinned, so that a new measurement changes the text and not this test."""
     from emotion_monitor.cli import build_parser
 
     text = " ".join(build_parser().format_help().split())
-    assert "haar (frontal faces only, and slow on large frames: 1.9 fps" in text
+    fps = {name: float(v) for name, v in re.findall(r"\b(yunet|haar) \([^)]*?(\d+(?:\.\d+)?) fps on the 1080p crowd", text)}
+    assert set(fps) == {"yunet", "haar"} and fps["haar"] < fps["yunet"] / 5, fps
+    assert "haar (frontal faces only, and slow on large frames" in text
 
 
 def test_a_missing_training_extra_is_one_line():
@@ -226,20 +231,33 @@ def test_a_missing_training_extra_is_one_line():
 
 
 def test_importing_and_analysing_leave_the_environment_as_it_was():
-    """OpenCV's wheel points Qt at its own plugins when cv2 is imported (emotion_monitor/_cv.py)."""
+    """The core's OpenCV is the headless wheel, whose import sets no QT_* variable: nothing here undoes anything.
+
+    The contrib wheel (which MediaPipe requires) pointed Qt at OpenCV's own plugins and fonts when cv2 was
+    imported; with [mediapipe] the headless wheel owns the cv2 folder (docs/install.md, "Two OpenCV wheels").
+    What is left is every OpenCV wheel's loader prepending its own lib64 folder to LD_LIBRARY_PATH (it says
+    "works for sub-processes only"): a folder inside cv2's own, left as OpenCV writes it.
+    """
     import subprocess
     import sys
     from pathlib import Path
 
-    code = ("import os, numpy as np; before = dict(os.environ); import emotion_monitor as em; "
-            "em.analyze(np.zeros((120, 160, 3), np.uint8)); import emotion_monitor.gui.main; "
-            "after = dict(os.environ); print(sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)))")
+    code = ("import os, json, numpy as np; before = dict(os.environ); import emotion_monitor as em; "
+            "em.analyze(np.zeros((120, 160, 3), np.uint8)); import emotion_monitor.gui.main; import cv2; "
+            "after = dict(os.environ); print(json.dumps([cv2.__file__, cv2.version.headless, "
+            "{k: [before.get(k), after.get(k)] for k in set(before) | set(after) if before.get(k) != after.get(k)}]))")
     root = Path(__file__).resolve().parent.parent
     env = {k: v for k, v in os.environ.items() if not k.startswith("QT_QPA_PLATFORM_PLUGIN")}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=root,
                           env={**env, "PYTHONPATH": str(root)})
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip().splitlines()[-1] == "[]"  # was QT_QPA_FONTDIR, QT_QPA_PLATFORM_PLUGIN_PATH, LD_LIBRARY_PATH
+    cv2_file, headless, changed = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert headless, "cv2 is not the headless build: opencv-contrib-python owns the cv2 folder (docs/install.md)"
+    assert set(changed) <= {"LD_LIBRARY_PATH"}  # was QT_QPA_FONTDIR, QT_QPA_PLATFORM_PLUGIN_PATH with the contrib wheel
+    if changed:
+        before, after = changed["LD_LIBRARY_PATH"]
+        added = after[: len(after) - len(before or "")].rstrip(":").split(":")
+        assert after.endswith(before or "") and all(p.startswith(str(Path(cv2_file).parent)) for p in added)
 
 
 def test_the_demo_clip_and_the_sink_protocol_are_public():
@@ -286,3 +304,51 @@ def test_a_face_has_one_vocabulary_in_the_api_and_the_tracks_and_the_old_names_w
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the new names warn of nothing
         assert track.probabilities[track.emotion] == pytest.approx(track.confidence) and len(face.xyxy) == 4
+
+
+class _PlantedBoxes:
+    """A detector that finds the boxes a test plants: a face, a second box on its hair, a 12-px one, a weak one,
+    and a crowd of 70 small faces (more than the 64 a frame keeps)."""
+
+    score_threshold = 0.5
+    fresh = True
+
+    def __init__(self):
+        crowd = [(60 * (i % 10), 300 + 55 * (i // 10), 21 + i % 10) for i in range(70)]
+        boxes = [(100, 100, 200, 200, 0.9), (100, 50, 200, 150, 0.8), (400, 40, 412, 52, 0.9), (300, 100, 360, 160, 0.3)]
+        boxes += [(x, y, x + s, y + s, 0.9) for x, y, s in crowd]
+        self.xyxy = np.array([b[:4] for b in boxes], np.float32)
+        self.confidence = np.array([b[4] for b in boxes], np.float32)
+
+    def __call__(self, image, hints=None):
+        from emotion_monitor.types import Detections
+
+        return Detections(self.xyxy, self.confidence)
+
+    def reset(self):
+        pass
+
+
+def test_analyze_keeps_the_faces_the_monitor_keeps_and_reads_each_of_them(monkeypatch, astronaut_bgr):
+    """One path for a frame: analyze() and the monitor's pipeline apply the same filters (pipeline.keep_faces): no
+    face under min_face, one box a head, no weak box starting a face, the 64 largest. The monitor's classify
+    budget (24 a frame) defers only the re-reading of faces read before, new ones are read at once: a single
+    image has none read before, so both read every face they keep."""
+    import emotion_monitor.api as api
+    import emotion_monitor.app as app
+    from emotion_monitor.pipeline import Pipeline, PipelineConfig
+    from emotion_monitor.settings import Settings
+    from emotion_monitor.types import Frame
+
+    monkeypatch.setattr(app, "build_detector", lambda settings: _PlantedBoxes())
+    monkeypatch.setattr(api, "_DEFAULT", {})
+    image = cv2.resize(astronaut_bgr, (1280, 720))
+    faces = em.analyze(image, Settings(min_face=20))
+    pipeline = Pipeline(_PlantedBoxes(), classifier=None, config=PipelineConfig(min_face=20))  # type: ignore[arg-type]
+    prepared = pipeline.prepare(Frame(image, 0, 0.0))
+    kept = sorted(map(tuple, prepared.dets.xyxy.tolist()))
+    assert sorted(f.xyxy for f in faces) == kept
+    assert len(kept) == 64 and (100, 100, 200, 200) in kept  # the face, and the 63 largest of the crowd
+    assert not {(100, 50, 200, 150), (400, 40, 412, 52), (300, 100, 360, 160)} & set(kept)  # hair, 12 px, weak
+    assert len(prepared.pick) == 64  # the monitor reads all of them on their first frame
+    assert all(np.isfinite(list(f.probabilities.values())).all() for f in faces)  # and analyze too

@@ -58,6 +58,7 @@ def check_outputs(archive, out, tmp):
     return summary
 
 
+@pytest.mark.slow
 def test_batch_locally_matches_video_reports_the_corrupt_file_and_resumes(archive, tmp_path):
     out = tmp_path / "out"
     s1 = run_batch(str(archive), str(out), Settings(), jobs=1, progress=False)
@@ -79,6 +80,7 @@ def test_batch_locally_matches_video_reports_the_corrupt_file_and_resumes(archiv
     assert [r["file"] for r in s4["rows"] if r["status"] == "done"] == ["a.avi"]
 
 
+@pytest.mark.slow
 def test_batch_with_two_jobs_gives_the_same_files(archive, tmp_path):
     out = tmp_path / "out2"
     s = run_batch(str(archive), str(out), Settings(), jobs=2, progress=False)
@@ -86,6 +88,7 @@ def test_batch_with_two_jobs_gives_the_same_files(archive, tmp_path):
     check_outputs(archive, out, tmp_path)
 
 
+@pytest.mark.slow
 def test_batch_on_a_local_ray_runtime(archive, tmp_path):
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
@@ -115,6 +118,7 @@ def test_batch_cli_bad_folder_is_one_line(tmp_path, capsys):
     assert err == f"emotion-monitor: error: input folder not found: {tmp_path / 'nope'}"
 
 
+@pytest.mark.slow
 def test_batch_cli_exits_1_when_a_file_failed_and_prints_plain_lines_on_a_pipe(archive, tmp_path):
     import subprocess
     import sys

@@ -19,6 +19,7 @@ HIKERS = ROOT.parent / "shared" / "media" / "hikers_walking.mp4"  # 17 s: the cl
 SECONDS = 70.0
 
 
+@pytest.mark.slow
 @pytest.mark.gui
 def test_window_plays_a_looped_clip_for_a_minute_without_crash_lag_or_growth(tmp_path):
     if shutil.which("xvfb-run") is None:
@@ -38,7 +39,9 @@ def test_window_plays_a_looped_clip_for_a_minute_without_crash_lag_or_growth(tmp
     assert figures["seconds"] >= 60
     assert figures["timeline_media_seconds"] > 60, "the mood timeline did not scroll past its first minute"
     assert figures["fps_shown"] > 5
-    assert figures["latency_p95_ms"] < 50, figures
+    # a bound, not a benchmark (benchmarks/gui.py prints the figures): a frame shown within a quarter second of
+    # its capture at p95 under Xvfb on a shared two-core machine; a window that queues frames grows past it
+    assert figures["latency_p95_ms"] < 250, figures
     assert figures["rss_growth_mb"] < 30, figures
 
 

@@ -78,12 +78,26 @@ def test_pause_holds_a_file_where_it_is_without_dropping_frames(astronaut_bgr):
     cap.start()
     indices, marks = [], {}
 
+    def wait_for(condition, timeout=10.0):
+        end = time.monotonic() + timeout
+        while not condition() and time.monotonic() < end:
+            time.sleep(0.02)
+
+    def settled(quiet=0.15):  # no result for `quiet` seconds: a frame already on its way has arrived
+        seen = [len(indices), time.monotonic()]
+
+        def check():
+            if len(indices) != seen[0]:
+                seen[:] = [len(indices), time.monotonic()]
+            return time.monotonic() - seen[1] >= quiet
+        return check
+
     def pause_for_a_while():
-        time.sleep(0.8)
+        wait_for(lambda: len(indices) >= 10)  # playing
         session.set_paused(True)
-        time.sleep(0.3)  # frames already on their way arrive
+        wait_for(settled())
         marks["paused"] = (len(indices), cap.dropped)
-        time.sleep(1.0)
+        time.sleep(0.5)  # a while paused: what this test watches, nothing it waits for
         marks["resumed"] = (len(indices), cap.dropped)
         session.set_paused(False)
 

@@ -116,6 +116,7 @@ def test_class_folders_of_users_own_data(tmp_path):
     assert sorted(np.bincount(ds.usage).tolist()) == [2, 2, 16]
 
 
+@pytest.mark.slow
 def test_tiny_training_run_writes_every_artifact_and_the_export_agrees(tmp_path):
     from training.evaluate import predict_keras, predict_tflite
     from training.preprocess import prepare
@@ -164,6 +165,7 @@ def test_report_on_a_hand_checkable_case():
     assert r["macro_f1"] == pytest.approx(np.mean(f1))
 
 
+@pytest.mark.slow
 def test_distillation_trains_a_student_from_a_teacher(tmp_path):
     from pathlib import Path
 
@@ -221,6 +223,7 @@ def test_class_weights_scale_each_face_by_its_label_share():
     assert DistillLoss.from_config(DistillLoss(3, class_weight=(1, 3, 2)).get_config()).class_weight == [1.0, 3.0, 2.0]
 
 
+@pytest.mark.slow
 def test_online_distillation_trains_teacher_and_student_together(tmp_path):
     from training.train import train
 
@@ -248,6 +251,7 @@ def test_online_distillation_trains_teacher_and_student_together(tmp_path):
               online_teacher="emo-vgg")
 
 
+@pytest.mark.slow
 def test_soup_averages_weights_and_picks_the_mix_on_validation():
     from training import soup
 
@@ -269,6 +273,7 @@ def test_soup_averages_weights_and_picks_the_mix_on_validation():
         soup.mix(a, models.build("vyas-m2"), 0.5)
 
 
+@pytest.mark.slow
 def test_stored_soft_targets_from_a_teacher_train_a_student(tmp_path):
     from pathlib import Path
 
@@ -342,6 +347,7 @@ def test_widening_keeps_what_the_narrow_network_computes_and_refuses_another_lay
         widen_into(wide, models.build("emo-wild"))
 
 
+@pytest.mark.slow
 def test_training_from_a_narrower_model_starts_from_its_function(tmp_path):
     from pathlib import Path
 
@@ -396,6 +402,7 @@ def write_votes(path, items, seed=0):
             w.writerow([f"{top}/{label}/{name}", *(votes[c] for c in ferplus.COLUMNS)])
 
 
+@pytest.mark.slow
 def test_pooled_augmentation_makes_the_same_batches_as_in_process():
     from emotion_monitor.crops import stretch_contrast
     from training import augment
@@ -447,6 +454,7 @@ def test_balanced_sampler_draws_rare_classes_more_often_and_the_same_each_time()
     np.testing.assert_array_equal(again[3][1], seq[3][1])  # a pure function of (seed, epoch)
 
 
+@pytest.mark.slow
 def test_ferplus_votes_mixed_with_every_faces_stored_teachers(tmp_path):
     from training import ferplus
     from training.train import archive_soft_targets, train, training_sets
@@ -499,6 +507,7 @@ def test_cohort_loss_is_each_members_own_loss():
     np.testing.assert_allclose(got, ce(y, t) + 2.0 * (0.5 * ce(y, s) + 0.5 * kl), rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_a_cohort_trains_and_writes_every_faces_probabilities(tmp_path):
     from training.cohort import Member, train_cohort
 

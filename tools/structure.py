@@ -19,7 +19,7 @@ OUT = ROOT / "docs" / "structure.md"
 # lowest first: a module may import its own layer and the layers below it, never one above
 LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "base": ("records and plumbing every layer uses",
-             ("types", "errors", "_cv", "native", "resources", "privacy")),
+             ("types", "errors", "native", "resources", "privacy")),
     "stages": ("the source (capture) and frame -> detections -> crops -> probabilities -> tracks -> mood, "
                "one module a stage",
                ("detection", "detection.boxes", "detection.yunet", "detection.mediapipe", "detection.blazeface",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 
-from .._cv import cv2
 from ..errors import ModelError
 from ..matching import iou_matrix
 from ..native import quiet_native_stderr

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
-from .._cv import cv2
 from ..types import Detections
 
 

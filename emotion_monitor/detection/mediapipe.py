@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
-from .._cv import cv2
-from ..errors import ModelError
+from ..errors import ModelError, extra_needed
 from ..matching import iou_matrix
 from ..native import quiet_native_stderr
 from ..resources import bundled
@@ -79,8 +79,8 @@ class MediaPipeDetector:
                  discover_every: int = 2, reacquire: bool = True):
         try:
             mp, BaseOptions, face_detector, VisionTaskRunningMode = _import_mediapipe()
-        except ImportError as exc:  # pragma: no cover - mediapipe is a runtime dependency
-            raise ModelError(f"mediapipe is not installed ({exc})") from exc
+        except ImportError as exc:  # the [mediapipe] extra is not installed
+            raise ModelError(extra_needed("--detector mediapipe", "mediapipe", exc)) from exc
         path = Path(model_path)
         if not path.is_file():
             raise ModelError(f"face detector model not found: {path}")

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
-
-from .._cv import cv2
 
 if TYPE_CHECKING:
     from .window import MainWindow

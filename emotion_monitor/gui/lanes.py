@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import math
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -31,65 +30,18 @@ from PySide6.QtWidgets import (
 
 from ..mood import format_score
 from ..overlay import draw, picture
-from ..recording import clock_utc
 from ..runner import Runner
 from ..settings import Settings
 from ..types import CaptureOptions, FrameResult, Outputs
 from .mood_panel import COLOURS, mood_sign
 from .widgets import VideoView
+from .worker import LanesWorker
 
 if TYPE_CHECKING:
     from ..events import Event
     from ..sources import SourceSpec
 
 MAX_EVENTS = 200
-
-
-class LanesWorker(QObject):
-    """Iterates a Runner of several sources on a thread; keeps each lane's newest result. The window draws the
-    overlays of those it shows, at the tile's size (drawing every result of four lanes at full size
-    held the loop to 6.5 frames a second a lane, against 15 without the window)."""
-
-    new_result = Signal()
-    event = Signal(object)  # type: ignore[assignment]  # events.Event (QObject.event is a method)
-    warning = Signal(str)
-    finished = Signal()
-
-    def __init__(self, runner: Runner, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.runner = runner
-        self._latest: dict[str, FrameResult] = {}
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        runner.event.connect(lambda e: self.event.emit(e))  # the runner's signals, relayed as Qt signals
-        runner.warning.connect(lambda w: self.warning.emit(w))
-        self._thread = threading.Thread(target=self._run, name="lanes", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def take_latest(self) -> dict[str, FrameResult]:
-        with self._lock:
-            latest, self._latest = self._latest, {}
-        return latest
-
-    def _run(self) -> None:
-        try:
-            for result in self.runner.results(self._stop.is_set):
-                with self._lock:
-                    first = not self._latest
-                    self._latest[result.frame.source] = result
-                if first:  # one signal until the window takes what is waiting
-                    self.new_result.emit()
-        except Exception as exc:  # report, never crash the window
-            self.warning.emit(f"processing stopped: {exc}")
-        finally:
-            self.finished.emit()
 
 
 class LaneTile(QFrame):
@@ -171,6 +123,7 @@ class LanesWindow(QMainWindow):
         self.setCentralWidget(central)
         self.worker.event.connect(self._event)
         self.worker.warning.connect(self._warning)
+        self.worker.failed.connect(self._warning)
         self.worker.new_result.connect(self._refresh)
 
     def start(self) -> None:
@@ -214,8 +167,7 @@ class LanesWindow(QMainWindow):
             self.show_results(latest)
 
     def _event(self, event: Event) -> None:
-        self.events.insertItem(0, f"{clock_utc(event.timestamp)}  {event.source}: {event.kind.upper()} "
-                                  f"mood {format_score(event.score)} ({event.faces} faces)")
+        self.events.insertItem(0, event.text)  # the runner's words, as the CLI and the one-source window say it
         while self.events.count() > MAX_EVENTS:
             self.events.takeItem(self.events.count() - 1)
 
@@ -223,8 +175,7 @@ class LanesWindow(QMainWindow):
         self.statusBar().showMessage(line, 10_000)
 
     def closeEvent(self, ev: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        self.worker.stop()
-        self.runner.close()
+        self.worker.close()
         super().closeEvent(ev)
 
 

@@ -93,7 +93,8 @@ def run(args: argparse.Namespace, specs: Sequence[SourceSpec]) -> int:
 
 def offer_a_source(win: MainWindow) -> None:
     """No source given: camera 0 if there is one, else a choice of the demo clip or a file."""
-    from .._cv import cv2
+    import cv2
+
     from ..native import quiet_native_stderr
 
     with quiet_native_stderr():

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections import deque
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem
 
-from .._cv import cv2
 from ..mood import face_score, wait_text
 from ..quality import reason_name
 from ..resting import READ_UNHAPPY

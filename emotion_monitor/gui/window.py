@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         self.worker.new_result.connect(self._show_latest)
         self.worker.event.connect(self._show_event)
         self.worker.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.worker.warning.connect(lambda m: self.statusBar().showMessage(m, 10_000))  # the runner's warnings
         self.worker.failed.connect(self._failed)
         self.worker.finished.connect(lambda w=self.worker: self.ending.worker_finished(w))
         self.worker.start()
@@ -171,8 +172,7 @@ class MainWindow(QMainWindow):
     def stop(self) -> None:
         if self.worker is not None:
             w, self.worker = self.worker, None
-            w.stop()
-            w.runner.close()
+            w.close()
 
     # ---- results --------------------------------------------------------------------------------
     def _show_latest(self) -> None:
