@@ -58,7 +58,8 @@ TURN_PRESENTATIONS = [pr.Variant("", "area", 0, "none", 0.0), pr.Variant("", "cu
 
 def configs() -> dict[str, MoodConfig]:
     base = MoodConfig()
-    return {"default": base, "threshold +0.1": replace(base, threshold=base.threshold + 0.1)}
+    return {"default": base, "threshold +0.1": replace(base, threshold=base.threshold + 0.1),
+            "turn -0.5": replace(base, turn=base.turn - 0.5)}  # the person's rule a third stricter
 
 
 def _pack(frames: list) -> dict:

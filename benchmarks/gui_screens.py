@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,7 @@ class _Still:
 
     def __init__(self, result, rgb, pipeline):
         self._latest, self.pipeline, self.fps, self.selected, self.max_width = (result, rgb), pipeline, 25.0, None, 0
+        self.lane = SimpleNamespace(capture=SimpleNamespace(dropped=0))  # nothing dropped: a still
 
     def take_latest(self):
         latest, self._latest = self._latest, None

@@ -201,6 +201,7 @@ def _check_writable(path: Path) -> None:
     """RecordingError (one line) unless ``path`` can be written, tried before the run rather than after it:
     opened for appending (nothing written), removed again if it did not exist."""
     from .errors import RecordingError
+    from .privacy import open_private
 
     if not path.parent.is_dir():
         raise RecordingError(f"cannot write {path}: folder does not exist")
@@ -208,7 +209,7 @@ def _check_writable(path: Path) -> None:
         raise RecordingError(f"cannot write {path}: it is a folder")
     existed = path.exists()
     try:
-        with open(path, "a"):
+        with open_private(path, "a"):  # owner-only, as the run's own writes (privacy.open_private)
             pass
     except OSError as exc:
         raise RecordingError(f"cannot write {path}: {exc.strerror or exc}") from exc

@@ -196,7 +196,9 @@ class RestingFaces:
         rise = float(np.min(rises))
         turned = share >= 1.0 and v[1] >= V_FLOOR
         p.low = turned or (p.low and share >= BACK)
-        p.below_since = (p.below_since if p.below_since is not None else now) if turned else None
+        # the hold runs from the turn while they stay turned (a Schmitt trigger: a reading flickering just under
+        # the bar does not start a turn in progress again; back under half of it, it ends)
+        p.below_since = (p.below_since if p.below_since is not None else now) if p.low else None
         own = min(0.0, min(s, 0.0) - min(p.rest_s, 0.0))
         return own, rise, p.below_since is not None and now - p.below_since >= c.person_duration
 
