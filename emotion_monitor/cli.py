@@ -20,6 +20,14 @@ from . import options
 from .commands import PROG, batch_main, error, notice_main, report_main, test_alert_main
 from .commands import count_arg as _count
 
+
+def _port(text: str) -> int:
+    """A TCP port, 0..65535 (0: any free one): a larger one is refused here in one line, not by a traceback from bind()."""
+    port = _count(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0..65535, not {port}")
+    return port
+
 if TYPE_CHECKING:
     from .sources import SourceSpec
     from .types import RunSummary
@@ -68,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     out = p.add_argument_group("fleet (monitoring many cameras)")
     out.add_argument("--name", default="camera", help="this monitor's name in metrics and alert events (label "
                      "'camera'; each source's name is the label 'source')")
-    out.add_argument("--metrics-port", type=_count, metavar="PORT",
+    out.add_argument("--metrics-port", type=_port, metavar="PORT",
                      help="serve Prometheus metrics on http://HOST:PORT/metrics (0: any free port)")
     out.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
                      help="address the metrics endpoint binds to (default 127.0.0.1: this machine only)")

@@ -123,26 +123,31 @@ def batch_main(argv: Sequence[str]) -> int:
 def test_alert_main(argv: Sequence[str]) -> int:
     p = argparse.ArgumentParser(prog=f"{PROG} test-alert", description="A rehearsal: raise a TEST alert and its "
                                 "clear through the monitor's own alert path, to see what an alert looks like and to "
-                                "check that it arrives. Prints the lines the monitor prints; with --alert-webhook, "
-                                "POSTs the two events (each body says \"test\": true) and waits for them. Exit 0 when "
+                                "check that it arrives. Prints the lines the monitor prints; with the webhook's URL "
+                                "(--alert-webhook, --alert-webhook-file or the environment variable, as the monitor "
+                                "takes it), POSTs the two events (each body says \"test\": true) and waits for them. Exit 0 when "
                                 "delivered (or nothing to deliver), 1 when not. In the window: the Test alert button.")
     p.add_argument("--alert-webhook", metavar="URL", help="the URL the monitor posts alerts to")
+    p.add_argument("--alert-webhook-file", metavar="PATH", help="read that URL from the first line of PATH (as the monitor)")
     p.add_argument("--name", default="camera", help="the monitor's --name, as the event's 'camera'")
     p.add_argument("--source", default="test-alert", help="the event's 'source' (default test-alert)")
     p.add_argument("--timeout", type=float, default=15.0, metavar="S", help="seconds to wait for delivery")
     args = p.parse_args(argv)
     from .alerts import WebhookSink, redact
+    from .errors import MonitorError
+    from .options import webhook_url
     from .rehearsal import rehearse
     from .settings import Settings
 
-    try:
+    try:  # the URL as the monitor reads it: the option, its file, or the environment variable
+        args.alert_webhook = webhook_url(args)
         sink = WebhookSink(args.alert_webhook, args.name, warn=lambda _line: None) if args.alert_webhook else None
-    except ValueError as exc:
+    except (ValueError, MonitorError) as exc:
         return error(str(exc), 2)
     for event in rehearse([sink] if sink else [], Settings(), args.source):
         print(event.text, flush=True)
     if sink is None:
-        print("no --alert-webhook: nothing was sent (give the URL the monitor posts to, to check delivery)")
+        print("no webhook URL (--alert-webhook, --alert-webhook-file or the environment variable): nothing was sent")
         return 0
     sink.close(args.timeout)
     where = redact(args.alert_webhook)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -71,7 +72,7 @@ def place_labels(boxes: np.ndarray, sizes: list[tuple[int, int]], width: int, he
                                                                        order)]
 
 
-def _free(rect: tuple[int, int, int, int], taken: list[tuple[int, int, int, int]]) -> bool:
+def _free(rect: tuple[int, int, int, int], taken: Sequence[tuple[int, ...]]) -> bool:
     return all(rect[2] <= a or rect[0] >= c or rect[3] <= b or rect[1] >= d for a, b, c, d in taken)
 
 
@@ -100,7 +101,8 @@ def place_choices(boxes: np.ndarray, choices: list[list[tuple[int, int]]], width
                 cx = int(min(max(cx, 0), max(0, width - w)))
                 cy = int(min(max(cy, 0), max(0, height - h)))
                 rect = (cx, cy, cx + w, cy + h)
-                if _free(rect, placed) and _free(rect, others):  # type: ignore[arg-type]
+                # the whole label never covers a face, its own either; the id alone may sit inside its top
+                if _free(rect, placed) and _free(rect, others if k else [*others, faces[i]]):
                     placed.append(rect)
                     out[i] = (cx, cy, k)
                     break
@@ -152,8 +154,8 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
         if outline:
             cv2.rectangle(out, (x0, y0), (x1, y1), color, thick + (2 if t.track_id == selected else 0))
         if outline and (t.track_id in who or t.track_id in marked):  # a frame of its own around the box, its cause in the label
-            d = 2 * thick + 1
-            cv2.rectangle(out, (x0 - d, y0 - d), (x1 + d, y1 + d), ALERT_RED if t.track_id in who else MARKED, thick)
+            d = 2 * thick + 1  # thick enough to be seen at a glance in a small view (a 1-px line was not)
+            cv2.rectangle(out, (x0 - d, y0 - d), (x1 + d, y1 + d), ALERT_RED if t.track_id in who else MARKED, thick + 2)
         note = " ALERT" if t.track_id in who else (f" {READ_UNHAPPY}" if t.track_id in marked else "")
         if t.zone and t.waited >= 1:  # in the queue: how long so far
             note += f" {wait_text(t.waited)}"
@@ -170,7 +172,8 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
             continue
         x, y, choice = pos
         w, h = size[choice]
-        fill = COLORS.get(t.emotion, (255, 255, 255))
+        # the people behind an alert: their label in alert red (the one use of red), marked ones in orange
+        fill = ALERT_RED if t.track_id in who else MARKED if t.track_id in marked else COLORS.get(t.emotion, (255, 255, 255))
         ink = (0, 0, 0) if 0.114 * fill[0] + 0.587 * fill[1] + 0.299 * fill[2] > 110 else (255, 255, 255)
         cv2.rectangle(out, (x, y), (x + w, y + h), fill, -1)
         cv2.putText(out, label[choice], (x + 3, y + h - 5), font, fs, ink, stroke, cv2.LINE_AA)

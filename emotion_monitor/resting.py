@@ -11,8 +11,10 @@ every person, alone in view or in a crowd, is judged the same way, against thems
    seconds before their resting face is first known is *marked* :data:`READ_UNHAPPY`: the words claim
    only the reading. A mark raises no alert.
 2. **At rest** (resting face known): in the group's mood they count how far their negative reading fell
-   below their resting one, ``min(0, min(s, 0) - min(rest, 0))`` (a smile fading to a calm face counts
-   0: no negative reading appeared). They **turn** when the log-odds of an unhappy reading rise above
+   below their resting one beyond their own resting spread, ``min(0, min(s, 0) - min(rest, 0) +
+   turn_sigmas x sd)`` (a smile fading to a calm face counts 0: no negative reading appeared; a face whose
+   reading wandered at rest counts only what goes past its wandering: one person alone is a group of one).
+   They **turn** when the log-odds of an unhappy reading rise above
    their resting ones, both against every other reading, ``u = log((p(unhappy) + eps) / (1 - p(unhappy)
    + eps))``, and against a calm one, ``v = log((p(unhappy) + eps) / (p(neutral + surprise) + eps))``, each
    by ``max(turn, turn_sigmas x its own resting spread)``, reading at least :data:`V_FLOOR`, for
@@ -82,10 +84,12 @@ class _Person:
     v1: np.ndarray = field(default_factory=lambda: np.zeros(2))
     v2: np.ndarray = field(default_factory=lambda: np.zeros(2))
     s1: float = 0.0
+    s2: float = 0.0
     wsum: float = 0.0
     rest_v: np.ndarray | None = None  # resting (u, v)
     rest_sd: np.ndarray = field(default_factory=lambda: np.zeros(2))
     rest_s: float = 0.0
+    rest_sd_s: float = 0.0  # the spread of their resting score
     rest_w: float = 0.0
     ax: float = 0.0  # where the resting reading was learned (the box's centre)
     ay: float = 0.0
@@ -199,7 +203,7 @@ class RestingFaces:
         # the hold runs from the turn while they stay turned (a Schmitt trigger: a reading flickering just under
         # the bar does not start a turn in progress again; back under half of it, it ends)
         p.below_since = (p.below_since if p.below_since is not None else now) if p.low else None
-        own = min(0.0, min(s, 0.0) - min(p.rest_s, 0.0))
+        own = min(0.0, min(s, 0.0) - min(p.rest_s, 0.0) + c.turn_sigmas * p.rest_sd_s)
         return own, rise, p.below_since is not None and now - p.below_since >= c.person_duration
 
     @staticmethod
@@ -210,12 +214,16 @@ class RestingFaces:
             moved = (p.cx - p.ax) ** 2 + (p.cy - p.ay) ** 2 > (MOVE * max(w, p.rest_w)) ** 2
             if not moved and p.rest_w / RESCALE <= w <= p.rest_w * RESCALE:
                 return
-            p.relearning, p.seen, p.n, p.v1, p.v2, p.s1, p.wsum = True, 0.0, 0, np.zeros(2), np.zeros(2), 0.0, 0.0
-        p.seen, p.n, p.v1, p.v2, p.s1, p.wsum = p.seen + dt, p.n + 1, p.v1 + v, p.v2 + v * v, p.s1 + s, p.wsum + w
+            p.relearning, p.seen, p.n, p.v1, p.v2 = True, 0.0, 0, np.zeros(2), np.zeros(2)
+            p.s1, p.s2, p.wsum = 0.0, 0.0, 0.0
+        p.seen, p.n, p.v1, p.v2, p.wsum = p.seen + dt, p.n + 1, p.v1 + v, p.v2 + v * v, p.wsum + w
+        p.s1, p.s2 = p.s1 + s, p.s2 + s * s
         if p.seen >= c.settle:
             mean = p.v1 / p.n
             p.rest_v, p.rest_sd = mean, np.sqrt(np.maximum(p.v2 / p.n - mean * mean, 0.0))
-            p.rest_s, p.rest_w, p.ax, p.ay, p.relearning = p.s1 / p.n, p.wsum / p.n, p.cx, p.cy, False
+            p.rest_s = p.s1 / p.n
+            p.rest_sd_s = math.sqrt(max(p.s2 / p.n - p.rest_s * p.rest_s, 0.0))
+            p.rest_w, p.ax, p.ay, p.relearning = p.wsum / p.n, p.cx, p.cy, False
 
     def _sweep(self, now: float) -> None:
         """Forget people long gone, once a second."""

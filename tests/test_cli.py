@@ -112,7 +112,7 @@ def test_unwritable_csv(scene_video, tmp_path):
 @pytest.mark.parametrize("args", [["--bogus"], ["--camera", "x"],
                                   ["--threshold", "5"], ["--tiles", "9x9"], ["--max-frames", "-3"],
                                   ["--window", "nan?"], ["--video"], ["--detector", "yolo"], ["--keep-days", "-1"],
-                                  ["--keep-days", "nan"]])
+                                  ["--keep-days", "nan"], ["--metrics-port", "99999"], ["--drop", "0.3"]])
 def test_bad_arguments_exit_2_with_usage(args, capsys):
     """In process: the parser's own exit (a process each added a second of start-up and nothing else); the
     command itself exits the same way (test_the_command_exits_2_with_usage_on_a_bad_argument)."""

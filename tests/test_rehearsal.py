@@ -31,6 +31,28 @@ def test_test_alert_is_delivered_to_a_local_receiver_and_its_body_says_test(caps
     assert "delivered to http://127.0.0.1:" in lines[2] and "/hook" not in out  # the path may hold a secret
 
 
+def test_test_alert_reads_the_url_where_the_monitor_reads_it_the_environment_or_a_file(capsys, monkeypatch, tmp_path):
+    from emotion_monitor import options
+
+    monkeypatch.delenv(options.WEBHOOK_ENV, raising=False)
+    assert main(["test-alert"]) == 0 and "nothing was sent" in capsys.readouterr().out
+    for how in ("environment", "file"):
+        rx = Receiver()
+        try:
+            if how == "environment":
+                monkeypatch.setenv(options.WEBHOOK_ENV, rx.url)
+                rc = main(["test-alert"])
+                monkeypatch.delenv(options.WEBHOOK_ENV)
+            else:
+                (tmp_path / "hook.url").write_text(rx.url + "\n")
+                rc = main(["test-alert", "--alert-webhook-file", str(tmp_path / "hook.url")])
+        finally:
+            rx.close()
+        out = capsys.readouterr().out
+        assert rc == 0 and [e["test"] for e in rx.events] == [True, True], (how, out)
+        assert "/hook" not in out  # the secret path is never printed
+
+
 def test_test_alert_to_nobody_says_so_and_fails():
     rc = main(["test-alert", "--alert-webhook", f"http://127.0.0.1:{free_port()}/x", "--timeout", "1"])
     assert rc == 1
