@@ -66,3 +66,12 @@ class Turning:
         p = np.full((len(crops), 7), 0.02, np.float32)
         p[:, LABELS.index(label)] = 0.88
         return p
+
+
+class Sad(Turning):
+    """Every face read sad from the first call: a level (it never alerts, it is marked)."""
+
+    name = "sad"
+
+    def __init__(self) -> None:
+        super().__init__(calm=0)

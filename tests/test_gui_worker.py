@@ -3,7 +3,6 @@ window closes its runner only once the loop has ended."""
 
 import threading
 
-import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")
@@ -12,16 +11,8 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from emotion_monitor.events import RunEvents  # noqa: E402
 from emotion_monitor.gui.main import MainWindow  # noqa: E402
 from emotion_monitor.gui.worker import LanesWorker  # noqa: E402
-from emotion_monitor.types import LABELS  # noqa: E402
 
-
-class Sad:
-    size, name = 48, "sad"
-
-    def __call__(self, crops):
-        p = np.full((len(crops), 7), 0.02, np.float32)
-        p[:, LABELS.index("sad")] = 0.88
-        return p
+from .doubles import Sad  # noqa: E402
 
 
 def test_the_runners_warnings_are_shown_in_the_windows_status_bar(qtbot, tmp_path, scene_video):

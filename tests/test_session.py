@@ -4,7 +4,6 @@ import argparse
 import threading
 import time
 
-import numpy as np
 import pytest
 
 from emotion_monitor import settings as settings_model
@@ -14,19 +13,10 @@ from emotion_monitor.errors import RecordingError
 from emotion_monitor.recording import CsvRecorder
 from emotion_monitor.resting import RestConfig
 from emotion_monitor.settings import Settings
-from emotion_monitor.types import LABELS, CaptureOptions
+from emotion_monitor.types import CaptureOptions
 
 from .conftest import scene
-from .doubles import SyntheticSource, Turning
-
-
-class Sad:
-    size, name = 48, "sad"
-
-    def __call__(self, crops):
-        p = np.full((len(crops), 7), 0.02, np.float32)
-        p[:, LABELS.index("sad")] = 0.88
-        return p
+from .doubles import Sad, SyntheticSource, Turning
 
 
 def synthetic_capture(astronaut_bgr, n=60, step=4, **kw):

@@ -13,19 +13,9 @@ from emotion_monitor.recording import HEADER, CsvRecorder
 from emotion_monitor.runner import Runner
 from emotion_monitor.settings import Settings
 from emotion_monitor.sources import SourceSpec
-from emotion_monitor.types import LABELS
 from tests.conftest import scene
 
-from .doubles import SyntheticSource
-
-
-class Sad:
-    size, name = 48, "sad"
-
-    def __call__(self, crops):
-        p = np.full((len(crops), 7), 0.02, np.float32)
-        p[:, LABELS.index("sad")] = 0.88
-        return p
+from .doubles import Sad, SyntheticSource
 
 
 class Delivered:
