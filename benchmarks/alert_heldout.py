@@ -36,7 +36,7 @@ def main() -> None:
     ap.add_argument("--model", default="", help="emotion model .tflite (default: the shipped one)")
     args = ap.parse_args()
     configs = am.configs()
-    print("| held-out presentation | seconds | " + " | ".join(configs) + " | lowest mood | longest person hold (s) |")
+    print("| held-out presentation | seconds | " + " | ".join(configs) + " | lowest group fall | longest turn held (s) |")
     print("|---|---|" + "---|" * len(configs) + "---|---|")
     for v, loop, seconds in CALM:
         frames = am.tracks_of(v, (loop,), seconds, args.model)[loop]
