@@ -202,40 +202,62 @@ def run_batch(input_dir: str, out_dir: str, settings: Settings, jobs: int = 1, r
     if ray_address:
         rows += _run_ray(todo, root, out, settings, ray_address, sample_fps, bar)
     elif jobs <= 1:
-        analyser = Analyser(settings, threads=cores)
-        frames_bar = tqdm(unit="frame", desc="frames", position=1, leave=False, disable=not (progress and tty))
-        try:
-            for v in todo:
-                frames_bar.set_postfix_str(v.name)
-                rows.append(analyser.analyse(str(v), str(root), str(out), sample_fps, frames_bar.update))
-                bar.update(1)
-        finally:
-            frames_bar.close()
-            analyser.close()
+        rows += _run_here(todo, root, out, settings, cores, sample_fps, bar, progress and tty)
     else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        threads = max(1, cores // jobs)
-        # spawn, not fork: this process already runs native threads (OpenCV, LiteRT) a fork could deadlock on
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(asdict(settings), threads)) as pool:
-            futures = [pool.submit(_work, (str(v), str(root), str(out), sample_fps)) for v in todo]
-            for f in as_completed(futures):
-                rows.append(f.result())
-                bar.update(1)
+        rows += _run_pool(todo, root, out, settings, max(1, cores // jobs), jobs, sample_fps, bar)
     bar.close()
-    wall = time.perf_counter() - t0
+    return _summarize(rows, root, out, len(videos), time.perf_counter() - t0,
+                      {"jobs": jobs, "ray": ray_address, "sample_fps": sample_fps})
+
+
+def _run_here(todo: list[Path], root: Path, out: Path, settings: Settings, threads: int, sample_fps: float | None,
+              bar: Any, frames_shown: bool) -> list[dict[str, Any]]:
+    """The files one after the other in this process (``--jobs 1``), a bar of frames under the bar of files."""
+    from tqdm import tqdm
+
+    rows = []
+    analyser = Analyser(settings, threads=threads)
+    frames_bar = tqdm(unit="frame", desc="frames", position=1, leave=False, disable=not frames_shown)
+    try:
+        for v in todo:
+            frames_bar.set_postfix_str(v.name)
+            rows.append(analyser.analyse(str(v), str(root), str(out), sample_fps, frames_bar.update))
+            bar.update(1)
+    finally:
+        frames_bar.close()
+        analyser.close()
+    return rows
+
+
+def _run_pool(todo: list[Path], root: Path, out: Path, settings: Settings, threads: int, jobs: int,
+              sample_fps: float | None, bar: Any) -> list[dict[str, Any]]:
+    """The files over ``jobs`` worker processes, ``threads`` each."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    rows = []
+    # spawn, not fork: this process already runs native threads (OpenCV, LiteRT) a fork could deadlock on
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
+                             initargs=(asdict(settings), threads)) as pool:
+        futures = [pool.submit(_work, (str(v), str(root), str(out), sample_fps)) for v in todo]
+        for f in as_completed(futures):
+            rows.append(f.result())
+            bar.update(1)
+    return rows
+
+
+def _summarize(rows: list[dict[str, Any]], root: Path, out: Path, files: int, wall: float,
+               how: dict[str, Any]) -> dict[str, Any]:
+    """The run's summary, written to OUT_DIR as summary.csv (a row a file) and summary.json."""
     rows.sort(key=lambda r: r["file"])
     analysed = [r for r in rows if r["status"] == "done"]
     video_s = sum(r.get("video_seconds", 0) for r in analysed)
-    summary = {"input": str(root), "files": len(videos), "done": len(analysed),
+    summary = {"input": str(root), "files": files, "done": len(analysed),
                "skipped": sum(r["status"].startswith("skipped") for r in rows),
                "failed": [{"file": r["file"], "error": r["error"]} for r in rows if r["status"] == "failed"],
                "wall_seconds": round(wall, 2), "video_seconds_analysed": round(video_s, 2),
-               "throughput": round(video_s / wall, 3) if wall > 0 and analysed else 0.0,
-               "jobs": jobs, "ray": ray_address, "sample_fps": sample_fps, "rows": rows}
+               "throughput": round(video_s / wall, 3) if wall > 0 and analysed else 0.0, **how, "rows": rows}
     with open_private(out / "summary.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, SUMMARY_FIELDS, extrasaction="ignore")
         w.writeheader()

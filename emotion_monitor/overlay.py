@@ -134,35 +134,11 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
     # "#" fills in and reads as "$" (the window draws at its view's width, so 1 px is 1 px on screen)
     font, fs = cv2.FONT_HERSHEY_SIMPLEX, max(0.45, 0.6 * scale)
     stroke = max(1, int(fs / 0.6))
-    labelled: list[Track] = []
-    texts: list[tuple[str, str]] = []
-    sizes: list[list[tuple[int, int]]] = []
     who, marked = result.mood.who, result.mood.marked
-    for zone in result.zones:  # where people queue: its outline and name; faces outside it are grey
-        poly = np.round(zone.polygon(width, height)).astype(np.int32).reshape(-1, 1, 2)
-        cv2.polylines(out, [poly], True, ZONE_COLOR, thick, cv2.LINE_AA)
-        x, y = poly[:, 0, 0].min() + 4, poly[:, 0, 1].min() + int(18 * scale)
-        for color, edge in (((0, 0, 0), thick + 3), (ZONE_COLOR, thick)):  # a dark edge: readable on any scene
-            cv2.putText(out, zone.name, (int(x), int(y)), font, fs, color, edge, cv2.LINE_AA)
-    for t in result.tracks:
-        x0, y0, x1, y1 = (int(round(v * k)) for v in t.xyxy)
-        if t.quality != "ok":
-            if outline:
-                _corners(out, x0, y0, x1, y1, GREY, thick)
-            continue
-        color = COLORS.get(t.emotion, (255, 255, 255))
-        if outline:
-            cv2.rectangle(out, (x0, y0), (x1, y1), color, thick + (2 if t.track_id == selected else 0))
-        if outline and (t.track_id in who or t.track_id in marked):  # a frame of its own around the box, its cause in the label
-            d = 2 * thick + 1  # thick enough to be seen at a glance in a small view (a 1-px line was not)
-            cv2.rectangle(out, (x0 - d, y0 - d), (x1 + d, y1 + d), ALERT_RED if t.track_id in who else MARKED, thick + 2)
-        note = " ALERT" if t.track_id in who else (f" {READ_UNHAPPY}" if t.track_id in marked else "")
-        if t.zone and t.waited >= 1:  # in the queue: how long so far
-            note += f" {wait_text(t.waited)}"
-        text = f"#{t.track_id}{note} {t.emotion} {t.confidence:.0%}"  # every box its id: the people panel's
-        labelled.append(t)
-        texts.append((text, f"#{t.track_id}"))  # the id alone where the whole label finds no room
-        sizes.append([_label_size(x, font, fs, stroke) for x in texts[-1]])
+    _zones(out, result, thick, scale, fs)
+    labelled = _boxes(out, result, k, selected, outline, thick)
+    texts = [_label_texts(t, who, marked) for t in labelled]
+    sizes = [[_label_size(x, font, fs, stroke) for x in pair] for pair in texts]
     boxes = np.array([t.xyxy for t in labelled], np.float32).reshape(-1, 4) * np.float32(k)
     first = [i for i, t in enumerate(labelled) if t.track_id == selected]  # the selected face's label first
     rest = sorted((i for i in range(len(labelled)) if i not in first),
@@ -178,14 +154,62 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
         cv2.rectangle(out, (x, y), (x + w, y + h), fill, -1)
         cv2.putText(out, label[choice], (x + 3, y + h - 5), font, fs, ink, stroke, cv2.LINE_AA)
     if mood_line:
-        m = result.mood
-        mood = f"{format_mood(m.score, m.learning, m.faces)}  trend {m.trend:+.2f}/min" if show_mood else "mood not shown"
-        text = f"faces {m.faces}  {mood}" + ("  ALERT" if m.alert else "")
-        for color, stroke in (((0, 0, 0), thick + 4), ((0, 0, 255) if m.alert else (255, 255, 255), thick + 1)):
-            # a dark edge under the letters keeps the line readable on sky, snow or a white wall
-            cv2.putText(out, text, (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * scale, color, stroke,
-                        cv2.LINE_AA)
+        _mood_line(out, result, show_mood, thick, scale)
     return out
+
+
+def _boxes(out: np.ndarray, result: FrameResult, k: float, selected: int | None, outline: bool,
+           thick: int) -> list[Track]:
+    """Each face's box in its emotion's colour (the selected one thicker), a frame of its own around the people
+    behind an alert (red) or marked (orange), grey corners on faces left out of the mood; the faces read."""
+    who, marked = result.mood.who, result.mood.marked
+    read = []
+    for t in result.tracks:
+        x0, y0, x1, y1 = (int(round(v * k)) for v in t.xyxy)
+        if t.quality != "ok":
+            if outline:
+                _corners(out, x0, y0, x1, y1, GREY, thick)
+            continue
+        read.append(t)
+        if not outline:
+            continue
+        cv2.rectangle(out, (x0, y0), (x1, y1), COLORS.get(t.emotion, (255, 255, 255)),
+                      thick + (2 if t.track_id == selected else 0))
+        if t.track_id in who or t.track_id in marked:  # thick enough to be seen at a glance (a 1-px line was not)
+            d = 2 * thick + 1
+            cv2.rectangle(out, (x0 - d, y0 - d), (x1 + d, y1 + d), ALERT_RED if t.track_id in who else MARKED, thick + 2)
+    return read
+
+
+def _label_texts(t: Track, who: tuple[int, ...], marked: tuple[int, ...]) -> tuple[str, str]:
+    """A face's whole label, '#id [ALERT | read unhappy since first seen] [wait] emotion confidence', and
+    its id alone, for where the whole label finds no room: every box its id, the people panel's."""
+    note = " ALERT" if t.track_id in who else (f" {READ_UNHAPPY}" if t.track_id in marked else "")
+    if t.zone and t.waited >= 1:  # in the queue: how long so far
+        note += f" {wait_text(t.waited)}"
+    return f"#{t.track_id}{note} {t.emotion} {t.confidence:.0%}", f"#{t.track_id}"
+
+
+def _zones(out: np.ndarray, result: FrameResult, thick: int, scale: float, fs: float) -> None:
+    """Where people queue: each zone's outline and name (faces outside every zone are drawn grey)."""
+    height, width = out.shape[:2]
+    for zone in result.zones:
+        poly = np.round(zone.polygon(width, height)).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(out, [poly], True, ZONE_COLOR, thick, cv2.LINE_AA)
+        x, y = poly[:, 0, 0].min() + 4, poly[:, 0, 1].min() + int(18 * scale)
+        for color, edge in (((0, 0, 0), thick + 3), (ZONE_COLOR, thick)):  # a dark edge: readable on any scene
+            cv2.putText(out, zone.name, (int(x), int(y)), cv2.FONT_HERSHEY_SIMPLEX, fs, color, edge, cv2.LINE_AA)
+
+
+def _mood_line(out: np.ndarray, result: FrameResult, show_mood: bool, thick: int, scale: float) -> None:
+    """The line at the top: faces, the mood (or that it is not shown) and the trend, ALERT while one is on."""
+    m = result.mood
+    mood = f"{format_mood(m.score, m.learning, m.faces)}  trend {m.trend:+.2f}/min" if show_mood else "mood not shown"
+    text = f"faces {m.faces}  {mood}" + ("  ALERT" if m.alert else "")
+    for color, stroke in (((0, 0, 0), thick + 4), ((0, 0, 255) if m.alert else (255, 255, 255), thick + 1)):
+        # a dark edge under the letters keeps the line readable on sky, snow or a white wall
+        cv2.putText(out, text, (10, int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.8 * scale, color, stroke,
+                    cv2.LINE_AA)
 
 
 def picture(result: FrameResult, blur: bool) -> np.ndarray:
