@@ -85,7 +85,7 @@ def unpack(d) -> list:
 def replay(frames: list, config: MoodConfig) -> dict:
     """The mood stage over stored tracks: its events ``[(kind, media time, reason, who)]``, the lowest
     group fall below its resting faces (what the group's rule judges), the longest a person stayed turned,
-    the times people were first marked (read unhappy since first seen), and the share of frames with a face
+    the times people were first marked (read unhappy when first seen), and the share of frames with a face
     read."""
     monitor = MoodMonitor(config)
     events, low, hold, marked, read = [], 1.0, 0.0, {}, 0

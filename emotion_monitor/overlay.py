@@ -27,7 +27,7 @@ ALERT_HEX = "#c62828"  # alert red: an alert's frame, banner, span and threshold
 ZONE_COLOR = (255, 200, 0)  # light blue (BGR): a queue zone
 GREY = (150, 150, 150)  # faces left out of the mood by the quality gate: corner marks, no text
 ALERT_RED = (40, 40, 198)  # ALERT_HEX in BGR: the people behind the current alert: a red frame around their box, "#id ALERT"
-MARKED = (0, 140, 255)  # orange: marked "read unhappy since first seen" (resting.py; no alert of their own)
+MARKED = (0, 140, 255)  # orange: marked "read unhappy when first seen" (resting.py; no alert of their own)
 
 
 def _corners(out: np.ndarray, x0: int, y0: int, x1: int, y1: int, color: tuple[int, int, int], thick: int) -> None:
@@ -182,7 +182,7 @@ def _boxes(out: np.ndarray, result: FrameResult, k: float, selected: int | None,
 
 
 def _label_texts(t: Track, who: tuple[int, ...], marked: tuple[int, ...]) -> tuple[str, str]:
-    """A face's whole label, '#id [ALERT | read unhappy since first seen] [wait] emotion confidence', and
+    """A face's whole label, '#id [ALERT | read unhappy when first seen] [wait] emotion confidence', and
     its id alone, for where the whole label finds no room: every box its id, the people panel's."""
     note = " ALERT" if t.track_id in who else (f" {READ_UNHAPPY}" if t.track_id in marked else "")
     if t.zone and t.waited >= 1:  # in the queue: how long so far

@@ -32,7 +32,7 @@ class PersonTally:
     score_sum: float = 0.0
     negative: int = 0
     alerts: int = 0  # alerts raised about them (mood.MoodState.who when an alert starts)
-    read_unhappy: bool = False  # marked "read unhappy since first seen" (mood.MoodState.marked)
+    read_unhappy: bool = False  # marked "read unhappy when first seen" (mood.MoodState.marked)
     zone: str = ""  # the queue zone they waited in (zones.py)
     waited: float | None = None  # their longest stay in it so far; None with no zones
 
@@ -41,7 +41,7 @@ class PersonTally:
                 "dwell_s": round(self.last - self.first, 2), "frames": self.frames,
                 "mean_mood": round(self.score_sum / self.counted, 3) + 0.0 if self.counted else None,  # no -0.0
                 "negative_share": round(self.negative / self.counted, 3) if self.counted else None,
-                "alerts": self.alerts, "read_unhappy_since_first_seen": self.read_unhappy, "zone": self.zone,
+                "alerts": self.alerts, "read_unhappy_when_first_seen": self.read_unhappy, "zone": self.zone,
                 "waited_s": None if self.waited is None else round(self.waited, 1)}
 
 

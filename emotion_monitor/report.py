@@ -212,6 +212,7 @@ def _table_figure(rows: Sequence[Sequence[str]], columns: Sequence[str], title: 
     table = ax.table(cellText=cells, colLabels=list(columns), loc="upper left", cellLoc="left")
     table.auto_set_font_size(False)
     table.set_fontsize(8)
+    table.auto_set_column_width(list(range(len(columns))))  # each column as wide as its text ("read unhappy since...")
     fig.tight_layout()
     return fig
 

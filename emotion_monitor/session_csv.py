@@ -44,7 +44,7 @@ class FaceTally:
     counted: int = 0
     score_sum: float = 0.0
     negative: int = 0
-    flags: set[str] = field(default_factory=set)  # "alert" (an alert was about them), "read unhappy since first seen" (marked)
+    flags: set[str] = field(default_factory=set)  # "alert" (an alert was about them), "read unhappy when first seen" (marked)
 
     @property
     def mean_mood(self) -> float | None:

@@ -204,7 +204,7 @@ class MoodState:
     reason: str | None = None  # what raised the current alert: "turned" (people) or "group"
     learning: int = 0  # counted people whose resting face is still being learned (no turn can be judged yet)
     who: tuple[int, ...] = ()  # track ids of everyone behind the current alert, in the order they joined it
-    marked: tuple[int, ...] = ()  # track ids in view marked "read unhappy since first seen" (no alert of their own)
+    marked: tuple[int, ...] = ()  # track ids in view marked "read unhappy when first seen" (no alert of their own)
     people: tuple[PersonMood, ...] = ()  # each counted person as the alert judges them
     alert_score: float | None = None  # ``score`` when the current alert began (the banner shows it beside the live one)
 
@@ -255,7 +255,7 @@ class PersonSummary(TypedDict):
     mean_mood: float | None  # their own face score over the frames their face counted; None if it never did
     negative_share: float | None
     alerts: int
-    read_unhappy_since_first_seen: bool  # marked so (resting.py): the reading, never a claim about the person
+    read_unhappy_when_first_seen: bool  # marked so (resting.py): the reading, never a claim about the person
     zone: str  # the queue zone they waited in ("" when never in one, or with no zones)
     waited_s: float | None  # seconds they waited in it (their longest stay); None with no zones
 

@@ -2,7 +2,7 @@
 crowds presented as the issue found them (resize filter, size, codec, frame rate, looped both ways)
 never alert, also at a threshold 0.1 stricter; real unhappy faces that turn alert within 6 s and clear
 when they go; an unhappy arrival into a calm group and one unhappy person alone from the start are
-marked (their reading, since first seen), no alert: nothing turned. Needs ../shared
+marked (their reading when first seen), no alert: nothing turned. Needs ../shared
 (the clips, FER2013 and its FER+ votes). The whole matrix: benchmarks/alert_matrix.py."""
 
 import os

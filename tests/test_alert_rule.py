@@ -131,7 +131,7 @@ def test_an_unhappy_face_reads_unhappy_from_the_start_marked_with_its_reading_al
         assert events(states) == []
         first = next(t for t, s in states if 5 in s.marked)
         assert first == pytest.approx(3.0, abs=0.2) and all(5 in s.marked for t, s in states if t > first)
-    assert READ_UNHAPPY == "read unhappy since first seen"  # the words claim only the reading
+    assert READ_UNHAPPY == "read unhappy when first seen"  # the words claim only the reading
 
 
 def test_a_face_read_neutral_whose_unhappy_share_rises_is_a_turn():

@@ -156,13 +156,13 @@ def test_the_people_behind_an_alert_and_those_marked_on_arrival_are_named_in_the
     with CsvRecorder(path) as rec:
         rec.write(result)
     rows = list(csv.DictReader(open(path, newline="")))
-    assert [r["person_flag"] for r in rows] == ["alert", "read unhappy since first seen", ""]
-    assert summarize(path).faces_seen[("", 5)].flags == {"read unhappy since first seen"}  # the report reads it back
+    assert [r["person_flag"] for r in rows] == ["alert", "read unhappy when first seen", ""]
+    assert summarize(path).faces_seen[("", 5)].flags == {"read unhappy when first seen"}  # the report reads it back
     assert "#4 turned, reading well below their own resting face" in event_of(result, Settings()).text
     log = PeopleLog()
     log.update(result)
     people = {d["person"]: d for d in log.summary()}
-    assert people[4]["alerts"] == 1 and people[5]["read_unhappy_since_first_seen"] and not people[6]["read_unhappy_since_first_seen"]
+    assert people[4]["alerts"] == 1 and people[5]["read_unhappy_when_first_seen"] and not people[6]["read_unhappy_when_first_seen"]
     hook = WebhookSink("http://127.0.0.1:9/hook", attempts=1)
     try:
         event = hook.event(result)
