@@ -80,7 +80,9 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
                     f"({fall}bar {settings.threshold:+.2f}) for {settings.duration:.0f} s; "
                     f"{mood} {faces}" + (f"; lowest {who}" if who else ""))
     elif m.event == "clear":
-        text = f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: {mood}"
+        # why it cleared, and that the mood beside it is the window's mean (it lags a face back at rest)
+        text = (f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: back near resting faces; {mood} "
+                f"(mean of {settings.window:g} s)")
     else:
         return None
     if lane:
