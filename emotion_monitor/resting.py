@@ -111,7 +111,6 @@ class Judged:
     negative: tuple[int, ...] = ()  # counted ids counting below 0 in the group mood now, most unhappy first
     marked: tuple[int, ...] = ()  # ids in view marked READ_UNHAPPY
     people: tuple[PersonMood, ...] = ()  # each counted person's state and rise
-    low: tuple[int, ...] = field(default=())  # ids turned and not back near rest (counted now, or unread < gap)
 
 
 class RestingFaces:
@@ -163,9 +162,8 @@ class RestingFaces:
             if p.mark:
                 marked.append(track.track_id)
         self._sweep(now)
-        low = tuple(sorted(i for i, p in self._people.items() if p.low and now - p.read <= c.gap))
         return Judged(out, learning, tuple(i for _, i in sorted(raising)), tuple(i for _, i in sorted(negative)),
-                      tuple(sorted(marked)), tuple(people), low)
+                      tuple(sorted(marked)), tuple(people))
 
     def _place(self, track: Track, now: float) -> tuple[_Person, float, float]:
         """The person behind a track (a new one when its box jumped), the seconds since their last frame (at
