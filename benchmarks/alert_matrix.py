@@ -185,7 +185,8 @@ def turn_verdict(kind: str, r: dict) -> tuple[bool, str]:
     if kind in MARKED:
         first = min((t for t in r["marked"].values() if t >= turn), default=None)
         ok = not alerts and first is not None and first - turn <= 6.0
-        return ok, (f"marked +{first - turn:.1f} s" if first is not None else "not marked") + (
+        return ok, (f"marked +{first - turn:.1f} s" if first is not None  # else: how much there was to read
+                    else f"not marked (a face read in {r['read']:.0%} of the frames)") + (
             f", {len(alerts)} alert(s)" if alerts else ", no alert")
     early = [e for e in alerts if e[1] < turn]
     first = next((e for e in alerts if e[1] >= turn), None)
