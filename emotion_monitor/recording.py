@@ -206,7 +206,8 @@ class CsvRecorder:
             box = (round(x0), round(y0), round(x1 - x0), round(y1 - y0)) if boxes else ("", "", "", "")
             rows.append([ts, result.frame.index, t.track_id, *box,
                          t.emotion, f"{t.confidence:.4f}", *(f"{p:.5f}" for p in t.probs),
-                         f"{mood.score:.4f}", int(mood.alert), t.quality, (mood.reason or "") if mood.alert else "",
+                         f"{mood.score:.4f}" if mood.faces else "",  # no face counted: no mood (never a calm 0)
+                         int(mood.alert), t.quality, (mood.reason or "") if mood.alert else "",
                          result.frame.source, person_flag(t.track_id, mood.who, mood.marked),
                          t.zone, f"{t.waited:.1f}" if result.zones else ""])
         if rows:

@@ -69,11 +69,13 @@ class SourceTally:
     frames: int = 0
     mood_sum: float = 0.0
     alert_frames: int = 0
-    bins: dict[int, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0.0, 0, 0]))  # second -> mood sum, frames, alert
+    # second -> mood sum, frames with a mood, alert
+    bins: dict[int, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0.0, 0, 0]))
+    mood_frames: int | None = None  # frames with a mood (none when no face counted); None: every frame
 
     @property
     def mean_mood(self) -> float:
-        return self.mood_sum / max(self.frames, 1)
+        return self.mood_sum / max(self.frames if self.mood_frames is None else self.mood_frames, 1)
 
     @property
     def alert_seconds(self) -> int:
@@ -141,18 +143,20 @@ class _Pass:
         self.n = len(header)
         # the face score (mood.face_score) from the row's probabilities, where the file has them
         self.score_cols = ([col[k] for k in POSITIVE], [col[k] for k in NEGATIVE]) if all(k in col for k in LABELS) else None
-        self.bins: dict[int, list[float]] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, frames, alert, faces sum
+        # second -> mood sum, frames, alert, faces sum, frames with a mood
+        self.bins: dict[int, list[float]] = defaultdict(lambda: [0.0, 0, 0, 0, 0])
         self.minute_counts: dict[int, Counter[str]] = defaultdict(Counter)
         self.faces: dict[tuple[str, int], FaceTally] = {}
         self.sources: dict[str, SourceTally] = defaultdict(SourceTally)
         self.queue, self.zoned = QueueTally(), False  # zoned: any row in a zone (the file was recorded with one)
         self.rows = self.frames = self.skipped = self.alert_frames = self.negative_rows = 0
-        self.mood_total = 0.0
+        self.mood_total, self.mood_frames = 0.0, 0
         self.last_ts_text: str | None = None
         self.last_ts = 0.0
         self.current: tuple[str, str, str] | None = None  # (source, timestamp text, frame) of the frame being read
         self.frame_rows = self.frame_queue = 0
-        self.frame_mood = self.frame_alert = self.frame_ts = 0.0
+        self.frame_mood: float | None = 0.0
+        self.frame_alert = self.frame_ts = 0.0
 
     def read(self, row: list[str]) -> None:
         """One row: a line cut short (a file still being written) or damaged is counted as skipped."""
@@ -168,7 +172,9 @@ class _Pass:
             if key != self.current:
                 self.close_frame()
                 self.current, self.frame_rows, self.frame_queue, self.frame_ts = key, 0, 0, self.last_ts
-                self.frame_mood, self.frame_alert = float(row[col[Col.MOOD]]), float(row[col[Col.ALERT]])
+                # an empty mood: no face counted in that frame (0.3 wrote 0.0000 there, as if a calm face had)
+                mood = row[col[Col.MOOD]]
+                self.frame_mood, self.frame_alert = float(mood) if mood else None, float(row[col[Col.ALERT]])
             face_id, emotion = int(row[col[Col.FACE]]), row[col[Col.EMOTION]]
         except ValueError:
             self.skipped += 1
@@ -210,34 +216,40 @@ class _Pass:
         if self.current is None:
             return
         sec, mood, alert = int(self.frame_ts), self.frame_mood, self.frame_alert
+        read = mood is not None
         b = self.bins[sec]
-        b[0] += mood
+        b[0] += mood or 0.0
         b[1] += 1
         b[2] = max(b[2], int(alert))
         b[3] += self.frame_rows
+        b[4] += read
         self.frames += 1
-        self.mood_total += mood
+        self.mood_frames += read
+        self.mood_total += mood or 0.0
         self.alert_frames += alert > 0
         lane = self.sources[self.current[0]]
         lane.frames += 1
-        lane.mood_sum += mood
+        lane.mood_frames = (lane.mood_frames or 0) + read
+        lane.mood_sum += mood or 0.0
         lane.alert_frames += alert > 0
         lb = lane.bins[sec]
-        lb[0] += mood
-        lb[1] += 1
+        lb[0] += mood or 0.0
+        lb[1] += read
         lb[2] = max(lb[2], int(alert))
         self.queue.frame(sec, self.frame_queue)
 
     def summary(self) -> SessionSummary:
         secs = np.array(sorted(self.bins), np.float64)
-        b = np.array([self.bins[int(s)] for s in secs], np.float64).reshape(-1, 4)
+        b = np.array([self.bins[int(s)] for s in secs], np.float64).reshape(-1, 5)
         count = np.maximum(b[:, 1], 1)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a second in which no face counted: NaN (a gap)
+            moods = np.where(b[:, 4] > 0, b[:, 0] / b[:, 4], np.nan)
         minutes = np.array(sorted(self.minute_counts), np.float64)
         shares = np.array([[self.minute_counts[int(m)][label] for label in LABELS] for m in minutes],
                           np.float64).reshape(-1, 7)
         shares = shares / np.maximum(shares.sum(1, keepdims=True), 1)
-        return SessionSummary(secs, b[:, 0] / count, b[:, 2], b[:, 3] / count, minutes, shares, self.faces, self.rows,
-                              self.frames, self.skipped, self.mood_total / max(self.frames, 1), int(self.alert_frames),
+        return SessionSummary(secs, moods, b[:, 2], b[:, 3] / count, minutes, shares, self.faces, self.rows,
+                              self.frames, self.skipped, self.mood_total / max(self.mood_frames, 1), int(self.alert_frames),
                               self.negative_rows, dict(self.sources), queue=self.queue if self.zoned else None)
 
 

@@ -250,8 +250,8 @@ def test_the_demo_loops_without_a_cut_so_its_people_keep_their_ids_and_leave_the
     first = {r["face_id"] for r in rows if int(r["frame"]) < len(frames)}
     second = {r["face_id"] for r in rows if int(r["frame"]) >= len(frames)}
     assert len(second - first) <= 2 and len(first & second) >= 4, (first, second)  # the same people walk on
-    moods = [float(r["mood"]) for r in rows if int(r["frame"]) >= len(frames)]
-    assert sum(m != 0 for m in moods) > 0.8 * len(moods)  # read, not held at 0 while learning
+    moods = [float(r["mood"]) for r in rows if int(r["frame"]) >= len(frames) and r["mood"]]  # "": nobody counted
+    assert sum(m != 0 for m in moods) > 0.8 * len(moods) and len(moods) > 0.5 * len(rows) / 2  # read, never held at 0
 
 
 def test_ctrl_c_closes_the_window_as_its_close_button_does(tmp_path):

@@ -267,3 +267,24 @@ def test_recordings_and_stats_are_readable_by_their_owner_alone(tmp_path, scene_
     assert rc == 0
     (day,) = tmp_path.glob("s-*.csv")  # with --keep-days: a file a UTC day (s-2026-12-06.csv)
     assert day.stat().st_mode & 0o777 == 0o600 and (tmp_path / "s.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_frame_in_which_no_face_counted_records_no_mood_and_the_report_leaves_it_out(tmp_path):
+    """0.3 wrote mood 0.0000 on rows whose face the quality gate left out, as if a calm face had been read: the
+    report's line dipped to 0 on every such frame."""
+    from emotion_monitor.report import summarize
+
+    p = np.eye(7, dtype=np.float32)[5]
+    read = (Track(1, np.array([10, 10, 18, 18], np.float32), p, p),)
+    gated = (Track(1, np.array([10, 10, 18, 18], np.float32), p, p, quality="occluded"),)
+    path = tmp_path / "s.csv"
+    with CsvRecorder(path) as rec:
+        for i, (tracks, mood) in enumerate([(read, MoodState(-0.8, 0.0, 1, False)), (gated, MoodState(0.0, 0.0, 0, False)),
+                                            (read, MoodState(-0.6, 0.0, 1, False))]):
+            rec.write(FrameResult(Frame(np.zeros((40, 80, 3), np.uint8), i, 1796067040.0 + i * 0.2), Detections(),
+                                  tracks, mood))
+    rows = list(csv.DictReader(open(path, newline="")))
+    assert [r["mood"] for r in rows] == ["-0.8000", "", "-0.6000"] and [r["quality"] for r in rows][1] == "occluded"
+    s = summarize(path)
+    assert s.frames == 3 and s.mean_mood == pytest.approx(-0.7) and s.mood[0] == pytest.approx(-0.7)
+    assert s.sources[""].mean_mood == pytest.approx(-0.7)
