@@ -16,11 +16,12 @@ and the next event is tried as usual. No line, warning or exception text carries
 The event: ``{"event": "alert" | "clear", "camera": NAME, "time": ISO 8601 UTC of the frame,
 "frame": N, "mood": score, "faces": faces counted, "duration": seconds the alert lasted (0 when it
 starts), "reason": "turned" | "group" | "test" | null, "why": the rule in words, naming the people
-behind it ("#4 turned: reads well below their own resting face"), "people": their track ids, "source":
-the lane's name (or path / camera index), "test": true for a rehearsal (``emotion-monitor test-alert``,
-the window's Test alert button: reason "test"), false for every real alert}``. At privacy "aggregate"
-(privacy.py) "people" is empty, "why" names nobody and "mood" is null when fewer than the minimum group
-(``--min-group``) were counted.
+behind it ("#4 turned: reads well below their own resting face"), "people": their track ids (on a clear,
+everyone who was behind the alert, those who joined it later too), "source": the lane's name (or path /
+camera index), "test": true for a rehearsal (``emotion-monitor test-alert``, the window's Test alert
+button: reason "test"), false for every real alert}``. At privacy "aggregate" (privacy.py) "people" is
+empty, "why" names nobody and "mood" is null when fewer than the minimum group (``--min-group``) were
+counted.
 """
 
 from __future__ import annotations
@@ -124,7 +125,9 @@ class WebhookSink:
                 "mood": round(m.score, 4) if shows_mood(self.privacy, m.faces, self.min_group) else None,
                 "duration": round(duration, 3), "reason": m.reason if m.event == "alert" else None,
                 "why": why_text(m.reason, who) if m.event == "alert" else None,
-                "people": list(who) if m.event == "alert" else [], "source": src, "test": test}
+                # a clear names everyone who was behind the alert, those who joined it after its start too
+                "people": list(who if m.event == "alert" else (m.cleared if keeps_ids(self.privacy) else ())),
+                "source": src, "test": test}
         if test:  # a rehearsal (rehearsal.py): its own words, nobody's mood behind it
             body.update(reason=TEST_REASON, why=f"TEST: {TEST_WHY}" if m.event == "alert" else None)
         return body

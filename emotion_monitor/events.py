@@ -81,8 +81,9 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
                     f"{mood} {faces}" + (f"; lowest {who}" if who else ""))
     elif m.event == "clear":
         # why it cleared, and that the mood beside it is the window's mean (it lags a face back at rest)
-        text = (f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: back near resting faces; {mood} "
-                f"(mean of {settings.window:g} s)")
+        back = people_text(m.cleared if keeps_ids(settings.privacy) else ())
+        text = (f"CLEAR {iso_utc(f.timestamp)} frame {f.index}: {back + ' ' if back else ''}back near resting faces "
+                f"or gone; {mood} (mean of {settings.window:g} s)")
     else:
         return None
     if lane:

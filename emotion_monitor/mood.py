@@ -197,6 +197,7 @@ class MoodMonitor:
         self.alert_score: float | None = None
         self.reason: str | None = None
         self._behind: list[int] = []  # everyone behind the current alert, in the order they joined
+        self._cleared_who: tuple[int, ...] = ()  # everyone behind the alert that cleared last
         self._turned: set[int] = set()  # those of them who turned (each must be back near rest, or gone, to clear)
         self._below_since: float | None = None
         self._above_since: float | None = None
@@ -240,7 +241,8 @@ class MoodMonitor:
                          event=event, vs_rest=fall if counted else None, reason=self.reason if self.alert else None,
                          learning=judged.learning, who=tuple(self._behind) if self.alert else (),
                          marked=judged.marked, people=judged.people,
-                         alert_score=self.alert_score if self.alert else None)
+                         alert_score=self.alert_score if self.alert else None,
+                         cleared=self._cleared_who if event == "clear" else ())
 
     def _step(self, judged: Judged, fall: float | None, present: float | None, gone: bool, score: float | None,
               now: float) -> str | None:
@@ -276,5 +278,5 @@ class MoodMonitor:
         if now - self._above_since < c.duration / 2:
             return None
         self.alert, self._cleared_at, self._below_since = False, now, None
-        self._behind, self._turned = [], set()
+        self._cleared_who, self._behind, self._turned = tuple(self._behind), [], set()
         return "clear"

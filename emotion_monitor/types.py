@@ -207,11 +207,13 @@ class MoodState:
     marked: tuple[int, ...] = ()  # track ids in view marked "read unhappy when first seen" (no alert of their own)
     people: tuple[PersonMood, ...] = ()  # each counted person as the alert judges them
     alert_score: float | None = None  # ``score`` when the current alert began (the banner shows it beside the live one)
+    cleared: tuple[int, ...] = ()  # on a "clear" event: everyone who was behind the alert that ended, as they joined
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "who", tuple(self.who))
         object.__setattr__(self, "marked", tuple(self.marked))
         object.__setattr__(self, "people", tuple(self.people))
+        object.__setattr__(self, "cleared", tuple(self.cleared))
 
 
 @dataclass(frozen=True)

@@ -175,9 +175,12 @@ def test_every_person_behind_an_alert_is_named_those_who_join_it_too():
     def plan(t):
         return group(3) + [track(4, level(-0.8) if t >= 20.0 else NEUTRAL), track(5, level(-0.8) if t >= 30.0 else NEUTRAL)]
 
-    _, states = play(plan, 40.0)
+    _, states = play(lambda t: plan(t) if t < 40.0 else group(5), 50.0)
     assert events(states)[0][3] == (4,)
-    assert states[-1][1].who == (4, 5) and states[-1][1].alert_score is not None
+    during = [s for t, s in states if t < 40.0][-1]
+    assert during.who == (4, 5) and during.alert_score is not None
+    clear = next(s for t, s in states if s.event == "clear")  # the clear names everyone who was behind it
+    assert clear.cleared == (4, 5) and clear.who == () and not clear.alert
 
 
 def test_clearing_needs_everyone_who_turned_back_and_a_person_who_turns_again_is_never_muted():

@@ -121,8 +121,8 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     start, end = win.mood.spans[0][0].getRegion()  # the span closed where the alert cleared
     assert win.mood.t[0] < start < end <= win.mood.t[-1] and len(win.mood.spans) == 1
     # the same words and clock as the command line's CLEAR line: the frame's UTC time, its number
-    assert re.fullmatch(r"CLEAR \d{4}-\d\d-\d\dT[\d:.]+Z frame \d+: back near resting faces; mood [+-]\d\.\d\d "
-                        r"\(mean of [\d.]+ s\)", win.events.item(0).text())
+    assert re.fullmatch(r"CLEAR \d{4}-\d\d-\d\dT[\d:.]+Z frame \d+: #\d+ back near resting faces or gone; "
+                        r"mood [+-]\d\.\d\d \(mean of [\d.]+ s\)", win.events.item(0).text())
     # the people panel shows the same result as the video and the selected face: the three read alike
     def alike():
         shown = win.last_result
