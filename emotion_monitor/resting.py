@@ -57,7 +57,6 @@ V_FLOOR = math.log(1 / 3)  # a turn ends where an unhappy reading (v) is at leas
 MARK_BAR = -0.5  # a score this low (negative emotions outweigh happy by half) before the resting face is known: marked
 BACK = 0.5  # back near the resting face: a rise is under this share of its bar
 READ_UNHAPPY = "read unhappy when first seen"
-STATES = ("learning", "at rest", "turned", "relearning")  # PersonMood.state
 
 
 @dataclass(frozen=True)

@@ -71,11 +71,11 @@ class SourceTally:
     alert_frames: int = 0
     # second -> mood sum, frames with a mood, alert
     bins: dict[int, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0.0, 0, 0]))
-    mood_frames: int | None = None  # frames with a mood (none when no face counted); None: every frame
+    mood_frames: int = 0  # frames with a mood (a frame in which no face counted has none)
 
     @property
     def mean_mood(self) -> float:
-        return self.mood_sum / max(self.frames if self.mood_frames is None else self.mood_frames, 1)
+        return self.mood_sum / max(self.mood_frames, 1)
 
     @property
     def alert_seconds(self) -> int:
@@ -229,7 +229,7 @@ class _Pass:
         self.alert_frames += alert > 0
         lane = self.sources[self.current[0]]
         lane.frames += 1
-        lane.mood_frames = (lane.mood_frames or 0) + read
+        lane.mood_frames += read
         lane.mood_sum += mood or 0.0
         lane.alert_frames += alert > 0
         lb = lane.bins[sec]
@@ -274,6 +274,7 @@ def _summarize_seconds(reader: Iterator[list[str]]) -> SessionSummary:
             b[2] = max(b[2], on)
         bins[sec][3] += faces
         lane.frames += score is not None
+        lane.mood_frames += score is not None
         lane.mood_sum += score or 0.0
         lane.alert_frames += on
     secs = np.array(sorted(bins), np.float64)
