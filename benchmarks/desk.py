@@ -75,16 +75,17 @@ def desk_frames(kind: str, fps: float = 25.0, seed: int = 0) -> list[np.ndarray]
     ``desk-down``, ``desk-turn``, ``desk-away``."""
     bg = composite.background(SIZE)
     rng = np.random.default_rng(seed)
-    calm = _faces("neutral")
     if kind.startswith("desk-sad"):
         sad_rest = _faces("neutral", sad_votes=3)
         face = sad_rest[np.random.default_rng(int(kind.rsplit("-", 1)[1])).integers(len(sad_rest))]
         return [_draw(bg, face, i / fps) for i in range(int(20 * fps))]
     if kind == "desk-happy":
-        happy = _faces("happy")[rng.integers(len(_faces("happy")))]
+        smiles, calm = _faces("happy"), _faces("neutral")  # each set read once
+        happy = smiles[rng.integers(len(smiles))]
         quiet = calm[rng.integers(len(calm))]
         return [_draw(bg, happy if i / fps < 8.0 else quiet, i / fps) for i in range(int(20 * fps))]
     if kind == "desk-down":
+        calm = _faces("neutral")
         face = calm[rng.integers(len(calm))]
         return [_draw(bg, face, i / fps, down=(i / fps) % 5.0 >= 4.0) for i in range(int(20 * fps))]
     turn, back = DESK_TURNS[kind]
