@@ -109,7 +109,7 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
     from .app import DEMO_CLIP, open_sources
     from .errors import MonitorError
     from .people import write_people_csv
-    from .privacy import keeps_ids
+    from .privacy import check_writable, keeps_ids
     from .runner import MULTI_DEFAULTS
     from .sources import SourceSpec
 
@@ -130,7 +130,7 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
     try:
         for path in (args.stats_json, args.people_csv):
             if path:
-                _check_writable(Path(path))
+                check_writable(Path(path))
         if args.people_csv and not keeps_ids(settings.privacy):
             return error(f"--people-csv lists people; --privacy {settings.privacy} keeps none")
         runner = open_sources(settings, specs, options.outputs_from(args), warn, named=several,
@@ -154,7 +154,7 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
         say(f"done: {summary['frames']} frames of {len(specs)} sources in {summary['seconds']:.1f} s")
         return 1 if all(lane["state"] == "failed" for lane in summary["sources"].values()) else 0
     except MonitorError as exc:
-        return error(str(exc))
+        return error(str(exc), exc.code)
     finally:
         signal.signal(signal.SIGINT, old)
         if runner is not None:
@@ -188,41 +188,21 @@ def done_line(summary: RunSummary) -> str:
     """The one-source closing line: frames, time, rate, faces and the frames lost (:func:`lost_frames`)."""
     lost = lost_frames(summary)
     return (f"done: {summary['frames']} frames in {summary['seconds']:.1f} s ({summary['fps']} fps), "
-            f"{summary['mean_faces']} faces per frame{'; ' + lost if lost else ''}")
+            f"{float(summary['mean_faces']):.1f} faces a frame on average{'; ' + lost if lost else ''}")
 
 
 def sources_of(args: argparse.Namespace) -> list[SourceSpec]:
-    """The sources the options name; SourceError (one line) when they conflict."""
-    from .errors import SourceError
+    """The sources the options name; UsageError (one line, exit 2) when they conflict."""
+    from .errors import UsageError
     from .sources import load_sources, sources_from_args
 
     if args.sources:
         if args.camera or args.video or args.demo:
-            raise SourceError("--sources names every source; give it without --camera, --video or --demo")
+            raise UsageError("--sources names every source; give it without --camera, --video or --demo")
         return load_sources(args.sources)
     if args.demo and (args.camera or args.video):
-        raise SourceError("--demo plays the bundled clip alone; give it without --camera or --video")
+        raise UsageError("--demo plays the bundled clip alone; give it without --camera or --video")
     return sources_from_args(args.camera or (), args.video or ())
-
-
-def _check_writable(path: Path) -> None:
-    """RecordingError (one line) unless ``path`` can be written, tried before the run rather than after it:
-    opened for appending (nothing written), removed again if it did not exist."""
-    from .errors import RecordingError
-    from .privacy import open_private
-
-    if not path.parent.is_dir():
-        raise RecordingError(f"cannot write {path}: folder does not exist")
-    if path.is_dir():
-        raise RecordingError(f"cannot write {path}: it is a folder")
-    existed = path.exists()
-    try:
-        with open_private(path, "a"):  # owner-only, as the run's own writes (privacy.open_private)
-            pass
-    except OSError as exc:
-        raise RecordingError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    if not existed:
-        path.unlink()
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
@@ -279,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["test-alert"]:
         return test_alert_main(argv[1:])
     args = build_parser().parse_args(argv)
-    from .errors import MonitorError
+    from .errors import MonitorError, UsageError
 
     try:
         specs = sources_of(args)
@@ -288,9 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"--alert-webhook-file PATH or {options.WEBHOOK_ENV} keep it out", file=sys.stderr)
         args.alert_webhook = options.webhook_url(args)  # refused here, before anything opens, in one line
         if getattr(args, "privacy", None) == "aggregate" and getattr(args, "blur_snapshots", True) is False:
-            raise MonitorError("--no-blur-snapshots is refused at --privacy aggregate: no image of a face is kept there")
+            raise UsageError("--no-blur-snapshots is refused at --privacy aggregate: no image of a face is kept there")
     except MonitorError as exc:
-        return error(str(exc))
+        return error(str(exc), exc.code)
     if args.gui or (not specs and not args.demo):
         return run_gui(args, specs)
     try:

@@ -78,7 +78,7 @@ def report_main(argv: Sequence[str]) -> int:
     try:
         s = write_report(args.csv, args.out)
     except MonitorError as exc:
-        return error(str(exc))
+        return error(str(exc), exc.code)
     what = (f"{s.rows} seconds (privacy aggregate: no faces kept)" if s.aggregate
             else f"{s.frames} frames, {len(s.faces_seen)} faces, {s.rows} rows")
     print(f"{args.out}: {what}"

@@ -2,7 +2,16 @@
 
 
 class MonitorError(Exception):
-    """Base class: anything the CLI turns into one clear line and exit status 1."""
+    """Base class: anything the CLI turns into one clear line and exit status ``code`` (1)."""
+
+    code = 1
+
+
+class UsageError(MonitorError):
+    """Wrong arguments (options that contradict each other, a report of a kind there is none of): exit 2,
+    as argparse's own refusals."""
+
+    code = 2
 
 
 class SourceError(MonitorError):

@@ -91,7 +91,9 @@ class Lane:
         up, passes through a looped file, and whether ``--max-frames`` stopped it."""
         c, done = self.capture, self.pipeline.frames if self.pipeline is not None else 0
         dropped, passes = getattr(c, "dropped", 0), getattr(c, "passes", 1)
-        why = "stopped by --max-frames" if getattr(c, "hit_max", False) else "end of video"
+        why = "end of video"
+        if getattr(c, "hit_max", False):
+            why = f"end of {c.length_of}" if getattr(c, "length_of", "") else "stopped by --max-frames"
         return (f"{why}: {done} frames analysed of {done + dropped} read"
                 + (f", {dropped} dropped to keep up" if dropped else "")
                 + (f", {passes} passes of the looped file" if passes > 1 else ""))

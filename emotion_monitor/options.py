@@ -62,12 +62,13 @@ def capture_from(args: argparse.Namespace) -> CaptureOptions:
     ``--demo`` loops the demo clip for :data:`~emotion_monitor.build.DEMO_FRAMES` frames unless told."""
     demo = bool(getattr(args, "demo", False))  # the demo clip loops (it walks forwards, then backwards)
     max_frames = getattr(args, "max_frames", None)
+    length_of = ""
     if demo and max_frames is None:
         from .build import DEMO_FRAMES
 
-        max_frames = DEMO_FRAMES
+        max_frames, length_of = DEMO_FRAMES, "the demo"
     return CaptureOptions(realtime=bool(getattr(args, "realtime", False)), max_frames=max_frames,
-                          loop=demo or bool(getattr(args, "loop", False)))
+                          loop=demo or bool(getattr(args, "loop", False)), length_of=length_of)
 
 
 WEBHOOK_ENV = "EMOTION_MONITOR_WEBHOOK"  # the webhook's URL, kept out of the process list (ps shows arguments)

@@ -26,6 +26,7 @@ for a place that wants the alert and nothing about anyone.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import IO, Any, Literal
 
 Level = Literal["full", "people", "aggregate"]
@@ -99,3 +100,23 @@ def write_private(path: str | os.PathLike[str], data: str | bytes) -> None:
     else:
         with open_private(path, "wb") as fh:
             fh.write(data)
+
+
+def check_writable(path: Path) -> None:
+    """RecordingError (one line) unless ``path`` can be written, tried before the work rather than after it
+    (a run's stats JSON and people CSV, a report): opened for appending (nothing written), owner-only as
+    every write of the package, removed again if it did not exist."""
+    from .errors import RecordingError
+
+    if not path.parent.is_dir():
+        raise RecordingError(f"cannot write {path}: folder does not exist")
+    if path.is_dir():
+        raise RecordingError(f"cannot write {path}: it is a folder")
+    existed = path.exists()
+    try:
+        with open_private(path, "a"):
+            pass
+    except OSError as exc:
+        raise RecordingError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    if not existed:
+        path.unlink()

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import MonitorError
+from .errors import MonitorError, UsageError
 from .mood import format_mood, format_score
-from .privacy import open_private, write_private
+from .privacy import check_writable, open_private, write_private
 from .queue_report import queue_figure
 from .session_csv import FaceTally, SessionSummary, SourceTally, summarize
 from .types import LABELS
@@ -147,7 +147,8 @@ def source_rows(s: SessionSummary) -> list[tuple[str, str, str, str, str]]:
 def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
     csv_path, out = Path(csv_path), Path(out)
     if out.suffix.lower() not in (".html", ".png", ".pdf"):
-        raise MonitorError(f"report must end in .html, .png or .pdf, not {out.name}")
+        raise UsageError(f"report must end in .html, .png or .pdf, not {out.name}")
+    check_writable(out)  # before reading a long session, not after
     s = summarize(csv_path)
     if not s.frames:
         raise MonitorError(f"{csv_path} holds no face rows to report on")

@@ -311,10 +311,13 @@ class CaptureOptions:
     frames), ``max_frames`` stops after that many, ``loop`` plays a file again from its start,
     ``sample_fps`` hands over only that many frames a second of the source's clock; ``retry`` reopens a
     failing source (default: cameras) with backoff from ``backoff`` s up to ``max_backoff`` s;
-    ``queue_size`` frames wait at most between a file's reader and the loop."""
+    ``queue_size`` frames wait at most between a file's reader and the loop. ``length_of``: what
+    ``max_frames`` is, when it is not the user's ``--max-frames`` ("the demo": its own length), for
+    the closing line."""
 
     realtime: bool = False
     max_frames: int | None = None
+    length_of: str = ""
     loop: bool = False
     sample_fps: float | None = None
     retry: bool | None = None

@@ -58,7 +58,8 @@ def test_the_closing_line_counts_the_frames_lost_to_the_clock():
     # the status line shows the clip's frame number (181); the closing line must say why it counted fewer
     summary = {"frames": 173, "seconds": 8.0, "fps": 21.6, "mean_faces": 0.4, "dropped_frames": 8, "skipped_frames": 0}
     line = done_line(summary)
-    assert line == "done: 173 frames in 8.0 s (21.6 fps), 0.4 faces per frame; 8 frames dropped to keep up"
+    assert line == "done: 173 frames in 8.0 s (21.6 fps), 0.4 faces a frame on average; 8 frames dropped to keep up"
+    assert "7.0 faces a frame on average" in done_line({**summary, "mean_faces": 7.008})  # not 7.008
     assert "unreadable" not in line
     assert done_line({**summary, "dropped_frames": 0, "skipped_frames": 1}).endswith("; 1 frame skipped as unreadable")
     # several sources: each source's line counts both, as the one-source line does
@@ -310,3 +311,20 @@ def test_ctrl_c_during_make_demo_still_writes_the_report(tmp_path, window):
     assert report.exists() and report.stat().st_size > 10_000, out
     assert report.stat().st_mtime >= csv_path.stat().st_mtime  # made from the run just stopped
     assert "open demo-report.html in a browser" in out  # and the user is told where it is
+
+
+def test_wrong_arguments_exit_2_and_a_report_path_is_checked_before_its_csv_is_read(tmp_path, capsys):
+    """README: wrong arguments exit 2 (one line); #52: a report's path is checked before the work."""
+    from emotion_monitor.cli import main
+
+    for argv in (["--demo", "--camera", "0"], ["--sources", str(tmp_path / "s.toml"), "--video", "v.mp4"],
+                 ["report", str(tmp_path / "s.csv"), "--out", str(tmp_path / "r.docx")]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("emotion-monitor: error: "), argv
+    # the CSV does not exist either: the report's own path is what it says, so it was checked first
+    assert main(["report", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "no" / "r.html")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"emotion-monitor: error: cannot write {tmp_path / 'no' / 'r.html'}: folder does not exist"]
+    assert main(["report", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "r.html")]) == 1
+    assert "missing.csv" in capsys.readouterr().err and not (tmp_path / "r.html").exists()  # nothing left behind

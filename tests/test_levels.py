@@ -103,7 +103,7 @@ def test_no_blur_snapshots_is_refused_at_aggregate_in_one_line(tmp_path, capsys)
 
     rc = cli.main(["--video", str(tmp_path / "x.avi"), "--privacy", "aggregate", "--no-blur-snapshots"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert rc == 1 and len(err) == 1 and "--no-blur-snapshots is refused at --privacy aggregate" in err[0]
+    assert rc == 2 and len(err) == 1 and "--no-blur-snapshots is refused at --privacy aggregate" in err[0]
 
 
 @pytest.mark.parametrize("level,faces,kept", [("aggregate", 2, False), ("aggregate", 3, True), ("people", 1, True),

@@ -3,6 +3,7 @@
 import argparse
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -32,6 +33,23 @@ def test_the_end_of_a_video_is_reported_and_the_summary_says_so(astronaut_bgr):
     summary = session.run()
     session.close()
     assert summary["frames"] == 30 and summary["ended"] and status[-1] == "end of video: 30 frames analysed of 30 read"
+
+
+def test_the_demo_ends_at_its_own_length_and_a_user_limit_says_it_stopped_the_run(astronaut_bgr):
+    """#52: --demo's own length is not the user's --max-frames; each closing line says which stopped it."""
+    from emotion_monitor.options import capture_from
+
+    demo = capture_from(argparse.Namespace(demo=True, max_frames=None))
+    mine = capture_from(argparse.Namespace(demo=True, max_frames=12))
+    assert demo.loop and demo.max_frames and demo.length_of == "the demo" and mine.length_of == ""
+    for options, words in ((replace(demo, max_frames=12), "end of the demo"), (mine, "stopped by --max-frames")):
+        status: list[str] = []
+        cap = synthetic_capture(astronaut_bgr, n=30, max_frames=options.max_frames, length_of=options.length_of)
+        session = open_runner(Settings(), cap, classifier=Sad(), on_status=status.append)
+        cap.start()
+        session.run()
+        session.close()
+        assert status[-1] == f"{words}: 12 frames analysed of 12 read"
 
 
 def test_a_stopped_run_is_not_an_end_of_video(astronaut_bgr):
