@@ -126,8 +126,7 @@ class Capture:
         if on_status is not None:
             self.status.connect(on_status)
         self.max_frames = o.max_frames
-        # passes through a looped file; stopped by max_frames, and what that is (CaptureOptions.length_of)
-        self.passes, self.hit_max, self.length_of = 1, False, o.length_of
+        self.passes, self.hit_max, self.length_of = 1, False, o.length_of  # passes; stopped by max_frames (what it is)
         self._queue: queue.Queue[Frame | None] = queue.Queue(maxsize=o.queue_size)
         self._latest: Frame | None = None
         self._cond = threading.Condition()
