@@ -251,4 +251,4 @@ def test_the_command_line_watches_several_videos_into_one_csv_and_stats(scene_vi
     with open(out, newline="") as fh:
         assert {r["source"] for r in csv.DictReader(fh)} == {"A"}
     proc = cli("--sources", str(tmp_path / "lanes.toml"), "--video", str(a))
-    assert proc.returncode == 1 and proc.stderr.strip().count("\n") == 0 and "without --camera" in proc.stderr
+    assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0 and "without --camera" in proc.stderr

@@ -1,0 +1,122 @@
+"""Ids on the looped demo when a loaded machine drops frames, offline and repeatable (#52).
+
+    python benchmarks/demo_ids.py [--seconds 125] [--keep 1,0.35] [--seeds 2]
+
+A real run (``emotion-monitor --video assets/demo.mp4 --realtime --loop`` with both cores busy) keeps
+about a third of the frames (1,095 of 3,105 in 125 s), and which ones depends on the moment. Here the
+demo clip (the street forwards, then backwards: 208 frames) is played looped through the app's pipeline
+and frames are skipped as such a run skips them: the gap to the next frame analysed is drawn from a gamma
+distribution (shape 4) whose mean is 1 / ``keep`` frames, seeded, so two versions of the tracker can be
+compared on the same drops. ``keep`` 1 analyses every frame.
+
+Measured, a row per (keep, seed):
+
+* **ids**: ids the tracker issued (the issue's bar: the distinct people + 2);
+* **people**: the people of the reference, each a track of >= 20 frames when every frame of the forward
+  half is analysed once (the same source frame is the same image in every pass, and the backwards half
+  shows the forward frames again);
+* **switches**: how often a reference person's box (IoU > 0.5 with a reported track, on the same source
+  frame) changed id from one time they were found to the next; 0 when ids hold;
+* **ids worn**: distinct ids the reference people wore, summed over people (= people when ids hold).
+
+The reference's own mistakes count as switches too (two of its people swap once at every-frame rates),
+so compare rows, not the figure with 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from emotion_monitor.app import build_pipeline  # noqa: E402
+from emotion_monitor.build import DEMO_CLIP  # noqa: E402
+from emotion_monitor.settings import Settings  # noqa: E402
+from emotion_monitor.tracking import iou_matrix  # noqa: E402
+from emotion_monitor.types import Frame  # noqa: E402
+
+FORWARD = 105  # the demo's forward half; frame k >= 105 shows source frame 208 - k
+
+
+def clip_frames() -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(DEMO_CLIP))
+    out = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            return out
+        out.append(f)
+
+
+def source_frame(k: int) -> int:
+    return k if k < FORWARD else 208 - k
+
+
+def reference(frames: list[np.ndarray]) -> dict[int, dict[int, np.ndarray]]:
+    """Each reference person's box on each source frame of the forward half (every frame analysed)."""
+    pipe = build_pipeline(Settings())
+    ref: dict[int, dict[int, np.ndarray]] = {}
+    for i in range(FORWARD):
+        r = pipe.process(Frame(frames[i], i, 1e9 + i / 25, i / 25))
+        for t in r.tracks:
+            ref.setdefault(t.track_id, {})[i] = t.xyxy.copy()
+    pipe.close()
+    return {p: boxes for p, boxes in ref.items() if len(boxes) >= 20}
+
+
+def looped_run(frames: list[np.ndarray], ref: dict, keep: float, seed: int, seconds: float) -> dict:
+    """The looped demo with frames skipped as a loaded machine skips them; ids, switches, ids worn."""
+    rng = np.random.default_rng(seed)
+    pipe = build_pipeline(Settings())
+    last: dict[int, int | None] = {p: None for p in ref}
+    worn: dict[int, set] = {p: set() for p in ref}
+    switches = analysed = i = 0
+    while i < seconds * 25:
+        k = i % len(frames)
+        r = pipe.process(Frame(frames[k], i, 1e9 + i / 25, i / 25))
+        analysed += 1
+        boxes = np.array([t.xyxy for t in r.tracks], np.float32).reshape(-1, 4)
+        for p, where in ref.items():
+            s = source_frame(k)
+            if s not in where or not len(boxes):
+                continue
+            overlap = iou_matrix(where[s][None], boxes)[0]
+            if overlap.max() > 0.5:
+                now = r.tracks[int(overlap.argmax())].track_id
+                switches += last[p] is not None and now != last[p]
+                last[p] = now
+                worn[p].add(now)
+        i += 1 if keep >= 1 else max(1, int(round(rng.gamma(4.0, 1.0 / keep / 4.0))))
+    ids = pipe.tracker.ids_issued
+    pipe.close()
+    return {"ids": ids, "switches": switches, "worn": sum(len(v) for v in worn.values()), "analysed": analysed}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=125.0)
+    ap.add_argument("--keep", default="1,0.35", help="shares of the frames analysed, comma-separated")
+    ap.add_argument("--seeds", type=int, default=2, help="drop patterns a share below 1")
+    args = ap.parse_args()
+    frames = clip_frames()
+    ref = reference(frames)
+    print(f"The demo looped {args.seconds:g} s ({len(frames)} frames a pass), {len(ref)} reference people\n")
+    print("| frames kept | seed | frames analysed | ids | reference people | switches | ids worn |")
+    print("|---|---|---|---|---|---|---|")
+    for keep in (float(k) for k in args.keep.split(",")):
+        for seed in range(1 if keep >= 1 else args.seeds):
+            m = looped_run(frames, ref, keep, seed, args.seconds)
+            print(f"| {keep:g} | {seed if keep < 1 else '-'} | {m['analysed']} | {m['ids']} | {len(ref)} | "
+                  f"{m['switches']} | {m['worn']} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
