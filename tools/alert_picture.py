@@ -12,7 +12,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -24,8 +23,7 @@ def main() -> int:
     ap.add_argument("out", type=Path, help="image file (.jpg or .png)")
     ap.add_argument("--seconds", type=float, default=8.0, help="seconds of the demo clip played first")
     args = ap.parse_args()
-    from PySide6.QtCore import QSettings
-    from PySide6.QtTest import QTest
+    from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
     from emotion_monitor.app import DEMO_CLIP
@@ -37,12 +35,14 @@ def main() -> int:
         win.resize(1400, 820)
         win.show()
         win.open_video(str(DEMO_CLIP), loop=True)
-        end = time.monotonic() + args.seconds
-        while time.monotonic() < end:
-            QTest.qWait(100)
-        win.test_alert()
-        QTest.qWait(400)
-        ok = win.grab().save(str(args.out), quality=88)
+        # the application's own event loop, as a user's window runs: QTest.qWait in a Python loop kept the
+        # analysis thread to 1-3 frames a second (the boxes drawn lagged the faces by a second)
+        saved = {}
+        QTimer.singleShot(int(args.seconds * 1000), win.test_alert)
+        QTimer.singleShot(int(args.seconds * 1000) + 400, lambda: (
+            saved.update(ok=win.grab().save(str(args.out), quality=88)), app.quit()))
+        app.exec()
+        ok = saved.get("ok", False)
         win.close()
     app.processEvents()
     print(f"{args.out}: the window {'saved' if ok else 'NOT saved'}, a TEST alert on the demo clip")
