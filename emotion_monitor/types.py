@@ -317,13 +317,13 @@ class CaptureOptions:
 
     realtime: bool = False
     max_frames: int | None = None
-    length_of: str = ""
     loop: bool = False
     sample_fps: float | None = None
     retry: bool | None = None
     backoff: float = 0.5
     max_backoff: float = 5.0
     queue_size: int = 4
+    length_of: str = ""
 
     def __post_init__(self) -> None:
         if self.sample_fps is not None and self.sample_fps <= 0:
