@@ -67,7 +67,7 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
     mood = mood_words(result, settings)
     test = m.reason == TEST_REASON  # a rehearsal (rehearsal.py): marked TEST, nobody's mood behind it
     if test and m.event in ("alert", "clear"):
-        text = f"TEST {m.event.upper()} {iso_utc(f.timestamp)}: a rehearsal of the alert path, nobody's mood"
+        text = f"TEST {m.event.upper()} {iso_utc(f.timestamp)}: a rehearsal of the alert path; nobody's mood raised it"
     elif m.event == "alert":
         faces = f"({m.faces} face{'' if m.faces == 1 else 's'})"
         who = people_text(ids)
