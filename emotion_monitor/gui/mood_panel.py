@@ -54,7 +54,10 @@ class MoodPanel(QWidget):
         self.timeline = pg.PlotWidget(background=plot_colours()[0])
         self.timeline.setYRange(-1, 1)
         self.timeline.setLabel("bottom", "seconds")
-        self.timeline.addLegend(offset=(-4, 4), labelTextSize="7pt")  # each kind of line says what it is
+        # each kind of line says what it is, on the plot's own colour so that no line runs through its words
+        back = pg.mkColor(plot_colours()[0])
+        back.setAlpha(200)
+        self.timeline.addLegend(offset=(4, 4), labelTextSize="7pt", brush=pg.mkBrush(back))  # the oldest corner
         self.curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2), name="mood (as read)")
         self.fall_curve = self.timeline.plot(pen=pg.mkPen("#ef6c00", width=2), name="vs resting faces (alert)")
         # where nobody was counted the line does not stop without a reason: a grey dotted line holds the last
@@ -64,8 +67,10 @@ class MoodPanel(QWidget):
                                           symbolBrush=None, name="frames dropped")
         self.drops: deque[float] = deque(maxlen=3000)
         self._index = 0
-        self.threshold_line = pg.InfiniteLine(threshold, angle=0, pen=pg.mkPen(ALERT, style=Qt.DashLine))
+        bar = pg.mkPen(ALERT, style=Qt.DashLine)
+        self.threshold_line = pg.InfiniteLine(threshold, angle=0, pen=bar)
         self.timeline.addItem(self.threshold_line)
+        self.timeline.plot(pen=bar, name="alert bar (orange line)")  # the bar judges the fall, not the mood as read
         self.timeline.setMaximumHeight(170)
         layout.addWidget(self.timeline)
         self.t: deque[float] = deque(maxlen=3000)
