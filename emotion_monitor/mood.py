@@ -16,7 +16,7 @@ view or in a crowd alike). The rule (docs/alert.md draws it):
 1. ALERT when someone **turns**: their unhappy log-odds rise clearly above their own resting reading for
    ``person_duration`` seconds (reason ``"turned"``); or when the **group** falls: the mean of each
    counted person's fall below their resting reading (``MoodState.vs_rest``), over ``window`` seconds,
-   stays below ``threshold`` for ``duration`` seconds (reason ``"group"``).
+   stays below ``threshold`` for ``duration`` seconds and this frame's is below it too (reason ``"group"``).
 2. Whoever turns while the alert is on joins it: ``MoodState.who`` names everyone behind it.
 3. CLEAR once, for ``duration / 2`` seconds, every person who turned is back near their resting face or
    has been unread for over ``gap`` seconds (left), and the group's ``vs_rest`` is above ``threshold +
@@ -256,7 +256,9 @@ class MoodMonitor:
             cooling = self._cleared_at is not None and now - self._cleared_at < c.cooldown
             low = fall is not None and fall < c.threshold and not cooling
             self._below_since = (self._below_since if self._below_since is not None else now) if low else None
-            group = self._below_since is not None and now - self._below_since >= c.duration
+            # and low now: a mean over the window lags, and must not raise an alert on people already back
+            group = (self._below_since is not None and now - self._below_since >= c.duration
+                     and present is not None and present < c.threshold)
             if not (judged.raising or group):
                 return None
             self.alert, self.alert_started, self.alert_score = True, now, score

@@ -18,7 +18,8 @@ Dropped frames (a loaded machine in real time): searches come further apart; the
 (:meth:`Tracker.gap`) and the time a missed face is still shown widen with them.
 
 A new face gets its public id only once it is confirmed (``min_hits`` detections, or one detection of confidence >=
-``sure``): one-frame false detections no longer use up ids. A face that is not detected on a frame but overlaps one
+``sure`` that does not sit on a followed face's head: :func:`~emotion_monitor.matching.stacked_on`): one-frame false
+detections, and hair or a hand above a face, no longer use up ids. A face that is not detected on a frame but overlaps one
 that is (IoU > ``ghost_iou``) is not reported, nor one on the hair above another
 (:func:`~emotion_monitor.matching.heads_shared`): one box per head.
 
@@ -46,6 +47,7 @@ from .matching import (
     heads_shared,
     iou_matrix,
     look_alike,
+    stacked_on,
 )
 from .types import LABELS, Detections, Track
 
@@ -226,8 +228,11 @@ class Tracker:
             self._searched_at = timestamp
         for f in self._faces:
             f.matched_now = False
+        # confident enough to be numbered at once, unless it sits on a followed face's head (hair, a hand)
+        followed = np.array([dets.xyxy[c] for r, c in pairs if self._faces[r].track_id], np.float32).reshape(-1, 4)
+        sure = [bool(dets.confidence[c] >= self.sure) and not stacked_on(dets.xyxy[c], followed) for c in range(len(dets))]
         for r, c in pairs:
-            self._observe(self._faces[r], dets, c, probs[c], quality[c], timestamp, described)
+            self._observe(self._faces[r], dets, c, probs[c], quality[c], timestamp, described, sure[c])
         for f in self._faces:
             if not f.matched_now:
                 f.missed += 1
@@ -238,7 +243,7 @@ class Tracker:
             if c not in matched_d and dets.confidence[c] >= self.strong:  # a weak box starts nothing
                 self._faces.append(_Face(dets.xyxy[c].copy(), dets.xyxy[c].copy(), probs[c].copy(), probs[c].copy(),
                                          timestamp, timestamp, quality=quality[c],
-                                         confident=bool(dets.confidence[c] >= self.sure), classified_at=timestamp,
+                                         confident=bool(sure[c]), classified_at=timestamp,
                                          feature=None if described is None else described.get([c])[0],
                                          feature_at=timestamp))
         # a face never confirmed is dropped as soon as it is lost; a confirmed one is kept max_age
@@ -264,7 +269,7 @@ class Tracker:
         self._faces = [g for g in self._faces if g is not old]  # by identity: _Face's == compares arrays
 
     def _observe(self, f: _Face, dets: Detections, c: int, probs: np.ndarray, quality: str, timestamp: float,
-                 described: _Features | None) -> None:
+                 described: _Features | None, sure: bool) -> None:
         """Face ``f`` matched detection ``c``: its box, velocity, smoothed readings and appearance."""
         box = dets.xyxy[c]
         dt = timestamp - f.last_seen
@@ -289,7 +294,7 @@ class Tracker:
         f.missed = f.missed_searches = 0
         f.last_seen = timestamp
         f.quality = quality
-        f.confident |= bool(dets.confidence[c] >= self.sure)
+        f.confident |= sure
         f.matched_now = True
 
     def _report(self, timestamp: float) -> tuple[Track, ...]:
@@ -307,3 +312,4 @@ class Tracker:
             if k not in hidden:
                 out.append(f.snapshot())
         return tuple(out)
+
