@@ -19,8 +19,8 @@ Dropped frames (a loaded machine in real time): searches come further apart; the
 
 A new face gets its public id only once it is confirmed (``min_hits`` detections, or one detection of confidence >=
 ``sure`` that does not sit on a followed face's head: :func:`~emotion_monitor.matching.stacked_on`): one-frame false
-detections, and hair or a hand above a face, no longer use up ids. A face that is not detected on a frame but overlaps one
-that is (IoU > ``ghost_iou``) is not reported, nor one on the hair above another
+detections, and hair or a hand above a face, no longer use up ids. A face that is not detected on a frame but
+overlaps one that is (IoU > ``ghost_iou``) is not reported, nor one on the hair above another
 (:func:`~emotion_monitor.matching.heads_shared`): one box per head.
 
 Hand-written: ``supervision``'s ByteTrack pulls opencv-python beside our opencv-contrib-python (two cv2 packages in
@@ -312,4 +312,3 @@ class Tracker:
             if k not in hidden:
                 out.append(f.snapshot())
         return tuple(out)
-
