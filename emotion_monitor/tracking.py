@@ -230,7 +230,8 @@ class Tracker:
             f.matched_now = False
         # confident enough to be numbered at once, unless it sits on a followed face's head (hair, a hand)
         followed = np.array([dets.xyxy[c] for r, c in pairs if self._faces[r].track_id], np.float32).reshape(-1, 4)
-        sure = [bool(dets.confidence[c] >= self.sure) and not stacked_on(dets.xyxy[c], followed) for c in range(len(dets))]
+        sure = [bool(dets.confidence[c] >= self.sure) and not stacked_on(dets.xyxy[c], followed)
+                for c in range(len(dets))]
         for r, c in pairs:
             self._observe(self._faces[r], dets, c, probs[c], quality[c], timestamp, described, sure[c])
         for f in self._faces:
