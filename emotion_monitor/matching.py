@@ -44,14 +44,21 @@ def heads_shared(xyxy: np.ndarray) -> np.ndarray:
     b = np.asarray(xyxy, np.float32).reshape(-1, 4)
     if len(b) < 2:
         return np.zeros((len(b), len(b)), bool)
-    c, wh = (b[:, :2] + b[:, 2:]) / 2, b[:, 2:] - b[:, :2]
-    mw = (wh[:, None, 0] + wh[None, :, 0]) / 2
-    mh = (wh[:, None, 1] + wh[None, :, 1]) / 2
-    rise = c[None, :, 1] - c[:, None, 1]  # [i, j]: how far box i's centre is above box j's
-    ratio = wh[:, None, 0] / np.maximum(wh[None, :, 0], 1e-6)
-    above = ((np.abs(c[:, None, 0] - c[None, :, 0]) < 0.5 * mw) & (rise > 0.2 * mh) & (rise < 0.85 * mh)
-             & (ratio > 0.5) & (ratio < 2) & (iou_matrix(b, b) > 0))
-    return np.asarray(above)
+    aligned, rise, mh = _over(b, b)
+    return np.asarray(aligned & (rise > 0.2 * mh) & (rise < 0.85 * mh) & (iou_matrix(b, b) > 0))
+
+
+def _over(upper: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How each box of ``upper`` (N, 4) stands over each of ``lower`` (M, 4), (N, M) each: whether it is centred
+    over it (horizontally within half their mean width) and of a like size (width ratio 0.5-2); how far its
+    centre is above the other's; their mean height. :func:`heads_shared` and :func:`stacked_on` judge by these."""
+    c, wh = (upper[:, :2] + upper[:, 2:]) / 2, upper[:, 2:] - upper[:, :2]
+    cl, whl = (lower[:, :2] + lower[:, 2:]) / 2, lower[:, 2:] - lower[:, :2]
+    mw = (wh[:, None, 0] + whl[None, :, 0]) / 2
+    mh = (wh[:, None, 1] + whl[None, :, 1]) / 2
+    rise = cl[None, :, 1] - c[:, None, 1]
+    ratio = wh[:, None, 0] / np.maximum(whl[None, :, 0], 1e-6)
+    return (np.abs(c[:, None, 0] - cl[None, :, 0]) < 0.5 * mw) & (ratio > 0.5) & (ratio < 2), rise, mh
 
 
 def stacked_on(box: np.ndarray, below: np.ndarray) -> bool:
@@ -62,14 +69,9 @@ def stacked_on(box: np.ndarray, below: np.ndarray) -> bool:
     confidence: the woman is numbered three detections later, the hair (two frames a pass) never."""
     if not len(below):
         return False
-    c, wh = (box[:2] + box[2:]) / 2, box[2:] - box[:2]
-    cb, whb = (below[:, :2] + below[:, 2:]) / 2, below[:, 2:] - below[:, :2]
-    mw, mh = (wh[0] + whb[:, 0]) / 2, (wh[1] + whb[:, 1]) / 2
-    rise = cb[:, 1] - c[1]
-    ratio = wh[0] / np.maximum(whb[:, 0], 1e-6)
+    aligned, rise, mh = (a[0] for a in _over(np.asarray(box, np.float32)[None], np.asarray(below, np.float32)))
     touching = box[3] >= below[:, 1] - 0.1 * mh
-    return bool(((np.abs(c[0] - cb[:, 0]) < 0.5 * mw) & (rise > 0.2 * mh) & (rise <= 1.0 * mh) & (ratio > 0.5)
-                 & (ratio < 2) & touching).any())
+    return bool((aligned & (rise > 0.2 * mh) & (rise <= 1.0 * mh) & touching).any())
 
 
 def greedy_match(score: np.ndarray, threshold: float) -> list[tuple[int, int]]:
