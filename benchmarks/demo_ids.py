@@ -34,9 +34,9 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from benchmarks.detection import read_frames  # noqa: E402
 from emotion_monitor.app import build_pipeline  # noqa: E402
 from emotion_monitor.build import DEMO_CLIP  # noqa: E402
 from emotion_monitor.settings import Settings  # noqa: E402
@@ -44,16 +44,6 @@ from emotion_monitor.tracking import iou_matrix  # noqa: E402
 from emotion_monitor.types import Frame  # noqa: E402
 
 FORWARD = 105  # the demo's forward half; frame k >= 105 shows source frame 208 - k
-
-
-def clip_frames() -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(DEMO_CLIP))
-    out = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            return out
-        out.append(f)
 
 
 def source_frame(k: int) -> int:
@@ -106,7 +96,7 @@ def main() -> None:
     ap.add_argument("--keep", default="1,0.35", help="shares of the frames analysed, comma-separated")
     ap.add_argument("--seeds", type=int, default=2, help="drop patterns a share below 1")
     args = ap.parse_args()
-    frames = clip_frames()
+    frames = read_frames(DEMO_CLIP)
     ref = reference(frames)
     print(f"The demo looped {args.seconds:g} s ({len(frames)} frames a pass), {len(ref)} reference people\n")
     print("| frames kept | seed | frames analysed | ids | reference people | switches | ids worn |")
