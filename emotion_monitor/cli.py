@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import options
-from .commands import PROG, batch_main, error, notice_main, report_main, test_alert_main
+from .commands import PROG, Parser, batch_main, error, notice_main, report_main, test_alert_main
 from .commands import count_arg as _count
 
 
@@ -39,7 +39,7 @@ NOT_IN_WINDOW = {"stats_json": "the window writes no run summary",
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description="Watch faces on a camera or video, tell their emotion, and alert "
+    p = Parser(prog=PROG, description="Watch faces on a camera or video, tell their emotion, and alert "
                                 "when the group's mood turns negative.\nWith no source, opens the window.",
                                 usage=f"{PROG} [options]\n       {PROG} report CSV --out FILE\n       {PROG} batch FOLDER --out DIR\n"
                                 f"       {PROG} notice --contact WHO\n       {PROG} test-alert [--alert-webhook URL]",

@@ -9,12 +9,21 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from . import options
 from .privacy import DEFAULT as DEFAULT_PRIVACY
 from .privacy import LEVELS, MIN_GROUP
 
 PROG = "emotion-monitor"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, refusing in one line (``emotion-monitor: error: MSG (see emotion-monitor --help)``, exit
+    2) rather than the usage block, five lines long here, above the one line that says what was wrong."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def error(msg: str, code: int = 1) -> int:
@@ -42,7 +51,7 @@ def days_arg(text: str) -> float:
 
 
 def notice_main(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog=f"{PROG} notice", description="A printable sign (A4, PDF and PNG) telling "
+    p = Parser(prog=f"{PROG} notice", description="A printable sign (A4, PDF and PNG) telling "
                                 "the people in view what is monitored, what is kept, for how long and whom to ask.")
     p.add_argument("--out", default="notice", help="file name without suffix: writes OUT.pdf and OUT.png")
     p.add_argument("--contact", required=True, help="whom to ask: a name, a desk, an e-mail address")
@@ -67,7 +76,7 @@ def notice_main(argv: Sequence[str]) -> int:
 
 
 def report_main(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog=f"{PROG} report", description="A session report from a recorded CSV: mood "
+    p = Parser(prog=f"{PROG} report", description="A session report from a recorded CSV: mood "
                                 "over time with alert spans, emotions per minute, faces in view, the faces seen.")
     p.add_argument("csv", help="a CSV written by --record (it may still be being written)")
     p.add_argument("--out", required=True, help="report file: .html, .png or .pdf")
@@ -87,7 +96,7 @@ def report_main(argv: Sequence[str]) -> int:
 
 
 def batch_main(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog=f"{PROG} batch", description="Analyse every video in a folder: a CSV (the "
+    p = Parser(prog=f"{PROG} batch", description="Analyse every video in a folder: a CSV (the "
                                 "--record columns), a stats JSON and a report per video, and a summary table.")
     p.add_argument("input", help="folder of videos (searched recursively)")
     p.add_argument("--out", required=True, help="output folder (a rerun skips the files finished there)")
@@ -121,7 +130,7 @@ def batch_main(argv: Sequence[str]) -> int:
 
 
 def test_alert_main(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog=f"{PROG} test-alert", description="A rehearsal: raise a TEST alert and its "
+    p = Parser(prog=f"{PROG} test-alert", description="A rehearsal: raise a TEST alert and its "
                                 "clear through the monitor's own alert path, to see what an alert looks like and to "
                                 "check that it arrives. Prints the lines the monitor prints; with the webhook's URL "
                                 "(--alert-webhook, --alert-webhook-file or the environment variable, as the monitor "
