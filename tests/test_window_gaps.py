@@ -61,3 +61,15 @@ def test_a_box_that_left_the_frame_never_gets_a_black_thumbnail(qtbot):
     panel._icon(inside, image, 1.0)
     again = panel._icon(out, image, 2.0).pixmap(16, 16).toImage()  # out again: the last cut stays
     assert again.pixelColor(8, 8).lightness() > 150
+
+
+@pytest.mark.parametrize("faces,title", [(0, "Group mood"), (1, "Mood of 1 person"), (2, "Group mood"),
+                                         (7, "Group mood")])
+def test_one_person_counted_is_not_called_a_group(qtbot, faces, title):
+    from emotion_monitor.gui.mood_panel import MoodPanel
+
+    panel = MoodPanel(-0.3)
+    qtbot.addWidget(panel)
+    panel.show_result(result(0, 3))
+    panel.show_result(result(1, faces))
+    assert panel.title.text() == title

@@ -41,7 +41,8 @@ class MoodPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Group mood"))
+        self.title = QLabel("Group mood")  # "Mood of 1 person" when one face is counted: no group to speak of
+        row.addWidget(self.title)
         self.number = QLabel("–")  # large enough to read across a room
         row.addWidget(self.number)
         layout.addLayout(row)
@@ -96,6 +97,7 @@ class MoodPanel(QWidget):
             f", {format_score(m.vs_rest)} vs resting faces" if m.vs_rest is not None else "")) if m.faces
             else "no face counted")
         self.number.setText(format_score(m.score) if m.faces else "–")
+        self.title.setText("Mood of 1 person" if m.faces == 1 else "Group mood")
         self._colour(mood_sign(m.score, m.faces, self.threshold_line.value()))
         self.queue.setVisible(bool(result.zones))
         if result.zones:
