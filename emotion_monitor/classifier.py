@@ -100,7 +100,8 @@ class EmotionClassifier:
         if int(self._out["shape"][-1]) != len(LABELS):
             raise ModelError(f"emotion model {self.path} has {self._out['shape'][-1]} outputs, expected {len(LABELS)}")
         self._batch = int(shape[0])
-        self.name = self.meta.get("model", self.path.stem)
+        # the trained model's name (the window's status bar, the run line); "model" is its architecture
+        self.name = str(self.meta.get("name") or self.meta.get("model") or self.path.stem)
 
     def __call__(self, crops: np.ndarray) -> np.ndarray:
         crops = np.asarray(crops)

@@ -4,7 +4,8 @@ Association runs in three stages a frame, each greedy (highest score first) on w
 idea of a second association, OC-SORT's re-anchoring on the last observation):
 
 1. **overlap**: IoU of each face's predicted box (its last observation moved along its velocity in pixels a second,
-   for at most ``coast`` seconds) with the detections;
+   for at most ``coast`` seconds) with the detections; where two faces contest a detection, IoU plus the cosine
+   of their descriptors (:func:`~emotion_monitor.matching.overlap_match`: neighbours whose predicted boxes cross);
 2. **motion**: for faces seen in the last ``motion_gap`` seconds, the distance between centres in units of the face's
    size, with similar sizes (a fast walker whose box moved more than its width between two detector passes: the crowd
    clip's profile face got a new id every 3-4 frames);
@@ -47,6 +48,7 @@ from .matching import (
     heads_shared,
     iou_matrix,
     look_alike,
+    overlap_match,
     stacked_on,
 )
 from .types import LABELS, Detections, Track
@@ -72,14 +74,15 @@ class Tracker:
 
     def __init__(self, iou_threshold: float = 0.2, alpha: float = 0.4, max_age: float = 30.0,
                  min_hits: int = 3, sure: float = 0.7, report_gap: float = 0.12, motion_gap: float = 0.6,
-                 coast: float = 0.3, max_jump: float = 1.2, reid_similarity: float = 0.75,
+                 coast: float = 0.3, max_jump: float = 1.2, reid_similarity: float = 0.7,
                  ghost_iou: float = 0.4, strong: float = 0.0, refresh: float = 0.5, long_gap: float = 8.0,
-                 colour_bar: float = 0.3):
+                 colour_bar: float = 0.3, contest_iou: float = 0.05):
         self.iou_threshold, self.alpha, self.max_age = iou_threshold, alpha, max_age
         self.report_gap, self.motion_gap, self.coast = report_gap, motion_gap, coast
         self.min_hits, self.sure, self.strong, self.refresh = min_hits, sure, strong, refresh
         self.max_jump, self.reid_similarity, self.ghost_iou = max_jump, reid_similarity, ghost_iou
         self.long_gap, self.colour_bar = long_gap, colour_bar  # a long absence: the colours must agree too
+        self.contest_iou = contest_iou  # overlaps this slight make two faces compete: see _overlap
         self._search_dt = 0.0  # seconds between two detector searches (EMA): slow when frames are dropped
         self._searched_at: float | None = None
         self._faces: list[_Face] = []
@@ -143,9 +146,7 @@ class Tracker:
         unseen = np.array([now - f.last_seen for f in self._faces])
         recent = unseen <= self.gap(now)
         pred = np.array([f.predicted(now, self.coast) for f in self._faces], np.float32)
-        iou = iou_matrix(pred, dets.xyxy)
-        iou[~recent] = -1
-        pairs = greedy_match(iou, self.iou_threshold)
+        pairs = self._overlap(pred, dets, recent, features)
         used_f, used_d = {r for r, _ in pairs}, {c for _, c in pairs}
         free_f = [i for i in range(n_f) if i not in used_f]
         free_d = [j for j in range(n_d) if j not in used_d]
@@ -175,10 +176,9 @@ class Tracker:
             f = self._faces[i]
             if unseen[i] > self.max_age:
                 continue  # forgotten (the list is pruned after the match)
-            reach = (self.max_jump + 2.0 * unseen[i]) * f.size
             d = np.linalg.norm(det_c[free_d] - _centres(f.obs[None])[0], axis=1)
             r = det_s[free_d] / f.size
-            near = (d <= reach) & (r > 0.5) & (r < 2.0)
+            near = (d <= self._reach(f, now)) & (r > 0.5) & (r < 2.0)
             if f.feature is not None and free_feats is not None:
                 sim[a] = np.where(near, free_feats @ f.feature, -np.inf)
                 if unseen[i] > self.long_gap:  # back after a long absence: the colours must agree too
@@ -188,6 +188,19 @@ class Tracker:
                                   -np.inf)
         pairs += [(free_f[r], free_d[c]) for r, c in greedy_match(sim, self.reid_similarity)]
         return pairs
+
+    def _overlap(self, pred: np.ndarray, dets: Detections, recent: np.ndarray,
+                 features: _Features | None) -> list[tuple[int, int]]:
+        """The overlap stage: IoU of the predicted boxes with the detections, greedy; where two faces contest
+        a detection, appearance too (:func:`~emotion_monitor.matching.overlap_match`)."""
+        iou = iou_matrix(pred, dets.xyxy)
+        iou[~recent] = -1
+        return overlap_match(iou, [f.feature for f in self._faces], features, self.iou_threshold, self.contest_iou)
+
+    def _reach(self, f: _Face, now: float) -> float:
+        """How far (px) from where it was last seen a face may be found again: ``max_jump`` face sizes and two
+        more a second unseen (a walker's pace)."""
+        return (self.max_jump + 2.0 * (now - f.last_seen)) * f.size
 
     def _held(self, f: _Face, timestamp: float) -> bool:
         """Whether a face unseen since ``f.last_seen`` is still reported (and, unconfirmed, kept)."""

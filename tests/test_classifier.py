@@ -78,3 +78,16 @@ def test_shipped_metadata_describes_the_model():
     card = (root / "models" / "README.md").read_text()
     assert f"**{acc['ferplus_privatetest_flip_average']:.4f}**" in card and f"Model card: `emotion.tflite` ({meta['model']}," in card
     assert f"{acc['ferplus_privatetest_flip_average']:.3f} with the" in (root / "README.md").read_text()
+
+
+def test_the_loaded_model_is_named_as_trained_not_by_its_architecture(tmp_path):
+    """The window's status bar and the run line say which trained model reads the faces (the card's)."""
+    meta = json.loads(DEFAULT_MODEL.with_suffix(".json").read_text())
+    card = (Path(__file__).resolve().parent.parent / "models" / "README.md").read_text()
+    assert EmotionClassifier().name == meta["name"] != meta["model"]
+    assert meta["trained"].startswith(meta["name"]) and meta["name"] in card
+    model = tmp_path / "emotion.tflite"  # a file exported without a name: its architecture, as before
+    shutil.copy(DEFAULT_MODEL, model)
+    del meta["name"]
+    model.with_suffix(".json").write_text(json.dumps(meta))
+    assert EmotionClassifier(model).name == meta["model"]

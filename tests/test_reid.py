@@ -2,7 +2,7 @@
 does not look alike gets a new one; a walker keeps theirs when a loaded machine drops frames."""
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from emotion_monitor.matching import BODY_BINS, colours_agree
@@ -13,6 +13,7 @@ from emotion_monitor.types import Detections
 D = 900 + BODY_BINS
 rng = np.random.default_rng(7)
 FACE = rng.random(900).astype(np.float32)  # one face's HOG, seen alike each time
+OTHER = rng.random(900).astype(np.float32)  # another person's
 
 
 def look(face, colours):
@@ -102,3 +103,47 @@ def test_a_fragment_confirmed_beside_a_lost_look_alike_takes_its_id():
     out = step(tr, 1.5, [(700, 100, 760, 160)], [red])  # 10 face sizes away after 0.6 s: beyond reid's reach
     assert [o.track_id for o in out] == [1] and tr.ids_issued == 1
     assert len(tr._faces) == 1  # the fragment replaced the lost face
+
+
+def _iou(d, w, gap):
+    """IoU of a face's box moved ``d`` px along x with its own box (same face) and with a neighbour's box
+    ``gap`` px beyond it (same size)."""
+    own = max(0.0, w - d) / (w + min(d, w))
+    other = max(0.0, min(d - gap, w)) / (2 * w - max(0.0, min(d - gap, w)))
+    return own, other
+
+
+def cross(w, gap, d, described):
+    """Two faces walking towards each other at the same pace stop side by side, and the next search comes
+    0.3 s later: each predicted box has gone on by ``d`` px, onto the other's face. The ids found on the
+    two faces then (left, right)."""
+    tr = Tracker()
+    a, b = look(FACE, (1, 2)), look(OTHER, (20, 27))
+    v = d / 0.3  # px a second, so that the predicted boxes overshoot by d
+    for k in range(6):
+        xa, xb = 100 + v * 0.1 * (k - 5), 100 + w + gap - v * 0.1 * (k - 5)
+        boxes = [(xa, 100, xa + w, 100 + w), (xb, 100, xb + w, 100 + w)]
+        out = step(tr, k / 10, boxes, [a, b]) if described else tr.update(
+            Detections(np.array(boxes, np.float32), np.full(2, 0.9, np.float32)), np.full((2, 7), 1 / 7, np.float32),
+            k / 10)
+    boxes = [(100, 100, 100 + w, 100 + w), (100 + w + gap, 100, 100 + 2 * w + gap, 100 + w)]  # where they stopped
+    t = 0.5 + 0.3
+    out = step(tr, t, boxes, [a, b]) if described else tr.update(
+        Detections(np.array(boxes, np.float32), np.full(2, 0.9, np.float32)), np.full((2, 7), 1 / 7, np.float32), t)
+    return tuple(t.track_id for t in sorted(out, key=lambda t: t.xyxy[0]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(w=st.floats(30, 120), gap=st.floats(0, 0.3), d=st.floats(0.4, 0.9))
+def test_neighbours_whose_predicted_boxes_cross_keep_their_own_ids_by_appearance(w, gap, d):
+    """Two people stop side by side and each one's predicted box lands on the other's face (the demo's boy
+    and the woman behind him, under dropped frames): overlap alone swaps their ids, appearance keeps them,
+    as long as each predicted box still touches its own face (IoU > the tracker's ``contest_iou``) and
+    lies no further onto the other's than their looks differ (a contested pair scores IoU + cosine)."""
+    gap, d = gap * w, d * w
+    own, other = _iou(d, w, gap)
+    a, b = look(FACE, (1, 2)), look(OTHER, (20, 27))
+    assume(other > max(own, 0.2) and own > Tracker().contest_iou + 0.01)
+    assume(other - own < float(a @ a - a @ b) - 0.01)  # the rule: a contested pair scores IoU + cosine
+    assert cross(w, gap, d, described=False) == (2, 1)  # the crossing is real: overlap alone swaps them
+    assert cross(w, gap, d, described=True) == (1, 2)
