@@ -40,16 +40,16 @@ NOT_IN_WINDOW = {"stats_json": "the window writes no run summary",
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog=PROG, description="Watch faces on a camera or video, tell their emotion, and alert "
-                                "when the group's mood turns negative.\nWith no source, opens the window.",
-                                usage=f"{PROG} [options]\n       {PROG} report CSV --out FILE\n       {PROG} batch FOLDER --out DIR\n"
-                                f"       {PROG} notice --contact WHO\n       {PROG} test-alert [--alert-webhook URL]",
-                                epilog=f"subcommands:\n  {PROG} report CSV --out FILE   a session report (.html, .png or "
-                                f".pdf) from a CSV written by --record\n  {PROG} batch FOLDER --out DIR  every video "
-                                f"in a folder: a CSV, stats and a report each, and a summary\n  {PROG} notice --contact WHO     a "
-                                f"printable sign for the people in view (PDF and PNG)\n  {PROG} test-alert [--alert-webhook URL]  a "
-                                f"TEST alert through the real path (a rehearsal; checks the webhook)\n"
-                                f"Each subcommand's --help says more.",
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+               "when the group's mood turns negative.\nWith no source, opens the window.",
+               usage=f"{PROG} [options]\n       {PROG} report CSV --out FILE\n       {PROG} batch FOLDER --out DIR\n"
+               f"       {PROG} notice --contact WHO\n       {PROG} test-alert [--alert-webhook URL]",
+               epilog=f"subcommands:\n  {PROG} report CSV --out FILE   a session report (.html, .png or "
+               f".pdf) from a CSV written by --record\n  {PROG} batch FOLDER --out DIR  every video "
+               f"in a folder: a CSV, stats and a report each, and a summary\n  {PROG} notice --contact WHO     a "
+               f"printable sign for the people in view (PDF and PNG)\n  {PROG} test-alert [--alert-webhook URL]  a "
+               f"TEST alert through the real path (a rehearsal; checks the webhook)\n"
+               f"Each subcommand's --help says more.",
+               formatter_class=argparse.RawDescriptionHelpFormatter)
     from . import __version__
 
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")

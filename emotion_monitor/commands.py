@@ -52,7 +52,7 @@ def days_arg(text: str) -> float:
 
 def notice_main(argv: Sequence[str]) -> int:
     p = Parser(prog=f"{PROG} notice", description="A printable sign (A4, PDF and PNG) telling "
-                                "the people in view what is monitored, what is kept, for how long and whom to ask.")
+               "the people in view what is monitored, what is kept, for how long and whom to ask.")
     p.add_argument("--out", default="notice", help="file name without suffix: writes OUT.pdf and OUT.png")
     p.add_argument("--contact", required=True, help="whom to ask: a name, a desk, an e-mail address")
     p.add_argument("--keep-days", type=days_arg, default=0, metavar="N", help="days recordings are kept (0: until deleted)")
@@ -77,7 +77,7 @@ def notice_main(argv: Sequence[str]) -> int:
 
 def report_main(argv: Sequence[str]) -> int:
     p = Parser(prog=f"{PROG} report", description="A session report from a recorded CSV: mood "
-                                "over time with alert spans, emotions per minute, faces in view, the faces seen.")
+               "over time with alert spans, emotions per minute, faces in view, the faces seen.")
     p.add_argument("csv", help="a CSV written by --record (it may still be being written)")
     p.add_argument("--out", required=True, help="report file: .html, .png or .pdf")
     args = p.parse_args(argv)
@@ -97,7 +97,7 @@ def report_main(argv: Sequence[str]) -> int:
 
 def batch_main(argv: Sequence[str]) -> int:
     p = Parser(prog=f"{PROG} batch", description="Analyse every video in a folder: a CSV (the "
-                                "--record columns), a stats JSON and a report per video, and a summary table.")
+               "--record columns), a stats JSON and a report per video, and a summary table.")
     p.add_argument("input", help="folder of videos (searched recursively)")
     p.add_argument("--out", required=True, help="output folder (a rerun skips the files finished there)")
     p.add_argument("--jobs", type=count_arg, default=1, help="processes on this machine (default 1)")
@@ -131,11 +131,11 @@ def batch_main(argv: Sequence[str]) -> int:
 
 def test_alert_main(argv: Sequence[str]) -> int:
     p = Parser(prog=f"{PROG} test-alert", description="A rehearsal: raise a TEST alert and its "
-                                "clear through the monitor's own alert path, to see what an alert looks like and to "
-                                "check that it arrives. Prints the lines the monitor prints; with the webhook's URL "
-                                "(--alert-webhook, --alert-webhook-file or the environment variable, as the monitor "
-                                "takes it), POSTs the two events (each body says \"test\": true) and waits for them. Exit 0 when "
-                                "delivered (or nothing to deliver), 1 when not. In the window: the Test alert button.")
+               "clear through the monitor's own alert path, to see what an alert looks like and to "
+               "check that it arrives. Prints the lines the monitor prints; with the webhook's URL "
+               "(--alert-webhook, --alert-webhook-file or the environment variable, as the monitor "
+               "takes it), POSTs the two events (each body says \"test\": true) and waits for them. Exit 0 when "
+               "delivered (or nothing to deliver), 1 when not. In the window: the Test alert button.")
     p.add_argument("--alert-webhook", metavar="URL", help="the URL the monitor posts alerts to")
     p.add_argument("--alert-webhook-file", metavar="PATH", help="read that URL from the first line of PATH (as the monitor)")
     p.add_argument("--name", default="camera", help="the monitor's --name, as the event's 'camera'")

@@ -82,7 +82,7 @@ class Tracker:
         self.min_hits, self.sure, self.strong, self.refresh = min_hits, sure, strong, refresh
         self.max_jump, self.reid_similarity, self.ghost_iou = max_jump, reid_similarity, ghost_iou
         self.long_gap, self.colour_bar = long_gap, colour_bar  # a long absence: the colours must agree too
-        self.contest_iou = contest_iou  # overlaps this slight make two faces compete: see _overlap
+        self.contest_iou = contest_iou  # overlaps this slight make two faces compete: see overlap_match
         self._search_dt = 0.0  # seconds between two detector searches (EMA): slow when frames are dropped
         self._searched_at: float | None = None
         self._faces: list[_Face] = []
@@ -176,9 +176,10 @@ class Tracker:
             f = self._faces[i]
             if unseen[i] > self.max_age:
                 continue  # forgotten (the list is pruned after the match)
+            reach = (self.max_jump + 2.0 * unseen[i]) * f.size
             d = np.linalg.norm(det_c[free_d] - _centres(f.obs[None])[0], axis=1)
             r = det_s[free_d] / f.size
-            near = (d <= self._reach(f, now)) & (r > 0.5) & (r < 2.0)
+            near = (d <= reach) & (r > 0.5) & (r < 2.0)
             if f.feature is not None and free_feats is not None:
                 sim[a] = np.where(near, free_feats @ f.feature, -np.inf)
                 if unseen[i] > self.long_gap:  # back after a long absence: the colours must agree too
@@ -196,11 +197,6 @@ class Tracker:
         iou = iou_matrix(pred, dets.xyxy)
         iou[~recent] = -1
         return overlap_match(iou, [f.feature for f in self._faces], features, self.iou_threshold, self.contest_iou)
-
-    def _reach(self, f: _Face, now: float) -> float:
-        """How far (px) from where it was last seen a face may be found again: ``max_jump`` face sizes and two
-        more a second unseen (a walker's pace)."""
-        return (self.max_jump + 2.0 * (now - f.last_seen)) * f.size
 
     def _held(self, f: _Face, timestamp: float) -> bool:
         """Whether a face unseen since ``f.last_seen`` is still reported (and, unconfirmed, kept)."""
