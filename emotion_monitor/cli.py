@@ -188,7 +188,7 @@ def done_line(summary: RunSummary) -> str:
     """The one-source closing line: frames, time, rate, faces and the frames lost (:func:`lost_frames`)."""
     lost = lost_frames(summary)
     return (f"done: {summary['frames']} frames in {summary['seconds']:.1f} s ({summary['fps']} fps), "
-            f"{float(summary['mean_faces']):.1f} faces a frame on average{'; ' + lost if lost else ''}")
+            f"{float(summary['mean_faces']):.1f} faces found a frame on average{'; ' + lost if lost else ''}")
 
 
 def sources_of(args: argparse.Namespace) -> list[SourceSpec]:

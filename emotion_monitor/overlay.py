@@ -25,7 +25,7 @@ ALERT_HEX = "#c62828"  # alert red: an alert's frame, banner, span and threshold
 
 
 ZONE_COLOR = (255, 200, 0)  # light blue (BGR): a queue zone
-GREY = (150, 150, 150)  # faces left out of the mood by the quality gate: corner marks, no text
+GREY = (150, 150, 150)  # faces left out of the mood by the quality gate: corner marks and the id alone
 ALERT_RED = (40, 40, 198)  # ALERT_HEX in BGR: the people behind the current alert: a red frame around their box, "#id ALERT"
 MARKED = (0, 140, 255)  # orange: marked "read unhappy when first seen" (resting.py; no alert of their own)
 
@@ -115,7 +115,8 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
          width: int | None = None, outline: bool = True, show_mood: bool = True) -> np.ndarray:
     """Draw on a copy of ``image``: a box per face coloured by its emotion with '#id label confidence' (the
     selected face's box thicker; the id alone where the whole label finds no room); faces left out of the
-    mood (quality gate) as grey corner marks without text. Labels never overlap each other or another face
+    mood (quality gate) as grey corner marks with their id in grey (the people panel lists them by it), placed
+    after the others. Labels never overlap each other or another face
     and stay inside the frame (:func:`place_choices`); a label that finds no room, even for the id alone,
     is left out, the box stays. ``width``: draw on the image scaled down to that width (a small view: the
     copy and the drawing cost its pixels, not the frame's). ``outline`` False: the labels alone, no box,
@@ -136,20 +137,23 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
     stroke = max(1, int(fs / 0.6))
     who, marked = result.mood.who, result.mood.marked
     _zones(out, result, thick, scale, fs)
-    labelled = _boxes(out, result, k, selected, outline, thick)
-    texts = [_label_texts(t, who, marked) for t in labelled]
+    read = _boxes(out, result, k, selected, outline, thick)
+    labelled = read + [t for t in result.tracks if t.quality != "ok"]  # faces left out: their id alone, last
+    texts = [_label_texts(t, who, marked) if t.quality == "ok" else (f"#{t.track_id}",) * 2 for t in labelled]
     sizes = [[_label_size(x, font, fs, stroke) for x in pair] for pair in texts]
     boxes = np.array([t.xyxy for t in labelled], np.float32).reshape(-1, 4) * np.float32(k)
     first = [i for i, t in enumerate(labelled) if t.track_id == selected]  # the selected face's label first
-    rest = sorted((i for i in range(len(labelled)) if i not in first),
+    rest = sorted((i for i in range(len(read)) if i not in first),
                   key=lambda i: -float((boxes[i][2] - boxes[i][0]) * (boxes[i][3] - boxes[i][1])))
+    rest += [i for i in range(len(read), len(labelled)) if i not in first]
     for t, label, size, pos in zip(labelled, texts, sizes, place_choices(boxes, sizes, width, height, first + rest)):
         if pos is None:
             continue
         x, y, choice = pos
         w, h = size[choice]
         # the people behind an alert: their label in alert red (the one use of red), marked ones in orange
-        fill = ALERT_RED if t.track_id in who else MARKED if t.track_id in marked else COLORS.get(t.emotion, (255, 255, 255))
+        fill = (GREY if t.quality != "ok" else ALERT_RED if t.track_id in who else MARKED if t.track_id in marked
+                else COLORS.get(t.emotion, (255, 255, 255)))
         ink = (0, 0, 0) if 0.114 * fill[0] + 0.587 * fill[1] + 0.299 * fill[2] > 110 else (255, 255, 255)
         cv2.rectangle(out, (x, y), (x + w, y + h), fill, -1)
         cv2.putText(out, label[choice], (x + 3, y + h - 5), font, fs, ink, stroke, cv2.LINE_AA)

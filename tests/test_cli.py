@@ -59,8 +59,8 @@ def test_the_closing_line_counts_the_frames_lost_to_the_clock():
     # the status line shows the clip's frame number (181); the closing line must say why it counted fewer
     summary = {"frames": 173, "seconds": 8.0, "fps": 21.6, "mean_faces": 0.4, "dropped_frames": 8, "skipped_frames": 0}
     line = done_line(summary)
-    assert line == "done: 173 frames in 8.0 s (21.6 fps), 0.4 faces a frame on average; 8 frames dropped to keep up"
-    assert "7.0 faces a frame on average" in done_line({**summary, "mean_faces": 7.008})  # not 7.008
+    assert line == "done: 173 frames in 8.0 s (21.6 fps), 0.4 faces found a frame on average; 8 frames dropped to keep up"
+    assert "7.0 faces found a frame on average" in done_line({**summary, "mean_faces": 7.008})  # not 7.008
     assert "unreadable" not in line
     assert done_line({**summary, "dropped_frames": 0, "skipped_frames": 1}).endswith("; 1 frame skipped as unreadable")
     # several sources: each source's line counts both, as the one-source line does

@@ -192,7 +192,7 @@ def test_a_weak_box_continues_a_face_but_starts_none():
     assert len(tr.predicted_boxes()) == 1
 
 
-def test_labels_never_overlap_stay_in_the_frame_and_left_out_faces_get_none():
+def test_labels_never_overlap_stay_in_the_frame_and_left_out_faces_get_their_id_alone():
     from emotion_monitor.overlay import GREY, draw, place_labels
 
     rng = np.random.default_rng(3)
@@ -209,18 +209,23 @@ def test_labels_never_overlap_stay_in_the_frame_and_left_out_faces_get_none():
     # the face at the right edge keeps its label inside the frame
     (spot,) = place_labels(np.array([[600.0, 200, 639, 240]]), [(100, 18)], 640, 480)
     assert spot[0] + 100 <= 640
-    # a face left out of the mood: grey corner marks (not a full box, which is a face read) and no text
+    # a face left out of the mood: grey corner marks (not a full box, which is a face read) and its id alone on
+    # grey (the people panel lists it by that id), where no read face's label covers it
     img = np.zeros((100, 200, 3), np.uint8)
     small = Track(7, np.array([50, 40, 70, 60], np.float32), SAD, SAD, quality="small")
+    below = Track(8, np.array([45, 62, 75, 92], np.float32), SAD, SAD)  # its label's first choice is above it
     out = draw(img, _frame_result([small]), mood_line=False)
     for y, x in ((40, 50), (40, 70), (60, 50), (60, 70), (40, 54), (44, 50), (56, 70)):
         assert (out[y, x] == GREY).all(), (y, x)
     assert (out[40, 57:64] == 0).all() and (out[47:54, 50] == 0).all()  # the middle of each side is left open
     assert (out[42:59, 52:69] == 0).all()  # nothing inside
-    assert (out[:38] == 0).all()  # nothing written above it
+    label = np.argwhere((out == GREY).all(axis=2) & (np.arange(100)[:, None] < 39))
+    assert len(label) > 100 and (out[:39] > 0).any(axis=2).sum() > len(label)  # a grey tag, with ink on it, above
+    both = draw(img, _frame_result([small, below]), mood_line=False)
+    assert (both[42:59, 52:69] == 0).all()  # #8's label went elsewhere
     # on bright footage the marks keep a dark edge (grey alone vanishes on a light wall)
     light = draw(np.full((100, 200, 3), 170, np.uint8), _frame_result([small]), mood_line=False)
-    assert (light[40, 50] == GREY).all() and (light[38, 52] < 60).all() and (light[52, 48] == 170).all()
+    assert (light[60, 50] == GREY).all() and (light[62, 52] < 60).all() and (light[52, 48] == 170).all()
 
 
 def test_the_people_behind_an_alert_and_those_marked_are_framed_and_named():
