@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import options
-from .commands import PROG, Parser, batch_main, error, notice_main, report_main, test_alert_main
+from .commands import PROG, Parser, batch_main, error, notice_main, positive_arg, report_main, test_alert_main
 from .commands import count_arg as _count
 
 
@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--stats-json", metavar="FILE", help="write a run summary (frames, faces, fps, stage timings)")
     run.add_argument("--people-csv", metavar="FILE.csv", help="at the end, write one row a person: when they were in "
                      "view, the queue zone they waited in and for how long, their mood (not at --privacy aggregate)")
-    run.add_argument("--max-frames", type=_count, metavar="N", help="stop after N frames")
+    run.add_argument("--max-frames", type=positive_arg, metavar="N", help="stop after N frames")
     run.add_argument("--loop", action="store_true", help="play a video file again from its start when it ends "
                                                          "(stop with Ctrl+C or --max-frames)")
     run.add_argument("--realtime", action="store_true", help="play a video file at its own fps, dropping frames "

@@ -46,6 +46,14 @@ def count_arg(text: str) -> int:
     return int(_at_least_zero(text, int, "an integer"))
 
 
+def positive_arg(text: str) -> int:
+    """An integer >= 1 (``--max-frames 0`` would run nothing and say it was done)."""
+    v = count_arg(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return v
+
+
 def days_arg(text: str) -> float:
     return _at_least_zero(text, float, "a number of days")
 

@@ -112,7 +112,7 @@ def test_unwritable_csv(scene_video, tmp_path):
 
 
 @pytest.mark.parametrize("args", [["--bogus"], ["--camera", "x"],
-                                  ["--threshold", "5"], ["--tiles", "9x9"], ["--max-frames", "-3"],
+                                  ["--threshold", "5"], ["--tiles", "9x9"], ["--max-frames", "-3"], ["--max-frames", "0"],
                                   ["--window", "nan?"], ["--video"], ["--detector", "yolo"], ["--keep-days", "-1"],
                                   ["--keep-days", "nan"], ["--metrics-port", "99999"], ["--drop", "0.3"]])
 def test_bad_arguments_exit_2_with_one_line(args, capsys):
