@@ -28,7 +28,7 @@ def look(face, colours):
 def step(tr, t, boxes, feats, searched=True):
     dets = Detections(np.array(boxes, np.float32).reshape(-1, 4), np.full(len(boxes), 0.9, np.float32))
     probs = np.full((len(boxes), 7), 1 / 7, np.float32)
-    feats = np.array(feats, np.float32).reshape(len(boxes), D) if boxes else None
+    feats = np.array(feats, np.float32).reshape(len(boxes), D) if boxes and feats is not None else None  # None: unseen
     return tr.update(dets, probs, t, features=feats, searched=searched)
 
 
@@ -120,16 +120,12 @@ def cross(w, gap, d, described):
     tr = Tracker()
     a, b = look(FACE, (1, 2)), look(OTHER, (20, 27))
     v = d / 0.3  # px a second, so that the predicted boxes overshoot by d
+    looks = [a, b] if described else None
     for k in range(6):
         xa, xb = 100 + v * 0.1 * (k - 5), 100 + w + gap - v * 0.1 * (k - 5)
-        boxes = [(xa, 100, xa + w, 100 + w), (xb, 100, xb + w, 100 + w)]
-        out = step(tr, k / 10, boxes, [a, b]) if described else tr.update(
-            Detections(np.array(boxes, np.float32), np.full(2, 0.9, np.float32)), np.full((2, 7), 1 / 7, np.float32),
-            k / 10)
+        step(tr, k / 10, [(xa, 100, xa + w, 100 + w), (xb, 100, xb + w, 100 + w)], looks)
     boxes = [(100, 100, 100 + w, 100 + w), (100 + w + gap, 100, 100 + 2 * w + gap, 100 + w)]  # where they stopped
-    t = 0.5 + 0.3
-    out = step(tr, t, boxes, [a, b]) if described else tr.update(
-        Detections(np.array(boxes, np.float32), np.full(2, 0.9, np.float32)), np.full((2, 7), 1 / 7, np.float32), t)
+    out = step(tr, 0.5 + 0.3, boxes, looks)
     return tuple(t.track_id for t in sorted(out, key=lambda t: t.xyxy[0]))
 
 
