@@ -21,7 +21,7 @@ COLORS = {
     "angry": (167, 121, 204), "disgust": (66, 228, 240), "fear": (0, 159, 230), "happy": (115, 158, 0),
     "neutral": (187, 187, 187), "sad": (178, 114, 0), "surprise": (233, 180, 86),
 }
-ALERT_HEX = "#c62828"  # alert red: an alert's frame, banner, span and threshold, and nothing else
+ALERT_HEX = "#c62828"  # alert red: an alert's frame, banner, span and bar (while on), and nothing else
 
 
 ZONE_COLOR = (255, 200, 0)  # light blue (BGR): a queue zone

@@ -73,3 +73,26 @@ def test_one_person_counted_is_not_called_a_group(qtbot, faces, title):
     panel.show_result(result(0, 3))
     panel.show_result(result(1, faces))
     assert panel.title.text() == title
+
+
+def test_the_alert_bar_wears_alert_red_only_while_an_alert_is_on_and_the_legend_leaves_the_line_free(qtbot):
+    """#52 item 4: red means an alert. The bar is drawn in the plot's ink until an alert starts, in alert red
+    while it lasts, and in ink again once it clears; the legend sits in a band above +1, over no mood."""
+    from emotion_monitor.gui.mood_panel import LEGEND_TOP, MoodPanel
+    from emotion_monitor.gui.theme import ALERT
+
+    panel = MoodPanel(-0.3)
+    qtbot.addWidget(panel)
+
+    def bar_colour():
+        return panel.threshold_line.pen.color().name(), panel._bar_key.opts["pen"].color().name()
+
+    calm = bar_colour()
+    assert ALERT not in calm
+    for index, on in ((0, False), (1, True), (2, True), (3, False), (4, False)):
+        frame = Frame(np.zeros((4, 4, 3), np.uint8), index, 1e9 + index / 25, index / 25, "clip")
+        panel.show_result(FrameResult(frame, Detections(), (), MoodState(-0.5, 0.0, 3, on, reason="group")))
+        assert bar_colour() == ((ALERT, ALERT) if on else calm)
+    top = panel.timeline.getViewBox().viewRange()[1][1]  # after data came: the range holds
+    assert LEGEND_TOP > 1 and top == pytest.approx(LEGEND_TOP)
+    assert [v for v, _ in panel.timeline.getAxis("left")._tickLevels[0]] == [-1, -0.5, 0, 0.5, 1]

@@ -1,6 +1,7 @@
 """The window's mood panel: the group mood as the faces read it, a large number and a gauge coloured by its
 sign; and a timeline of the last three minutes: what faces read (blue), what the alert judges (the group's
-fall below its resting faces, orange) against the alert's bar, and the alert spans shaded; where nobody was
+fall below its resting faces, orange) against the alert's bar (dashed; alert red only while an alert is on), and
+the alert spans shaded; where nobody was
 counted a grey dotted line, and ticks where frames were dropped, so the line never breaks without a reason."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .theme import ALERT, plot_colours
 COLOURS = {1: "#00795a", -1: "#a66a00", -2: "#d55e00", 0: "#9e9e9e"}
 CALM_BAND = 0.05  # |mood| below this is drawn grey: "-0.01" is no reason for alarm
 SPAN = 180.0  # seconds of mood the timeline shows
+LEGEND_TOP = 1.6  # the timeline's top: the band above +1 holds the legend
 
 
 def mood_sign(score: float, faces: int, threshold: float | None = None) -> int:
@@ -53,12 +55,12 @@ class MoodPanel(QWidget):
         self.queue.setVisible(False)
         layout.addWidget(self.queue)
         self.timeline = pg.PlotWidget(background=plot_colours()[0])
-        self.timeline.setYRange(-1, 1)
+        # the legend has a band of its own above +1 (two rows of three), so no line runs under its words and the
+        # first seconds stay visible; the axis is ticked on the mood's scale only
+        self.timeline.setYRange(-1, LEGEND_TOP, padding=0)
+        self.timeline.getAxis("left").setTicks([[(v, f"{v:+g}" if v else "0") for v in (-1, -0.5, 0, 0.5, 1)]])
         self.timeline.setLabel("bottom", "seconds")
-        # each kind of line says what it is, on the plot's own colour so that no line runs through its words
-        back = pg.mkColor(plot_colours()[0])
-        back.setAlpha(200)
-        self.timeline.addLegend(offset=(4, 4), labelTextSize="7pt", brush=pg.mkBrush(back))  # the oldest corner
+        self.timeline.addLegend(offset=(4, 1), labelTextSize="7pt", colCount=3, verSpacing=-6)
         self.curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2), name="mood (as read)")
         self.fall_curve = self.timeline.plot(pen=pg.mkPen("#ef6c00", width=2), name="vs resting faces (alert)")
         # where nobody was counted the line does not stop without a reason: a grey dotted line holds the last
@@ -68,10 +70,11 @@ class MoodPanel(QWidget):
                                           symbolBrush=None, name="frames dropped")
         self.drops: deque[float] = deque(maxlen=3000)
         self._index = 0
-        bar = pg.mkPen(ALERT, style=Qt.DashLine)
-        self.threshold_line = pg.InfiniteLine(threshold, angle=0, pen=bar)
+        # the alert's bar in the plot's ink, dashed; alert red only while an alert is on (red means an alert)
+        self._bar_pens = (pg.mkPen(plot_colours()[1], style=Qt.DashLine), pg.mkPen(ALERT, style=Qt.DashLine, width=2))
+        self.threshold_line = pg.InfiniteLine(threshold, angle=0, pen=self._bar_pens[0])
         self.timeline.addItem(self.threshold_line)
-        self.timeline.plot(pen=bar, name="alert bar (orange line)")  # the bar judges the fall, not the mood as read
+        self._bar_key = self.timeline.plot(pen=self._bar_pens[0], name="alert bar (orange line)")  # judges the fall
         self.timeline.setMaximumHeight(170)
         layout.addWidget(self.timeline)
         self.t: deque[float] = deque(maxlen=3000)
@@ -129,6 +132,9 @@ class MoodPanel(QWidget):
     def _shade(self, t: float, on: bool, reason: str | None = None, who: tuple[int, ...] = ()) -> None:
         """Shade an alert's span: red when the group's mood raised it, orange with the person's id at its
         start when one person did (the group's line need not have crossed anything then)."""
+        if on != (self._open_span is not None):
+            self.threshold_line.setPen(self._bar_pens[on])
+            self._bar_key.setPen(self._bar_pens[on])
         if on and self._open_span is None:
             person = reason in PERSON_REASONS
             brush = pg.mkBrush(230, 140, 20, 60) if person else pg.mkBrush(198, 40, 40, 50)

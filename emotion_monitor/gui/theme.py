@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from ..overlay import ALERT_HEX
 
-ALERT = ALERT_HEX  # alert red: the banner, an alert's frame and span, the threshold; nothing else
+ALERT = ALERT_HEX  # alert red: the banner, an alert's frame and span, the bar while an alert is on; nothing else
 
 
 def system_scheme() -> str:
