@@ -86,12 +86,12 @@ class Lane:
             previous.close()
             p.tracker.reset(renumber=False)
 
-    def end_line(self) -> str:
-        """A file's closing line, counting what happened: frames analysed of those read, dropped to keep
-        up, passes through a looped file, and whether ``--max-frames`` stopped it."""
+    def end_line(self, why: str = "end of video") -> str:
+        """A source's closing line, counting what happened: ``why`` it ended (a file's end by default; the window
+        says "window closed"), frames analysed of those read, dropped to keep up, passes through a looped file,
+        and whether ``--max-frames`` stopped it."""
         c, done = self.capture, self.pipeline.frames if self.pipeline is not None else 0
         dropped, passes = getattr(c, "dropped", 0), getattr(c, "passes", 1)
-        why = "end of video"
         if getattr(c, "hit_max", False):
             why = f"end of {c.length_of}" if getattr(c, "length_of", "") else "stopped by --max-frames"
         return (f"{why}: {done} frames analysed of {done + dropped} read"

@@ -202,7 +202,8 @@ def test_missing_video_shows_a_message_not_a_traceback(qtbot, tmp_path, monkeypa
     win.close()
 
 
-def test_the_window_honours_the_command_lines_source_record_and_settings(qtbot, tmp_path, monkeypatch, scene_video):
+def test_the_window_honours_the_command_lines_source_record_and_settings(qtbot, tmp_path, monkeypatch, scene_video,
+                                                                        capsys):
     from PySide6.QtWidgets import QApplication
 
     from emotion_monitor.cli import build_parser, sources_of
@@ -225,9 +226,13 @@ def test_the_window_honours_the_command_lines_source_record_and_settings(qtbot, 
     # and quit(): after an exec() returns, Qt delivers no more timer or queued events in this process, which
     # later tests of windows need
     recorded = lambda: out.exists() and len(out.read_text().splitlines()) > 10  # noqa: E731
-    monkeypatch.setattr(QApplication, "exec", lambda *a: (qtbot.waitUntil(recorded, timeout=60_000), 0)[1])
+    monkeypatch.setattr(QApplication, "exec", lambda *a: (qtbot.waitUntil(recorded, timeout=60_000),
+                                                          seen["win"].close(), 0)[2])
     gui_main.run(args, sources_of(args))
     win = seen["win"]
+    # closed, the window prints a closing line as the command line does (#52 item 8)
+    assert re.search(rf"^{scene_video.name}: window closed: \d+ frames analysed of \d+ read",
+                     capsys.readouterr().out, re.M)
     try:
         assert offered == []
         assert win.settings.threshold == -0.4 and win.settings.detect_every == 1

@@ -1,6 +1,8 @@
 """The rehearsal (#52): `emotion-monitor test-alert` and the window's Test alert button raise a TEST alert
 through the real path; every place it reaches marks it, and a real alert is marked as not one."""
 
+import re
+
 import pytest
 
 from emotion_monitor.alerts import WebhookSink
@@ -167,6 +169,13 @@ def test_a_video_that_ends_says_ended_closes_the_recording_clears_the_rate_and_o
         assert shown.mean() < win.view.last_rgb.mean()  # over the last picture, dimmed
         win.ending.replay_button.click()  # Replay: the same video from its start
         assert not win.ending.ended and not win.ending.offer.isVisible() and win.worker is not None
+        # what the ended pass did, counted, for the line printed when the window closes (#52 item 8)
+        ended = re.fullmatch(rf"{scene_video.name}: end of video: (\d+) frames analysed of (\d+) read(?:, (\d+) "
+                             r"dropped to keep up)?", win.closing_line)
+        assert ended and int(ended[1]) + int(ended[3] or 0) == int(ended[2]) == 30, win.closing_line  # the clip's 30
+        win.stop()  # the replay, stopped before its end
+        assert re.fullmatch(rf"{scene_video.name}: window closed: \d+ frames analysed of \d+ read(, \d+ dropped to "
+                            r"keep up)?", win.closing_line), win.closing_line
     finally:
         win.close()
 

@@ -88,7 +88,10 @@ def run(args: argparse.Namespace, specs: Sequence[SourceSpec]) -> int:
         offer_a_source(win)
     if outputs.record and win.worker is not None:
         win.record_button.setChecked(True)
-    return app.exec()
+    code = app.exec()
+    if win.closing_line:  # as the command line closes: what was analysed and dropped, counted
+        print(win.closing_line, flush=True)
+    return code
 
 
 def offer_a_source(win: MainWindow) -> None:

@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self.classifier = classifier  # tests inject a stub; None = the shipped model
         self.worker: Worker | None = None
         self.source: str | None = None
+        self.closing_line = ""  # what the last source did, counted (Lane.end_line): printed when the window closes
         self.selected: int | None = None
         self.last_result: FrameResult | None = None
         self.record_started: float | None = None
@@ -173,6 +174,8 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             w, self.worker = self.worker, None
             w.close()
+            why = "end of video" if self.ending.ended else "window closed"  # main prints the last one
+            self.closing_line = f"{self.source}: {w.lane.end_line(why)}"
 
     # ---- results --------------------------------------------------------------------------------
     def _show_latest(self) -> None:
