@@ -26,6 +26,7 @@ counted.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import queue
@@ -73,6 +74,19 @@ def check_url(url: str) -> str:
     if not urllib.parse.urlsplit(url).hostname:
         raise ValueError(f"webhook URL {shown} names no host")
     return url
+
+
+def with_login(url: str) -> tuple[str, dict[str, str]]:
+    """A URL with a login (``https://user:password@host/hook``) as urllib can send it: the URL without the login,
+    and the login as HTTP Basic authorization (urllib would take ``user:password@host`` for the host and fail
+    with a DNS error); a URL without one unchanged, with no header."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return url, {}
+    login = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+    host = parts.netloc.rsplit("@", 1)[1]
+    return (urllib.parse.urlunsplit(parts._replace(netloc=host)),
+            {"Authorization": "Basic " + base64.b64encode(login.encode()).decode()})
 
 
 def _reason(exc: BaseException, url: str) -> str:
@@ -150,8 +164,10 @@ class WebhookSink:
     # ---- delivery thread --------------------------------------------------------------------------
     def _post(self, event: dict[str, Any]) -> None:
         body = json.dumps(event).encode()
-        req = urllib.request.Request(self.url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json", "User-Agent": "emotion-monitor"})
+        url, headers = with_login(self.url)
+        req = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json", "User-Agent": "emotion-monitor",
+                                              **headers})
         with urllib.request.urlopen(req, timeout=self.timeout) as resp:
             if resp.status >= 300:
                 raise urllib.error.HTTPError(self.url, resp.status, resp.reason, resp.headers, None)

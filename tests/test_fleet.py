@@ -106,13 +106,14 @@ def test_the_metrics_endpoint_binds_to_localhost_by_default():
 
 class Receiver:
     def __init__(self):
-        self.events = []
+        self.events, self.requests = [], []  # the bodies; (path, headers) of each request
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 outer.events.append(json.loads(body))
+                outer.requests.append((self.path, dict(self.headers)))
                 self.send_response(204)
                 self.end_headers()
 

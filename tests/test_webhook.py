@@ -8,6 +8,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from emotion_monitor.alerts import WebhookSink, check_url
 from emotion_monitor.types import Detections, Frame, FrameResult, MoodState
@@ -194,3 +196,43 @@ def test_a_url_on_the_command_line_gets_a_warning_that_names_the_alternatives(tm
     rc = cli.main(["--video", str(tmp_path / "none.avi"), "--alert-webhook", f"http://127.0.0.1:9/{SECRET}"])
     err = capsys.readouterr().err
     assert rc == 1 and "--alert-webhook-file" in err and "EMOTION_MONITOR_WEBHOOK" in err and "s3cr3t" not in err
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1, max_size=12), st.text(max_size=12), st.sampled_from(["http", "https"]),
+       st.sampled_from(["example.com", "127.0.0.1:8080", "[::1]:9"]), st.sampled_from(["", "/", "/hook?t=1"]))
+def test_a_login_in_the_url_is_sent_as_basic_authorization_and_cut_from_the_url(user, password, scheme, host, path):
+    """Any user name and password, percent-encoded as a URL must carry them (@, :, / and the rest), come back
+    whole in the Authorization header, and the URL urllib is given holds no login (else it takes
+    "user:password@host" for the host); a URL without a login is left alone."""
+    import base64
+    import urllib.parse
+
+    from emotion_monitor.alerts import with_login
+
+    login = f"{urllib.parse.quote(user, safe='')}:{urllib.parse.quote(password, safe='')}"
+    url, headers = with_login(f"{scheme}://{login}@{host}{path}")
+    assert url == f"{scheme}://{host}{path}" and "@" not in urllib.parse.urlsplit(url).netloc
+    scheme_word, token = headers["Authorization"].split(" ")
+    assert scheme_word == "Basic" and base64.b64decode(token).decode() == f"{user}:{password}"
+    assert with_login(url) == (url, {})
+
+
+def test_test_alert_reaches_a_receiver_behind_a_login_and_prints_no_part_of_it(capsys):
+    """The helper's case: ``http://user:pw@host/`` failed with the generic "check the URL" line."""
+    import base64
+
+    from emotion_monitor.cli import main
+
+    from .test_fleet import Receiver
+
+    rx = Receiver()
+    try:
+        hooked = rx.url.replace("http://", "http://till%402:p%3Ass@")
+        assert main(["test-alert", "--alert-webhook", hooked, "--timeout", "5"]) == 0
+    finally:
+        rx.close()
+    out = capsys.readouterr().out
+    assert [e["test"] for e in rx.events] == [True, True] and [p for p, _ in rx.requests] == ["/hook", "/hook"]
+    assert all(base64.b64decode(h["Authorization"].split()[1]) == b"till@2:p:ss" for _, h in rx.requests)
+    assert "delivered to http://127.0.0.1:" in out and "till" not in out and "p%3Ass" not in out and "p:ss" not in out
