@@ -76,13 +76,14 @@ class Tracker:
                  min_hits: int = 3, sure: float = 0.7, report_gap: float = 0.12, motion_gap: float = 0.6,
                  coast: float = 0.3, max_jump: float = 1.2, reid_similarity: float = 0.7,
                  ghost_iou: float = 0.4, strong: float = 0.0, refresh: float = 0.5, long_gap: float = 8.0,
-                 colour_bar: float = 0.3, contest_iou: float = 0.05):
+                 colour_bar: float = 0.3, contest_iou: float = 0.05, near_weight: float = 0.3):
         self.iou_threshold, self.alpha, self.max_age = iou_threshold, alpha, max_age
         self.report_gap, self.motion_gap, self.coast = report_gap, motion_gap, coast
         self.min_hits, self.sure, self.strong, self.refresh = min_hits, sure, strong, refresh
         self.max_jump, self.reid_similarity, self.ghost_iou = max_jump, reid_similarity, ghost_iou
         self.long_gap, self.colour_bar = long_gap, colour_bar  # a long absence: the colours must agree too
         self.contest_iou = contest_iou  # overlaps this slight make two faces compete: see overlap_match
+        self.near_weight = near_weight  # of several look-alikes, the nearer: see _confirm and look_alike
         self._search_dt = 0.0  # seconds between two detector searches (EMA): slow when frames are dropped
         self._searched_at: float | None = None
         self._faces: list[_Face] = []
@@ -176,7 +177,7 @@ class Tracker:
             f = self._faces[i]
             if unseen[i] > self.max_age:
                 continue  # forgotten (the list is pruned after the match)
-            reach = (self.max_jump + 2.0 * unseen[i]) * f.size
+            reach = f.reach(unseen[i], self.max_jump)
             d = np.linalg.norm(det_c[free_d] - _centres(f.obs[None])[0], axis=1)
             r = det_s[free_d] / f.size
             near = (d <= reach) & (r > 0.5) & (r < 2.0)
@@ -265,12 +266,14 @@ class Tracker:
 
     def _confirm(self, f: _Face, timestamp: float) -> None:
         """Number a newly confirmed face: the id of a lost face it looks like (:func:`look_alike`: a fragment
-        the matching missed, a walker lost between searches), which it then replaces; else a new id."""
+        the matching missed, a walker lost between searches), which it then replaces; else a new id. Of several
+        look-alikes, the nearest for how far each could have gone, unless another looks clearly more alike."""
         lost = [g for g in self._faces if g.track_id and not g.matched_now and g.feature is not None
                 and timestamp - g.last_seen <= self.max_age]
+        far = [g.far_from(f.obs, timestamp, self.max_jump) for g in lost]
         k = None if f.feature is None else look_alike(f.feature, [g.feature for g in lost],  # type: ignore[misc]
                                                       [timestamp - g.last_seen for g in lost], self.long_gap,
-                                                      self.colour_bar, self.reid_similarity)
+                                                      self.colour_bar, self.reid_similarity, far, self.near_weight)
         if k is None:
             f.track_id, self._next_id = self._next_id, self._next_id + 1
             return

@@ -105,6 +105,33 @@ def test_a_fragment_confirmed_beside_a_lost_look_alike_takes_its_id():
     assert len(tr._faces) == 1  # the fragment replaced the lost face
 
 
+@settings(max_examples=400, deadline=None)
+@given(gap=st.floats(0.1, 3.0), beyond=st.floats(1.05, 3.0), sep=st.floats(2.0, 8.0), mix=st.floats(0.0, 1.0),
+       side=st.sampled_from([-1, 1]))
+def test_a_face_back_out_of_reach_takes_the_nearer_of_two_look_alikes_unless_the_other_is_clearly_more_alike(
+        gap, beyond, sep, mix, side):
+    """The demo's swap (#52): two people in dark coats lost together, one bowing his head mid-frame, one leaving
+    on the left; each came back beyond re-identification's reach and took the other's id by look-alike alone.
+    Of two lost faces the returning one looks like (both at the bar), it takes the one whose cosine less
+    0.3 x its distance in reaches is higher: the nearer, unless the other is more alike by more than that."""
+    size = 60.0
+    a, b = look(FACE, (1, 2)), look(FACE, (1, 3))  # one face, two coats: cosine 0.75
+    back = mix * a + (1 - mix) * b
+    back /= np.linalg.norm(back)
+    tr = Tracker()
+    xb = 400 + side * sep * size  # B stands sep sizes to one side of A; the face comes back on the other side
+    for t in np.arange(0, 1, 0.1):
+        step(tr, t, [(400, 100, 400 + size, 160), (xb, 100, xb + size, 160)], [a, b])
+    reach = (tr.max_jump + 2 * gap) * size
+    x = 400 - side * beyond * reach
+    far_a, far_b = beyond, (beyond * reach + sep * size) / reach
+    cos_a, cos_b = float(back @ a), float(back @ b)
+    assume(min(cos_a, cos_b) >= tr.reid_similarity + 0.01 and abs((cos_b - 0.3 * far_b) - (cos_a - 0.3 * far_a)) > 0.01)
+    out = step(tr, 0.9 + gap, [(x, 100, x + size, 160)], [back])
+    returned = [o.track_id for o in out if abs(o.xyxy[0] - x) < 1]  # (a lost face may still be shown coasting)
+    assert returned == [1 if cos_a - 0.3 * far_a > cos_b - 0.3 * far_b else 2] and tr.ids_issued == 2
+
+
 def _iou(d, w, gap):
     """IoU of a face's box moved ``d`` px along x with its own box (same face) and with a neighbour's box
     ``gap`` px beyond it (same size)."""
