@@ -273,13 +273,37 @@ def test_ctrl_c_closes_the_window_as_its_close_button_does(tmp_path):
         while time.monotonic() < deadline and not (out.exists() and out.read_text().count("\n") > 20):
             time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=15)
+        stdout, err = proc.communicate(timeout=15)
     finally:
         proc.kill()
     assert proc.returncode == 0 and "Traceback" not in err, err
     with open(out, newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == HEADER and len(rows) > 20 and all(len(r) == len(HEADER) for r in rows)
+    assert re.search(r"^demo\.mp4: window closed: \d+ frames analysed of \d+ read", stdout, re.M), stdout  # #52 item 8
+
+
+def test_ctrl_c_on_the_refusal_dialog_ends_the_process_not_just_its_windows(tmp_path):
+    """No camera: the window says so in a dialog before its own loop starts. Ctrl+C there closed every window
+    and left the process running with nothing on screen; it exits 0 now, and the terminal got the reason too."""
+    import signal
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
+    err_path = tmp_path / "err.txt"
+    with open(err_path, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "emotion_monitor", "--gui", "--camera", "9"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=err, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and "no camera at index 9" not in err_path.read_text():
+                time.sleep(0.2)
+            time.sleep(1.0)  # the dialog's loop is running
+            proc.send_signal(signal.SIGINT)
+            rc = proc.wait(timeout=15)
+        finally:
+            proc.kill()
+    text = err_path.read_text()
+    assert rc == 0 and "Traceback" not in text and "emotion-monitor: warning: no camera at index 9" in text, text
 
 
 @pytest.mark.slow

@@ -42,8 +42,16 @@ def run(args: argparse.Namespace, specs: Sequence[SourceSpec]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     theme.apply(app)  # light or dark, as the system says
     # Ctrl+C in the terminal closes the window as its close button does (recording closed, exit 0); Qt's loop
-    # ignored it. The handler runs at the window's next timer tick, within half a second.
-    signal.signal(signal.SIGINT, lambda *_: app.closeAllWindows())
+    # ignored it. The handler runs at the window's next timer tick, within half a second. quit() ends a dialog's
+    # loop too: Ctrl+C on a refusal shown before the window's own loop began left a process with no window.
+    interrupted: list[bool] = []
+
+    def interrupt(*_: object) -> None:
+        interrupted.append(True)
+        app.closeAllWindows()
+        app.quit()
+
+    signal.signal(signal.SIGINT, interrupt)
     store = QSettings("EmotionMonitor", "emotion-monitor")
     outputs = options.outputs_from(args)
     loop = bool(getattr(args, "loop", False))
@@ -88,7 +96,7 @@ def run(args: argparse.Namespace, specs: Sequence[SourceSpec]) -> int:
         offer_a_source(win)
     if outputs.record and win.worker is not None:
         win.record_button.setChecked(True)
-    code = app.exec()
+    code = 0 if interrupted else app.exec()  # interrupted already: nothing left to run a loop for
     if win.closing_line:  # as the command line closes: what was analysed and dropped, counted
         print(win.closing_line, flush=True)
     return code

@@ -7,6 +7,7 @@ recording and settings controls. Settings persist with QSettings.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -87,16 +88,11 @@ class MainWindow(QMainWindow):
         self.banner, self.events = self.alerts.banner, self.alerts.events
         side.addWidget(self.banner)
 
-        self.face = FacePanel()
+        self.face, self.mood = FacePanel(), MoodPanel(self.settings.threshold)
         self.face_label, self.bars = self.face.label, self.face.bars
-        side.addWidget(self.face)
-
-        self.mood = MoodPanel(self.settings.threshold)
         self.gauge, self.timeline, self.threshold_line = self.mood.gauge, self.mood.timeline, self.mood.threshold_line
-        side.addWidget(self.mood)
-
-        side.addWidget(QLabel("Alerts"))
-        side.addWidget(self.events)
+        for widget in (self.face, self.mood, QLabel("Alerts"), self.events):
+            side.addWidget(widget)
 
         c = self.controls = Controls(self.beep)
         self.camera_index, self.pause_button, self.record_button, self.record_time = (
@@ -150,6 +146,7 @@ class MainWindow(QMainWindow):
             runner = open_runner(self.settings, capture, classifier=self.classifier)
         except MonitorError as exc:
             self.statusBar().showMessage(str(exc), 10_000)
+            print(f"emotion-monitor: warning: {exc}", file=sys.stderr, flush=True)  # for a terminal, as the dialog says
             QMessageBox.warning(self, "Emotion Monitor", f"{exc}\n\nOpen a video file or the demo clip instead.")
             return False
         self.source = name
