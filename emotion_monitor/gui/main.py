@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtWidgets import (
     QApplication,
     QMessageBox,
@@ -41,17 +41,7 @@ def run(args: argparse.Namespace, specs: Sequence[SourceSpec]) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     theme.apply(app)  # light or dark, as the system says
-    # Ctrl+C in the terminal closes the window as its close button does (recording closed, exit 0); Qt's loop
-    # ignored it. The handler runs at the window's next timer tick, within half a second. quit() ends a dialog's
-    # loop too: Ctrl+C on a refusal shown before the window's own loop began left a process with no window.
-    interrupted: list[bool] = []
-
-    def interrupt(*_: object) -> None:
-        interrupted.append(True)
-        app.closeAllWindows()
-        app.quit()
-
-    signal.signal(signal.SIGINT, interrupt)
+    interrupted = on_ctrl_c(app)
     store = QSettings("EmotionMonitor", "emotion-monitor")
     outputs = options.outputs_from(args)
     loop = bool(getattr(args, "loop", False))
@@ -96,10 +86,32 @@ def run(args: argparse.Namespace, specs: Sequence[SourceSpec]) -> int:
         offer_a_source(win)
     if outputs.record and win.worker is not None:
         win.record_button.setChecked(True)
-    code = 0 if interrupted else app.exec()  # interrupted already: nothing left to run a loop for
-    if win.closing_line:  # as the command line closes: what was analysed and dropped, counted
+    return run_loop(app, win, interrupted)
+
+
+def run_loop(app: QCoreApplication, win: MainWindow, interrupted: list[bool]) -> int:
+    """The window's loop (none once Ctrl+C came already), then the closing line as the command line prints
+    one: what the last source analysed and dropped, counted."""
+    code = 0 if interrupted else app.exec()
+    if win.closing_line:
         print(win.closing_line, flush=True)
     return code
+
+
+def on_ctrl_c(app: QCoreApplication) -> list[bool]:
+    """Ctrl+C in the terminal closes the window as its close button does (recording closed, exit 0); Qt's loop
+    ignored it. The handler runs at the window's next timer tick, within half a second. quit() ends a dialog's
+    loop too: Ctrl+C on a refusal shown before the window's own loop began left a process with no window.
+    Returns a list that is no longer empty once Ctrl+C came."""
+    interrupted: list[bool] = []
+
+    def interrupt(*_: object) -> None:
+        interrupted.append(True)
+        app.closeAllWindows()
+        app.quit()
+
+    signal.signal(signal.SIGINT, interrupt)
+    return interrupted
 
 
 def offer_a_source(win: MainWindow) -> None:
