@@ -109,7 +109,10 @@ def test_a_monitor_watches_several_sources_through_one_classifier(scene_video, t
     assert {r.frame.source for r in results} == {str(scene_video), str(second)}
     assert [summary["sources"][str(p)]["frames"] for p in (scene_video, second)] == [30, 30]
     assert all(e["state"] == "ended" for e in summary["sources"].values())
-    assert summary["classifier_calls"] <= 31 < summary["frames"]  # one call a round for both sources' faces
+    # one call a round for both sources' faces: fewer calls than frames. Not "at most 31": a round takes each
+    # source's newest frame there is, and on a loaded machine (a fresh clone's make test beside a benchmark: 37)
+    # some rounds hold one source's frame only
+    assert summary["classifier_calls"] < summary["frames"] == 60
     with em.Monitor([scene_video, tmp_path / "missing.mp4"]) as monitor:
         frames = sum(1 for _ in monitor)
         states = {name: e["state"] for name, e in monitor.summary()["sources"].items()}
