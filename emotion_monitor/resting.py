@@ -95,6 +95,7 @@ class _Person:
     relearning: bool = False
     read: float = -math.inf  # when their face was last read (counted)
     low: bool = False  # turned and not yet back near their resting face
+    share: float = 0.0  # the last rise in its own bar (>= 1: a turn): how far to a turn, for the people panel
     below_since: float | None = None  # since when turned (the alert's timer)
     unhappy_since: float | None = None  # since when reading below MARK_BAR while learning (the mark's timer)
     mark: str | None = None
@@ -157,7 +158,7 @@ class RestingFaces:
                     raising.append((-(rise or 0.0), track.track_id))
                 if out[k - 1] < 0.0:
                     negative.append((float(out[k - 1]), track.track_id))
-                people.append(PersonMood(track.track_id, state, rise, p.mark))
+                people.append(PersonMood(track.track_id, state, rise, p.mark, None if rise is None else p.share))
             if p.mark:
                 marked.append(track.track_id)
         self._sweep(now)
@@ -193,7 +194,7 @@ class RestingFaces:
             return 0.0, None, False
         bar = np.maximum(c.turn, c.turn_sigmas * p.rest_sd)
         rises = v - p.rest_v
-        share = float(np.min(rises / bar))  # the smaller rise, in its own bar: >= 1 is a turn
+        share = p.share = float(np.min(rises / bar))  # the smaller rise, in its own bar: >= 1 is a turn
         rise = float(np.min(rises))
         turned = share >= 1.0 and v[1] >= V_FLOOR
         p.low = turned or (p.low and share >= BACK)

@@ -180,13 +180,16 @@ class Track:
 class PersonMood:
     """What the alert judges of one counted person at one moment (resting.py): their ``state`` ("learning",
     "at rest", "turned" or "relearning"), their ``rise``, the log-odds of an unhappy reading above their
-    resting face (None while their resting face is learned), and their ``mark`` ("read unhappy since first
-    seen", or None). A reading, not a feeling: what a 48x48 classifier gave, against what it gave before."""
+    resting face (None while their resting face is learned), their ``mark`` ("read unhappy since first
+    seen", or None) and their ``share`` of a turn: the smaller of the two rises, each in its own bar (1 or more
+    starts a turn; a turn ends under 0.5; None while learning). A reading, not a feeling: what a 48x48
+    classifier gave, against what it gave before."""
 
     track_id: int
     state: str
     rise: float | None = None
     mark: str | None = None
+    share: float | None = None
 
 
 @dataclass(frozen=True)

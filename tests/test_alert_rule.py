@@ -221,6 +221,29 @@ def test_what_faces_read_and_what_is_judged_are_apart_and_learning_counts_people
     assert {p.state for p in last.people} == {"at rest"}
 
 
+def test_each_person_shows_how_far_they_are_from_a_turn_on_one_scale_with_its_own_sign():
+    """The people panel's words (#52 item 3): a share of a turn, 100% where a turn starts, never a log-odds
+    "+7.0 vs rest" beside the group's "-0.83 vs resting faces"; a person who turns passes 100% as they do."""
+    import re
+
+    from emotion_monitor.gui.people_panel import judged_text
+    from emotion_monitor.resting import BACK
+
+    calm = [track(2, NEUTRAL, [500, 0, 560, 60])]
+    _, states = play(lambda t: calm + [track(1, NEUTRAL if t < 6.0 else level(-1.0), [0, 0, 30, 30])], 21.0)
+    seen = [p for _, st in states for p in st.people if p.track_id == 1]
+    turned = [p for p in seen if p.state == "turned"]
+    assert turned and turned[0].share >= 1.0 and all(p.share >= BACK for p in turned)
+    assert all(p.share < 1.0 for p in seen[:seen.index(turned[0])] if p.share is not None)
+    for p in seen:
+        text = judged_text(p)
+        if p.share is None:
+            assert text in ("learning their resting face", "moved: learning again") and "vs" not in text
+        else:
+            shown = re.fullmatch(rf"{p.state}: (\d+)% of a turn", text)
+            assert shown and abs(int(shown[1]) - 100 * max(p.share, 0.0)) <= 0.5 + 1e-9, text
+
+
 def test_a_face_walking_closer_is_learned_again_and_raises_no_turn():
     calm = [track(2, NEUTRAL, [500, 0, 560, 60])]
     for near in ([45, 10, 105, 70], [0, 0, 70, 70]):  # walked closer across the frame; or straight on, past 2x
