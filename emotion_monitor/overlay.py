@@ -81,12 +81,13 @@ def place_choices(boxes: np.ndarray, choices: list[list[tuple[int, int]]], width
     """One label a box: (x, y, k) for its top-left corner and which of its ``choices`` (label sizes, the
     fullest first) fits, or None where none does.
 
-    Each label tries above its box, below it, beside it (right, then left) and inside its top edge,
-    shifted to lie inside the frame, and takes the first place that overlaps no label placed before it
-    and no other face's box (a label never covers a face); a box whose full label finds no room tries
-    its next choice (the id alone). Boxes go in ``order`` (default: largest first, so the nearest faces
-    keep theirs). Hand-written: a handful of rectangles a frame, where a layout library would cost more
-    than it saves."""
+    Each label tries above its box, below it, beside it (right, then left) and inside its top edge, then
+    places aligned to the box's other side and a row higher (packed faces: on the demo at a third of the
+    frames, labels with no place 104 of 3,802 -> 30), shifted to lie inside the frame, and takes the first
+    place that overlaps no label placed before it and no other face's box (a label never covers a face); a
+    box whose full label finds no room tries its next choice (the id alone). Boxes go in ``order`` (default:
+    largest first, so the nearest faces keep theirs). Hand-written: a handful of rectangles a frame, where a
+    layout library would cost more than it saves."""
     n = len(boxes)
     order = order if order is not None else sorted(range(n), key=lambda i: -float(
         (boxes[i][2] - boxes[i][0]) * (boxes[i][3] - boxes[i][1])))
@@ -97,7 +98,9 @@ def place_choices(boxes: np.ndarray, choices: list[list[tuple[int, int]]], width
         x0, y0, x1, y1 = faces[i]
         others = faces[:i] + faces[i + 1:]
         for k, (w, h) in enumerate(choices[i]):
-            for cx, cy in ((x0, y0 - h - 2), (x0, y1 + 2), (x1 + 2, y0), (x0 - w - 2, y0), (x0, y0 + 2)):
+            for cx, cy in ((x0, y0 - h - 2), (x0, y1 + 2), (x1 + 2, y0), (x0 - w - 2, y0), (x0, y0 + 2),
+                           (x1 - w, y0 - h - 2), (x1 - w, y1 + 2), (x1 + 2, y1 - h), (x0 - w - 2, y1 - h),
+                           (x0, y0 - 2 * h - 4), (x1 - w, y0 - 2 * h - 4)):
                 cx = int(min(max(cx, 0), max(0, width - w)))
                 cy = int(min(max(cy, 0), max(0, height - h)))
                 rect = (cx, cy, cx + w, cy + h)

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from emotion_monitor.tracking import Tracker, greedy_match, iou_matrix
 from emotion_monitor.types import LABELS, Detections, Track
@@ -190,6 +192,31 @@ def test_a_weak_box_continues_a_face_but_starts_none():
     later = tr.update(Detections([[400, 400, 460, 460]], [0.4]), HAPPY[None], 4 / 25)
     assert [(t.track_id, t.missed) for t in later] == [(1, 1)]  # the face coasts; the stray box is no one
     assert len(tr.predicted_boxes()) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(-20, 660), st.integers(-20, 500), st.integers(8, 120), st.integers(8, 120),
+                          st.integers(20, 320), st.integers(12, 30)), min_size=1, max_size=30))
+def test_a_placed_label_covers_no_other_face_and_no_other_label_wherever_the_faces_stand(faces):
+    """#52 item 6, over any crowd (boxes running off the frame, touching, stacked): every label placed lies in
+    the frame, covers no other face and no other label; a full label not its own face either (the id alone may
+    sit inside its own top edge); a face whose full label finds no room tries its id alone."""
+    from emotion_monitor.overlay import place_choices
+
+    boxes = np.array([(x, y, x + w, y + h) for x, y, w, h, _, _ in faces], np.float32)
+    choices = [[(lw, lh), (26, lh)] for *_, lw, lh in faces]
+    spots = place_choices(boxes, choices, 640, 480)
+    rects = [(i, k, (x, y, x + choices[i][k][0], y + choices[i][k][1])) for i, p in enumerate(spots) if p
+             for x, y, k in [p]]
+    inside = lambda r, b: not (r[2] <= b[0] or r[0] >= b[2] or r[3] <= b[1] or r[1] >= b[3])  # noqa: E731
+    faces_px = [tuple(int(round(v)) for v in b) for b in boxes]
+    for n, (i, k, r) in enumerate(rects):
+        assert 0 <= r[0] and 0 <= r[1] and (r[2] <= 640 or r[0] == 0) and (r[3] <= 480 or r[1] == 0)
+        assert not any(inside(r, f) for j, f in enumerate(faces_px) if j != i)
+        assert k == 1 or not inside(r, faces_px[i])
+        assert not any(inside(r, other) for _, _, other in rects[n + 1:])
+    if len(faces) == 1 and choices[0][0][0] <= 640:
+        assert spots[0] is not None  # alone in the frame, a face always has its label
 
 
 def test_labels_never_overlap_stay_in_the_frame_and_left_out_faces_get_their_id_alone():
