@@ -258,7 +258,7 @@ def _people_html(s: SessionSummary, head: str, body: str, n: int) -> str:
         return (f"<h2>People</h2><p>Not kept: the session was recorded at privacy level aggregate ({s.rows} "
                 f"seconds{skipped}): the queue's mood, counts and alerts once a second, nothing per person.</p>")
     return f"""<h2>People seen ({n}), longest in view first</h2>
-<p>{s.rows} face rows in {s.frames} frames{skipped}.
+<p>{s.rows} face rows in {s.frames} frames with a face (a frame with none writes no row){skipped}.
 No face image is stored: only emotions, the mood and (at privacy level full) where each face was.</p>
 <p>Mean mood: the person's own face score (-1..+1, 0 when calm) over the frames their face counted;
 time negative: the share of those frames whose top emotion was angry, disgust, fear or sad.</p>

@@ -288,3 +288,19 @@ def test_a_frame_in_which_no_face_counted_records_no_mood_and_the_report_leaves_
     s = summarize(path)
     assert s.frames == 3 and s.mean_mood == pytest.approx(-0.7) and s.mood[0] == pytest.approx(-0.7)
     assert s.sources[""].mean_mood == pytest.approx(-0.7)
+
+
+def test_the_report_counts_the_frames_that_had_a_face_and_says_so(tmp_path):
+    """A frame with no face writes no row: the report's count is of frames with a face, and it says so (the
+    new-user trial read "669 frames" in the report against "672 frames analysed" on the closing line)."""
+    from emotion_monitor.report import write_report
+
+    p = np.eye(7, dtype=np.float32)[4]
+    face = (Track(1, np.array([10, 10, 18, 18], np.float32), p, p),)
+    path = tmp_path / "s.csv"
+    with CsvRecorder(path) as rec:
+        for i, tracks in enumerate([face, (), face, (), (), face]):
+            rec.write(FrameResult(Frame(np.zeros((40, 80, 3), np.uint8), i, 1796067040.0 + i * 0.2), Detections(),
+                                  tracks, MoodState(0.0, 0.0, len(tracks), False)))
+    write_report(path, tmp_path / "r.html")
+    assert "3 face rows in 3 frames with a face (a frame with none writes no row)" in (tmp_path / "r.html").read_text()
