@@ -128,6 +128,7 @@ def test_the_windows_test_alert_button_goes_through_banner_list_sound_and_webhoo
     try:
         win.controls.test_button.click()  # no source open yet: a manager tries it first
         assert win.banner.isVisible() and win.banner.text().startswith("TEST ALERT (no source open): a rehearsal")
+        assert win.banner.text().endswith("it clears by itself 0.5 s after it was raised")  # words, not a countdown
         assert win.events.item(0).text().startswith("TEST ALERT ") and beeps == [1]
         qtbot.waitUntil(lambda: not win.banner.isVisible(), timeout=5000)  # it clears by itself
         assert win.events.item(0).text().startswith("TEST CLEAR ") and win.events.count() == 2

@@ -60,7 +60,7 @@ class AlertPanel:
             return
         if event.reason == TEST_REASON:  # shown at once (a real alert's banner follows its result: show_state)
             self.banner.setText(f"TEST ALERT ({source or 'no source open'}): {TEST_WHY}. This is what an alert "
-                                f"looks like; it clears in {TEST_SECONDS:.0f} s")
+                                f"looks like; it clears by itself {TEST_SECONDS:g} s after it was raised")
             self.banner.setVisible(True)
         else:  # its words follow its results (show_state): who joins it, the mood now
             self._since = clock_utc(event.timestamp)
