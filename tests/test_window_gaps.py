@@ -30,7 +30,7 @@ def test_gaps_and_dropped_frames_are_drawn_as_such(qtbot):
     assert np.allclose(dx, [(4 + 9) / 2 / 25, (10 + 30) / 2 / 25])  # a tick in each stretch of dropped frames
     legend = [item[1].text for item in panel.timeline.getPlotItem().legend.items]
     assert legend == ["mood (as read)", "vs resting faces (alert)", "no face counted", "frames dropped",
-                      "alert bar (orange line)"]  # the bar judges the fall from resting faces, not the mood read
+                      "alert bar of the orange line"]  # the bar judges the fall from resting faces, not the mood read
 
 
 @pytest.mark.parametrize("score,threshold,key", [(0.3, -0.3, 1), (0.01, -0.3, 0), (-0.07, -0.3, -1), (-0.3, -0.3, -2),

@@ -74,7 +74,7 @@ class MoodPanel(QWidget):
         self._bar_pens = (pg.mkPen(plot_colours()[1], style=Qt.DashLine), pg.mkPen(ALERT, style=Qt.DashLine, width=2))
         self.threshold_line = pg.InfiniteLine(threshold, angle=0, pen=self._bar_pens[0])
         self.timeline.addItem(self.threshold_line)
-        self._bar_key = self.timeline.plot(pen=self._bar_pens[0], name="alert bar (orange line)")  # judges the fall
+        self._bar_key = self.timeline.plot(pen=self._bar_pens[0], name="alert bar of the orange line")  # judges the fall
         self.timeline.setMaximumHeight(170)
         layout.addWidget(self.timeline)
         self.t: deque[float] = deque(maxlen=3000)
