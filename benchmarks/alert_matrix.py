@@ -103,8 +103,7 @@ def replay(frames: list, config: MoodConfig) -> dict:
 
 
 def _store(model: str, read_rate: float = 0.0) -> Path:
-    folder = pr.CACHE / "tracks" / ((f"{Path(model).parent.name}_{Path(model).stem}" if model else "shipped")
-                                    + (f"_read{read_rate:g}" if read_rate else ""))
+    folder = pr.CACHE / "tracks" / (pr.model_key(model) + (f"_read{read_rate:g}" if read_rate else ""))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -34,6 +34,18 @@ from benchmarks import composite, desk
 
 MEDIA = composite.SHARED / "media"
 CACHE = Path(tempfile.gettempdir()) / "em_presentations"
+
+
+def model_key(model: str) -> str:
+    """The cache folder's name for an emotion model: its folder and name, and the first bytes of its file's
+    hash, so that readings cached for one model are never read for another at the same path. "" (the shipped
+    model) was once a folder "shipped" that kept the readings of the model shipped before #49: a default run
+    replayed the old model's readings while its table named the shipped one."""
+    from emotion_monitor.classifier import DEFAULT_MODEL
+
+    path = Path(model or str(DEFAULT_MODEL))
+    digest = hashlib.blake2b(path.read_bytes(), digest_size=4).hexdigest()
+    return f"{'shipped' if not model else f'{path.parent.name}_{path.stem}'}_{digest}"
 FILTERS = {"area": cv2.INTER_AREA, "linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC, "nearest": cv2.INTER_NEAREST}
 # the matrix (benchmarks/alert_matrix.py); "nearest", other heights and rates, and "jpeg30" (every frame a
 # JPEG of quality 30: a cheap IP camera) are kept for held-out presentations, never used to choose the rule
@@ -281,7 +293,7 @@ class Presenter:
 
         self.settings = Settings(model=model, read_rate=read_rate)
         self.model = model
-        self.folder = CACHE / (f"{Path(model).parent.name}_{Path(model).stem}" if model else "shipped")
+        self.folder = CACHE / model_key(model)
         self.folder.mkdir(parents=True, exist_ok=True)
         self._detector = build_detector(self.settings.changed(detect_every=1))
         self._classifier = None
@@ -294,7 +306,7 @@ class Presenter:
         cache = pickle.loads(path.read_bytes()) if path.exists() else {}
         if cache.get("pass") != mark:
             cache = {"pass": mark, "dets": {}, "probs": {}}
-        shared = CACHE / "shipped" / path.name  # the detections do not depend on the emotion model
+        shared = CACHE / model_key("") / path.name  # the detections do not depend on the emotion model
         if not cache["dets"] and shared != path and shared.exists():
             other = pickle.loads(shared.read_bytes())
             if other.get("pass") == mark:
