@@ -14,6 +14,7 @@ costs ~2 ms a batch of 128 on one core.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 
 import cv2
@@ -63,6 +64,7 @@ def _motion_kernel(rng: np.random.Generator) -> np.ndarray:
     return k / k.sum()
 
 
+BATCH_TIMEOUT = 300.0  # seconds a pooled batch may take (milliseconds as a rule) before the pool is given up on
 CAMERA_SHARE = 0.5  # of the faces in a batch get camera degradations; the rest stay as photographed
 
 
@@ -250,7 +252,11 @@ class AugmentedSequence(keras.utils.PyDataset):
             return augment_batch(self.x[idx], self.names, rng, self.value_range, self.finish), self.y[idx]
         self._submit(self.epoch)
         self._submit(self.epoch + 1)
-        return self._ahead[self.epoch][i].get(), self.y[idx]
+        try:
+            return self._ahead[self.epoch][i].get(timeout=BATCH_TIMEOUT), self.y[idx]
+        except multiprocessing.TimeoutError:  # a worker that died takes its batch with it: say so rather than wait forever
+            raise RuntimeError(f"no augmented batch from the worker pool in {BATCH_TIMEOUT:g} s: did a worker die "
+                               "(out of memory, killed)?") from None
 
     def on_epoch_end(self):
         self._ahead.pop(self.epoch, None)

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QMessageBox,
@@ -109,6 +109,8 @@ def on_ctrl_c(app: QCoreApplication) -> list[bool]:
         interrupted.append(True)
         app.closeAllWindows()
         app.quit()
+        # and again from the next loop that runs: Ctrl+C just before a dialog opened (its loop not running yet)
+        QTimer.singleShot(0, lambda: (app.closeAllWindows(), app.quit()))
 
     signal.signal(signal.SIGINT, interrupt)
     return interrupted
