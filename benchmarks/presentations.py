@@ -46,6 +46,8 @@ def model_key(model: str) -> str:
     path = Path(model or str(DEFAULT_MODEL))
     digest = hashlib.blake2b(path.read_bytes(), digest_size=4).hexdigest()
     return f"{'shipped' if not model else f'{path.parent.name}_{path.stem}'}_{digest}"
+
+
 FILTERS = {"area": cv2.INTER_AREA, "linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC, "nearest": cv2.INTER_NEAREST}
 # the matrix (benchmarks/alert_matrix.py); "nearest", other heights and rates, and "jpeg30" (every frame a
 # JPEG of quality 30: a cheap IP camera) are kept for held-out presentations, never used to choose the rule
