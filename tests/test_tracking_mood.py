@@ -200,7 +200,7 @@ def test_a_weak_box_continues_a_face_but_starts_none():
 def test_a_placed_label_covers_no_other_face_and_no_other_label_wherever_the_faces_stand(faces):
     """#52 item 6, over any crowd (boxes running off the frame, touching, stacked): every label placed lies in
     the frame, covers no other face and no other label; a full label not its own face either (the id alone may
-    sit inside its own top edge); a face whose full label finds no room tries its id alone."""
+    sit inside its own top edge); a face alone in the frame always gets a label."""
     from emotion_monitor.overlay import place_choices
 
     boxes = np.array([(x, y, x + w, y + h) for x, y, w, h, _, _ in faces], np.float32)
