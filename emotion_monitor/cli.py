@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import options
-from .commands import PROG, Parser, batch_main, error, notice_main, positive_arg, report_main, test_alert_main
+from .commands import PROG, Parser, batch_main, error, notice_main, positive_arg, report_main, test_alert_main, warn
 from .commands import count_arg as _count
 
 
@@ -122,9 +122,6 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
     def say(line: str) -> None:
         if not args.quiet:
             print(line, flush=True)
-
-    def warn(line: str) -> None:
-        print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)
 
     runner: Any = None
     try:

@@ -18,6 +18,11 @@ from .privacy import LEVELS, MIN_GROUP
 PROG = "emotion-monitor"
 
 
+def warn(line: str) -> None:
+    """A one-line warning on stderr, as every way in prints them (``emotion-monitor: warning: ...``)."""
+    print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse's parser, refusing in one line (``emotion-monitor: error: MSG (see emotion-monitor --help)``, exit
     2) rather than the usage block, five lines long here, above the one line that says what was wrong."""

@@ -184,9 +184,9 @@ def run_lanes(app: QApplication, settings: Settings, specs: Sequence[SourceSpec]
     """Open the lanes window on ``specs`` with ``settings`` and the ``outputs`` asked for (CSV, metrics,
     webhook)."""
     from ..app import open_sources
+    from ..commands import warn
     from ..errors import MonitorError
 
-    warn = lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr)  # noqa: E731
     try:
         runner = open_sources(settings, specs, outputs, warn, named=True,
                               capture_options=CaptureOptions(realtime=True, loop=loop))

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from .. import settings as settings_model
 from ..app import DEMO_CLIP
+from ..commands import warn
 from ..errors import MonitorError
 from . import theme
 from .window import MainWindow
@@ -63,7 +64,6 @@ def run(args: argparse.Namespace, specs: Sequence[SourceSpec]) -> int:
     # settings given on the command line apply to this run over the saved ones (not saved)
     settings = options.from_args(args, settings_model.load(store))
     try:
-        warn = lambda line: print(f"emotion-monitor: warning: {line}", file=sys.stderr)  # noqa: E731
         sinks = fleet_sinks(outputs, stats, warn, privacy=settings.privacy)
         stored: Any = store.value("retention_folders", []) or []  # where earlier windows wrote (window._retain)
         folders = [stored] if isinstance(stored, str) else [str(f) for f in stored]

@@ -7,7 +7,6 @@ recording and settings controls. Settings persist with QSettings.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from .. import settings as settings_model
 from ..app import DEMO_CLIP, open_capture, open_runner
+from ..commands import warn
 from ..errors import MonitorError
 from ..events import follow
 from ..overlay import save_snapshot
@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
             runner = open_runner(self.settings, capture, classifier=self.classifier)
         except MonitorError as exc:
             self.statusBar().showMessage(str(exc), 10_000)
-            print(f"emotion-monitor: warning: {exc}", file=sys.stderr, flush=True)  # for a terminal, as the dialog says
+            warn(str(exc))  # for a terminal too, as the dialog says
             QMessageBox.warning(self, "Emotion Monitor", f"{exc}\n\nOpen a video file or the demo clip instead.")
             return False
         self.source = name
