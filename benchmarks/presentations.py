@@ -19,6 +19,7 @@ one folder per model. Used by benchmarks/alert_matrix.py and tests/test_alert_re
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -36,6 +37,7 @@ MEDIA = composite.SHARED / "media"
 CACHE = Path(tempfile.gettempdir()) / "em_presentations"
 
 
+@functools.cache  # asked for every variant of the matrix: the file is hashed once a process
 def model_key(model: str) -> str:
     """The cache folder's name for an emotion model: its folder and name, and the first bytes of its file's
     hash, so that readings cached for one model are never read for another at the same path. "" (the shipped

@@ -270,10 +270,11 @@ class Tracker:
         look-alikes, the nearest for how far each could have gone, unless another looks clearly more alike."""
         lost = [g for g in self._faces if g.track_id and not g.matched_now and g.feature is not None
                 and timestamp - g.last_seen <= self.max_age]
-        far = [g.far_from(f.obs, timestamp, self.max_jump) for g in lost]
         k = None if f.feature is None else look_alike(f.feature, [g.feature for g in lost],  # type: ignore[misc]
                                                       [timestamp - g.last_seen for g in lost], self.long_gap,
-                                                      self.colour_bar, self.reid_similarity, far, self.near_weight)
+                                                      self.colour_bar, self.reid_similarity,
+                                                      [g.far_from(f.obs, timestamp, self.max_jump) for g in lost],
+                                                      self.near_weight)
         if k is None:
             f.track_id, self._next_id = self._next_id, self._next_id + 1
             return
