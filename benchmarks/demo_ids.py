@@ -17,7 +17,10 @@ Measured, a row per (keep, seed):
   shows the forward frames again);
 * **switches**: how often a reference person's box (IoU > 0.5 with a reported track, on the same source
   frame) changed id from one time they were found to the next; 0 when ids hold;
-* **ids worn**: distinct ids the reference people wore, summed over people (= people when ids hold).
+* **ids worn**: distinct ids the reference people wore, summed over people (= people when ids hold);
+* **IDF1**: ``motmetrics``' identity F1 of the reported boxes against the reference people (one person in
+  every pass is one identity, IoU >= 0.5): an id handed from one person to another costs as much as a new
+  one, so recycling lost ids among people (few ids, many switches) does not score well.
 
 The reference's own mistakes count as switches too (two of its people swap once at every-frame rates),
 so compare rows, not the figure with 0.
@@ -91,8 +94,11 @@ def _hair(chain: dict[int, np.ndarray], chains: list[dict[int, np.ndarray]]) -> 
 
 def looped_run(frames: list[np.ndarray], ref: dict, keep: float, seed: int, seconds: float) -> dict:
     """The looped demo with frames skipped as a loaded machine skips them; ids, switches, ids worn."""
+    import motmetrics as mm
+
     rng = np.random.default_rng(seed)
     pipe = build_pipeline(Settings())
+    acc = mm.MOTAccumulator(auto_id=True)
     last: dict[int, int | None] = {p: None for p in ref}
     worn: dict[int, set] = {p: set() for p in ref}
     switches = analysed = i = 0
@@ -101,8 +107,12 @@ def looped_run(frames: list[np.ndarray], ref: dict, keep: float, seed: int, seco
         r = pipe.process(Frame(frames[k], i, 1e9 + i / 25, i / 25))
         analysed += 1
         boxes = np.array([t.xyxy for t in r.tracks], np.float32).reshape(-1, 4)
+        s = source_frame(k)
+        here = [p for p, where in ref.items() if s in where]
+        truth = np.array([ref[p][s] for p in here], np.float32).reshape(-1, 4)
+        acc.update(here, [t.track_id for t in r.tracks],
+                   np.where(iou_matrix(truth, boxes) >= 0.5, 1 - iou_matrix(truth, boxes), np.nan))
         for p, where in ref.items():
-            s = source_frame(k)
             if s not in where or not len(boxes):
                 continue
             overlap = iou_matrix(where[s][None], boxes)[0]
@@ -114,7 +124,9 @@ def looped_run(frames: list[np.ndarray], ref: dict, keep: float, seed: int, seco
         i += 1 if keep >= 1 else max(1, int(round(rng.gamma(4.0, 1.0 / keep / 4.0))))
     ids = pipe.tracker.ids_issued
     pipe.close()
-    return {"ids": ids, "switches": switches, "worn": sum(len(v) for v in worn.values()), "analysed": analysed}
+    idf1 = float(mm.metrics.create().compute(acc, metrics=["idf1"])["idf1"].iloc[0])
+    return {"ids": ids, "switches": switches, "worn": sum(len(v) for v in worn.values()), "analysed": analysed,
+            "idf1": idf1}
 
 
 def main() -> None:
@@ -126,13 +138,13 @@ def main() -> None:
     frames = read_frames(DEMO_CLIP)
     ref = reference(frames)
     print(f"The demo looped {args.seconds:g} s ({len(frames)} frames a pass), {len(ref)} reference people\n")
-    print("| frames kept | seed | frames analysed | ids | reference people | switches | ids worn |")
-    print("|---|---|---|---|---|---|---|")
+    print("| frames kept | seed | frames analysed | ids | reference people | switches | ids worn | IDF1 |")
+    print("|---|---|---|---|---|---|---|---|")
     for keep in (float(k) for k in args.keep.split(",")):
         for seed in range(1 if keep >= 1 else args.seeds):
             m = looped_run(frames, ref, keep, seed, args.seconds)
             print(f"| {keep:g} | {seed if keep < 1 else '-'} | {m['analysed']} | {m['ids']} | {len(ref)} | "
-                  f"{m['switches']} | {m['worn']} |", flush=True)
+                  f"{m['switches']} | {m['worn']} | {m['idf1']:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

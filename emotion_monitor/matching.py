@@ -154,28 +154,30 @@ def look_alike(feature: np.ndarray, lost: list[np.ndarray], unseen: list[float],
     return max(alike, key=lambda k: sims[k] - near_weight * (far[k] if far is not None else 0.0))
 
 
-def overlap_match(iou: np.ndarray, known: list[np.ndarray | None], features: _Features | None, threshold: float,
-                  contest: float) -> list[tuple[int, int]]:
-    """The tracker's overlap stage: pairs (face, detection) greedy on ``iou`` (faces' predicted boxes by
-    detections) >= ``threshold``. Where faces are contested (a detection that two faces' predicted boxes
-    overlap, or a face that overlaps two detections, at IoU > ``contest``) and appearance is at hand
-    (``known``: each face's descriptor or None; ``features``: the detections'), a contested pair scores its
-    IoU plus the cosine of the two descriptors and must reach ``threshold`` + 0.6, so that two neighbours
-    whose predicted boxes cross keep their own faces (the boy and the woman behind him on the demo, a
-    velocity taken from 0.1 s of jitter and carried over 0.3 s of dropped frames). DeepSORT and BoT-SORT
-    fuse motion and appearance this way; neither package is used (tracking.py says why). Only contested
-    detections are described."""
-    near = iou > contest
-    contested = (near.sum(axis=0) > 1) | (near & (near.sum(axis=1) > 1)[:, None]).any(axis=0)
-    rows = [r for r, g in enumerate(known) if g is not None and near[r, contested].any()]
-    if features is None or not rows:
-        return greedy_match(iou, threshold)
-    cols = np.flatnonzero(contested)
-    feats = features.get(cols)
-    score = np.where(iou >= threshold, iou + 0.6, -1.0)  # a face without a descriptor: its IoU alone
-    for r in rows:
-        score[r, cols] = np.where(near[r, cols], iou[r, cols] + feats @ known[r], -1.0)
-    return greedy_match(score, threshold + 0.6)
+def follow_match(iou: np.ndarray, dist: np.ndarray, near: np.ndarray, known: list[np.ndarray | None],
+                 features: _Features | None, threshold: float, weight: float) -> list[tuple[int, int]]:
+    """The tracker's first association, of faces seen lately: pairs (face, detection). A pair is a candidate where
+    the face's predicted box overlaps the detection (``iou`` >= ``threshold``, -1 for a face not seen lately) or
+    ``near`` holds (its centre within reach and of a like size: a walker whose box moved more than its width
+    between two searches); ``dist``: centre distance in face sizes. A candidate scores its IoU less a tenth of
+    its distance, greedy (overlap first, then the nearest). Where faces are contested (a detection with two
+    candidate faces, a face with two candidate detections) and appearance is at hand (``known``: each face's
+    descriptor or None; ``features``: the detections'), a contested pair also scores ``weight`` x (cosine - 1):
+    two neighbours whose predicted boxes cross keep their own faces, and so does a person who walks into the
+    box of someone hidden behind them (the demo's man in glasses, missed for 0.5 s under dropped frames, onto
+    the box of the woman gone behind him: cosine 0.98 with his own look, 0.90 with hers, IoU 0.28 with her
+    box and 0 with his). DeepSORT and BoT-SORT fuse motion and appearance this way (neither package is used:
+    tracking.py says why). Only contested detections are described."""
+    cand = (iou >= threshold) | near
+    score = np.where(cand, 2.0 + np.maximum(iou, 0.0) - 0.1 * dist, -np.inf)
+    contested = cand & ((cand.sum(axis=0) > 1)[None, :] | (cand.sum(axis=1) > 1)[:, None])
+    rows = [r for r, g in enumerate(known) if g is not None and contested[r].any()]
+    if features is not None and rows:
+        cols = np.flatnonzero(contested[rows].any(axis=0))
+        cos = features.get(cols) @ np.array([known[r] for r in rows]).T  # (cols, rows)
+        for k, r in enumerate(rows):
+            score[r, cols] += np.where(contested[r, cols], weight * (cos[:, k] - 1.0), 0.0)
+    return greedy_match(score, -1e9)  # every candidate: appearance ranks contested pairs, it does not veto one
 
 
 class _Features:

@@ -1,15 +1,14 @@
 """Tracking: one id per person across frames, and per-face smoothing of the emotion probabilities.
 
-Association runs in three stages a frame, each greedy (highest score first) on what the earlier ones left (ByteTrack's
+Association runs in two stages a frame, each greedy (highest score first) on what the earlier ones left (ByteTrack's
 idea of a second association, OC-SORT's re-anchoring on the last observation):
 
-1. **overlap**: IoU of each face's predicted box (its last observation moved along its velocity in pixels a second,
-   for at most ``coast`` seconds) with the detections; where two faces contest a detection, IoU plus the cosine
-   of their descriptors (:func:`~emotion_monitor.matching.overlap_match`: neighbours whose predicted boxes cross);
-2. **motion**: for faces seen in the last ``motion_gap`` seconds, the distance between centres in units of the face's
-   size, with similar sizes (a fast walker whose box moved more than its width between two detector passes: the crowd
-   clip's profile face got a new id every 3-4 frames);
-3. **re-identification**: faces unseen for longer, up to ``max_age`` seconds (``--reid-seconds``, 30 by default:
+1. **overlap and motion**, for faces seen in the last ``motion_gap`` seconds: IoU of each face's predicted box (its
+   last observation moved along its velocity in pixels a second, for at most ``coast`` seconds) with the detections,
+   then the distance between centres in units of the face's size, with similar sizes (a fast walker whose box moved
+   more than its width between two detector passes: the crowd clip's profile face got a new id every 3-4 frames);
+   where faces contest a detection, appearance too (:func:`~emotion_monitor.matching.follow_match`);
+2. **re-identification**: faces unseen for longer, up to ``max_age`` seconds (``--reid-seconds``, 30 by default:
    someone who steps out of the queue and comes back), by appearance (the cosine of :func:`describe`'s descriptors:
    the face's HOG and the colour of what the person wears) within a radius that grows with the time unseen; after
    ``long_gap`` seconds the colours below the face must also agree (:func:`~emotion_monitor.matching.colours_agree`),
@@ -44,11 +43,11 @@ from .matching import (
     _Features,
     colours_agree,
     describe,
+    follow_match,
     greedy_match,
     heads_shared,
     iou_matrix,
     look_alike,
-    overlap_match,
     stacked_on,
 )
 from .types import LABELS, Detections, Track
@@ -76,13 +75,13 @@ class Tracker:
                  min_hits: int = 3, sure: float = 0.7, report_gap: float = 0.12, motion_gap: float = 0.6,
                  coast: float = 0.3, max_jump: float = 1.2, reid_similarity: float = 0.7,
                  ghost_iou: float = 0.4, strong: float = 0.0, refresh: float = 0.5, long_gap: float = 8.0,
-                 colour_bar: float = 0.3, contest_iou: float = 0.05, near_weight: float = 0.3):
+                 colour_bar: float = 0.3, look_weight: float = 10.0, near_weight: float = 0.3):
         self.iou_threshold, self.alpha, self.max_age = iou_threshold, alpha, max_age
         self.report_gap, self.motion_gap, self.coast = report_gap, motion_gap, coast
         self.min_hits, self.sure, self.strong, self.refresh = min_hits, sure, strong, refresh
         self.max_jump, self.reid_similarity, self.ghost_iou = max_jump, reid_similarity, ghost_iou
         self.long_gap, self.colour_bar = long_gap, colour_bar  # a long absence: the colours must agree too
-        self.contest_iou = contest_iou  # overlaps this slight make two faces compete: see overlap_match
+        self.look_weight = look_weight  # of faces contesting a detection, appearance's weight: see follow_match
         self.near_weight = near_weight  # of several look-alikes, the nearer: see _confirm and look_alike
         self._search_dt = 0.0  # seconds between two detector searches (EMA): slow when frames are dropped
         self._searched_at: float | None = None
@@ -147,24 +146,17 @@ class Tracker:
         unseen = np.array([now - f.last_seen for f in self._faces])
         recent = unseen <= self.gap(now)
         pred = np.array([f.predicted(now, self.coast) for f in self._faces], np.float32)
-        pairs = self._overlap(pred, dets, recent, features)
-        used_f, used_d = {r for r, _ in pairs}, {c for _, c in pairs}
-        free_f = [i for i in range(n_f) if i not in used_f]
-        free_d = [j for j in range(n_d) if j not in used_d]
-        if not free_f or not free_d:
-            return pairs
-        # motion: centre distance in face sizes, similar sizes, recent faces only
         det_c = _centres(dets.xyxy)
         det_s = np.sqrt(np.maximum(dets.area, 1.0))
-        sizes = np.array([self._faces[i].size for i in free_f])
-        dist = np.linalg.norm(_centres(pred[free_f])[:, None] - det_c[None, free_d], axis=2) / sizes[:, None]
-        ratio = det_s[None, free_d] / sizes[:, None]
-        ok = recent[free_f][:, None] & (ratio > 0.6) & (ratio < 1.6)
-        score = np.where(ok, -dist, -np.inf)
-        more = [(free_f[r], free_d[c]) for r, c in greedy_match(score, -self.max_jump)]
-        pairs += more
-        used_f |= {r for r, _ in more}
-        used_d |= {c for _, c in more}
+        sizes = np.array([f.size for f in self._faces])
+        dist = np.linalg.norm(_centres(pred)[:, None] - det_c[None], axis=2) / sizes[:, None]
+        ratio = det_s[None] / sizes[:, None]
+        near = recent[:, None] & (dist <= self.max_jump) & (ratio > 0.6) & (ratio < 1.6)
+        iou = iou_matrix(pred, dets.xyxy)
+        iou[~recent] = -1
+        pairs = follow_match(iou, dist, near, [f.feature for f in self._faces], features, self.iou_threshold,
+                             self.look_weight)
+        used_f, used_d = {r for r, _ in pairs}, {c for _, c in pairs}
         free_f = [i for i in range(n_f) if i not in used_f]
         free_d = [j for j in range(n_d) if j not in used_d]
         if not free_f or not free_d or not reid:
@@ -190,14 +182,6 @@ class Tracker:
                                   -np.inf)
         pairs += [(free_f[r], free_d[c]) for r, c in greedy_match(sim, self.reid_similarity)]
         return pairs
-
-    def _overlap(self, pred: np.ndarray, dets: Detections, recent: np.ndarray,
-                 features: _Features | None) -> list[tuple[int, int]]:
-        """The overlap stage: IoU of the predicted boxes with the detections, greedy; where two faces contest
-        a detection, appearance too (:func:`~emotion_monitor.matching.overlap_match`)."""
-        iou = iou_matrix(pred, dets.xyxy)
-        iou[~recent] = -1
-        return overlap_match(iou, [f.feature for f in self._faces], features, self.iou_threshold, self.contest_iou)
 
     def _held(self, f: _Face, timestamp: float) -> bool:
         """Whether a face unseen since ``f.last_seen`` is still reported (and, unconfirmed, kept)."""
