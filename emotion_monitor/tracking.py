@@ -170,7 +170,7 @@ class Tracker:
             if unseen[i] > self.max_age:
                 continue  # forgotten (the list is pruned after the match)
             reach = f.reach(unseen[i], self.max_jump)
-            d = np.linalg.norm(det_c[free_d] - _centres(f.obs[None])[0], axis=1)
+            d = f.gone(det_c[free_d], now)
             r = det_s[free_d] / f.size
             near = (d <= reach) & (r > 0.5) & (r < 2.0)
             if f.feature is not None and free_feats is not None:

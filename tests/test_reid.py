@@ -192,3 +192,26 @@ def test_a_face_missed_a_moment_that_walks_into_a_hidden_neighbours_box_keeps_it
 
     assert run(described=False) == [2]  # the case is real: overlap alone hands him her id
     assert run(described=True) == [1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(speed=st.floats(3.5, 9.0), unseen=st.floats(0.7, 2.0), frac=st.floats(0.6, 1.0), mix=st.floats(0.1, 0.3))
+def test_a_fast_walker_lost_a_moment_is_found_along_their_path_not_given_a_neighbours_id(speed, unseen, frac, mix):
+    """A walker crossing fast (``speed`` face sizes a second: the demo's woman in the scarf) is lost for a
+    moment and found again further along her way, beyond the reach counted from where she was last seen;
+    a neighbour who looks a little like her was lost just there. She keeps her id: a lost face's reach is
+    counted from the path its velocity was taking (matching._Face.gone), for up to matching.PATH_SECONDS."""
+    w = 60.0
+    a = look(FACE, (1, 2))
+    b = look((1 - mix) * FACE / np.linalg.norm(FACE) + mix * OTHER / np.linalg.norm(OTHER), (1, 2))
+    b /= np.linalg.norm(b)
+    tr = Tracker()
+    v = speed * w
+    x_ret = 100 + v * 0.9 + v * min(unseen, 1.0) * frac
+    assume(x_ret - (100 + v * 0.9) > (tr.max_jump + 2 * unseen) * w + 1)  # beyond the reach from her last place
+    assume(float(a @ b) >= tr.reid_similarity + 0.01)  # the neighbour is a candidate by looks
+    for t in np.arange(0, 1, 0.1):
+        x = 100 + v * t
+        step(tr, t, [(x, 100, x + w, 100 + w), (x_ret + 30, 100 + 1.2 * w, x_ret + 30 + w, 100 + 2.2 * w)], [a, b])
+    out = step(tr, 0.9 + unseen, [(x_ret, 100, x_ret + w, 100 + w)], [a])
+    assert [o.track_id for o in out if abs(o.xyxy[0] - x_ret) < 1] == [1]
