@@ -18,10 +18,12 @@ Dropped frames (a loaded machine in real time): searches come further apart; the
 (:meth:`Tracker.gap`) and the time a missed face is still shown widen with them.
 
 A new face gets its public id only once it is confirmed (``min_hits`` detections, or one detection of confidence >=
-``sure`` that does not sit on a followed face's head: :func:`~emotion_monitor.matching.stacked_on`): one-frame false
-detections, and hair or a hand above a face, no longer use up ids. A face that is not detected on a frame but
-overlaps one that is (IoU > ``ghost_iou``) is not reported, nor one on the hair above another
-(:func:`~emotion_monitor.matching.heads_shared`): one box per head.
+``sure`` that does not sit on a followed face's head, :func:`~emotion_monitor.matching.stacked_on`, nor overlaps a
+followed face's box by more than ``touch_iou``): one-frame false detections, and hair or a hand above a face, no longer
+use up ids. Such an overlapping box is not re-identified either: the demo's red-haired man, head bowed, was found as
+two boxes on his hair, and the second took the lost id of the white-haired woman beside him, then his face.
+A face that is not detected on a frame but overlaps one that is (IoU > ``ghost_iou``) is not reported, nor one on the
+hair above another (:func:`~emotion_monitor.matching.heads_shared`): one box per head.
 
 Hand-written: ``supervision``'s ByteTrack pulls opencv-python beside our opencv-contrib-python (two cv2 packages in
 one environment) and re-identifies nothing; ``norfair`` pins numpy < 2 (its 2.3.0); neither knows the detector's
@@ -75,7 +77,8 @@ class Tracker:
                  min_hits: int = 3, sure: float = 0.7, report_gap: float = 0.12, motion_gap: float = 0.6,
                  coast: float = 0.3, max_jump: float = 1.2, reid_similarity: float = 0.7,
                  ghost_iou: float = 0.4, strong: float = 0.0, refresh: float = 0.5, long_gap: float = 8.0,
-                 colour_bar: float = 0.3, look_weight: float = 10.0, near_weight: float = 0.3):
+                 colour_bar: float = 0.3, look_weight: float = 10.0, near_weight: float = 0.3,
+                 touch_iou: float = 0.1):
         self.iou_threshold, self.alpha, self.max_age = iou_threshold, alpha, max_age
         self.report_gap, self.motion_gap, self.coast = report_gap, motion_gap, coast
         self.min_hits, self.sure, self.strong, self.refresh = min_hits, sure, strong, refresh
@@ -83,6 +86,9 @@ class Tracker:
         self.long_gap, self.colour_bar = long_gap, colour_bar  # a long absence: the colours must agree too
         self.look_weight = look_weight  # of faces contesting a detection, appearance's weight: see follow_match
         self.near_weight = near_weight  # of several look-alikes, the nearer: see _confirm and look_alike
+        # a new box overlapping a followed face's box this frame by more than this (a second box on a bowed head:
+        # YuNet's NMS keeps pairs under 0.3) is neither numbered at once nor re-identified
+        self.touch_iou = touch_iou
         self._search_dt = 0.0  # seconds between two detector searches (EMA): slow when frames are dropped
         self._searched_at: float | None = None
         self._faces: list[_Face] = []
@@ -159,6 +165,10 @@ class Tracker:
         used_f, used_d = {r for r, _ in pairs}, {c for _, c in pairs}
         free_f = [i for i in range(n_f) if i not in used_f]
         free_d = [j for j in range(n_d) if j not in used_d]
+        held = [c for r, c in pairs if self._faces[r].track_id]  # a box touching one of these: see touch_iou
+        if held and free_d:
+            free_d = [j for j, x in zip(free_d, iou_matrix(dets.xyxy[free_d], dets.xyxy[held]).max(axis=1))
+                      if x <= self.touch_iou]
         if not free_f or not free_d or not reid:
             return pairs
         # re-identification: appearance within a radius growing with the time unseen
@@ -224,8 +234,10 @@ class Tracker:
             f.matched_now = False
         # confident enough to be numbered at once, unless it sits on a followed face's head (hair, a hand)
         followed = np.array([dets.xyxy[c] for r, c in pairs if self._faces[r].track_id], np.float32).reshape(-1, 4)
+        touch = iou_matrix(dets.xyxy, followed).max(axis=1) if len(followed) else np.zeros(len(dets))
+        matched_d = {c for _, c in pairs}
         sure = [bool(dets.confidence[c] >= self.sure) and not stacked_on(dets.xyxy[c], followed)
-                for c in range(len(dets))]
+                and (c in matched_d or touch[c] <= self.touch_iou) for c in range(len(dets))]
         for r, c in pairs:
             self._observe(self._faces[r], dets, c, probs[c], quality[c], timestamp, described, sure[c])
         for f in self._faces:
@@ -233,7 +245,6 @@ class Tracker:
                 f.missed += 1
                 f.missed_searches += searched
                 f.xyxy = f.predicted(timestamp, self.coast).astype(np.float32)
-        matched_d = {c for _, c in pairs}
         for c in range(len(dets)):
             if c not in matched_d and dets.confidence[c] >= self.strong:  # a weak box starts nothing
                 self._faces.append(_Face(dets.xyxy[c].copy(), dets.xyxy[c].copy(), probs[c].copy(), probs[c].copy(),
