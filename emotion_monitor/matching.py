@@ -244,16 +244,20 @@ class _Face:
         """How far ``box`` is from this face's path (:meth:`gone`), in units of its :meth:`reach` at ``now``."""
         return float(self.gone(_centres(box[None]), now)[0]) / self.reach(now - self.last_seen, max_jump)
 
-    def gone(self, centres: np.ndarray, now: float) -> np.ndarray:
+    def gone(self, centres: np.ndarray, now: float, horizon: float = PATH_SECONDS) -> np.ndarray:
         """Distance of each of ``centres`` (N, 2) from the path this face was on: from where it was last seen to
-        where its velocity would have taken it in the time unseen (at most ``PATH_SECONDS``), so that a walker who
-        kept walking is as near as one who stopped. The demo's fast walker (a face size in 0.1 s, 0.4 s between
+        where its velocity would have taken it in the time unseen (at most ``horizon`` seconds), so that a walker
+        who kept walking is as near as one who stopped. The tracker's first stage measures from the path to the
+        predicted box (``horizon`` = its ``coast``): a velocity taken from a jump onto a box on the red-haired
+        man's hair (570 px/s down) put his predicted box 1.7 face sizes below his face, which was not matched, and
+        a lost neighbour's id took it (demo_ids.py at 85% of the frames: IDF1 0.636 -> 0.672).
+        The demo's fast walker (a face size in 0.1 s, 0.4 s between
         two searches when frames are dropped) was beyond her own reach and took a neighbour's id; at a third of
         the frames (benchmarks/demo_ids.py, 3 drop patterns) IDF1 0.444 -> 0.480, every frame unchanged."""
         a = _centres(self.obs[None])[0]
         if self.velocity is None:
             return np.asarray(np.linalg.norm(centres - a, axis=1))
-        seg = self.velocity * min(max(now - self.last_seen, 0.0), PATH_SECONDS)
+        seg = self.velocity * min(max(now - self.last_seen, 0.0), horizon)
         t = np.clip((centres - a) @ seg / max(float(seg @ seg), 1e-9), 0.0, 1.0)
         return np.asarray(np.linalg.norm(centres - (a + t[:, None] * seg), axis=1))
 

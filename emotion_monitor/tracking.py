@@ -5,7 +5,7 @@ idea of a second association, OC-SORT's re-anchoring on the last observation):
 
 1. **overlap and motion**, for faces seen in the last ``motion_gap`` seconds: IoU of each face's predicted box (its
    last observation moved along its velocity in pixels a second, for at most ``coast`` seconds) with the detections,
-   then the distance between centres in units of the face's size, with similar sizes (a fast walker whose box moved
+   then the distance from the path to the predicted box in units of the face's size, with similar sizes (a fast walker whose box moved
    more than its width between two detector passes: the crowd clip's profile face got a new id every 3-4 frames);
    where faces contest a detection, appearance too (:func:`~emotion_monitor.matching.follow_match`);
 2. **re-identification**: faces unseen for longer, up to ``max_age`` seconds (``--reid-seconds``, 30 by default:
@@ -155,7 +155,9 @@ class Tracker:
         det_c = _centres(dets.xyxy)
         det_s = np.sqrt(np.maximum(dets.area, 1.0))
         sizes = np.array([f.size for f in self._faces])
-        dist = np.linalg.norm(_centres(pred)[:, None] - det_c[None], axis=2) / sizes[:, None]
+        # from the path to the predicted box, not the box alone: a face that stopped (or whose velocity was taken
+        # from a jump onto a box on its hair) is as near as one that went on
+        dist = np.array([f.gone(det_c, now, self.coast) for f in self._faces]) / sizes[:, None]
         ratio = det_s[None] / sizes[:, None]
         near = recent[:, None] & (dist <= self.max_jump) & (ratio > 0.6) & (ratio < 1.6)
         iou = iou_matrix(pred, dets.xyxy)
