@@ -159,8 +159,8 @@ def follow_match(iou: np.ndarray, dist: np.ndarray, near: np.ndarray, known: lis
     """The tracker's first association, of faces seen lately: pairs (face, detection). A pair is a candidate where
     the face's predicted box overlaps the detection (``iou`` >= ``threshold``, -1 for a face not seen lately) or
     ``near`` holds (its centre within reach and of a like size: a walker whose box moved more than its width
-    between two searches); ``dist``: centre distance in face sizes. A candidate scores its IoU less a tenth of
-    its distance, greedy (overlap first, then the nearest). Where faces are contested (a detection with two
+    between two searches); ``dist``: distance in face sizes from the face's path (:meth:`_Face.gone`). A
+    candidate scores its IoU less a tenth of its distance, greedy (overlap first, then the nearest). Where faces are contested (a detection with two
     candidate faces, a face with two candidate detections) and appearance is at hand (``known``: each face's
     descriptor or None; ``features``: the detections'), a contested pair also scores ``weight`` x (cosine - 1):
     two neighbours whose predicted boxes cross keep their own faces, and so does a person who walks into the
@@ -250,10 +250,10 @@ class _Face:
         who kept walking is as near as one who stopped. The tracker's first stage measures from the path to the
         predicted box (``horizon`` = its ``coast``): a velocity taken from a jump onto a box on the red-haired
         man's hair (570 px/s down) put his predicted box 1.7 face sizes below his face, which was not matched, and
-        a lost neighbour's id took it (demo_ids.py at 85% of the frames: IDF1 0.636 -> 0.672).
-        The demo's fast walker (a face size in 0.1 s, 0.4 s between
-        two searches when frames are dropped) was beyond her own reach and took a neighbour's id; at a third of
-        the frames (benchmarks/demo_ids.py, 3 drop patterns) IDF1 0.444 -> 0.480, every frame unchanged."""
+        a lost neighbour's id took it (demo_ids.py at 85% of the frames: IDF1 0.636 -> 0.672). Re-identification
+        and look-alikes measure from the path up to ``PATH_SECONDS`` on: the demo's fast walker (a face size in
+        0.1 s, 0.4 s between two searches when frames are dropped) was beyond her own reach and took a
+        neighbour's id; at a third of the frames (3 drop patterns) IDF1 0.444 -> 0.480, every frame unchanged."""
         a = _centres(self.obs[None])[0]
         if self.velocity is None:
             return np.asarray(np.linalg.norm(centres - a, axis=1))

@@ -5,9 +5,10 @@ idea of a second association, OC-SORT's re-anchoring on the last observation):
 
 1. **overlap and motion**, for faces seen in the last ``motion_gap`` seconds: IoU of each face's predicted box (its
    last observation moved along its velocity in pixels a second, for at most ``coast`` seconds) with the detections,
-   then the distance from the path to the predicted box in units of the face's size, with similar sizes (a fast walker whose box moved
-   more than its width between two detector passes: the crowd clip's profile face got a new id every 3-4 frames);
-   where faces contest a detection, appearance too (:func:`~emotion_monitor.matching.follow_match`);
+   then the distance from its path (last observation to predicted box) in units of the face's size, with similar
+   sizes (a fast walker whose box moved more than its width between two detector passes: the crowd clip's profile
+   face got a new id every 3-4 frames); where faces contest a detection, appearance too
+   (:func:`~emotion_monitor.matching.follow_match`);
 2. **re-identification**: faces unseen for longer, up to ``max_age`` seconds (``--reid-seconds``, 30 by default:
    someone who steps out of the queue and comes back), by appearance (the cosine of :func:`describe`'s descriptors:
    the face's HOG and the colour of what the person wears) within a radius that grows with the time unseen; after
@@ -145,7 +146,7 @@ class Tracker:
 
     def _associate(self, dets: Detections, now: float, features: _Features | None,
                    reid: bool = True) -> list[tuple[int, int]]:
-        """(face index, detection index) pairs: overlap, then motion, then (``reid``) appearance."""
+        """(face index, detection index) pairs: overlap and motion, then (``reid``) appearance."""
         n_f, n_d = len(self._faces), len(dets)
         if not n_f or not n_d:
             return []
@@ -234,7 +235,8 @@ class Tracker:
             self._searched_at = timestamp
         for f in self._faces:
             f.matched_now = False
-        # confident enough to be numbered at once, unless it sits on a followed face's head (hair, a hand)
+        # confident enough to be numbered at once, unless it sits on a followed face's head (hair, a hand) or
+        # overlaps a followed face's box (a second box on a bowed head)
         followed = np.array([dets.xyxy[c] for r, c in pairs if self._faces[r].track_id], np.float32).reshape(-1, 4)
         touch = iou_matrix(dets.xyxy, followed).max(axis=1) if len(followed) else np.zeros(len(dets))
         matched_d = {c for _, c in pairs}
