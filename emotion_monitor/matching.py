@@ -160,9 +160,10 @@ def follow_match(iou: np.ndarray, dist: np.ndarray, near: np.ndarray, known: lis
     the face's predicted box overlaps the detection (``iou`` >= ``threshold``, -1 for a face not seen lately) or
     ``near`` holds (its centre within reach and of a like size: a walker whose box moved more than its width
     between two searches); ``dist``: distance in face sizes from the face's path (:meth:`_Face.gone`). A
-    candidate scores its IoU less a tenth of its distance, greedy (overlap first, then the nearest). Where faces are contested (a detection with two
-    candidate faces, a face with two candidate detections) and appearance is at hand (``known``: each face's
-    descriptor or None; ``features``: the detections'), a contested pair also scores ``weight`` x (cosine - 1):
+    candidate scores its IoU less a tenth of its distance, greedy (overlap first, then the nearest). Where faces
+    are contested (a detection with two candidate faces, a face with two candidate detections) and appearance is
+    at hand (``known``: each face's descriptor or None; ``features``: the detections'), a contested pair also
+    scores ``weight`` x (cosine - 1):
     two neighbours whose predicted boxes cross keep their own faces, and so does a person who walks into the
     box of someone hidden behind them (the demo's man in glasses, missed for 0.5 s under dropped frames, onto
     the box of the woman gone behind him: cosine 0.98 with his own look, 0.90 with hers, IoU 0.28 with her
