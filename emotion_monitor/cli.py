@@ -135,8 +135,8 @@ def run_headless(args: argparse.Namespace, specs: list[SourceSpec]) -> int:
                               capture_options=options.capture_from(args), retain=(args.stats_json, args.people_csv))
         _say_opened(runner, args.metrics_host, say)
         summary = runner.run(lambda: stopping["sig"])
-        if stopping["sig"]:
-            say("stopped")
+        if stopping["sig"]:  # counted as the window's closing line counts it (Lane.end_line)
+            say(runner.lanes[0].end_line("stopped") if not several else "stopped")
         if args.stats_json:
             _write_json(Path(args.stats_json), summary)
         if args.people_csv:

@@ -148,7 +148,13 @@ def test_ctrl_c_closes_the_csv(scene_video, tmp_path):
     proc.send_signal(2)  # SIGINT, as Ctrl+C
     stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
-    assert "stopped" in stdout and "Traceback" not in stderr
+    assert "Traceback" not in stderr
+    # the stop counts what happened, as the window's closing line does, and agrees with the done line
+    stop = re.search(r"^stopped: (\d+) frames analysed of (\d+) read(?:, (\d+) dropped to keep up)?", stdout, re.M)
+    done = re.search(r"^done: (\d+) frames in .*?(?:; (\d+) frames? dropped to keep up)?$", stdout, re.M)
+    assert stop and done, stdout
+    assert int(stop[1]) == int(done[1]) and int(stop[2]) == int(stop[1]) + int(stop[3] or 0)
+    assert int(stop[3] or 0) == int(done[2] or 0)
     with open(out, newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == HEADER and len(rows) > 1 and all(len(r) == len(HEADER) for r in rows)
