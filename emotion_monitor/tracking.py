@@ -167,11 +167,8 @@ class Tracker:
                              self.look_weight)
         used_f, used_d = {r for r, _ in pairs}, {c for _, c in pairs}
         free_f = [i for i in range(n_f) if i not in used_f]
-        free_d = [j for j in range(n_d) if j not in used_d]
-        held = [c for r, c in pairs if self._faces[r].track_id]  # a box touching one of these: see touch_iou
-        if held and free_d:
-            free_d = [j for j, x in zip(free_d, iou_matrix(dets.xyxy[free_d], dets.xyxy[held]).max(axis=1))
-                      if x <= self.touch_iou]
+        touching = self._touching(dets, pairs)
+        free_d = [j for j in range(n_d) if j not in used_d and not touching[j]]
         if not free_f or not free_d or not reid:
             return pairs
         # re-identification: appearance within a radius growing with the time unseen
@@ -195,6 +192,11 @@ class Tracker:
                                   -np.inf)
         pairs += [(free_f[r], free_d[c]) for r, c in greedy_match(sim, self.reid_similarity)]
         return pairs
+
+    def _touching(self, dets: Detections, pairs: list[tuple[int, int]]) -> np.ndarray:
+        """Which detections overlap one a numbered face holds in ``pairs`` by IoU > ``touch_iou``, bool (N,)."""
+        held = dets.xyxy[[c for r, c in pairs if self._faces[r].track_id]].reshape(-1, 4)
+        return np.asarray(iou_matrix(dets.xyxy, held).max(axis=1, initial=0.0) > self.touch_iou)
 
     def _held(self, f: _Face, timestamp: float) -> bool:
         """Whether a face unseen since ``f.last_seen`` is still reported (and, unconfirmed, kept)."""
@@ -235,13 +237,11 @@ class Tracker:
             self._searched_at = timestamp
         for f in self._faces:
             f.matched_now = False
-        # confident enough to be numbered at once, unless it sits on a followed face's head (hair, a hand) or
-        # overlaps a followed face's box (a second box on a bowed head)
+        # numbered at once when confident, unless on a followed face's head (hair, a hand) or touching its box
         followed = np.array([dets.xyxy[c] for r, c in pairs if self._faces[r].track_id], np.float32).reshape(-1, 4)
-        touch = iou_matrix(dets.xyxy, followed).max(axis=1) if len(followed) else np.zeros(len(dets))
-        matched_d = {c for _, c in pairs}
+        touching, matched_d = self._touching(dets, pairs), {c for _, c in pairs}
         sure = [bool(dets.confidence[c] >= self.sure) and not stacked_on(dets.xyxy[c], followed)
-                and (c in matched_d or touch[c] <= self.touch_iou) for c in range(len(dets))]
+                and (c in matched_d or not touching[c]) for c in range(len(dets))]
         for r, c in pairs:
             self._observe(self._faces[r], dets, c, probs[c], quality[c], timestamp, described, sure[c])
         for f in self._faces:
