@@ -123,7 +123,9 @@ class Lane:
         if r is None:
             return f"{self.name}: {self.state}"
         m, shown = r.mood, shows_mood(self.settings.privacy, r.mood.faces, self.settings.min_group)
-        mood = format_mood(m.score, m.learning, m.faces) if shown else "mood not shown (too few faces)"
+        shown = shown and m.faces > 0  # nobody counted: no mood of +0.00 (the window's gauge says the same)
+        mood = (format_mood(m.score, m.learning, m.faces, m.moving) if shown else "no face counted" if not m.faces
+                else "mood not shown (too few faces)")
         return (f"frame {r.frame.index:6d}  fps {self.fps:5.1f}  faces {m.faces:2d}  "
                 f"{mood}{f'  trend {m.trend:+.2f}/min' if shown else ''}{'  ALERT' if m.alert else ''}")
 
@@ -189,7 +191,7 @@ def status_line(lanes: list[Lane]) -> str:
         shown = m is not None and shows_mood(lane.settings.privacy, m.faces, lane.settings.min_group)
         parts.append(f"{lane.name}: {lane.fps:4.1f} fps {m.faces if m else 0:2d} faces "
                      f"{format_score(m.score) if m and shown else '  -  '}"
-                     f"{f' learning {m.learning}' if m and m.learning else ''}{' ALERT' if m and m.alert else ''}")
+                     f"{f' {m.learning} not judged' if m and m.learning else ''}{' ALERT' if m and m.alert else ''}")
     score, faces = store_mood([lane.last for lane in lanes if lane.state == "running"])
     s = lanes[0].settings  # privacy "aggregate": no mood of fewer faces than the minimum group, the store's too
     mood = format_mood(score) if shows_mood(s.privacy, faces, s.min_group) else "mood not shown"

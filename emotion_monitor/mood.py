@@ -84,12 +84,16 @@ def unhappy_odds(probs: np.ndarray) -> np.ndarray:
     return out
 
 
-def format_mood(score: float, learning: int = 0, faces: int = 0) -> str:
+def format_mood(score: float, learning: int = 0, faces: int = 0, moving: int = 0) -> str:
     """The group mood in a line of text (status line, alert line, overlay, gauge): ``"mood -0.27"``, what the
-    counted faces read; with ``learning`` people (of ``faces`` counted) whose resting face is still being
-    learned, ``"mood -0.27 (learning 2 of 6)"``: the alert cannot judge them yet."""
-    note = f" (learning {learning} of {faces})" if learning else ""
-    return f"mood {format_score(score)}{note}"
+    counted faces read; with ``learning`` people (of ``faces`` counted) the alert cannot judge yet, ``moving``
+    of them learned again because they moved, ``"mood -0.27 (3 of 6 not judged yet: 1 new, 2 moving)"``, in
+    the words of the people panel ("new: learning resting face", "moving: learning again"). Not
+    "learning 3 of 6": in a street of walkers that stays on, and a new user read it as stuck."""
+    if not learning:
+        return f"mood {format_score(score)}"
+    why = ", ".join(f"{n} {word}" for n, word in ((learning - moving, "new"), (moving, "moving")) if n)
+    return f"mood {format_score(score)} ({learning} of {faces} not judged yet: {why})"
 
 
 REASONS = ("turned", "group")  # what raises an alert: people who turned, or the group's fall
@@ -239,7 +243,7 @@ class MoodMonitor:
         return MoodState(score=score if score is not None and counted else 0.0, trend=self.trend(),
                          faces=len(counted), alert=self.alert, alert_started=self.alert_started if self.alert else None,
                          event=event, vs_rest=fall if counted else None, reason=self.reason if self.alert else None,
-                         learning=judged.learning, who=tuple(self._behind) if self.alert else (),
+                         learning=judged.learning, moving=judged.moving, who=tuple(self._behind) if self.alert else (),
                          marked=judged.marked, people=judged.people,
                          alert_score=self.alert_score if self.alert else None,
                          cleared=self._cleared_who if event == "clear" else ())

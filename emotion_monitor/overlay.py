@@ -211,7 +211,7 @@ def _zones(out: np.ndarray, result: FrameResult, thick: int, scale: float, fs: f
 def _mood_line(out: np.ndarray, result: FrameResult, show_mood: bool, thick: int, scale: float) -> None:
     """The line at the top: faces, the mood (or that it is not shown) and the trend, ALERT while one is on."""
     m = result.mood
-    mood = f"{format_mood(m.score, m.learning, m.faces)}  trend {m.trend:+.2f}/min" if show_mood else "mood not shown"
+    mood = f"{format_mood(m.score, m.learning, m.faces, m.moving)}  trend {m.trend:+.2f}/min" if show_mood else "mood not shown"
     text = f"faces {m.faces}  {mood}" + ("  ALERT" if m.alert else "")
     for color, stroke in (((0, 0, 0), thick + 4), ((0, 0, 255) if m.alert else (255, 255, 255), thick + 1)):
         # a dark edge under the letters keeps the line readable on sky, snow or a white wall

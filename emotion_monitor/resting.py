@@ -107,6 +107,7 @@ class Judged:
 
     values: np.ndarray  # what each counted face counts in the group mood, in the order given
     learning: int = 0  # counted people whose resting face is being learned (no turn can be judged)
+    moving: int = 0  # of those, people learned again because they moved (walkers)
     raising: tuple[int, ...] = ()  # ids turned for ``person_duration`` seconds, most risen first
     negative: tuple[int, ...] = ()  # counted ids counting below 0 in the group mood now, most unhappy first
     marked: tuple[int, ...] = ()  # ids in view marked READ_UNHAPPY
@@ -140,7 +141,7 @@ class RestingFaces:
         """Judge one frame: ``tracks`` are every tracked face in view, ``counted`` which of them count in the
         mood, ``scores`` and ``odds`` the face scores and unhappy log-odds (N, 2) of the counted ones."""
         out = np.zeros(len(scores), np.float32)
-        learning, k = 0, 0
+        learning, moving, k = 0, 0, 0
         raising: list[tuple[float, int]] = []
         negative: list[tuple[float, int]] = []
         marked: list[int] = []
@@ -154,6 +155,7 @@ class RestingFaces:
                 state = "learning" if p.rest_v is None else "relearning" if p.relearning else (
                     "turned" if p.low else "at rest")
                 learning += state in ("learning", "relearning")
+                moving += state == "relearning"
                 if held:
                     raising.append((-(rise or 0.0), track.track_id))
                 if out[k - 1] < 0.0:
@@ -162,8 +164,8 @@ class RestingFaces:
             if p.mark:
                 marked.append(track.track_id)
         self._sweep(now)
-        return Judged(out, learning, tuple(i for _, i in sorted(raising)), tuple(i for _, i in sorted(negative)),
-                      tuple(sorted(marked)), tuple(people))
+        return Judged(out, learning, moving, tuple(i for _, i in sorted(raising)),
+                      tuple(i for _, i in sorted(negative)), tuple(sorted(marked)), tuple(people))
 
     def _place(self, track: Track, now: float) -> tuple[_Person, float, float]:
         """The person behind a track (a new one when its box jumped), the seconds since their last frame (at

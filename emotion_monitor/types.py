@@ -211,6 +211,7 @@ class MoodState:
     people: tuple[PersonMood, ...] = ()  # each counted person as the alert judges them
     alert_score: float | None = None  # ``score`` when the current alert began (the banner shows it beside the live one)
     cleared: tuple[int, ...] = ()  # on a "clear" event: everyone who was behind the alert that ended, as they joined
+    moving: int = 0  # of ``learning``, those learned again because they moved or walked closer (new: the others)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "who", tuple(self.who))

@@ -216,7 +216,8 @@ def test_a_lone_person_leaving_mid_alert_clears_it_after_the_gap():
 def test_what_faces_read_and_what_is_judged_are_apart_and_learning_counts_people():
     _, states = play(lambda t: [track(1, RESTING_SAD), track(2, NEUTRAL)], 10.0)
     first, last = states[0][1], states[-1][1]
-    assert first.learning == 2 and format_mood(first.score, first.learning, first.faces).endswith("(learning 2 of 2)")
+    assert first.learning == 2 and first.moving == 0
+    assert format_mood(first.score, first.learning, first.faces, first.moving).endswith("(2 of 2 not judged yet: 2 new)")
     assert last.learning == 0 and last.score == pytest.approx(float(face_score(RESTING_SAD)[0]) / 2, abs=0.01)
     assert {p.state for p in last.people} == {"at rest"}
 
@@ -238,7 +239,7 @@ def test_each_person_shows_how_far_they_are_from_a_turn_on_one_scale_with_its_ow
     for p in seen:
         text = judged_text(p)
         if p.share is None:
-            assert text in ("learning their resting face", "moved: learning again") and "vs" not in text
+            assert text in ("new: learning resting face", "moving: learning again") and "vs" not in text
         else:
             shown = re.fullmatch(rf"{p.state}: (\d+)% of a turn", text)
             assert shown and abs(int(shown[1]) - 100 * max(p.share, 0.0)) <= 0.5 + 1e-9, text
@@ -252,6 +253,31 @@ def test_a_face_walking_closer_is_learned_again_and_raises_no_turn():
         assert events(states) == [], near
     _, states = play(lambda t: calm + [track(1, NEUTRAL if t < 6.0 else level(-1.0), [0, 0, 30, 30])], 21.0)
     assert events(states)[0][1:3] == ("alert", "turned")
+
+
+def test_the_count_not_judged_and_the_people_panel_say_the_same_in_the_same_words():
+    """A helper read "learning 3 of 6" beside a panel with one person learning: the count took in people
+    learned again after they moved, the panel called them "moved". Now both say "new" and "moving", frame by
+    frame, for a walker, one who stands and one who arrives late."""
+    from emotion_monitor.gui.people_panel import judged_text
+
+    def plan(t):
+        x = 30.0 * t  # a face width a second
+        walker = track(1, NEUTRAL, [x, 0, x + 30, 30])
+        late = [track(3, NEUTRAL, [300, 200, 340, 240])] if t >= 8.0 else []
+        return [walker, track(2, NEUTRAL, [500, 0, 560, 60])] + late
+
+    _, states = play(plan, 14.0)
+    said = set()
+    for _, m in states:
+        words = [judged_text(p).split(":")[0] for p in m.people]
+        assert m.learning == words.count("new") + words.count("moving") and m.moving == words.count("moving")
+        line = format_mood(m.score, m.learning, m.faces, m.moving)
+        for word in ("new", "moving"):
+            assert (f"{words.count(word)} {word}" in line) == (word in words), (line, words)
+        assert ("not judged" in line) == bool(m.learning)
+        said.add(line.partition("(")[2])
+    assert {"1 of 3 not judged yet: 1 moving)", "2 of 3 not judged yet: 1 new, 1 moving)", ""} <= said
 
 
 def test_a_turn_must_stand_out_of_the_persons_own_spread():

@@ -190,6 +190,22 @@ def test_settings_persist_between_runs(qtbot, tmp_path):
     again.close()
 
 
+@pytest.mark.parametrize("found", [[], [0], [2, 4]])
+def test_the_camera_list_names_the_cameras_found_or_says_none_was(qtbot, monkeypatch, found):
+    """A helper read "camera 0 (none found)" as a camera; with none, the list says so, and Start tries 0."""
+    from emotion_monitor import capture
+    from emotion_monitor.gui.widgets import CameraPicker
+
+    monkeypatch.setattr(capture, "list_cameras", lambda *a, **k: list(found))
+    picker = CameraPicker()
+    qtbot.addWidget(picker)
+    items = [picker.itemText(i) for i in range(picker.count())]
+    assert items == ([f"camera {i}" for i in found] or ["no camera found: type an index"])
+    assert picker.index() == (found[0] if found else 0)
+    picker.setEditText("7")
+    assert picker.index() == 7
+
+
 def test_missing_video_shows_a_message_not_a_traceback(qtbot, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 

@@ -190,3 +190,18 @@ def test_the_status_lines_hide_the_mood_of_fewer_than_the_minimum_group():
         lines[level] = (lane.status_line(), status_line([lane]))
     assert all("-0.42" in line for line in lines["people"])
     assert not any("-0.42" in line for line in lines["aggregate"]) and "mood not shown" in lines["aggregate"][1]
+
+
+@pytest.mark.parametrize("level", ["full", "people", "aggregate"])
+def test_a_status_line_with_nobody_counted_shows_no_mood_of_zero(level):
+    """A helper read "faces 0 mood +0.00" while nobody was in view: a mood of 0 is a reading of calm faces."""
+    from emotion_monitor.lane import Lane
+    from emotion_monitor.sources import SourceSpec
+
+    lane = Lane(SourceSpec("door", video="x.avi"), Settings(privacy=level))
+    lane.state = "running"
+    for faces, score in ((0, 0.0), (3, 0.0)):
+        lane.last = FrameResult(Frame(np.zeros((9, 9, 3), np.uint8), 3, 1.8e9, source="door"), Detections(), (),
+                                MoodState(score, 0.0, faces, False))
+        line = lane.status_line()
+        assert ("no face counted" in line) == (faces == 0) and ("+0.00" in line) == (faces > 0), line

@@ -96,7 +96,7 @@ class MoodPanel(QWidget):
         m, t = result.mood, result.frame.media_time
         self.gauge.setValue(int(round(m.score * 100)) if m.faces else 0)
         # the mood on the timeline's and the command line's scale (-1..+1), not the bar's -100..100
-        self.gauge.setFormat((format_mood(m.score, m.learning, m.faces) + (
+        self.gauge.setFormat((format_mood(m.score, m.learning, m.faces, m.moving) + (
             f", {format_score(m.vs_rest)} vs resting faces" if m.vs_rest is not None else "")) if m.faces
             else "no face counted")
         self.number.setText(format_score(m.score) if m.faces else "–")

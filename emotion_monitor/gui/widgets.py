@@ -85,7 +85,8 @@ class CameraPicker(QComboBox):
 
         found = list_cameras()
         self.clear()
-        self.addItems([f"camera {i}" for i in found] or ["camera 0 (none found)"])
+        # none found: say so (not "camera 0 (none found)", which read as a camera); Start then tries camera 0
+        self.addItems([f"camera {i}" for i in found] or ["no camera found: type an index"])
         return found
 
     def index(self) -> int:
