@@ -123,6 +123,22 @@ def describe(image: np.ndarray, dets: Detections, crops: np.ndarray) -> np.ndarr
 BODY_BINS = 32  # the hue-saturation histogram at the end of each descriptor (describe)
 
 
+def crowded(xyxy: np.ndarray, share: float = 0.15) -> np.ndarray:
+    """Which detections' described region (the face and the clothes below it, as :func:`describe` reads them)
+    shares more than ``share`` of its area with another's, bool (N,): a descriptor taken there mixes two
+    people, and a face's remembered appearance is not updated from it (as BoT-SORT and StrongSORT keep the
+    appearance of occluded detections out of a track's)."""
+    b = np.asarray(xyxy, np.float32).reshape(-1, 4)
+    w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+    region = np.stack([b[:, 0] - 0.25 * w, b[:, 1], b[:, 2] + 0.25 * w, b[:, 3] + 1.5 * h], 1)
+    ix = np.clip(np.minimum(region[:, None, 2], region[None, :, 2]) - np.maximum(region[:, None, 0], region[None, :, 0]), 0, None)
+    iy = np.clip(np.minimum(region[:, None, 3], region[None, :, 3]) - np.maximum(region[:, None, 1], region[None, :, 1]), 0, None)
+    inter = ix * iy
+    np.fill_diagonal(inter, 0.0)
+    area = np.maximum((region[:, 2] - region[:, 0]) * (region[:, 3] - region[:, 1]), 1e-6)
+    return np.asarray(inter.max(axis=1, initial=0.0) > share * area)
+
+
 def colours_agree(feature: np.ndarray, feats: np.ndarray, bar: float) -> np.ndarray:
     """Whether each of ``feats`` (N, D) wears the colours of ``feature`` (D,), bool (N,): OpenCV's
     ``compareHist`` (correlation) of the hue-saturation histograms of the region below the face (collar,

@@ -15,8 +15,9 @@ idea of a second association, OC-SORT's re-anchoring on the last observation):
    ``long_gap`` seconds the colours below the face must also agree (:func:`~emotion_monitor.matching.colours_agree`),
    the radius being most of the frame.
 
-Dropped frames (a loaded machine in real time): searches come further apart; the overlap-and-motion window
-(:meth:`Tracker.gap`) and the time a missed face is still shown widen with them.
+A face's look is a running mean of its descriptors (0.15 of one every ``refresh`` s), not updated while a neighbour
+stands in the region a descriptor reads (:func:`~emotion_monitor.matching.crowded`). Dropped frames (a loaded machine):
+searches come further apart; the overlap-and-motion window (:meth:`Tracker.gap`) and the time a face is shown widen.
 
 A new face gets its public id only once it is confirmed (``min_hits`` detections, or one detection of confidence >=
 ``sure`` that does not sit on a followed face's head, :func:`~emotion_monitor.matching.stacked_on`, nor overlaps a
@@ -26,11 +27,10 @@ two boxes on his hair, and the second took the lost id of the white-haired woman
 A face that is not detected on a frame but overlaps one that is (IoU > ``ghost_iou``) is not reported, nor one on the
 hair above another (:func:`~emotion_monitor.matching.heads_shared`): one box per head.
 
-Hand-written: ``supervision``'s ByteTrack pulls opencv-python beside our opencv-contrib-python (two cv2 packages in
-one environment) and re-identifies nothing; ``norfair`` pins numpy < 2 (its 2.3.0); neither knows the detector's
-schedule (a detector pass every 2nd frame, followed faces between). Matching is greedy rather than the Hungarian
-solver: with IoU and gated distances, pairs rarely compete and greedy gives the same answer for a handful of faces
-(tests/test_tracking_mood.py).
+Hand-written: ``supervision``'s ByteTrack pulls opencv-python beside our opencv-contrib-python (two cv2 packages in one
+environment) and re-identifies nothing; ``norfair`` pins numpy < 2 (its 2.3.0); neither knows the detector's schedule (a
+pass every 2nd frame, followed faces between). Matching is greedy, not Hungarian: with IoU and gated distances, pairs
+rarely compete and greedy gives the same answer for a handful of faces (tests/test_tracking_mood.py).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from .matching import (
     _Face,
     _Features,
     colours_agree,
+    crowded,
     describe,
     follow_match,
     greedy_match,
@@ -79,7 +80,7 @@ class Tracker:
                  coast: float = 0.3, max_jump: float = 1.2, reid_similarity: float = 0.7,
                  ghost_iou: float = 0.4, strong: float = 0.0, refresh: float = 0.5, long_gap: float = 8.0,
                  colour_bar: float = 0.3, look_weight: float = 10.0, near_weight: float = 0.3,
-                 touch_iou: float = 0.1):
+                 touch_iou: float = 0.1, crowd_share: float = 0.15):
         self.iou_threshold, self.alpha, self.max_age = iou_threshold, alpha, max_age
         self.report_gap, self.motion_gap, self.coast = report_gap, motion_gap, coast
         self.min_hits, self.sure, self.strong, self.refresh = min_hits, sure, strong, refresh
@@ -89,7 +90,7 @@ class Tracker:
         self.near_weight = near_weight  # of several look-alikes, the nearer: see _confirm and look_alike
         # a new box overlapping a followed face's box this frame by more than this (a second box on a bowed head:
         # YuNet's NMS keeps pairs under 0.3) is neither numbered at once nor re-identified
-        self.touch_iou = touch_iou
+        self.touch_iou, self.crowd_share = touch_iou, crowd_share  # crowd_share: see matching.crowded
         self._search_dt = 0.0  # seconds between two detector searches (EMA): slow when frames are dropped
         self._searched_at: float | None = None
         self._faces: list[_Face] = []
@@ -239,11 +240,11 @@ class Tracker:
             f.matched_now = False
         # numbered at once when confident, unless on a followed face's head (hair, a hand) or touching its box
         followed = np.array([dets.xyxy[c] for r, c in pairs if self._faces[r].track_id], np.float32).reshape(-1, 4)
-        touching, matched_d = self._touching(dets, pairs), {c for _, c in pairs}
+        touching, matched_d, mixed = self._touching(dets, pairs), {c for _, c in pairs}, crowded(dets.xyxy, self.crowd_share)
         sure = [bool(dets.confidence[c] >= self.sure) and not stacked_on(dets.xyxy[c], followed)
                 and (c in matched_d or not touching[c]) for c in range(len(dets))]
         for r, c in pairs:
-            self._observe(self._faces[r], dets, c, probs[c], quality[c], timestamp, described, sure[c])
+            self._observe(self._faces[r], dets, c, probs[c], quality[c], timestamp, described, sure[c], mixed[c])
         for f in self._faces:
             if not f.matched_now:
                 f.missed += 1
@@ -282,8 +283,8 @@ class Tracker:
         self._faces = [g for g in self._faces if g is not old]  # by identity: _Face's == compares arrays
 
     def _observe(self, f: _Face, dets: Detections, c: int, probs: np.ndarray, quality: str, timestamp: float,
-                 described: _Features | None, sure: bool) -> None:
-        """Face ``f`` matched detection ``c``: its box, velocity, smoothed readings and appearance."""
+                 described: _Features | None, sure: bool, mixed: bool = False) -> None:
+        """Face ``f`` matched detection ``c``: its box, velocity, smoothed readings and look (not from a ``mixed`` one)."""
         box = dets.xyxy[c]
         dt = timestamp - f.last_seen
         if dt > 0 and dt <= self.gap(timestamp):
@@ -298,9 +299,9 @@ class Tracker:
             p = self.alpha * probs + (1 - self.alpha) * f.probs
             f.probs = p / p.sum()
             f.classified_at = timestamp
-        if described is not None and (f.feature is None or timestamp - f.feature_at >= self.refresh):
+        if described is not None and (f.feature is None or timestamp - f.feature_at >= self.refresh and not mixed):
             ft = described.get([c])[0]
-            f.feature = ft.copy() if f.feature is None else 0.7 * f.feature + 0.3 * ft
+            f.feature = ft.copy() if f.feature is None else 0.85 * f.feature + 0.15 * ft  # a memory of about 3 s
             f.feature /= np.linalg.norm(f.feature) + 1e-6
             f.feature_at = timestamp
         f.hits += 1

@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from emotion_monitor.matching import BODY_BINS, colours_agree
+from emotion_monitor.matching import BODY_BINS, colours_agree, crowded
 from emotion_monitor.settings import Settings
 from emotion_monitor.tracking import Tracker, iou_matrix
 from emotion_monitor.types import Detections
@@ -258,3 +258,37 @@ def test_a_walker_who_stops_is_followed_where_they_stopped(speed, later):
     stop = 100 + speed * w * 0.5
     dets = Detections(np.array([[stop, 100, stop + w, 100 + w]], np.float32), np.array([0.5], np.float32))
     assert tr.admit(dets, 0.5 + later).tolist() == [True]
+
+
+@settings(max_examples=60, deadline=None)
+@given(dx=st.floats(60.0, 70.0), dy=st.floats(-20.0, 20.0), crowded_for=st.floats(1.0, 5.0), gap=st.floats(9.0, 25.0),
+       side=st.sampled_from([-1, 1]))
+def test_a_face_crowded_by_a_neighbour_keeps_its_own_look_and_is_known_again_later(dx, dy, crowded_for, gap, side):
+    """While a neighbour stands close enough that the region below a face (its clothes, in its descriptor)
+    takes in theirs, the descriptor mixes two people: the face's remembered look is not updated from it. The
+    red-coated woman, crowded for seconds by a man in blue, away longer than ``long_gap`` (her colours must
+    agree then) and back alone, is known again; before, she came back a new person in his colours."""
+    tr = Tracker()
+    red, blue = look(FACE, (1, 2)), look(OTHER, (20, 27))
+    her, his = (100, 100, 160, 160), (100 + side * dx, 100 + dy, 160 + side * dx, 160 + dy)
+    for t in np.arange(0, 2, 0.1):
+        step(tr, t, [her], [red])
+    for t in np.arange(2, 2 + crowded_for, 0.1):  # her region takes in his coat: her descriptor reads blue
+        step(tr, t, [her, his], [look(FACE, (20, 27)), blue])
+    back = 2 + crowded_for + gap
+    out = [step(tr, back + t, [her], [red]) for t in np.arange(0, 0.5, 0.1)][-1]
+    assert [o.track_id for o in out] == [1] and tr.ids_issued == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(w=st.floats(10.0, 200.0), apart=st.floats(0.0, 4.0), dy=st.floats(-3.0, 3.0), n=st.integers(0, 6))
+def test_crowded_is_a_neighbour_inside_the_region_a_descriptor_reads(w, apart, dy, n):
+    """The region describe() reads runs a quarter of a face wider each side and 1.5 faces below it: a
+    neighbour further than 1.5 face widths to the side, or 2.5 faces above or below, mixes nothing in."""
+    boxes = np.array([[k * 10 * w, 0, k * 10 * w + w, w] for k in range(n)], np.float32).reshape(-1, 4)
+    assert not crowded(boxes).any()  # people ten faces apart
+    pair = np.array([[0, 0, w, w], [apart * w, dy * w, apart * w + w, dy * w + w]], np.float32)
+    if apart > 1.5 or abs(dy) > 2.5:
+        assert crowded(pair).tolist() == [False, False]
+    elif apart < 0.5 and abs(dy) < 0.5:  # most of one region in the other's
+        assert crowded(pair).tolist() == [True, True]
