@@ -87,12 +87,13 @@ def unhappy_odds(probs: np.ndarray) -> np.ndarray:
 def format_mood(score: float, learning: int = 0, faces: int = 0, moving: int = 0) -> str:
     """The group mood in a line of text (status line, alert line, overlay, gauge): ``"mood -0.27"``, what the
     counted faces read; with ``learning`` people (of ``faces`` counted) the alert cannot judge yet, ``moving``
-    of them learned again because they moved, ``"mood -0.27 (3 of 6 not judged yet: 1 new, 2 moving)"``, in
-    the words of the people panel ("new: learning resting face", "moving: learning again"). Not
-    "learning 3 of 6": in a street of walkers that stays on, and a new user read it as stuck."""
+    of them learned again because they moved, ``"mood -0.27 (3 of 6 not judged yet: 1 learning, 2 moving)"``,
+    in the words of the people panel ("learning resting face", "moving: learning again"). Not "learning 3 of
+    6": in a street of walkers that stays on, and a new user read it as stuck; nor "new", which a person in
+    view for minutes, met again after an absence, is not."""
     if not learning:
         return f"mood {format_score(score)}"
-    why = ", ".join(f"{n} {word}" for n, word in ((learning - moving, "new"), (moving, "moving")) if n)
+    why = ", ".join(f"{n} {word}" for n, word in ((learning - moving, "learning"), (moving, "moving")) if n)
     return f"mood {format_score(score)} ({learning} of {faces} not judged yet: {why})"
 
 

@@ -134,6 +134,30 @@ def test_an_unhappy_face_reads_unhappy_from_the_start_marked_with_its_reading_al
     assert READ_UNHAPPY == "read unhappy when first seen"  # the words claim only the reading
 
 
+@pytest.mark.parametrize("how", ["back after FORGET", "box jumped"])
+def test_an_id_met_again_is_not_marked_as_first_seen(how):
+    """The mark says "when first seen": an id the alert met before (back after FORGET seconds unseen, or its box
+    jumped a face width: someone else wears it now) reading unhappy while learned again is not marked; a new id
+    that reads so is, at the same moment of its learning."""
+    from emotion_monitor.resting import FORGET
+
+    unhappy = mix(sad=0.8, angry=0.2)
+    again = 10.0 + (FORGET + 1.0 if how == "back after FORGET" else 0.0)
+    far = [400, 100, 480, 180] if how == "box jumped" else None
+
+    def plan(t):
+        if t < 10.0:
+            return [track(1, NEUTRAL)]
+        if t < again:
+            return []
+        return [track(1, unhappy, far), track(2, unhappy)]
+
+    _, states = play(plan, again + 8.0)
+    later = [s for t, s in states if t >= again + 4.0]
+    assert later and all(1 not in s.marked and 2 in s.marked for s in later)
+    assert all(1 not in s.marked for _, s in states)
+
+
 def test_a_face_read_neutral_whose_unhappy_share_rises_is_a_turn():
     """The posed angry faces a 48x48 model reads "neutral" (p(unhappy) about 0.25) score 0, yet turn."""
     angry_read_neutral = mix(neutral=0.7, angry=0.2, sad=0.08, happy=0.02)
@@ -217,7 +241,7 @@ def test_what_faces_read_and_what_is_judged_are_apart_and_learning_counts_people
     _, states = play(lambda t: [track(1, RESTING_SAD), track(2, NEUTRAL)], 10.0)
     first, last = states[0][1], states[-1][1]
     assert first.learning == 2 and first.moving == 0
-    assert format_mood(first.score, first.learning, first.faces, first.moving).endswith("(2 of 2 not judged yet: 2 new)")
+    assert format_mood(first.score, first.learning, first.faces, first.moving).endswith("(2 of 2 not judged yet: 2 learning)")
     assert last.learning == 0 and last.score == pytest.approx(float(face_score(RESTING_SAD)[0]) / 2, abs=0.01)
     assert {p.state for p in last.people} == {"at rest"}
 
@@ -239,7 +263,7 @@ def test_each_person_shows_how_far_they_are_from_a_turn_on_one_scale_with_its_ow
     for p in seen:
         text = judged_text(p)
         if p.share is None:
-            assert text in ("new: learning resting face", "moving: learning again") and "vs" not in text
+            assert text in ("learning resting face", "moving: learning again") and "vs" not in text
         else:
             shown = re.fullmatch(rf"{p.state}: (\d+)% of a turn", text)
             assert shown and abs(int(shown[1]) - 100 * max(p.share, 0.0)) <= 0.5 + 1e-9, text
@@ -257,7 +281,7 @@ def test_a_face_walking_closer_is_learned_again_and_raises_no_turn():
 
 def test_the_count_not_judged_and_the_people_panel_say_the_same_in_the_same_words():
     """A helper read "learning 3 of 6" beside a panel with one person learning: the count took in people
-    learned again after they moved, the panel called them "moved". Now both say "new" and "moving", frame by
+    learned again after they moved, the panel called them "moved". Now both say "learning" and "moving", frame by
     frame, for a walker, one who stands and one who arrives late."""
     from emotion_monitor.gui.people_panel import judged_text
 
@@ -270,14 +294,14 @@ def test_the_count_not_judged_and_the_people_panel_say_the_same_in_the_same_word
     _, states = play(plan, 14.0)
     said = set()
     for _, m in states:
-        words = [judged_text(p).split(":")[0] for p in m.people]
-        assert m.learning == words.count("new") + words.count("moving") and m.moving == words.count("moving")
+        words = [judged_text(p).split()[0].rstrip(":") for p in m.people]
+        assert m.learning == words.count("learning") + words.count("moving") and m.moving == words.count("moving")
         line = format_mood(m.score, m.learning, m.faces, m.moving)
-        for word in ("new", "moving"):
+        for word in ("learning", "moving"):
             assert (f"{words.count(word)} {word}" in line) == (word in words), (line, words)
         assert ("not judged" in line) == bool(m.learning)
         said.add(line.partition("(")[2])
-    assert {"1 of 3 not judged yet: 1 moving)", "2 of 3 not judged yet: 1 new, 1 moving)", ""} <= said
+    assert {"1 of 3 not judged yet: 1 moving)", "2 of 3 not judged yet: 1 learning, 1 moving)", ""} <= said
 
 
 def test_a_turn_must_stand_out_of_the_persons_own_spread():

@@ -35,13 +35,13 @@ def trend_arrow(points: deque[tuple[float, float]]) -> str:
 
 
 def judged_text(p: PersonMood) -> str:
-    """What the alert judges of a person, in the panel's words: "new: learning resting face", "at rest: 40% of
+    """What the alert judges of a person, in the panel's words: "learning resting face", "at rest: 40% of
     a turn", "turned: 470% of a turn": how far their unhappy reading rose above their own resting one, in the
     rise a turn needs (100%; a turn ends under 50%), none below 0%. Not "+7.0 vs rest" (log-odds, + for
     unhappier) beside the group's "-0.83 vs resting faces" (a mood, - for unhappier): the new-user trial read
     the two as contradicting each other."""
     if p.rise is None or p.share is None:
-        return "new: learning resting face" if p.state == "learning" else "moving: learning again"
+        return "learning resting face" if p.state == "learning" else "moving: learning again"
     return f"{p.state}: {max(p.share, 0.0):.0%} of a turn"
 
 
