@@ -9,9 +9,9 @@ every person, alone in view or in a crowd, is judged the same way, against thems
 1. **Learning** (their first ``settle`` seconds of readable faces): they count 0 in the group's mood
    and no turn is judged. Someone reading unhappy (score below :data:`MARK_BAR`) for ``person_duration``
    seconds before their resting face is first known is *marked* :data:`READ_UNHAPPY`: the words claim
-   only the reading, and only the first time their id is met (one back after ``FORGET`` seconds, or whose
-   box jumped to someone else, was not "first seen": a helper saw the mark appear 41 s in). A mark raises
-   no alert.
+   only the reading, and only in the first ``FORGET`` seconds after their id was first met (one back after
+   an absence, or whose box jumped to someone else later, was not "first seen": a helper saw the mark appear
+   41 s in). A mark raises no alert.
 2. **At rest** (resting face known): in the group's mood they count how far their negative reading fell
    below their resting one beyond their own resting spread, ``min(0, min(s, 0) - min(rest, 0) +
    turn_sigmas x sd)`` (a smile fading to a calm face counts 0: no negative reading appeared; a face whose
@@ -101,7 +101,7 @@ class _Person:
     below_since: float | None = None  # since when turned (the alert's timer)
     unhappy_since: float | None = None  # since when reading below MARK_BAR while learning (the mark's timer)
     mark: str | None = None
-    markable: bool = True  # met for the first time (not back after FORGET, nor a box that jumped): the mark's words hold
+    markable: bool = True  # met in the id's first FORGET seconds (not back later, nor a box that jumped later)
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class RestingFaces:
 
     def __init__(self) -> None:
         self._people: dict[int, _Person] = {}
-        self._met: set[int] = set()  # every id judged so far: one met again is not "first seen"
+        self._met: dict[int, float] = {}  # when each id was first judged: one met again later is not "first seen"
         self._swept = 0.0
 
     def person(self, track_id: int) -> _Person | None:
@@ -178,8 +178,8 @@ class RestingFaces:
         cx, cy, w = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, 1.0)
         p = self._people.get(track.track_id)
         if p is None or (cx - p.cx) ** 2 + (cy - p.cy) ** 2 > (JUMP * max(w, p.w)) ** 2:
-            p = self._people[track.track_id] = _Person(now, now, markable=track.track_id not in self._met)
-            self._met.add(track.track_id)
+            met = self._met.setdefault(track.track_id, now)  # a box that jumped in their first seconds: still first seen
+            p = self._people[track.track_id] = _Person(now, now, markable=now - met <= FORGET)
         dt = min(max(now - p.last, 0.0), 0.5)
         p.last, p.cx, p.cy, p.w = now, cx, cy, w
         return p, dt, w
