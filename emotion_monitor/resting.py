@@ -122,7 +122,8 @@ class RestingFaces:
 
     def __init__(self) -> None:
         self._people: dict[int, _Person] = {}
-        self._met: dict[int, float] = {}  # when each id was first judged: one met again later is not "first seen"
+        self._met: dict[int, float] = {}  # when each id in memory was first judged: one met again later is not "first seen"
+        self._old = 0  # the highest id forgotten from _met: an id up to it met again is not first seen either
         self._swept = 0.0
 
     def person(self, track_id: int) -> _Person | None:
@@ -178,7 +179,8 @@ class RestingFaces:
         cx, cy, w = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, 1.0)
         p = self._people.get(track.track_id)
         if p is None or (cx - p.cx) ** 2 + (cy - p.cy) ** 2 > (JUMP * max(w, p.w)) ** 2:
-            met = self._met.setdefault(track.track_id, now)  # a box that jumped in their first seconds: still first seen
+            # a box that jumped in their first seconds: still first seen
+            met = self._met.setdefault(track.track_id, now if track.track_id > self._old else -math.inf)
             p = self._people[track.track_id] = _Person(now, now, markable=now - met <= FORGET)
         dt = min(max(now - p.last, 0.0), 0.5)
         p.last, p.cx, p.cy, p.w = now, cx, cy, w
@@ -231,8 +233,12 @@ class RestingFaces:
             p.rest_w, p.ax, p.ay, p.relearning = p.wsum / p.n, p.cx, p.cy, False
 
     def _sweep(self, now: float) -> None:
-        """Forget people long gone, once a second."""
+        """Forget people long gone, once a second, and when ids no longer in memory were first met (a shift
+        hands out thousands of ids; each is known as met before by being at most ``_old``)."""
         if now - self._swept >= 1.0:
             self._swept = now
             for pid in [pid for pid, p in self._people.items() if now - p.last > FORGET]:
                 del self._people[pid]
+            for pid in [pid for pid, t in self._met.items() if now - t > FORGET and pid not in self._people]:
+                del self._met[pid]
+                self._old = max(self._old, pid)

@@ -162,6 +162,17 @@ def test_an_id_met_again_is_not_marked_as_first_seen(how):
     assert all(1 not in s.marked for _, s in states)
 
 
+def test_what_is_kept_of_ids_met_stays_bounded_over_a_shift_and_old_ids_stay_met():
+    """A shift hands out thousands of ids: when each was first met is kept only while it may matter (FORGET
+    seconds), yet an old id seen again is still not "first seen"."""
+    from emotion_monitor.resting import FORGET
+
+    m, _ = play(lambda t: [track(1 + int(t), NEUTRAL)], 300.0)  # a new person every second, 300 in all
+    assert len(m.resting._met) <= FORGET + 3
+    _, states = play(lambda t: [track(7, mix(sad=0.8, angry=0.2))], 8.0, monitor=m, t0=300.0)
+    assert not any(7 in s.marked for _, s in states)
+
+
 def test_a_face_read_neutral_whose_unhappy_share_rises_is_a_turn():
     """The posed angry faces a 48x48 model reads "neutral" (p(unhappy) about 0.25) score 0, yet turn."""
     angry_read_neutral = mix(neutral=0.7, angry=0.2, sad=0.08, happy=0.02)
