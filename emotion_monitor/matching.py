@@ -16,12 +16,17 @@ from .types import Detections, Track
 FeatureSource = np.ndarray | Callable[[list[int]], np.ndarray]
 
 
+def _intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The area each box of ``a`` (N, 4) shares with each of ``b`` (M, 4), (N, M)."""
+    tl = np.maximum(a[:, None, :2], b[None, :, :2])
+    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    return np.asarray(np.prod(np.clip(br - tl, 0, None), axis=2))
+
+
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = np.asarray(a, np.float32).reshape(-1, 4)
     b = np.asarray(b, np.float32).reshape(-1, 4)
-    tl = np.maximum(a[:, None, :2], b[None, :, :2])
-    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(br - tl, 0, None), axis=2)
+    inter = _intersections(a, b)
     area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
     area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
     return np.asarray(inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-6))
@@ -92,6 +97,10 @@ def greedy_match(score: np.ndarray, threshold: float) -> list[tuple[int, int]]:
 _HOG = cv2.HOGDescriptor((48, 48), (16, 16), (8, 8), (8, 8), 9)
 
 
+# the clothes region describe() reads: a quarter face wider each side, from 0.3 to 1.5 faces below the chin
+BODY_SIDE, BODY_FROM, BODY_TO = 0.25, 0.3, 1.5
+
+
 def describe(image: np.ndarray, dets: Detections, crops: np.ndarray) -> np.ndarray:
     """Appearance descriptors (N, D), unit length: the aligned gray face crop's HOG (48x48 crops) and a
     hue-saturation histogram of the region below the face (clothes), half the weight each.
@@ -108,8 +117,8 @@ def describe(image: np.ndarray, dets: Detections, crops: np.ndarray) -> np.ndarr
         return np.asarray(np.concatenate([faces, body], axis=1) * np.float32(np.sqrt(0.5)))
     for i, (x0, y0, x1, y1) in enumerate(dets.xyxy):
         bw, bh = x1 - x0, y1 - y0
-        bx0, bx1 = int(max(0, x0 - 0.25 * bw)), int(min(w, x1 + 0.25 * bw))
-        by0, by1 = int(max(0, y1 + 0.3 * bh)), int(min(h, y1 + 1.5 * bh))
+        bx0, bx1 = int(max(0, x0 - BODY_SIDE * bw)), int(min(w, x1 + BODY_SIDE * bw))
+        by0, by1 = int(max(0, y1 + BODY_FROM * bh)), int(min(h, y1 + BODY_TO * bh))
         if bx1 - bx0 < 4 or by1 - by0 < 4:
             continue
         region = image[by0:by1, bx0:bx1]
@@ -130,10 +139,8 @@ def crowded(xyxy: np.ndarray, share: float = 0.15) -> np.ndarray:
     appearance of occluded detections out of a track's)."""
     b = np.asarray(xyxy, np.float32).reshape(-1, 4)
     w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
-    region = np.stack([b[:, 0] - 0.25 * w, b[:, 1], b[:, 2] + 0.25 * w, b[:, 3] + 1.5 * h], 1)
-    ix = np.clip(np.minimum(region[:, None, 2], region[None, :, 2]) - np.maximum(region[:, None, 0], region[None, :, 0]), 0, None)
-    iy = np.clip(np.minimum(region[:, None, 3], region[None, :, 3]) - np.maximum(region[:, None, 1], region[None, :, 1]), 0, None)
-    inter = ix * iy
+    region = np.stack([b[:, 0] - BODY_SIDE * w, b[:, 1], b[:, 2] + BODY_SIDE * w, b[:, 3] + BODY_TO * h], 1)
+    inter = _intersections(region, region)
     np.fill_diagonal(inter, 0.0)
     area = np.maximum((region[:, 2] - region[:, 0]) * (region[:, 3] - region[:, 1]), 1e-6)
     return np.asarray(inter.max(axis=1, initial=0.0) > share * area)
