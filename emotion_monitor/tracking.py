@@ -10,10 +10,10 @@ idea of a second association, OC-SORT's re-anchoring on the last observation):
    face got a new id every 3-4 frames); where faces contest a detection, appearance too
    (:func:`~emotion_monitor.matching.follow_match`);
 2. **re-identification**: faces unseen for longer, up to ``max_age`` seconds (``--reid-seconds``, 30 by default:
-   someone who steps out of the queue and comes back), by appearance (the cosine of :func:`describe`'s descriptors:
-   the face's HOG and the colour of what the person wears) within a radius that grows with the time unseen; after
-   ``long_gap`` seconds the colours below the face must also agree (:func:`~emotion_monitor.matching.colours_agree`),
-   the radius being most of the frame.
+   someone who steps out of the queue and comes back), by appearance (the cosine of :func:`describe`'s
+   descriptors, the face's texture and the colours of what the person wears, at least ``reid_similarity``) within
+   a radius that grows with the time unseen; after ``long_gap`` seconds the colours below the face must also agree
+   (:func:`~emotion_monitor.matching.colours_agree`), the radius being most of the frame.
 
 A face's look is a running mean of its descriptors (0.15 of one every ``refresh`` s), not updated while a neighbour
 stands in the region a descriptor reads (:func:`~emotion_monitor.matching.crowded`). Dropped frames (a loaded machine):
@@ -77,7 +77,7 @@ class Tracker:
 
     def __init__(self, iou_threshold: float = 0.2, alpha: float = 0.4, max_age: float = 30.0,
                  min_hits: int = 3, sure: float = 0.7, report_gap: float = 0.12, motion_gap: float = 0.6,
-                 coast: float = 0.3, max_jump: float = 1.2, reid_similarity: float = 0.7,
+                 coast: float = 0.3, max_jump: float = 1.2, reid_similarity: float = 0.6,
                  ghost_iou: float = 0.4, strong: float = 0.0, refresh: float = 0.5, long_gap: float = 8.0,
                  colour_bar: float = 0.3, look_weight: float = 10.0, near_weight: float = 0.3,
                  touch_iou: float = 0.1, crowd_share: float = 0.15):

@@ -5,19 +5,19 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from emotion_monitor.matching import BODY_BINS, colours_agree, crowded
+from emotion_monitor.matching import BODY_BINS, FACE_DIMS, colours_agree, crowded, describe, face_texture
 from emotion_monitor.settings import Settings
 from emotion_monitor.tracking import Tracker, iou_matrix
 from emotion_monitor.types import Detections
 
-D = 900 + BODY_BINS
+D = FACE_DIMS + BODY_BINS
 rng = np.random.default_rng(7)
-FACE = rng.random(900).astype(np.float32)  # one face's HOG, seen alike each time
-OTHER = rng.random(900).astype(np.float32)  # another person's
+FACE = rng.random(FACE_DIMS).astype(np.float32)  # one face's texture, seen alike each time
+OTHER = rng.random(FACE_DIMS).astype(np.float32)  # another person's
 
 
 def look(face, colours):
-    """A descriptor as matching.describe makes it: face HOG and clothes histogram, unit length each half."""
+    """A descriptor as matching.describe makes it: face texture and clothes histogram, unit length each half."""
     f = face / np.linalg.norm(face)
     body = np.zeros(BODY_BINS, np.float32)
     body[list(colours)] = 1.0
@@ -76,7 +76,7 @@ def test_a_walker_keeps_the_id_when_frames_are_dropped():
     ids, shown = set(), []
     for k in range(30):
         t, x = k / 3, 100 + 25 * k  # 75 px a second, a 60 px face
-        feats = [look(rng.random(900).astype(np.float32), (k % 30,))]
+        feats = [look(rng.random(FACE_DIMS).astype(np.float32), (k % 30,))]
         out = step(tr, t, [(x, 100, x + 60, 160)] if k % 2 == 0 else [], feats if k % 2 == 0 else [],
                    searched=k % 2 == 0)
         ids |= {o.track_id for o in out}
@@ -88,7 +88,7 @@ def test_a_walker_keeps_the_id_when_frames_are_dropped():
 def test_colours_agree_by_correlation_and_leave_a_colourless_side_to_the_face():
     a, b = look(FACE, (1, 2)), look(FACE, (20, 27))
     assert colours_agree(a, np.stack([a, b]), 0.3).tolist() == [True, False]
-    gray = np.concatenate([a[:900], np.zeros(BODY_BINS, np.float32)])
+    gray = np.concatenate([a[:FACE_DIMS], np.zeros(BODY_BINS, np.float32)])
     assert colours_agree(gray, np.stack([a, b]), 0.3).tolist() == [True, True]
     assert colours_agree(a, gray[None], 0.3).tolist() == [True]
 
@@ -292,3 +292,36 @@ def test_crowded_is_a_neighbour_inside_the_region_a_descriptor_reads(w, apart, d
         assert crowded(pair).tolist() == [False, False]
     elif apart < 0.5 and abs(dy) < 0.5:  # most of one region in the other's
         assert crowded(pair).tolist() == [True, True]
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), gain=st.integers(1, 2), offset=st.integers(0, 55), size=st.sampled_from([48, 64]))
+def test_the_face_texture_does_not_change_with_the_light(seed, gain, offset, size):
+    """A brighter or more contrasted view of one face (any gain and offset that keep the pixels' order and stay in
+    range) has the same local binary patterns; another face has other ones."""
+    crops = np.random.default_rng(seed).integers(0, 101, (2, size, size)).astype(np.uint8)
+    lit = (crops.astype(np.int32) * gain + offset).astype(np.uint8)
+    a, b = face_texture(crops), face_texture(lit)
+    assert a.shape == (2, FACE_DIMS)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    assert float(a[0] @ a[1]) < 0.999
+
+
+def test_a_descriptor_is_half_face_half_clothes_and_the_colours_judge_the_clothes():
+    """describe() on a frame: each half unit length x sqrt(0.5); the same coat in another shade agrees with
+    itself, a coat of another colour does not, whatever the face."""
+    face = np.random.default_rng(3).integers(0, 256, (48, 48)).astype(np.uint8)
+    box = Detections(np.array([[100, 40, 160, 100]], np.float32), np.ones(1, np.float32))
+
+    def coat(bgr):
+        image = np.zeros((240, 320, 3), np.uint8)
+        image[100:240] = bgr
+        return describe(image, box, face[None])[0]
+
+    red, dark_red, blue = coat((30, 30, 200)), coat((25, 25, 170)), coat((200, 60, 30))
+    assert red.shape == (FACE_DIMS + BODY_BINS,)
+    for half in (red[:FACE_DIMS], red[FACE_DIMS:]):
+        assert abs(float(np.linalg.norm(half)) - np.sqrt(0.5)) < 1e-4
+    np.testing.assert_allclose(red[:FACE_DIMS], blue[:FACE_DIMS])  # one face
+    assert colours_agree(red, np.stack([dark_red, blue]), 0.3).tolist() == [True, False]
