@@ -63,9 +63,9 @@ def test_a_box_that_left_the_frame_never_gets_a_black_thumbnail(qtbot):
     assert again.pixelColor(8, 8).lightness() > 150
 
 
-@pytest.mark.parametrize("faces,title", [(0, "Group mood"), (1, "Mood of 1 person"), (2, "Group mood"),
-                                         (7, "Group mood")])
-def test_one_person_counted_is_not_called_a_group(qtbot, faces, title):
+@pytest.mark.parametrize("faces,title", [(0, "Mood: no face counted"), (1, "Mood read from 1 face"),
+                                         (2, "Mood read from 2 faces"), (7, "Mood read from 7 faces")])
+def test_the_heading_counts_the_faces_the_mood_is_read_from(qtbot, faces, title):
     from emotion_monitor.gui.mood_panel import MoodPanel
 
     panel = MoodPanel(-0.3)

@@ -34,6 +34,12 @@ def mood_sign(score: float, faces: int, threshold: float | None = None) -> int:
     return 1 if score > 0 else (-2 if threshold is not None and score <= threshold else -1)
 
 
+
+def mood_title(faces: int) -> str:
+    """The panel's heading: what the number is read from, counted in faces. "Group mood" named a group with one
+    face or none in it, and "Mood of 1 person" a person's mood, where it is what a 48x48 classifier reads."""
+    return "Mood: no face counted" if not faces else f"Mood read from {faces} face" + ("s" if faces > 1 else "")
+
 class MoodPanel(QWidget):
     """Everything the window shows of the mood; :meth:`show_result` takes each frame's result. What it
     keeps is bounded: 3000 points and the alert spans of the last :data:`SPAN` seconds."""
@@ -43,7 +49,7 @@ class MoodPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
-        self.title = QLabel("Group mood")  # "Mood of 1 person" when one face is counted: no group to speak of
+        self.title = QLabel(mood_title(0))
         row.addWidget(self.title)
         self.number = QLabel("–")  # large enough to read across a room
         row.addWidget(self.number)
@@ -100,7 +106,7 @@ class MoodPanel(QWidget):
             f", {format_score(m.vs_rest)} vs resting faces" if m.vs_rest is not None else "")) if m.faces
             else "no face counted")
         self.number.setText(format_score(m.score) if m.faces else "–")
-        self.title.setText("Mood of 1 person" if m.faces == 1 else "Group mood")
+        self.title.setText(mood_title(m.faces))
         self._colour(mood_sign(m.score, m.faces, self.threshold_line.value()))
         self.queue.setVisible(bool(result.zones))
         if result.zones:
