@@ -65,8 +65,12 @@ def open_sources(s: Settings, specs: Sequence[SourceSpec], outputs: Outputs, war
     runner: Runner | None = None
     try:
         if outputs.record:
+            earlier = not outputs.overwrite and not s.keep_days and _holds_rows(outputs.record)
             recorder = CsvRecorder(outputs.record, overwrite=outputs.overwrite, rotate=s.keep_days > 0)
             sinks.append(recorder)
+            if earlier:  # two sessions in one file, each numbered from id 1: said, not done silently
+                warn(f"{outputs.record} holds an earlier recording: this one is appended to it (--overwrite starts "
+                     "the file afresh)")
         if s.keep_days:
             retention = Retention(s.keep_days, warn=warn, clock=clock or time.time,
                                   keep=lambda: [p for sink in sinks for p in getattr(sink, "paths", ())[-1:]])
@@ -86,3 +90,12 @@ def open_sources(s: Settings, specs: Sequence[SourceSpec], outputs: Outputs, war
             sink.close()
         raise
     return runner
+
+
+def _holds_rows(path: str) -> bool:
+    """Whether a CSV at ``path`` holds more than its header line."""
+    try:
+        with open(path, "rb") as fh:
+            return len(fh.read(1 << 16).splitlines()) > 1
+    except OSError:
+        return False

@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--gui", action="store_true", help="open the window on the given source")
     run.add_argument("--record", metavar="FILE.csv", help="append one row per face per frame to this CSV (several "
                      "sources: one CSV, the column 'source' names each row's)")
-    run.add_argument("--overwrite", action="store_true", help="with --record: replace the CSV instead of appending")
+    run.add_argument("--overwrite", action="store_true",
+                     help="with --record: replace the CSV instead of appending to it (appending says so in a warning)")
     run.add_argument("--stats-json", metavar="FILE", help="write a run summary (frames, faces, fps, stage timings)")
     run.add_argument("--people-csv", metavar="FILE.csv", help="at the end, write one row a person: when they were in "
                      "view, the queue zone they waited in and for how long, their mood (not at --privacy aggregate)")

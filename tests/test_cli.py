@@ -55,6 +55,29 @@ def test_video_end_to_end(scene_video, tmp_path):
     assert done_line(s) in proc.stdout and "dropped" not in done_line(s)  # nothing lost, nothing said
 
 
+
+def test_recording_again_to_a_file_says_it_appends_and_overwrite_starts_afresh(scene_video, tmp_path):
+    """A second session recorded to the same file (ids numbered from 1 again) is appended, keeping the first,
+    and said in one warning line; --overwrite keeps only the new one and says nothing."""
+    out = tmp_path / "x.csv"
+
+    def session(*extra):
+        proc = run("--video", str(scene_video), "--record", str(out), "--quiet", *extra)
+        assert proc.returncode == 0, proc.stderr
+        with open(out, newline="") as fh:
+            rows = list(csv.reader(fh))
+        assert rows[0] == HEADER and HEADER not in rows[1:]
+        return [line for line in proc.stderr.splitlines() if "holds an earlier recording" in line], len(rows) - 1
+
+    said, first = session()
+    assert said == [] and first > 0
+    said, both = session()
+    assert said == [f"emotion-monitor: warning: {out} holds an earlier recording: this one is appended to it "
+                    "(--overwrite starts the file afresh)"]
+    assert both == 2 * first  # the first session's rows are all still there
+    said, again = session("--overwrite")
+    assert said == [] and again == first
+
 def test_the_closing_line_counts_the_frames_lost_to_the_clock():
     # the status line shows the clip's frame number (181); the closing line must say why it counted fewer
     summary = {"frames": 173, "seconds": 8.0, "fps": 21.6, "mean_faces": 0.4, "dropped_frames": 8, "skipped_frames": 0}
