@@ -34,11 +34,11 @@ def mood_sign(score: float, faces: int, threshold: float | None = None) -> int:
     return 1 if score > 0 else (-2 if threshold is not None and score <= threshold else -1)
 
 
-
 def mood_title(faces: int) -> str:
     """The panel's heading: what the number is read from, counted in faces. "Group mood" named a group with one
     face or none in it, and "Mood of 1 person" a person's mood, where it is what a 48x48 classifier reads."""
     return "Mood: no face counted" if not faces else f"Mood read from {faces} face" + ("s" if faces > 1 else "")
+
 
 class MoodPanel(QWidget):
     """Everything the window shows of the mood; :meth:`show_result` takes each frame's result. What it
