@@ -58,14 +58,14 @@ def open_sources(s: Settings, specs: Sequence[SourceSpec], outputs: Outputs, war
     written at the end: stats, people CSV), at once and every hour of ``clock`` (default: the wall clock;
     tests pass a fake one). Raises MonitorError (one line) with every
     sink it opened closed."""
-    from .recording import CsvRecorder
+    from .recording import CsvRecorder, holds_rows
     from .retention import Retention
 
     sinks: list[Any] = []
     runner: Runner | None = None
     try:
         if outputs.record:
-            earlier = not outputs.overwrite and not s.keep_days and _holds_rows(outputs.record)
+            earlier = not outputs.overwrite and not s.keep_days and holds_rows(outputs.record)
             recorder = CsvRecorder(outputs.record, overwrite=outputs.overwrite, rotate=s.keep_days > 0)
             sinks.append(recorder)
             if earlier:  # two sessions in one file, each numbered from id 1: said, not done silently
@@ -90,12 +90,3 @@ def open_sources(s: Settings, specs: Sequence[SourceSpec], outputs: Outputs, war
             sink.close()
         raise
     return runner
-
-
-def _holds_rows(path: str) -> bool:
-    """Whether a CSV at ``path`` holds more than its header line."""
-    try:
-        with open(path, "rb") as fh:
-            return len(fh.read(1 << 16).splitlines()) > 1
-    except OSError:
-        return False

@@ -73,6 +73,16 @@ def _check_header(path: Path, expected: list[str]) -> None:
                              "CSV); record to a new file or add --overwrite")
 
 
+
+def holds_rows(path: str | os.PathLike[str]) -> bool:
+    """Whether a file at ``path`` holds more than a header line: a recording appended to it joins an earlier one,
+    which the command line and the window say."""
+    try:
+        with open(path, "rb") as fh:
+            return len(fh.read(1 << 16).splitlines()) > 1
+    except OSError:
+        return False
+
 # how every recording of this app begins, whatever its version's columns or its privacy level
 OWN = (",".join(HEADER[:3]) + ",", ",".join(AGGREGATE_HEADER[:3]) + ",")
 

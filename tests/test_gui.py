@@ -510,3 +510,40 @@ def test_a_recording_that_fails_stops_with_a_line_and_the_window_keeps_watching(
     shown = win.last_result.frame.index
     qtbot.waitUntil(lambda: win.last_result.frame.index > shown + 5, timeout=10000)  # still watching
     assert win.worker is not None and not win.worker.recording
+
+
+def test_recording_to_a_file_chosen_in_the_dialog_replaces_it_and_one_given_on_the_command_line_appends_saying_so(
+        window, qtbot, long_video, tmp_path, monkeypatch):
+    """The save dialog asks before it replaces an existing file: once the user said yes, the window replaces it (it
+    appended, under the dialog's "replace"). A file given with --record is appended to, as on the command line,
+    and the status bar says it holds an earlier recording."""
+    from emotion_monitor.gui import window as window_module
+
+    win = window
+    out = tmp_path / "session.csv"
+    old = ["2026-01-01T00:00:00.000Z", "0", "1"] + [""] * (len(HEADER) - 3)
+    out.write_text(",".join(HEADER) + "\n" + ",".join(old) + "\n")
+
+    def record(pending):
+        if pending:
+            win.pending_record_path = str(out)
+        elif hasattr(win, "pending_record_path"):
+            del win.pending_record_path
+        size = out.stat().st_size
+        win.statusBar().clearMessage()
+        win.record_button.setChecked(True)
+        assert win.record_button.isChecked()
+        message = win.statusBar().currentMessage()
+        qtbot.waitUntil(lambda: out.stat().st_size > size + 300, timeout=15000)
+        win.record_button.setChecked(False)
+        with open(out, newline="") as fh:
+            rows = list(csv.reader(fh))
+        assert rows[0] == HEADER and HEADER not in rows[1:] and len(rows) > 2
+        return message, rows[1:]
+
+    assert win.open_video(str(long_video), realtime=True)
+    message, rows = record(pending=True)
+    assert message == f"{out} holds an earlier recording: this one is appended to it" and rows[0] == old
+    monkeypatch.setattr(window_module.QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "CSV (*.csv)"))
+    message, rows = record(pending=False)
+    assert "earlier recording" not in message and old not in rows  # replaced: only this recording's rows

@@ -259,11 +259,11 @@ class MainWindow(QMainWindow):
         if self.worker:
             self.worker.set_paused(paused)
 
-    def start_recording(self, path: str) -> bool:
+    def start_recording(self, path: str, overwrite: bool = False) -> bool:
         if self.worker is None:
             return False
         try:
-            self.worker.start_recording(path, self.settings.privacy, rotate=self.settings.keep_days > 0)
+            self.worker.start_recording(path, self.settings.privacy, rotate=self.settings.keep_days > 0, overwrite=overwrite)
             self._retain(path)
         except MonitorError as exc:
             QMessageBox.warning(self, "Emotion Monitor", str(exc))
@@ -280,9 +280,10 @@ class MainWindow(QMainWindow):
     def _record_toggled(self, on: bool) -> None:
         if on:
             path = getattr(self, "pending_record_path", None)
-            if path is None:
+            chosen = path is None  # in the save dialog, which asks before it replaces a file: replaced, not appended to
+            if chosen:
                 path, _ = QFileDialog.getSaveFileName(self, "Record to CSV", "session.csv", "CSV (*.csv)")
-            if not path or not self.start_recording(path):
+            if not path or not self.start_recording(path, overwrite=chosen):
                 self.record_button.blockSignals(True)
                 self.record_button.setChecked(False)
                 self.record_button.blockSignals(False)

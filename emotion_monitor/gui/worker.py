@@ -17,7 +17,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from ..overlay import draw, picture
-from ..recording import CsvRecorder
+from ..recording import CsvRecorder, holds_rows
 
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
@@ -129,10 +129,15 @@ class Worker(RunWorker):
         pipeline: Pipeline = self.lane.pipeline
         return pipeline
 
-    def start_recording(self, path: str, privacy: str, rotate: bool = False) -> None:
+    def start_recording(self, path: str, privacy: str, rotate: bool = False, overwrite: bool = False) -> None:
         """Record to ``path`` at the window's privacy level (the runner's settings may lag a frame); ``rotate``:
-        a new file each UTC day (recording.dated), for the window's retention."""
-        rec = CsvRecorder(path, privacy=privacy, rotate=rotate)  # raises RecordingError with a clear message
+        a new file each UTC day (recording.dated), for the window's retention; ``overwrite``: replace the file
+        (the save dialog asked), else append to it, saying so (``warning``) when it holds an earlier recording."""
+        earlier = not overwrite and not rotate and holds_rows(path)
+        # raises RecordingError with a clear message
+        rec = CsvRecorder(path, privacy=privacy, rotate=rotate, overwrite=overwrite and not rotate)
+        if earlier:
+            self.warning.emit(f"{path} holds an earlier recording: this one is appended to it")
         self.stop_recording()
         self._recorder = rec
         self.runner.add_sink(rec)
