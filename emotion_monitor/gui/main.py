@@ -93,6 +93,8 @@ def run_loop(app: QCoreApplication, win: MainWindow, interrupted: list[bool]) ->
     """The window's loop (none once Ctrl+C came already), then the closing line as the command line prints
     one: what the last source analysed and dropped, counted."""
     code = 0 if interrupted else app.exec()
+    if interrupted:  # Ctrl+C before the loop ran: the window is closed here (on_ctrl_c only asks the loop to)
+        app.closeAllWindows()
     if win.closing_line:
         print(win.closing_line, flush=True)
     return code
@@ -107,9 +109,9 @@ def on_ctrl_c(app: QCoreApplication) -> list[bool]:
 
     def interrupt(*_: object) -> None:
         interrupted.append(True)
-        app.closeAllWindows()
-        app.quit()
-        # and again from the next loop that runs: Ctrl+C just before a dialog opened (its loop not running yet)
+        # from the next loop that runs (the window's, or a dialog's), never from here: a signal handler runs between
+        # any two bytecodes, inside a paint event too (pyqtgraph paints in Python), and a window closed there was
+        # then flushed without a handle (Qt's "QBackingStore::flush() called for QWidgetWindow" on Ctrl+C, #52)
         QTimer.singleShot(0, lambda: (app.closeAllWindows(), app.quit()))
 
     signal.signal(signal.SIGINT, interrupt)
