@@ -58,19 +58,17 @@ def open_sources(s: Settings, specs: Sequence[SourceSpec], outputs: Outputs, war
     written at the end: stats, people CSV), at once and every hour of ``clock`` (default: the wall clock;
     tests pass a fake one). Raises MonitorError (one line) with every
     sink it opened closed."""
-    from .recording import CsvRecorder, holds_rows
+    from .recording import CsvRecorder
     from .retention import Retention
 
     sinks: list[Any] = []
     runner: Runner | None = None
     try:
         if outputs.record:
-            earlier = not outputs.overwrite and not s.keep_days and holds_rows(outputs.record)
             recorder = CsvRecorder(outputs.record, overwrite=outputs.overwrite, rotate=s.keep_days > 0)
             sinks.append(recorder)
-            if earlier:  # two sessions in one file, each numbered from id 1: said, not done silently
-                warn(f"{outputs.record} holds an earlier recording: this one is appended to it (--overwrite starts "
-                     "the file afresh)")
+            if recorder.appending_note:  # two sessions in one file, each numbered from id 1: said, not done silently
+                warn(f"{recorder.appending_note} (--overwrite starts the file afresh)")
         if s.keep_days:
             retention = Retention(s.keep_days, warn=warn, clock=clock or time.time,
                                   keep=lambda: [p for sink in sinks for p in getattr(sink, "paths", ())[-1:]])

@@ -73,15 +73,14 @@ def _check_header(path: Path, expected: list[str]) -> None:
                              "CSV); record to a new file or add --overwrite")
 
 
-
-def holds_rows(path: str | os.PathLike[str]) -> bool:
-    """Whether a file at ``path`` holds more than a header line: a recording appended to it joins an earlier one,
-    which the command line and the window say."""
+def _holds_rows(path: Path) -> bool:
+    """Whether a file at ``path`` holds more than a header line."""
     try:
         with open(path, "rb") as fh:
             return len(fh.read(1 << 16).splitlines()) > 1
     except OSError:
         return False
+
 
 # how every recording of this app begins, whatever its version's columns or its privacy level
 OWN = (",".join(HEADER[:3]) + ",", ",".join(AGGREGATE_HEADER[:3]) + ",")
@@ -126,6 +125,8 @@ class CsvRecorder:
         self._done = False  # closed for good: a write after it is refused, no file opened again
         self.path = dated(self.base, utc_day(time.time())) if rotate else self.base
         self.paths = [] if rotate else [self.path]  # every file this recorder wrote to, the current one last
+        # a file holding an earlier recording (its ids numbered from 1 too) is appended to: said by the caller
+        self.joins_earlier = not overwrite and not rotate and _holds_rows(self.path)
         try:
             if self.base.parent and not self.base.parent.exists():
                 raise FileNotFoundError(f"folder {self.base.parent} does not exist")
@@ -138,6 +139,11 @@ class CsvRecorder:
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         except OSError as exc:
             raise RecordingError(f"cannot write CSV {self.path}: {exc.strerror or exc}") from exc
+
+    @property
+    def appending_note(self) -> str | None:
+        """The line the command line and the window say when this recording joins an earlier one in its file."""
+        return f"{self.path} holds an earlier recording: this one is appended to it" if self.joins_earlier else None
 
     @property
     def header(self) -> list[str]:

@@ -17,7 +17,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from ..overlay import draw, picture
-from ..recording import CsvRecorder, holds_rows
+from ..recording import CsvRecorder
 
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
@@ -133,11 +133,10 @@ class Worker(RunWorker):
         """Record to ``path`` at the window's privacy level (the runner's settings may lag a frame); ``rotate``:
         a new file each UTC day (recording.dated), for the window's retention; ``overwrite``: replace the file
         (the save dialog asked), else append to it, saying so (``warning``) when it holds an earlier recording."""
-        earlier = not overwrite and not rotate and holds_rows(path)
         # raises RecordingError with a clear message
         rec = CsvRecorder(path, privacy=privacy, rotate=rotate, overwrite=overwrite and not rotate)
-        if earlier:
-            self.warning.emit(f"{path} holds an earlier recording: this one is appended to it")
+        if rec.appending_note:
+            self.warning.emit(rec.appending_note)
         self.stop_recording()
         self._recorder = rec
         self.runner.add_sink(rec)
