@@ -1,5 +1,5 @@
 """The lanes window (several sources) on four shared clips, played for real, saved as PNGs: the grid, and
-one lane enlarged. A look at the window, and docs/window_lanes.png.
+one lane enlarged. A look at the window; docs/window_lanes.jpg is its grid (`convert lanes_grid.png -quality 85`).
 
     xvfb-run -a -s "-screen 0 1600x900x24" python benchmarks/gui_lanes.py OUT_DIR [--seconds 12]
 
