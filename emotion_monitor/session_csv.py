@@ -5,7 +5,9 @@ The CSV is never read whole: a frame's rows are folded into per-second bins, per
 and per-face tallies as they come, so a multi-hour session costs memory for its seconds and faces, not
 its rows. A CSV still being written is fine: a last line cut short is skipped. Rows the quality gate
 left out of the mood (``quality`` other than "ok") count as faces in view but not in the emotion shares.
-A CSV of several sources (the column ``source``) is split by source; a person is a lane's face id. A CSV
+A CSV of several sources (the column ``source``) is split by source; a person is a lane's face id. A recording
+appended to a file that held one (``--record`` onto it again: frames numbered from 0, ids from 1 again) is a
+source of its own, ``SOURCE (recording 2)``: its #1 is not the first recording's #1. A CSV
 recorded at privacy "aggregate" (one row a second, recording.AGGREGATE_HEADER) gives the mood, the alert
 spans and the faces in view, no emotions per face and no people.
 """
@@ -154,6 +156,8 @@ class _Pass:
         self.last_ts_text: str | None = None
         self.last_ts = 0.0
         self.current: tuple[str, str, str] | None = None  # (source, timestamp text, frame) of the frame being read
+        self.last_frame: dict[str, int] = {}  # a source's last frame number, and its recordings so far (_lane)
+        self.recordings: dict[str, int] = {}
         self.frame_rows = self.frame_queue = 0
         self.frame_mood: float | None = 0.0
         self.frame_alert = self.frame_ts = 0.0
@@ -168,7 +172,7 @@ class _Pass:
             ts_text, frame = row[col[Col.TIME]], row[col[Col.FRAME]]
             if ts_text != self.last_ts_text:
                 self.last_ts_text, self.last_ts = ts_text, _epoch(ts_text)
-            key = (row[self.src] if self.src is not None else "", ts_text, frame)
+            key = (self._lane(row[self.src] if self.src is not None else "", int(frame)), ts_text, frame)
             if key != self.current:
                 self.close_frame()
                 self.current, self.frame_rows, self.frame_queue, self.frame_ts = key, 0, 0, self.last_ts
@@ -183,6 +187,15 @@ class _Pass:
         self.rows += 1
         self.negative_rows += emotion in NEGATIVE
         self._face(row, (key[0], face_id), emotion)
+
+    def _lane(self, source: str, frame: int) -> str:
+        """The source a row is counted under: its own, or, for the second and later recordings appended to the file
+        (a source's frame numbers start again), ``SOURCE (recording N)``."""
+        if frame < self.last_frame.get(source, frame):
+            self.recordings[source] = self.recordings.get(source, 1) + 1
+        self.last_frame[source] = frame
+        n = self.recordings.get(source, 1)
+        return source if n == 1 else f"{source} (recording {n})" if source else f"recording {n}"
 
     def _face(self, row: list[str], person: tuple[str, int], emotion: str) -> None:
         tally = self.faces.get(person)

@@ -301,6 +301,33 @@ def test_a_report_of_several_sources_splits_by_source(tmp_path):
     assert "<td>Lane 1 #1</td>" in page and "<td>Lane 2 #1</td>" in page
 
 
+def test_a_report_counts_a_recording_appended_to_the_file_apart(tmp_path):
+    """--record onto a file that holds a recording appends the new one, its frames and ids numbered from 0 and 1
+    again: the report counts it as a source of its own, so that its #1 is not the first recording's #1."""
+    from emotion_monitor.recording import HEADER
+    from emotion_monitor.report import summarize, write_report
+
+    path = tmp_path / "two.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for start, frames, label in ((0, 200, "happy"), (300, 100, "sad")):  # a happy #1 for 20 s; later a sad #1
+            for i in range(frames):
+                t = start + i
+                probs = ["0.05"] * 7
+                probs[LABELS.index(label)] = "0.7"
+                w.writerow([f"2026-11-27T10:{t // 600:02d}:{t // 10 % 60:02d}.{t % 10 * 100:03d}Z", i, 1, 10, 10, 50, 50,
+                            label, "0.7", *probs, "0.4" if label == "happy" else "-0.6", 0, "ok", "", "cam", "", "", ""])
+    s = summarize(path)
+    assert set(s.sources) == {"cam", "cam (recording 2)"} and s.frames == 300
+    assert s.sources["cam"].frames == 200 and s.sources["cam (recording 2)"].frames == 100
+    first, second = s.faces_seen["cam", 1], s.faces_seen["cam (recording 2)", 1]
+    assert first.dominant[0] == "happy" and second.dominant[0] == "sad" and first.last < second.first
+    write_report(path, tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text()
+    assert "People seen (2)" in page and "<td>cam #1</td>" in page and "<td>cam (recording 2) #1</td>" in page
+
+
 @pytest.mark.skipif(shutil.which("promtool") is None and not os.environ.get("CI"),
                     reason="Debian's prometheus (promtool) is not installed")
 def test_the_deploy_configs_are_valid_for_prometheus():
