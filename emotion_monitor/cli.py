@@ -220,6 +220,16 @@ def run_gui(args: argparse.Namespace, specs: Sequence[SourceSpec] = ()) -> int:
     if refused:
         return error(f"the window does not take {', '.join(refused)}; run headless with --camera N, --video FILE "
                      "or --demo", 2)
+    if getattr(args, "record", None):  # a file that cannot be written is refused before the window opens, as headless
+        from .recording import CsvRecorder
+
+        new = not Path(args.record).exists()
+        try:
+            CsvRecorder(args.record).close()
+        except MonitorError as exc:
+            return error(str(exc))
+        if new:  # tried, not started: the recording creates it when the source opens
+            Path(args.record).unlink(missing_ok=True)
     try:
         from .gui.binding import check_binding, check_display
     except ImportError as exc:

@@ -203,6 +203,19 @@ def test_the_window_refuses_run_options_it_cannot_honour(capsys):
     assert err.startswith("emotion-monitor: error: the window does not take --stats-json") and "\n" not in err
 
 
+def test_the_window_refuses_a_recording_it_cannot_write_before_it_opens(capsys, tmp_path):
+    """--gui --record into a missing folder, or under a file, exits 1 with one line, as headless does, before any
+    window or display is touched (it opened the window and played on without recording, exit 0)."""
+    from emotion_monitor import cli
+
+    (tmp_path / "file").write_text("x")
+    for bad in (tmp_path / "missing" / "x.csv", tmp_path / "file" / "x.csv"):
+        assert cli.main(["--gui", "--video", "x.mp4", "--record", str(bad)]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"emotion-monitor: error: cannot write CSV {bad}") and "\n" not in err
+        assert not bad.exists()
+
+
 def test_open_capture_loops_a_file(scene_video):
     cap = open_capture(video=str(scene_video), options=CaptureOptions(loop=True, max_frames=250))
     cap.start()
