@@ -93,6 +93,8 @@ def _reason(exc: BaseException, url: str) -> str:
     """An exception in one short phrase with every secret part of ``url`` cut out (http.client and urllib
     quote the URL or its path in theirs)."""
     text = str(getattr(exc, "reason", None) or exc) or type(exc).__name__
+    if isinstance(exc, urllib.error.HTTPError):  # what the receiver answered: its status too
+        text = f"{exc.code} {text}"
     parts = urllib.parse.urlsplit(url)
     for secret in sorted({url, parts.netloc, parts.path, parts.query, parts.fragment,
                           urllib.parse.unquote(parts.path)} - {"", "/"}, key=len, reverse=True):
@@ -110,6 +112,7 @@ class WebhookSink:
         self.warn = warn or log.warning
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=max_queue)
         self.sent = self.failed = self.dropped = 0
+        self.last_failure: str | None = None  # why the last failed event's last try failed (no secret in it)
         self._warned = False
         self._alert_media_time: dict[str, float] = {}  # per source: when its alert started
         self._stop = threading.Event()
@@ -185,9 +188,11 @@ class WebhookSink:
                 break
             delay *= 2
         self.failed += 1
+        self.last_failure = _reason(last, self.url)
         if not self._warned:
             self._warned = True
-            self.warn(f"alert webhook {redact(self.url)} unreachable ({_reason(last, self.url)}); this event is "
+            what = "refused the event" if isinstance(last, urllib.error.HTTPError) else "unreachable"
+            self.warn(f"alert webhook {redact(self.url)} {what} ({self.last_failure}); this event is "
                       "lost, later ones are still sent (failures are counted, not repeated here)")
 
     def _run(self) -> None:

@@ -55,9 +55,36 @@ def test_test_alert_reads_the_url_where_the_monitor_reads_it_the_environment_or_
         assert "/hook" not in out  # the secret path is never printed
 
 
-def test_test_alert_to_nobody_says_so_and_fails():
+def test_test_alert_to_nobody_says_so_and_fails(capsys):
     rc = main(["test-alert", "--alert-webhook", f"http://127.0.0.1:{free_port()}/x", "--timeout", "1"])
-    assert rc == 1
+    err = capsys.readouterr().err.strip()
+    assert rc == 1 and "\n" not in err and "that the receiver is running" in err, err
+
+
+def test_test_alert_to_a_receiver_that_answers_an_error_says_what_it_answered(capsys):
+    """A receiver that is running and answers HTTP 500: the line gives its answer, not "is it running?"."""
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from threading import Thread
+
+    class Refuse(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Refuse)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        rc = main(["test-alert", "--alert-webhook", f"http://127.0.0.1:{server.server_address[1]}/x", "--timeout", "10"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    err = capsys.readouterr().err.strip()
+    assert rc == 1 and "\n" not in err, err
+    assert "the last: HTTPError: 500 Internal Server Error" in err and "check what the receiver expects" in err, err
 
 
 def test_test_alert_without_a_webhook_prints_the_alert_line_and_sends_nothing(capsys):
