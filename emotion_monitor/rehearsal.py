@@ -26,10 +26,10 @@ __all__ = ["TEST_WHY", "rehearse", "rehearsal_results"]
 
 
 def rehearsal_results(source: str = "test-alert", score: float = 0.0, image: np.ndarray | None = None, index: int = 0,
-                 now: float | None = None) -> tuple[FrameResult, FrameResult]:
+                 now: float | None = None, faces: int = 0) -> tuple[FrameResult, FrameResult]:
     """A TEST alert and its clear, as results of frame ``index`` of ``source`` (``image``: the frame shown,
-    default a black pixel); ``score`` is the mood shown beside it (the window's current one: the test
-    does not pretend the queue turned).
+    default a black pixel); ``score`` and ``faces`` are the mood shown beside it and the faces it was read
+    from (the window's current ones: the test does not pretend the queue turned).
 
     Example:
         >>> alert, clear = rehearsal_results("till 1")
@@ -38,8 +38,8 @@ def rehearsal_results(source: str = "test-alert", score: float = 0.0, image: np.
     """
     ts = time.time() if now is None else now
     frame = Frame(np.zeros((1, 1, 3), np.uint8) if image is None else image, index, ts, 0.0, source)
-    alert = MoodState(score, 0.0, 0, True, alert_started=0.0, event="alert", reason=TEST_REASON)
-    clear = MoodState(score, 0.0, 0, False, event="clear", reason=TEST_REASON)
+    alert = MoodState(score, 0.0, faces, True, alert_started=0.0, event="alert", reason=TEST_REASON)
+    clear = MoodState(score, 0.0, faces, False, event="clear", reason=TEST_REASON)
     return FrameResult(frame, Detections(), (), alert), FrameResult(frame, Detections(), (), clear)
 
 

@@ -136,7 +136,8 @@ def test_the_test_lines_read_test_at_every_privacy_level_and_name_the_lane(priva
     assert a.kind == "alert" and a.reason == c.reason == TEST_REASON and a.who == ()
 
 
-def test_the_windows_test_alert_button_goes_through_banner_list_sound_and_webhook(qtbot, tmp_path, monkeypatch):
+def test_the_windows_test_alert_button_goes_through_banner_list_sound_and_webhook(qtbot, tmp_path, monkeypatch,
+                                                                                 scene_video):
     pytest.importorskip("pytestqt")
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -162,6 +163,16 @@ def test_the_windows_test_alert_button_goes_through_banner_list_sound_and_webhoo
         qtbot.waitUntil(lambda: len(rx.events) == 2, timeout=10_000)
         assert [(e["event"], e["test"], e["camera"]) for e in rx.events] == [("alert", True, "till-2"),
                                                                              ("clear", True, "till-2")]
+        # with a source open: the body names it as the run's metrics and real alerts do, at the frame shown
+        assert win.open_video(str(scene_video), loop=True)
+        qtbot.waitUntil(lambda: win.last_result is not None and win.last_result.frame.index > 0, timeout=20_000)
+        shown = win.last_result
+        win.controls.test_button.click()
+        qtbot.waitUntil(lambda: len(rx.events) == 4, timeout=10_000)
+        body = rx.events[2]
+        assert body["test"] is True and body["source"] == shown.frame.source == str(scene_video)
+        assert body["frame"] == shown.frame.index > 0 and body["faces"] == shown.mood.faces
+        assert win.banner.text().startswith(f"TEST ALERT ({scene_video.name}): ")  # the window's own name for it
     finally:
         win.close()
         rx.close()

@@ -4,7 +4,7 @@ the Test alert rehearsal (rehearsal.py) that goes through all of them and the ru
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QListWidget
@@ -19,7 +19,7 @@ from . import theme
 if TYPE_CHECKING:
     from ..events import Event, Sink
     from ..settings import Settings
-    from ..types import MoodState
+    from ..types import FrameResult, MoodState
 
 MAX_EVENTS = 200  # alert and clear lines the window keeps, newest first
 TEST_SECONDS = 8.0  # how long a TEST alert's banner stays before its clear
@@ -41,7 +41,7 @@ class AlertPanel:
         self.testing = False  # a TEST alert's banner is up
         self._since = ""  # the current alert's start, as the banner says it
         self._timer = QTimer(singleShot=True)
-        self._pending: tuple[Sequence[Sink], Settings, str, float] | None = None
+        self._pending: tuple[Sequence[Sink], Settings, str | None, tuple[Any, ...]] | None = None
         self._timer.timeout.connect(self._end_test)
 
     def show_state(self, mood: MoodState, source: str | None) -> None:
@@ -67,19 +67,25 @@ class AlertPanel:
         if self.sound():
             QApplication.beep()
 
-    def test(self, sinks: Sequence[Sink], settings: Settings, source: str | None, score: float,
+    def test(self, sinks: Sequence[Sink], settings: Settings, source: str | None, latest: FrameResult | None,
              on_error: Callable[[Sink, str], None]) -> None:
-        """A TEST alert now, through the banner, the list, the sound and ``sinks`` (the run's webhook and
-        metrics, never its CSV); its clear follows after :data:`TEST_SECONDS`."""
+        """A TEST alert now, through the banner (which names ``source``), the list, the sound and ``sinks`` (the
+        run's webhook and metrics, never its CSV), as a result of the run's ``latest`` frame (its source as the
+        metrics and the webhook name it, its frame number, mood and faces; none open: "window", frame 0); its
+        clear follows after :data:`TEST_SECONDS`."""
         from ..events import event_of, write_to
 
         if self.testing:
             return
-        alert, _ = rehearsal_results(source or "window", score)
+        run_as: tuple[Any, ...] = (source or "window", 0.0, None, 0, None, 0)
+        if latest is not None:
+            run_as = (latest.frame.source or run_as[0], latest.mood.score, None, latest.frame.index, None,
+                      latest.mood.faces)
+        alert, _ = rehearsal_results(*run_as)
         write_to(sinks, alert, on_error)
         self.testing = True
         self.show_event(event_of(alert, settings), source)  # type: ignore[arg-type]  # an alert has an event
-        self._pending = (sinks, settings, source or "window", score)
+        self._pending = (sinks, settings, source, run_as)
         self._timer.start(int(TEST_SECONDS * 1000))
 
     def _end_test(self) -> None:
@@ -87,9 +93,9 @@ class AlertPanel:
 
         if self._pending is None:
             return
-        sinks, settings, source, score = self._pending
+        sinks, settings, source, run_as = self._pending
         self._pending, self.testing = None, False
-        _, clear = rehearsal_results(source, score)
+        _, clear = rehearsal_results(*run_as)
         write_to(sinks, clear, None if not sinks else lambda _s, _m: None)
         event = event_of(clear, settings)
         if event is not None:
