@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "view, the queue zone they waited in and for how long, their mood (not at --privacy aggregate)")
     run.add_argument("--max-frames", type=positive_arg, metavar="N", help="stop after N frames")
     run.add_argument("--loop", action="store_true", help="play a video file again from its start when it ends "
-                                                         "(stop with Ctrl+C or --max-frames)")
+                                                         "(stop with Ctrl+C or --max-frames; --demo too, which "
+                                                         "otherwise ends after its own length)")
     run.add_argument("--realtime", action="store_true", help="play a video file at its own fps, dropping frames "
                      "when processing is slower (default: process every frame; the window always plays in real time)")
     run.add_argument("--quiet", action="store_true", help="no status lines (alerts and errors still print)")

@@ -59,11 +59,12 @@ def from_args(args: argparse.Namespace, base: Settings | None = None) -> Setting
 
 def capture_from(args: argparse.Namespace) -> CaptureOptions:
     """How the command line asks its sources to be read (a subcommand's missing options: the defaults);
-    ``--demo`` loops the demo clip for :data:`~emotion_monitor.build.DEMO_FRAMES` frames unless told."""
+    ``--demo`` loops the demo clip for :data:`~emotion_monitor.build.DEMO_FRAMES` frames unless told
+    (``--max-frames``, or ``--loop``: until stopped)."""
     demo = bool(getattr(args, "demo", False))  # the demo clip loops (it walks forwards, then backwards)
     max_frames = getattr(args, "max_frames", None)
     length_of = ""
-    if demo and max_frames is None:
+    if demo and max_frames is None and not getattr(args, "loop", False):
         from .build import DEMO_FRAMES
 
         max_frames, length_of = DEMO_FRAMES, "the demo"

@@ -42,6 +42,8 @@ def test_the_demo_ends_at_its_own_length_and_a_user_limit_says_it_stopped_the_ru
     demo = capture_from(argparse.Namespace(demo=True, max_frames=None))
     mine = capture_from(argparse.Namespace(demo=True, max_frames=12))
     assert demo.loop and demo.max_frames and demo.length_of == "the demo" and mine.length_of == ""
+    looped = capture_from(argparse.Namespace(demo=True, max_frames=None, loop=True))  # --demo --loop: until stopped
+    assert looped.loop and looped.max_frames is None and looped.length_of == ""
     for options, words in ((replace(demo, max_frames=12), "end of the demo"), (mine, "stopped by --max-frames")):
         status: list[str] = []
         cap = synthetic_capture(astronaut_bgr, n=30, max_frames=options.max_frames, length_of=options.length_of)
