@@ -98,6 +98,8 @@ def place_choices(boxes: np.ndarray, choices: list[list[tuple[int, int]]], width
         x0, y0, x1, y1 = faces[i]
         others = faces[:i] + faces[i + 1:]
         for k, (w, h) in enumerate(choices[i]):
+            if w > width or h > height:  # wider than the frame (a small view): it would be cut
+                continue
             for cx, cy in ((x0, y0 - h - 2), (x0, y1 + 2), (x1 + 2, y0), (x0 - w - 2, y0), (x0, y0 + 2),
                            (x1 - w, y0 - h - 2), (x1 - w, y1 + 2), (x1 + 2, y1 - h), (x0 - w - 2, y1 - h),
                            (x0, y0 - 2 * h - 4), (x1 - w, y0 - 2 * h - 4)):
@@ -154,9 +156,10 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
             continue
         x, y, choice = pos
         w, h = size[choice]
-        # the people behind an alert: their label in alert red (the one use of red), marked ones in orange
+        # the people behind an alert: their label in alert red (the one use of red), marked ones in orange; an
+        # emotion's colour only beside its word (the id alone: white, the box keeps the colour)
         fill = (GREY if t.quality != "ok" else ALERT_RED if t.track_id in who else MARKED if t.track_id in marked
-                else COLORS.get(t.emotion, (255, 255, 255)))
+                else COLORS.get(t.emotion, (255, 255, 255)) if choice == 0 else (255, 255, 255))
         ink = (0, 0, 0) if 0.114 * fill[0] + 0.587 * fill[1] + 0.299 * fill[2] > 110 else (255, 255, 255)
         cv2.rectangle(out, (x, y), (x + w, y + h), fill, -1)
         cv2.putText(out, label[choice], (x + 3, y + h - 5), font, fs, ink, stroke, cv2.LINE_AA)

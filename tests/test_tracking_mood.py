@@ -255,6 +255,24 @@ def test_labels_never_overlap_stay_in_the_frame_and_left_out_faces_get_their_id_
     assert (light[60, 50] == GREY).all() and (light[62, 52] < 60).all() and (light[52, 48] == 170).all()
 
 
+def test_an_emotions_colour_is_drawn_beside_its_word_or_on_the_box_alone():
+    """A read face whose whole label finds no room gets its id alone on a white tag: a colour without its word
+    (a blue tag reading only "#7") said "sad" to nobody; the box keeps its emotion's colour."""
+    from emotion_monitor.overlay import COLORS, draw
+
+    sad = Track(7, np.array([20, 25, 40, 45], np.float32), SAD, SAD)
+    box = np.zeros((60, 60), bool)
+    box[23:48, 18:43] = True  # the box's outline and a pixel around it
+    for width, whole in ((60, False), (300, True)):  # too narrow for "#7 sad 90%", and wide enough
+        out = draw(np.zeros((60, width, 3), np.uint8), _frame_result([sad]), mood_line=False)
+        blue = (out == COLORS["sad"]).all(axis=2)
+        assert blue[25, 20:41].all()  # the box's top edge in sad's colour
+        outside = blue.copy()
+        outside[:60, :60] &= ~box
+        assert outside.any() == whole, width  # a blue tag only with the word on it
+        assert ((out == 255).all(axis=2).sum() > 20) != whole  # else a white tag with the id
+
+
 def test_the_people_behind_an_alert_and_those_marked_are_framed_and_named():
     from emotion_monitor.overlay import ALERT_RED, MARKED, draw
     from emotion_monitor.types import Frame, FrameResult, MoodState
