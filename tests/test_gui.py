@@ -2,6 +2,7 @@
 
 import csv
 import re
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -444,6 +445,7 @@ class _OneResult:
 
     def __init__(self, result, rgb):
         self.latest, self.selected, self.max_width = (result, rgb), None, 0
+        self.lane = SimpleNamespace(capture=SimpleNamespace(dropped=0))  # the source's count of frames dropped
 
     def take_latest(self):
         latest, self.latest = self.latest, None

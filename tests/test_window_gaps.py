@@ -28,6 +28,14 @@ def test_gaps_and_dropped_frames_are_drawn_as_such(qtbot):
     assert np.allclose(uy[1:5], -0.2) and np.isnan(uy[0]) and np.isnan(uy[6])  # ...a dotted line across the gap
     dx, _ = panel.dropped.getData()
     assert np.allclose(dx, [(4 + 9) / 2 / 25, (10 + 30) / 2 / 25])  # a tick in each stretch of dropped frames
+    # the window says how many frames the source dropped: frames analysed but not shown (the window draws the
+    # newest result) are no drop; a tick where the count grew, as many as the status bar's count says
+    counted = MoodPanel(-0.3)
+    qtbot.addWidget(counted)
+    for (index, faces), dropped in zip(frames, (0, 0, 0, 0, 0, 0, 1, 1)):
+        counted.show_result(result(index, faces), dropped)
+    dx, _ = counted.dropped.getData()
+    assert np.allclose(dx, [(9 + 10) / 2 / 25])
     legend = [item[1].text for item in panel.timeline.getPlotItem().legend.items]
     assert legend == ["mood (as read)", "vs resting faces (alert)", "no face counted", "frames dropped",
                       "alert bar of the orange line"]  # the bar judges the fall from resting faces, not the mood read

@@ -75,7 +75,7 @@ class MoodPanel(QWidget):
         self.dropped = self.timeline.plot(pen=None, symbol="|", symbolSize=7, symbolPen="#757575",
                                           symbolBrush=None, name="frames dropped")
         self.drops: deque[float] = deque(maxlen=3000)
-        self._index = 0
+        self._index = self._dropped = 0
         # the alert's bar in the plot's ink, dashed; alert red only while an alert is on (red means an alert)
         self._bar_pens = (pg.mkPen(plot_colours()[1], style=Qt.DashLine), pg.mkPen(ALERT, style=Qt.DashLine, width=2))
         self.threshold_line = pg.InfiniteLine(threshold, angle=0, pen=self._bar_pens[0])
@@ -98,7 +98,10 @@ class MoodPanel(QWidget):
             self.gauge.setStyleSheet(f"QProgressBar::chunk {{ background: {c}; }} QProgressBar {{ text-align: center; }}")
             self.number.setStyleSheet(f"font-size: 34px; font-weight: bold; color: {c};")
 
-    def show_result(self, result: FrameResult) -> None:
+    def show_result(self, result: FrameResult, dropped: int | None = None) -> None:
+        """One result shown; ``dropped``: frames the source has dropped to keep up so far (the status bar's count),
+        ticked on the timeline where it grew. Without it, frames numbered between two results are taken as
+        dropped (the window shows only the newest result: frames analysed and not shown would be ticked too)."""
         m, t = result.mood, result.frame.media_time
         self.gauge.setValue(int(round(m.score * 100)) if m.faces else 0)
         # the mood on the timeline's and the command line's scale (-1..+1), not the bar's -100..100
@@ -114,9 +117,10 @@ class MoodPanel(QWidget):
             longest = max((q.waited for q in queue), default=0.0)
             self.queue.setText(f"Queue: {len(queue)} waiting" + (f", longest {wait_text(longest)}" if queue else ""))
         index = result.frame.index
-        if self.t and 1 < index - self._index < 1000:  # frames numbered between this one and the last: dropped
+        grew = dropped > self._dropped if dropped is not None else 1 < index - self._index < 1000
+        if self.t and grew:
             self.drops.append((t + self.t[-1]) / 2)
-        self._index = index
+        self._index, self._dropped = index, dropped if dropped is not None else 0
         self.t.append(t)
         self.v.append(m.score if m.faces else np.nan)  # nobody counted: a gap, not a mood of 0
         self.fall.append(m.vs_rest if m.vs_rest is not None else np.nan)

@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
         self.face.show_track(tracks.get(self.selected) if self.selected is not None else None)
         thumbs = self.settings.privacy != "aggregate" and not self.settings.blur_screen  # none for customers' eyes
         self.people.show_result(result, thumbnails=thumbs)  # the same result as the video: they read alike
-        self.mood.show_result(result)
+        self.mood.show_result(result, self.worker.lane.capture.dropped)  # ticks where the status bar's count grew
         self.alerts.show_state(result.mood, self.source)
 
     def snapshot(self) -> None:
