@@ -16,7 +16,7 @@ and the next event is tried as usual. No line, warning or exception text carries
 The event: ``{"event": "alert" | "clear", "camera": NAME, "time": ISO 8601 UTC of the frame,
 "frame": N, "mood": score, "faces": faces counted, "duration": seconds the alert lasted (0 when it
 starts), "reason": "turned" | "group" | "test" | null, "why": the rule in words, naming the people
-behind it ("#4 turned: reads well below their own resting face"), "people": their track ids (on a clear,
+behind it ("#4 turned: reads unhappy 40% (5% at rest)"), "people": their track ids (on a clear,
 everyone who was behind the alert, those who joined it later too), "source": the lane's name (or path /
 camera index), "test": true for a rehearsal (``emotion-monitor test-alert``, the window's Test alert
 button: reason "test"), false for every real alert}``. At privacy "aggregate" (privacy.py) "people" is
@@ -141,7 +141,7 @@ class WebhookSink:
                 "frame": result.frame.index, "faces": m.faces,
                 "mood": round(m.score, 4) if shows_mood(self.privacy, m.faces, self.min_group) else None,
                 "duration": round(duration, 3), "reason": m.reason if m.event == "alert" else None,
-                "why": why_text(m.reason, who) if m.event == "alert" else None,
+                "why": why_text(m.reason, who, m.people if who else ()) if m.event == "alert" else None,
                 # a clear names everyone who was behind the alert, those who joined it after its start too
                 "people": list(who if m.event == "alert" else (m.cleared if keeps_ids(self.privacy) else ())),
                 "source": src, "test": test}

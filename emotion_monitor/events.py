@@ -15,7 +15,7 @@ from typing import Protocol
 from psygnal import Signal
 
 from .errors import MonitorError
-from .mood import PERSON_REASONS, format_mood, format_score, people_text
+from .mood import PERSON_REASONS, format_mood, format_score, people_text, turn_words
 from .privacy import keeps_ids, shows_mood
 from .recording import iso_utc
 from .settings import Settings
@@ -72,8 +72,9 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
         faces = f"({m.faces} face{'' if m.faces == 1 else 's'})"
         who = people_text(ids)
         if m.reason in PERSON_REASONS:
-            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {who or 'someone'} turned, reading well below "
-                    f"their own resting face for {settings.person_duration:.0f} s; {mood} {faces}")
+            read = turn_words(ids, m.people if keeps_ids(settings.privacy) else ())
+            text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {who or 'someone'} turned for "
+                    f"{settings.person_duration:.0f} s: {read}; {mood} {faces}")
         else:
             fall = (f"{_fall(m.vs_rest)}, " if shows_mood(settings.privacy, m.faces, settings.min_group) else "")
             text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: the group fell below its resting faces "

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .resting import EPS, Judged, RestConfig, RestingFaces
-from .types import LABELS, MoodState, Track
+from .types import LABELS, MoodState, PersonMood, Track
 
 NEGATIVE = ("angry", "disgust", "fear", "sad")
 POSITIVE = ("happy",)
@@ -107,23 +107,41 @@ def people_text(ids: tuple[int, ...], most: int = 3) -> str:
     return shown + (f" and {len(ids) - most} more" if len(ids) > most else "")
 
 
-def why_text(reason: str | None, who: tuple[int, ...] = ()) -> str:
-    """An alert's rule in the window's banner and the webhook's words: ``"#4 turned: reads well below their
-    own resting face"``; for the group, ``"the group fell below its resting faces; lowest: #4, #9"``."""
-    people = people_text(who)
+def turn_words(who: tuple[int, ...], people: Sequence[PersonMood] = ()) -> str:
+    """What the people behind a turn read, from ``people`` (MoodState.people): ``"reads unhappy 19% (4% at
+    rest)"`` for one, ``"#4 reads unhappy 40% (5% at rest), #6 35% (8% at rest)"`` for several: the share of the
+    reading that is angry, disgust, fear or sad, now and at rest. The alert judges the rise of that share's
+    log-odds, and this is what a person can check on screen: "ALERT neutral 71%" beside words that said only
+    "reads well below their own resting face" read as a contradiction. Nobody in ``people`` (out of view, or
+    a level that names nobody): the rule's words alone."""
+    read = {p.track_id: p for p in people if p.unhappy is not None and p.rest_unhappy is not None}
+    known = [(i, read[i]) for i in who if i in read][:3]
+    if not known:
+        return "reads well below their own resting face"
+    if len(who) == 1:
+        return f"reads unhappy {known[0][1].unhappy:.0%} ({known[0][1].rest_unhappy:.0%} at rest)"
+    return ", ".join(f"#{i} {'reads unhappy ' if k == 0 else ''}{p.unhappy:.0%} ({p.rest_unhappy:.0%} at rest)"
+                     for k, (i, p) in enumerate(known))
+
+
+def why_text(reason: str | None, who: tuple[int, ...] = (), people: Sequence[PersonMood] = ()) -> str:
+    """An alert's rule in the window's banner and the webhook's words: ``"#4 turned: reads unhappy 40% (5% at
+    rest)"`` (:func:`turn_words`; ``people``: what each reads, none at a level that names nobody); for the
+    group, ``"the group fell below its resting faces; lowest: #4, #9"``."""
+    people_ids = people_text(who)
     if reason == "turned":
-        return f"{people or 'someone'} turned: reads well below their own resting face"
+        return f"{people_ids or 'someone'} turned: {turn_words(who, people)}"
     what = "the group fell below its resting faces" if reason == "group" else "negative"
-    return f"{what}; lowest: {people}" if people else what
+    return f"{what}; lowest: {people_ids}" if people_ids else what
 
 
 def banner_text(m: MoodState, source: str = "", since: str = "") -> str:
     """The alert banner's line, live: who is behind the alert now and the mood both at its start and now:
-    ``"cam 0: ALERT since 20:10:29 UTC: #4, #6 turned: reads well below their own resting face; mood -0.12
-    at the start, -0.31 now"``."""
+    ``"cam 0: ALERT since 20:10:29 UTC: #4, #6 turned: #4 reads unhappy 40% (5% at rest), #6 35% (8% at rest);
+    mood -0.12 at the start, -0.31 now"``."""
     start = f"{format_score(m.alert_score)} at the start, " if m.alert_score is not None else ""
     head = f"{source}: ALERT" if source else "ALERT"
-    return (f"{head}{f' since {since}' if since else ''}: {why_text(m.reason, m.who)}; "
+    return (f"{head}{f' since {since}' if since else ''}: {why_text(m.reason, m.who, m.people)}; "
             f"mood {start}{format_score(m.score)} now")
 
 

@@ -58,6 +58,12 @@ V_FLOOR = math.log(1 / 3)  # a turn ends where an unhappy reading (v) is at leas
 # (p(unhappy) about 0.25: the median of posed angry faces that a 48x48 model reads "neutral")
 MARK_BAR = -0.5  # a score this low (negative emotions outweigh happy by half) before the resting face is known: marked
 BACK = 0.5  # back near the resting face: a rise is under this share of its bar
+
+
+def unhappy_share(u: float) -> float:
+    """p(angry + disgust + fear + sad) back from its log-odds against every other reading (``u``, with its EPS)."""
+    e = math.exp(u)
+    return min(1.0, max(0.0, ((1 + EPS) * e - EPS) / (1 + e)))
 READ_UNHAPPY = "read unhappy when first seen"
 
 
@@ -165,7 +171,10 @@ class RestingFaces:
                     raising.append((-(rise or 0.0), track.track_id))
                 if out[k - 1] < 0.0:
                     negative.append((float(out[k - 1]), track.track_id))
-                people.append(PersonMood(track.track_id, state, rise, p.mark, None if rise is None else p.share))
+                judged = rise is not None and p.rest_v is not None
+                people.append(PersonMood(track.track_id, state, rise, p.mark, p.share if judged else None,
+                                         unhappy_share(v[0]) if judged else None,
+                                         unhappy_share(p.rest_v[0]) if judged and p.rest_v is not None else None))
             if p.mark:
                 marked.append(track.track_id)
         self._sweep(now)

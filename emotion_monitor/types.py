@@ -182,14 +182,17 @@ class PersonMood:
     "at rest", "turned" or "relearning"), their ``rise``, the log-odds of an unhappy reading above their
     resting face (None while their resting face is learned), their ``mark`` ("read unhappy since first
     seen", or None) and their ``share`` of a turn: the smaller of the two rises, each in its own bar (1 or more
-    starts a turn; a turn ends under 0.5; None while learning). A reading, not a feeling: what a 48x48
-    classifier gave, against what it gave before."""
+    starts a turn; a turn ends under 0.5; None while learning); ``unhappy`` and ``rest_unhappy``: the share of
+    their reading that is angry, disgust, fear or sad now and at rest (the alert's words give them; None while
+    learning). A reading, not a feeling: what a 48x48 classifier gave, against what it gave before."""
 
     track_id: int
     state: str
     rise: float | None = None
     mark: str | None = None
     share: float | None = None
+    unhappy: float | None = None
+    rest_unhappy: float | None = None
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,27 @@ def test_a_face_read_neutral_whose_unhappy_share_rises_is_a_turn():
     assert ev and ev[0][1:4] == ("alert", "turned", (4,)) and ev[0][0] <= 26.0
 
 
+def test_the_alerts_words_give_what_the_person_reads_now_and_at_rest_alone_or_in_company():
+    """A new user saw "#1 ALERT neutral 71%" beside "turned: reads well below their own resting face": the words
+    now give the share the alert judged, the reading's angry + disgust + fear + sad, now and at rest."""
+    from emotion_monitor.mood import banner_text, why_text
+
+    angry_read_neutral = mix(neutral=0.7, angry=0.2, sad=0.08, happy=0.02)  # unhappy 0.28, its top label neutral
+    calm = mix(neutral=0.97, sad=0.02, happy=0.01)  # unhappy 0.02
+    for company in (0, 3):
+        _, states = play(lambda t, n=company: group(n) + [track(4, angry_read_neutral if t >= 20.0 else calm)], 30.0)
+        alert = next(s for _, s in states if s.event == "alert")
+        assert why_text(alert.reason, alert.who, alert.people) == "#4 turned: reads unhappy 28% (2% at rest)"
+        assert ": #4 turned: reads unhappy 28% (2% at rest); mood " in banner_text(alert, "cam")
+        assert why_text(alert.reason, alert.who) == "#4 turned: reads well below their own resting face"  # no reading
+    both = play(lambda t: [track(4, angry_read_neutral if t >= 20 else calm), track(6, level(-0.6) if t >= 20 else calm)],
+                30.0)[1]
+    alert = next(s for _, s in both if s.event == "alert")
+    assert why_text(alert.reason, alert.who, alert.people) in (
+        "#4, #6 turned: #4 reads unhappy 28% (2% at rest), #6 80% (2% at rest)",
+        "#6, #4 turned: #6 reads unhappy 80% (2% at rest), #4 28% (2% at rest)")
+
+
 def test_the_log_odds_do_not_saturate_where_the_score_does():
     rest, worst = unhappy_odds(np.stack([mix(sad=0.65, neutral=0.35), mix(sad=0.9, angry=0.1)]))
     assert face_score(mix(sad=0.9, angry=0.1))[0] == -1.0 and (worst - rest > 1.5).all()  # both rise

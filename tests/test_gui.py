@@ -108,7 +108,7 @@ def test_window_plays_a_video_records_alerts_and_closes(window, qtbot, long_vide
     alert_line = win.events.item(0).text()
     hms = re.search(r"T(\d\d:\d\d:\d\d)", alert_line).group(1)
     # the banner names the rule and the people behind it
-    assert re.fullmatch(rf".+: ALERT since {hms} UTC: #\d+ turned: reads well below their own resting face; "
+    assert re.fullmatch(rf".+: ALERT since {hms} UTC: #\d+ turned: reads unhappy \d+% \(\d+% at rest\); "
                         r"mood [+-]\d\.\d\d at the start, [+-]\d\.\d\d now", win.banner.text())
     # the mood as a large number and a gauge, vermillion below the threshold (red is the alert's alone); the
     # alert's span shaded on the timeline

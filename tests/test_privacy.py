@@ -83,25 +83,31 @@ def test_aggregate_keeps_one_row_a_second_with_the_most_faces_and_any_alert_of_t
 
 
 def test_at_aggregate_no_alert_line_or_webhook_event_names_anyone_and_the_metrics_never_do():
+    from dataclasses import replace
+
     from prometheus_client import generate_latest
 
     from emotion_monitor.alerts import WebhookSink
     from emotion_monitor.events import event_of
     from emotion_monitor.metrics import MetricsSink
     from emotion_monitor.settings import Settings
+    from emotion_monitor.types import PersonMood
 
     result = frame_result(1.0, who=(4,), alert=True, reason="turned", event="alert")
+    # #4 reads unhappy 0.6 now, 0.05 at rest: a person's reading, said only where people are named
+    result = replace(result, mood=replace(result.mood, people=(PersonMood(4, "turned", 2.0, None, 1.3, 0.6, 0.05),)))
     named, anonymous = event_of(result, Settings(privacy="people")), event_of(result, Settings(privacy="aggregate"))
-    assert named is not None and "#4" in named.text and named.who == (4,)
-    assert anonymous is not None and "#" not in anonymous.text and anonymous.who == ()
-    assert "someone turned, reading well below their own resting face" in anonymous.text
-    for level, people in (("people", [4]), ("aggregate", [])):
+    assert named is not None and "#4 turned for 3 s: reads unhappy 60% (5% at rest);" in named.text and named.who == (4,)
+    assert anonymous is not None and "#" not in anonymous.text and anonymous.who == () and "%" not in anonymous.text
+    assert "someone turned for 3 s: reads well below their own resting face" in anonymous.text
+    for level, people in (("full", [4]), ("people", [4]), ("aggregate", [])):
         hook = WebhookSink("http://127.0.0.1:9/hook", attempts=1, privacy=level)
         try:
             event = hook.event(result)
         finally:
             hook.close()
         assert event is not None and event["people"] == people and ("#4" in event["why"]) == bool(people)
+        assert ("reads unhappy 60% (5% at rest)" in event["why"]) == bool(people), event["why"]
     metrics = MetricsSink(0, "till", sources=["door"])
     try:
         metrics.write(frame_result(1.0, n=3))

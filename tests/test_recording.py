@@ -158,7 +158,7 @@ def test_the_people_behind_an_alert_and_those_marked_on_arrival_are_named_in_the
     rows = list(csv.DictReader(open(path, newline="")))
     assert [r["person_flag"] for r in rows] == ["alert", "read unhappy when first seen", ""]
     assert summarize(path).faces_seen[("", 5)].flags == {"read unhappy when first seen"}  # the report reads it back
-    assert "#4 turned, reading well below their own resting face" in event_of(result, Settings()).text
+    assert "#4 turned for 3 s: reads well below their own resting face" in event_of(result, Settings()).text
     log = PeopleLog()
     log.update(result)
     people = {d["person"]: d for d in log.summary()}
