@@ -76,7 +76,7 @@ class LaneTile(QFrame):
             self.view.show_rgb(rgb)
         self.mood.setText(format_score(m.score) if m.faces else "-")
         self.mood.setStyleSheet(f"font-size: 18px; font-weight: bold; color: {COLOURS[mood_sign(m.score, m.faces)]};")
-        self.state.setText(f"{len(result.tracks)} face{'' if len(result.tracks) == 1 else 's'}"
+        self.state.setText(f"{len(result.tracks)} face{'' if len(result.tracks) == 1 else 's'} in view"
                            + (f", {m.learning} not judged yet" if m.learning else "") + ("  ALERT" if m.alert else ""))
         if m.alert != self.alert:
             self.alert = m.alert
