@@ -41,14 +41,17 @@ def test_gaps_and_dropped_frames_are_drawn_as_such(qtbot):
                       "alert bar of the orange line"]  # the bar judges the fall from resting faces, not the mood read
 
 
-@pytest.mark.parametrize("score,threshold,key", [(0.3, -0.3, 1), (0.01, -0.3, 0), (-0.07, -0.3, -1), (-0.3, -0.3, -2),
-                                                 (-0.5, -0.3, -2), (-0.2, -0.1, -2), (-0.5, None, -1)])
-def test_the_moods_colour_follows_the_threshold_and_no_emotion_wears_alert_red(score, threshold, key):
-    """#52 item 4: the mood at -0.07 with the threshold at -0.3 is not alarm-coloured; at the threshold it is."""
+@pytest.mark.parametrize("score,threshold,fall,key", [(0.3, -0.3, 0.0, 1), (0.01, -0.3, 0.0, 0), (-0.07, -0.3, 0.0, -1),
+                                                      (-0.3, -0.3, -0.3, -2), (-0.5, -0.3, -0.6, -2), (-0.2, -0.1, -0.1, -2),
+                                                      (-0.5, None, -0.6, -1), (-0.31, -0.3, 0.0, -1), (-0.5, -0.3, None, -1)])
+def test_the_moods_colour_follows_the_threshold_and_no_emotion_wears_alert_red(score, threshold, fall, key):
+    """#52 item 4: the mood at -0.07 with the threshold at -0.3 is not alarm-coloured; a group fallen to the
+    threshold from its resting faces is. Calm faces reading -0.31 at rest (the demo) are not: the bar judges the
+    fall, and no alert follows from a level."""
     from emotion_monitor.gui.mood_panel import COLOURS, mood_sign
     from emotion_monitor.overlay import ALERT_HEX, ALERT_RED, COLORS
 
-    assert mood_sign(score, 3, threshold) == key and mood_sign(score, 0, threshold) == 0
+    assert mood_sign(score, 3, threshold, fall) == key and mood_sign(score, 0, threshold, fall) == 0
     assert ALERT_HEX not in COLOURS.values() and ALERT_RED not in COLORS.values()
     assert len(set(COLORS.values())) == 7 and tuple(int(ALERT_HEX[i:i + 2], 16) for i in (5, 3, 1)) == ALERT_RED
 

@@ -18,20 +18,25 @@ from ..mood import PERSON_REASONS, format_mood, format_score, people_text, wait_
 from ..types import FrameResult
 from .theme import ALERT, plot_colours
 
-# content (bluish green), below zero (amber), at or below the alert's threshold (vermillion: an alert may
-# follow; the alert itself is the banner's red), about zero or nobody counted (grey)
+# content (bluish green), below zero (amber), the group's fall from its resting faces at or below the alert's
+# threshold (vermillion: an alert may follow; the alert itself is the banner's red), about zero or nobody counted (grey)
 COLOURS = {1: "#00795a", -1: "#a66a00", -2: "#d55e00", 0: "#9e9e9e"}
 CALM_BAND = 0.05  # |mood| below this is drawn grey: "-0.01" is no reason for alarm
 SPAN = 180.0  # seconds of mood the timeline shows
 LEGEND_TOP = 1.6  # the timeline's top: the band above +1 holds the legend
 
 
-def mood_sign(score: float, faces: int, threshold: float | None = None) -> int:
-    """The key of :data:`COLOURS` for a mood: 0 with nobody counted or within :data:`CALM_BAND` of zero,
-    -2 at or below the alert's ``threshold`` (the colour follows the threshold, not any negative number)."""
+def mood_sign(score: float, faces: int, threshold: float | None = None, vs_rest: float | None = None) -> int:
+    """The key of :data:`COLOURS` for a mood: 0 with nobody counted or within :data:`CALM_BAND` of zero, -2 where
+    the group's fall from its resting faces (``vs_rest``, what the alert judges) is at or below the alert's
+    ``threshold``, else by the sign of what the faces read. The colour follows the threshold, not any negative
+    number, and not the read mood: the demo's calm street reads -0.29 to -0.31 all along (calm faces read sad)
+    beside a bar of -0.3 that judges the fall, and no alert can follow from that."""
     if not faces or abs(score) < CALM_BAND:
         return 0
-    return 1 if score > 0 else (-2 if threshold is not None and score <= threshold else -1)
+    if threshold is not None and vs_rest is not None and vs_rest <= threshold:
+        return -2
+    return 1 if score > 0 else -1
 
 
 def mood_title(faces: int) -> str:
@@ -110,7 +115,7 @@ class MoodPanel(QWidget):
             else "no face counted")
         self.number.setText(format_score(m.score) if m.faces else "–")
         self.title.setText(mood_title(m.faces))
-        self._colour(mood_sign(m.score, m.faces, self.threshold_line.value()))
+        self._colour(mood_sign(m.score, m.faces, self.threshold_line.value(), m.vs_rest))
         self.queue.setVisible(bool(result.zones))
         if result.zones:
             queue = result.queue
