@@ -112,6 +112,7 @@ class WebhookSink:
         self.warn = warn or log.warning
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=max_queue)
         self.sent = self.failed = self.dropped = 0
+        self.tries = 0  # POSTs made, every try of every event (a closing sink gives up its retries)
         self.last_failure: str | None = None  # why the last failed event's last try failed (no secret in it)
         self._warned = False
         self._alert_media_time: dict[str, float] = {}  # per source: when its alert started
@@ -160,6 +161,7 @@ class WebhookSink:
             except queue.Full:
                 try:
                     self._queue.get_nowait()  # the oldest waiting event makes room
+                    self._queue.task_done()
                     self.dropped += 1
                 except queue.Empty:
                     pass
@@ -178,6 +180,7 @@ class WebhookSink:
     def _deliver(self, event: dict[str, Any]) -> None:
         delay = self.backoff
         for attempt in range(self.attempts):
+            self.tries += 1
             try:
                 self._post(event)
                 self.sent += 1
@@ -210,11 +213,13 @@ class WebhookSink:
                 if not self._warned:
                     self._warned = True
                     self.warn(f"alert webhook {redact(self.url)}: an event could not be sent; later ones still are")
+            finally:
+                self._queue.task_done()
 
     def close(self, timeout: float = 5.0) -> None:
-        """Deliver what is waiting (up to ``timeout`` seconds), then stop."""
+        """Deliver what is waiting and what is being sent, its retries too (up to ``timeout`` seconds), then stop."""
         deadline = time.monotonic() + timeout
-        while not self._queue.empty() and time.monotonic() < deadline and self._thread.is_alive():
+        while self._queue.unfinished_tasks and time.monotonic() < deadline and self._thread.is_alive():
             time.sleep(0.05)
         self._stop.set()
         self._thread.join(max(0.0, deadline - time.monotonic()) + 0.5)

@@ -178,5 +178,5 @@ def test_alert_main(argv: Sequence[str]) -> int:
         return 0
     answered = (sink.last_failure or "").startswith("HTTPError")  # the receiver is there and said no
     advice = "check what the receiver expects" if answered else "check the URL and that the receiver is running"
-    return error(f"not delivered to {where}: {sink.sent} of 2 events arrived ({sink.failed} failed after "
-                 f"{sink.attempts} tries each; the last: {sink.last_failure or 'not sent in time'}); {advice}")
+    return error(f"not delivered to {where}: {sink.sent} of 2 events arrived ({sink.failed} failed, {sink.tries} "
+                 f"tries in all; the last: {sink.last_failure or 'not sent in time'}); {advice}")

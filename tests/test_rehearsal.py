@@ -1,6 +1,7 @@
 """The rehearsal (#52): `emotion-monitor test-alert` and the window's Test alert button raise a TEST alert
 through the real path; every place it reaches marks it, and a real alert is marked as not one."""
 
+import json
 import re
 
 import pytest
@@ -66,9 +67,11 @@ def test_test_alert_to_a_receiver_that_answers_an_error_says_what_it_answered(ca
     from http.server import BaseHTTPRequestHandler, HTTPServer
     from threading import Thread
 
+    posts = []
+
     class Refuse(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 (http.server's name)
-            self.rfile.read(int(self.headers["Content-Length"]))
+            posts.append(json.loads(self.rfile.read(int(self.headers["Content-Length"])))["event"])
             self.send_response(500)
             self.end_headers()
 
@@ -85,6 +88,8 @@ def test_test_alert_to_a_receiver_that_answers_an_error_says_what_it_answered(ca
     err = capsys.readouterr().err.strip()
     assert rc == 1 and "\n" not in err, err
     assert "the last: HTTPError: 500 Internal Server Error" in err and "check what the receiver expects" in err, err
+    # every try the line counts reached the receiver: the clear's retries too (closing gave them up before)
+    assert posts == ["alert"] * 4 + ["clear"] * 4 and "(2 failed, 8 tries in all;" in err, (posts, err)
 
 
 def test_test_alert_without_a_webhook_prints_the_alert_line_and_sends_nothing(capsys):
