@@ -118,7 +118,8 @@ class Lane:
         self._counted_since, self._counted = time.monotonic(), 0
 
     def status_line(self) -> str:
-        """Its frame, frame rate, faces, mood and trend (the one-source status line)."""
+        """Its frame, frame rate, faces in view and how many of them count in the mood (the quality gate's "ok"),
+        mood and trend (the one-source status line)."""
         r = self.last
         if r is None:
             return f"{self.name}: {self.state}"
@@ -126,7 +127,7 @@ class Lane:
         shown = shown and m.faces > 0  # nobody counted: no mood of +0.00 (the window's gauge says the same)
         mood = (format_mood(m.score, m.learning, m.faces, m.moving) if shown else "no face counted" if not m.faces
                 else "mood not shown (too few faces)")
-        return (f"frame {r.frame.index:6d}  fps {self.fps:5.1f}  faces {m.faces:2d}  "
+        return (f"frame {r.frame.index:6d}  fps {self.fps:5.1f}  faces {len(r.tracks):2d} ({m.faces} counted)  "
                 f"{mood}{f'  trend {m.trend:+.2f}/min' if shown else ''}{'  ALERT' if m.alert else ''}")
 
     def summary(self, csv_rows: int = 0) -> RunSummary:

@@ -205,3 +205,4 @@ def test_a_status_line_with_nobody_counted_shows_no_mood_of_zero(level):
                                 MoodState(score, 0.0, faces, False))
         line = lane.status_line()
         assert ("no face counted" in line) == (faces == 0) and ("+0.00" in line) == (faces > 0), line
+        assert f"faces  0 ({faces} counted)" in line  # faces in view (none in this result), then those counted
