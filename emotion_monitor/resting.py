@@ -58,13 +58,13 @@ V_FLOOR = math.log(1 / 3)  # a turn ends where an unhappy reading (v) is at leas
 # (p(unhappy) about 0.25: the median of posed angry faces that a 48x48 model reads "neutral")
 MARK_BAR = -0.5  # a score this low (negative emotions outweigh happy by half) before the resting face is known: marked
 BACK = 0.5  # back near the resting face: a rise is under this share of its bar
+READ_UNHAPPY = "read unhappy when first seen"
 
 
 def unhappy_share(u: float) -> float:
     """p(angry + disgust + fear + sad) back from its log-odds against every other reading (``u``, with its EPS)."""
     e = math.exp(u)
     return min(1.0, max(0.0, ((1 + EPS) * e - EPS) / (1 + e)))
-READ_UNHAPPY = "read unhappy when first seen"
 
 
 @dataclass(frozen=True)
