@@ -142,7 +142,7 @@ class WebhookSink:
                 "frame": result.frame.index, "faces": m.faces,
                 "mood": round(m.score, 4) if shows_mood(self.privacy, m.faces, self.min_group) else None,
                 "duration": round(duration, 3), "reason": m.reason if m.event == "alert" else None,
-                "why": why_text(m.reason, who, m.people if who else ()) if m.event == "alert" else None,
+                "why": why_text(m.reason, who, m.people) if m.event == "alert" else None,
                 # a clear names everyone who was behind the alert, those who joined it after its start too
                 "people": list(who if m.event == "alert" else (m.cleared if keeps_ids(self.privacy) else ())),
                 "source": src, "test": test}

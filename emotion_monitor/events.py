@@ -72,9 +72,8 @@ def event_of(result: FrameResult, settings: Settings, lane: str = "") -> Event |
         faces = f"({m.faces} face{'' if m.faces == 1 else 's'})"
         who = people_text(ids)
         if m.reason in PERSON_REASONS:
-            read = turn_words(ids, m.people if keeps_ids(settings.privacy) else ())
             text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: {who or 'someone'} turned for "
-                    f"{settings.person_duration:.0f} s: {read}; {mood} {faces}")
+                    f"{settings.person_duration:.0f} s: {turn_words(ids, m.people)}; {mood} {faces}")
         else:
             fall = (f"{_fall(m.vs_rest)}, " if shows_mood(settings.privacy, m.faces, settings.min_group) else "")
             text = (f"ALERT {iso_utc(f.timestamp)} frame {f.index}: the group fell below its resting faces "

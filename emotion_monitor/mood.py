@@ -112,8 +112,8 @@ def turn_words(who: tuple[int, ...], people: Sequence[PersonMood] = ()) -> str:
     rest)"`` for one, ``"#4 reads unhappy 40% (5% at rest), #6 35% (8% at rest)"`` for several: the share of the
     reading that is angry, disgust, fear or sad, now and at rest. The alert judges the rise of that share's
     log-odds, and this is what a person can check on screen: "ALERT neutral 71%" beside words that said only
-    "reads well below their own resting face" read as a contradiction. Nobody in ``people`` (out of view, or
-    a level that names nobody): the rule's words alone."""
+    "reads well below their own resting face" read as a contradiction. Only the people in ``who`` are read out:
+    none (a level that names nobody), or none of them in ``people`` (out of view), gives the rule's words alone."""
     read = {p.track_id: p for p in people if p.unhappy is not None and p.rest_unhappy is not None}
     known = [(i, read[i]) for i in who if i in read][:3]
     if not known:

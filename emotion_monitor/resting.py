@@ -171,10 +171,10 @@ class RestingFaces:
                     raising.append((-(rise or 0.0), track.track_id))
                 if out[k - 1] < 0.0:
                     negative.append((float(out[k - 1]), track.track_id))
-                judged = rise is not None and p.rest_v is not None
-                people.append(PersonMood(track.track_id, state, rise, p.mark, p.share if judged else None,
-                                         unhappy_share(v[0]) if judged else None,
-                                         unhappy_share(p.rest_v[0]) if judged and p.rest_v is not None else None))
+                rest = p.rest_v if rise is not None else None  # judged against it now (None while learning)
+                people.append(PersonMood(track.track_id, state, rise, p.mark, None if rest is None else p.share,
+                                         None if rest is None else unhappy_share(v[0]),
+                                         None if rest is None else unhappy_share(rest[0])))
             if p.mark:
                 marked.append(track.track_id)
         self._sweep(now)

@@ -41,7 +41,7 @@ class AlertPanel:
         self.testing = False  # a TEST alert's banner is up
         self._since = ""  # the current alert's start, as the banner says it
         self._timer = QTimer(singleShot=True)
-        self._pending: tuple[Sequence[Sink], Settings, str | None, tuple[Any, ...]] | None = None
+        self._pending: tuple[Sequence[Sink], Settings, str | None, dict[str, Any]] | None = None
         self._timer.timeout.connect(self._end_test)
 
     def show_state(self, mood: MoodState, source: str | None) -> None:
@@ -77,11 +77,11 @@ class AlertPanel:
 
         if self.testing:
             return
-        run_as: tuple[Any, ...] = (source or "window", 0.0, None, 0, None, 0)
+        run_as: dict[str, Any] = {"source": source or "window"}
         if latest is not None:
-            run_as = (latest.frame.source or run_as[0], latest.mood.score, None, latest.frame.index, None,
-                      latest.mood.faces)
-        alert, _ = rehearsal_results(*run_as)
+            run_as = {"source": latest.frame.source or run_as["source"], "score": latest.mood.score,
+                      "index": latest.frame.index, "faces": latest.mood.faces}
+        alert, _ = rehearsal_results(**run_as)
         write_to(sinks, alert, on_error)
         self.testing = True
         self.show_event(event_of(alert, settings), source)  # type: ignore[arg-type]  # an alert has an event
@@ -95,7 +95,7 @@ class AlertPanel:
             return
         sinks, settings, source, run_as = self._pending
         self._pending, self.testing = None, False
-        _, clear = rehearsal_results(*run_as)
+        _, clear = rehearsal_results(**run_as)
         write_to(sinks, clear, None if not sinks else lambda _s, _m: None)
         event = event_of(clear, settings)
         if event is not None:
