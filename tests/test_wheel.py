@@ -5,6 +5,7 @@ the window and MediaPipe need. Slow (a wheel built and a venv installed): `make 
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -33,12 +34,14 @@ def installed(tmp_path_factory):
     assert proc.returncode == 0, proc.stderr[-2000:]
     run_dir = base / "elsewhere"
     run_dir.mkdir()
-    return env_dir, run_dir
+    yield env_dir, run_dir
+    shutil.rmtree(base, ignore_errors=True)  # the venv (about 800 MB with MediaPipe) goes with the module
 
 
 def clean_env():
-    """The environment without PYTHONPATH (which would import the checkout instead of the installed wheel)."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    """The environment without PYTHONPATH (which would import the checkout instead of the installed wheel), and pip
+    keeping no cache (MediaPipe's wheels would stay on disk after the venv is gone)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PIP_NO_CACHE_DIR": "1"}
     env.pop("PYTHONPATH", None)
     return env
 
