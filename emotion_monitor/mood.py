@@ -259,9 +259,10 @@ class MoodMonitor:
         score, fall = self._read.mean(now, c.window), self._fall.mean(now, c.window)
         gone = self._counted_at is None or now - self._counted_at > c.gap  # nobody counted for over the gap
         event = self._step(judged, fall if counted else None, present, gone, score, now)
+        judging = judged.learning < len(counted)  # someone counted is judged against their resting face now
         return MoodState(score=score if score is not None and counted else 0.0, trend=self.trend(),
                          faces=len(counted), alert=self.alert, alert_started=self.alert_started if self.alert else None,
-                         event=event, vs_rest=fall if counted else None, reason=self.reason if self.alert else None,
+                         event=event, vs_rest=fall if judging else None, reason=self.reason if self.alert else None,
                          learning=judged.learning, moving=judged.moving, who=tuple(self._behind) if self.alert else (),
                          marked=judged.marked, people=judged.people,
                          alert_score=self.alert_score if self.alert else None,

@@ -206,7 +206,9 @@ class MoodState:
     alert: bool
     alert_started: float | None = None  # media time the current alert began
     event: str | None = None  # "alert" when one starts, "clear" when it ends, else None
-    vs_rest: float | None = None  # [-1, 0]: the group's fall below its resting faces, over the window (None: nobody)
+    # [-1, 0]: the group's fall below its resting faces, over the window; None with nobody counted, or while every
+    # counted person's resting face is being learned (nobody judged: not a fall of 0)
+    vs_rest: float | None = None
     reason: str | None = None  # what raised the current alert: "turned" (people) or "group"
     learning: int = 0  # counted people whose resting face is still being learned (no turn can be judged yet)
     who: tuple[int, ...] = ()  # track ids of everyone behind the current alert, in the order they joined it

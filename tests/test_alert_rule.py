@@ -282,6 +282,20 @@ def test_what_faces_read_and_what_is_judged_are_apart_and_learning_counts_people
     assert {p.state for p in last.people} == {"at rest"}
 
 
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_nobody_judged_is_no_fall_of_0_alone_or_in_company(n):
+    """#52 item 3: while every counted person's resting face is being learned, what the alert judges is not
+    known (``vs_rest`` None: the window draws no orange line and says no "+0.00 vs resting faces"); once one is
+    judged it is, and a newcomer still learning beside them does not take it away."""
+    _, states = play(lambda t: [track(i, RESTING_SAD) for i in range(1, n + 1)]
+                     + ([track(n + 1, NEUTRAL)] if t >= 6.0 else []), 8.0)
+    learning = [s for t, s in states if t < 3.9]
+    judged = [s for t, s in states if t > 4.1]
+    assert learning and all(s.learning == n and s.vs_rest is None for s in learning)
+    assert judged and all(s.vs_rest == pytest.approx(0.0, abs=1e-6) for s in judged)
+    assert any(s.learning == 1 for s in judged)  # the newcomer, learning beside people judged
+
+
 def test_each_person_shows_how_far_they_are_from_a_turn_on_one_scale_with_its_own_sign():
     """The people panel's words (#52 item 3): a share of a turn, 100% where a turn starts, never a log-odds
     "+7.0 vs rest" beside the group's "-0.83 vs resting faces"; a person who turns passes 100% as they do."""

@@ -56,6 +56,29 @@ def test_the_moods_colour_follows_the_threshold_and_no_emotion_wears_alert_red(s
     assert len(set(COLORS.values())) == 7 and tuple(int(ALERT_HEX[i:i + 2], 16) for i in (5, 3, 1)) == ALERT_RED
 
 
+@pytest.mark.parametrize("faces,who", [(1, (1,)), (4, (3,)), (5, (2, 4))])
+def test_a_persons_turn_is_said_beside_the_group_numbers_alone_or_in_company(qtbot, faces, who):
+    """A face read neutral scores 0 and can turn (its unhappy share rose from its rest): under a person's alert
+    the gauge names who turned and wears the colour of what the alert judges past its bar, not the grey of a
+    read mood of +0.00; without the alert (or with nobody judged) it says no more than the numbers."""
+    from emotion_monitor.gui.mood_panel import COLOURS, MoodPanel, mood_sign
+    from emotion_monitor.mood import people_text
+
+    panel = MoodPanel(-0.3)
+    qtbot.addWidget(panel)
+    frame = Frame(np.zeros((4, 4, 3), np.uint8), 0, 1e9, 0.0, "clip")
+    for on in (False, True, False):
+        m = MoodState(0.0, 0.0, faces, on, vs_rest=0.0, reason="turned" if on else None, who=who if on else ())
+        panel.show_result(FrameResult(frame, Detections(), (), m))
+        text = panel.gauge.format()
+        assert text.startswith("mood +0.00, +0.00 vs resting faces")
+        assert text.endswith(f"; {people_text(who)} turned") == on and ("turned" in text) == on
+        assert (COLOURS[-2] in panel.number.styleSheet()) == on and (COLOURS[0] in panel.number.styleSheet()) != on
+    panel.show_result(FrameResult(frame, Detections(), (), MoodState(0.0, 0.0, faces, False)))  # nobody judged
+    assert "vs resting" not in panel.gauge.format() and np.isnan(panel.fall[-1])
+    assert mood_sign(0.0, 0, -0.3, 0.0, turned=True) == 0  # nobody counted: grey, whatever the alert
+
+
 def test_a_box_that_left_the_frame_never_gets_a_black_thumbnail(qtbot):
     from emotion_monitor.gui.people_panel import PeoplePanel
     from emotion_monitor.types import Track

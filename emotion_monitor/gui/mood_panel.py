@@ -23,15 +23,19 @@ from .theme import ALERT, plot_colours
 COLOURS = {1: "#00795a", -1: "#a66a00", -2: "#d55e00", 0: "#9e9e9e"}
 CALM_BAND = 0.05  # |mood| below this is drawn grey: "-0.01" is no reason for alarm
 SPAN = 180.0  # seconds of mood the timeline shows
-LEGEND_TOP = 1.6  # the timeline's top: the band above +1 holds the legend
+LEGEND_TOP = 1.85  # the timeline's top: the band above +1 holds the legend
 
 
-def mood_sign(score: float, faces: int, threshold: float | None = None, vs_rest: float | None = None) -> int:
+def mood_sign(score: float, faces: int, threshold: float | None = None, vs_rest: float | None = None,
+              turned: bool = False) -> int:
     """The key of :data:`COLOURS` for a mood: 0 with nobody counted or within :data:`CALM_BAND` of zero, -2 where
     the group's fall from its resting faces (``vs_rest``, what the alert judges) is at or below the alert's
-    ``threshold``, else by the sign of what the faces read. The colour follows the threshold, not any negative
+    ``threshold``, or while someone ``turned`` (a person's alert is on: a face read neutral, scoring 0, can have
+    turned), else by the sign of what the faces read. The colour follows the threshold, not any negative
     number, and not the read mood: the demo's calm street reads -0.29 to -0.31 all along (calm faces read sad)
     beside a bar of -0.3 that judges the fall, and no alert can follow from that."""
+    if faces and turned:
+        return -2
     if not faces or abs(score) < CALM_BAND:
         return 0
     if threshold is not None and vs_rest is not None and vs_rest <= threshold:
@@ -110,12 +114,14 @@ class MoodPanel(QWidget):
         m, t = result.mood, result.frame.media_time
         self.gauge.setValue(int(round(m.score * 100)) if m.faces else 0)
         # the mood on the timeline's and the command line's scale (-1..+1), not the bar's -100..100
+        # a person's alert says who turned beside the group's numbers (a face read neutral scores 0 and can turn)
+        turned = m.alert and m.reason in PERSON_REASONS
         self.gauge.setFormat((format_mood(m.score, m.learning, m.faces, m.moving) + (
-            f", {format_score(m.vs_rest)} vs resting faces" if m.vs_rest is not None else "")) if m.faces
-            else "no face counted")
+            f", {format_score(m.vs_rest)} vs resting faces" if m.vs_rest is not None else "") + (
+            f"; {people_text(m.who) or 'someone'} turned" if turned else "")) if m.faces else "no face counted")
         self.number.setText(format_score(m.score) if m.faces else "–")
         self.title.setText(mood_title(m.faces))
-        self._colour(mood_sign(m.score, m.faces, self.threshold_line.value(), m.vs_rest))
+        self._colour(mood_sign(m.score, m.faces, self.threshold_line.value(), m.vs_rest, turned))
         self.queue.setVisible(bool(result.zones))
         if result.zones:
             queue = result.queue
