@@ -116,6 +116,7 @@ class WebhookSink:
         self.last_failure: str | None = None  # why the last failed event's last try failed (no secret in it)
         self._warned = False
         self._alert_media_time: dict[str, float] = {}  # per source: when its alert started
+        self._test_started: dict[str, float] = {}  # per source: when its TEST alert was raised (UTC)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="webhook", daemon=True)
         self._thread.start()
@@ -132,11 +133,14 @@ class WebhookSink:
             return None
         now, src = result.frame.media_time, result.frame.source
         who = m.who if keeps_ids(self.privacy) else ()
-        test, duration = m.reason == TEST_REASON, 0.0  # a rehearsal leaves a real alert's start alone
-        if m.event == "alert" and not test:
-            self._alert_media_time[src] = now
-        elif not test:
-            started = self._alert_media_time.pop(src, None)
+        test, duration = m.reason == TEST_REASON, 0.0
+        # a rehearsal keeps its own start, by the wall clock (its results carry no media time), and leaves a real
+        # alert's start alone
+        starts, now = (self._test_started, result.frame.timestamp) if test else (self._alert_media_time, now)
+        if m.event == "alert":
+            starts[src] = now
+        else:
+            started = starts.pop(src, None)
             duration = now - started if started is not None else 0.0
         body: dict[str, Any] = {"event": m.event, "camera": self.camera, "time": iso_utc(result.frame.timestamp),
                 "frame": result.frame.index, "faces": m.faces,

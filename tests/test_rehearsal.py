@@ -109,8 +109,11 @@ def test_a_real_alert_says_test_false_and_a_test_leaves_its_duration_alone():
         frame = Frame(rehearsal_results()[0].frame.image, 5, 1e9, 10.0, "cam")
         real = FrameResult(frame, Detections(), (), MoodState(-0.5, 0.0, 2, True, 10.0, "alert", reason="group"))
         assert sink.event(real)["test"] is False
-        for rehearsal in rehearsal_results("cam"):
-            assert sink.event(rehearsal)["test"] is True
+        alert, _ = rehearsal_results("cam", now=2e9)
+        _, clear_test = rehearsal_results("cam", now=2e9 + 7.7)  # the window clears its TEST alert 8 s on
+        bodies = [sink.event(alert), sink.event(clear_test)]
+        assert [b["test"] for b in bodies] == [True, True]
+        assert [b["duration"] for b in bodies] == [0.0, pytest.approx(7.7)]  # its own span, by the wall clock
         later = Frame(frame.image, 50, 1e9 + 4, 14.0, "cam")
         clear = sink.event(FrameResult(later, Detections(), (), MoodState(0.1, 0.0, 2, False, event="clear")))
         assert clear["test"] is False and clear["duration"] == pytest.approx(4.0)  # the real alert's own span
@@ -178,6 +181,9 @@ def test_the_windows_test_alert_button_goes_through_banner_list_sound_and_webhoo
         assert body["test"] is True and body["source"] == shown.frame.source == str(scene_video)
         assert body["frame"] == shown.frame.index > 0 and body["faces"] == shown.mood.faces
         assert win.banner.text().startswith(f"TEST ALERT ({scene_video.name}): ")  # the window's own name for it
+        cleared = rx.events[3]  # as a result of the frame shown when it cleared, its span its own
+        assert cleared["source"] == body["source"] and cleared["frame"] != body["frame"]
+        assert cleared["duration"] == pytest.approx(0.5, abs=0.4)
     finally:
         win.close()
         rx.close()

@@ -41,7 +41,7 @@ class AlertPanel:
         self.testing = False  # a TEST alert's banner is up
         self._since = ""  # the current alert's start, as the banner says it
         self._timer = QTimer(singleShot=True)
-        self._pending: tuple[Sequence[Sink], Settings, str | None, dict[str, Any]] | None = None
+        self._pending: tuple[Sequence[Sink], Settings, str | None, Callable[[], FrameResult | None], str] | None = None
         self._timer.timeout.connect(self._end_test)
 
     def show_state(self, mood: MoodState, source: str | None) -> None:
@@ -67,25 +67,22 @@ class AlertPanel:
         if self.sound():
             QApplication.beep()
 
-    def test(self, sinks: Sequence[Sink], settings: Settings, source: str | None, latest: FrameResult | None,
-             on_error: Callable[[Sink, str], None]) -> None:
+    def test(self, sinks: Sequence[Sink], settings: Settings, source: str | None,
+             latest: Callable[[], FrameResult | None], on_error: Callable[[Sink, str], None]) -> None:
         """A TEST alert now, through the banner (which names ``source``), the list, the sound and ``sinks`` (the
-        run's webhook and metrics, never its CSV), as a result of the run's ``latest`` frame (its source as the
-        metrics and the webhook name it, its frame number, mood and faces; none open: "window", frame 0); its
-        clear follows after :data:`TEST_SECONDS`."""
+        run's webhook and metrics, never its CSV), as a result of the run's latest frame (``latest()``: its
+        source as the metrics and the webhook name it, its frame number, mood and faces; none open: "window",
+        frame 0); its clear follows after :data:`TEST_SECONDS`, as a result of the latest frame then."""
         from ..events import event_of, write_to
 
         if self.testing:
             return
-        run_as: dict[str, Any] = {"source": source or "window"}
-        if latest is not None:
-            run_as = {"source": latest.frame.source or run_as["source"], "score": latest.mood.score,
-                      "index": latest.frame.index, "faces": latest.mood.faces}
+        run_as = _run_as(source, latest())
         alert, _ = rehearsal_results(**run_as)
         write_to(sinks, alert, on_error)
         self.testing = True
         self.show_event(event_of(alert, settings), source)  # type: ignore[arg-type]  # an alert has an event
-        self._pending = (sinks, settings, source, run_as)
+        self._pending = (sinks, settings, source, latest, run_as["source"])
         self._timer.start(int(TEST_SECONDS * 1000))
 
     def _end_test(self) -> None:
@@ -93,11 +90,20 @@ class AlertPanel:
 
         if self._pending is None:
             return
-        sinks, settings, source, run_as = self._pending
+        sinks, settings, source, latest, named = self._pending
         self._pending, self.testing = None, False
-        _, clear = rehearsal_results(**run_as)
+        _, clear = rehearsal_results(**{**_run_as(source, latest()), "source": named})  # the alert's source cleared
         write_to(sinks, clear, None if not sinks else lambda _s, _m: None)
         event = event_of(clear, settings)
         if event is not None:
             self.show_event(event, source)
         self.banner.setVisible(False)
+
+
+def _run_as(source: str | None, latest: FrameResult | None) -> dict[str, Any]:
+    """:func:`rehearsal_results`' arguments for a rehearsal in the window: as a result of the run's ``latest``
+    frame (its source, frame number, mood and faces), or of "window" at frame 0 with no source open."""
+    if latest is None:
+        return {"source": source or "window"}
+    return {"source": latest.frame.source or source or "window", "score": latest.mood.score,
+            "index": latest.frame.index, "faces": latest.mood.faces}

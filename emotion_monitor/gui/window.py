@@ -210,7 +210,7 @@ class MainWindow(QMainWindow):
 
     def test_alert(self) -> None:
         """A TEST alert through the real path (rehearsal.py; no source needed); it clears by itself."""
-        self.alerts.test(self.fleet_sinks, self.settings, self.source, self.last_result,
+        self.alerts.test(self.fleet_sinks, self.settings, self.source, lambda: self.last_result,
                          lambda _sink, msg: self.statusBar().showMessage(f"test alert: {msg}", 10_000))
 
     def select_at(self, x: float, y: float) -> None:
