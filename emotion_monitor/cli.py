@@ -206,12 +206,12 @@ def sources_of(args: argparse.Namespace) -> list[SourceSpec]:
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
     from .errors import RecordingError
-    from .privacy import write_private
+    from .privacy import why_not, write_private
 
     try:
         write_private(path, json.dumps(data, indent=1) + "\n")  # owner only: it lists the people seen
     except OSError as exc:
-        raise RecordingError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise RecordingError(f"cannot write {path}: {why_not(exc)}") from exc
 
 
 def run_gui(args: argparse.Namespace, specs: Sequence[SourceSpec] = ()) -> int:

@@ -94,7 +94,7 @@ def write_people_csv(path: str | Path, people: Mapping[str, Sequence[PersonSumma
     """Write each source's people (``--people-csv``: one row a person, their wait beside their mood) to a
     file readable by its owner alone; returns the rows written. RecordingError (one line) if it cannot."""
     from .errors import RecordingError
-    from .privacy import open_private
+    from .privacy import open_private, why_not
 
     path = Path(path)
     rows = [[source, *("" if p[k] is None else p[k] for k in PEOPLE_COLUMNS[1:])]  # type: ignore[literal-required]
@@ -105,5 +105,5 @@ def write_people_csv(path: str | Path, people: Mapping[str, Sequence[PersonSumma
             writer.writerow(PEOPLE_COLUMNS)
             writer.writerows(rows)
     except OSError as exc:
-        raise RecordingError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise RecordingError(f"cannot write {path}: {why_not(exc)}") from exc
     return len(rows)

@@ -102,6 +102,16 @@ def write_private(path: str | os.PathLike[str], data: str | bytes) -> None:
             fh.write(data)
 
 
+def why_not(exc: OSError) -> str:
+    """Why a file could not be written, in the words every "cannot write" line uses: "it is a folder" and
+    "folder does not exist" where the system says "Is a directory" and "No such file or directory"."""
+    if isinstance(exc, IsADirectoryError):
+        return "it is a folder"
+    if isinstance(exc, FileNotFoundError):
+        return "folder does not exist"
+    return str(exc.strerror or exc)
+
+
 def check_writable(path: Path) -> None:
     """RecordingError (one line) unless ``path`` can be written, tried before the work rather than after it
     (a run's stats JSON and people CSV, a report): opened for appending (nothing written), owner-only as
@@ -117,6 +127,6 @@ def check_writable(path: Path) -> None:
         with open_private(path, "a"):
             pass
     except OSError as exc:
-        raise RecordingError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise RecordingError(f"cannot write {path}: {why_not(exc)}") from exc
     if not existed:
         path.unlink()

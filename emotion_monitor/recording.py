@@ -138,7 +138,7 @@ class CsvRecorder:
             else:  # the layout waits for the run's level; whether the file can be written is known now
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         except OSError as exc:
-            raise RecordingError(f"cannot write CSV {self.path}: {exc.strerror or exc}") from exc
+            raise RecordingError(f"cannot write CSV {self.path}: {privacy_levels.why_not(exc)}") from exc
 
     @property
     def appending_note(self) -> str | None:
@@ -176,7 +176,7 @@ class CsvRecorder:
                 if not self.rotate:
                     self._open(self.path)
             except OSError as exc:
-                raise RecordingError(f"cannot write CSV {self.path}: {exc.strerror or exc}") from exc
+                raise RecordingError(f"cannot write CSV {self.path}: {privacy_levels.why_not(exc)}") from exc
         elif self.privacy != level:
             raise RecordingError(f"{self.path} is recorded at privacy {self.privacy}, the run is now at {level}: "
                                  "record again to a new file")
@@ -193,7 +193,7 @@ class CsvRecorder:
         try:
             self._open(path)
         except OSError as exc:
-            raise RecordingError(f"cannot write CSV {path}: {exc.strerror or exc}") from exc
+            raise RecordingError(f"cannot write CSV {path}: {privacy_levels.why_not(exc)}") from exc
         if path not in self.paths:
             self.paths.append(path)
 
@@ -206,7 +206,7 @@ class CsvRecorder:
                 os.fsync(self._fh.fileno())
                 self._last_sync = now
         except OSError as exc:
-            raise RecordingError(f"cannot write CSV {self.path}: {exc.strerror or exc}") from exc
+            raise RecordingError(f"cannot write CSV {self.path}: {privacy_levels.why_not(exc)}") from exc
 
     def write(self, result: FrameResult) -> None:
         self._roll(result.frame.timestamp)

@@ -314,3 +314,16 @@ def test_listeners_connect_to_a_runs_signals_at_any_time_and_no_runner_attribute
     patched = [f"{p.name}: {m.group(0)}" for p in root.rglob("*.py")
                for m in re.finditer(r"\b(?!self\b)\w+\.on_(event|status|warning|sink_error)\s*=(?!=)", p.read_text())]
     assert patched == []
+
+
+@pytest.mark.parametrize("gui", [False, True])
+def test_a_recording_path_refused_says_why_in_the_words_of_every_other_path(capsys, tmp_path, gui):
+    """One wording for one reason: "it is a folder" and "folder does not exist", as --stats-json, --people-csv
+    and the report say it (the CSV said "Is a directory" beside them)."""
+    from emotion_monitor import cli
+
+    for bad, why in ((tmp_path, "it is a folder"), (tmp_path / "missing" / "x.csv", "folder does not exist")):
+        args = ["--gui"] * gui + ["--video", "x.mp4", "--record", str(bad)]
+        assert cli.main(args) == 1
+        err = capsys.readouterr().err.strip()
+        assert err == f"emotion-monitor: error: cannot write CSV {bad}: {why}", err
