@@ -1,11 +1,12 @@
 """Session report: ``emotion-monitor report session.csv --out report.html`` (or .png / .pdf).
 
-For a manager who never opens the CSV: the group mood over time with the alert spans shaded, the
-share of each emotion minute by minute, the faces in view, and a table of the faces seen (how long,
-their dominant emotion). Charts by matplotlib; the figures come from session_csv.summarize (one
-streaming pass). Several sources: each lane's mood gets its own line beside the whole store's and a
-table gives each lane's frames, mean mood and time in alert. A CSV recorded at privacy "aggregate"
-has no emotions per face and no people, and the report says so.
+For a manager who never opens the CSV: the group mood over time with the alert spans shaded and named,
+the share of each emotion minute by minute, the faces in view, a table of the alerts (when, how long,
+why: who turned and what they read) and one of the faces seen (how long, their dominant emotion). Charts
+by matplotlib; the figures come from session_csv.summarize (one streaming pass). Several sources: each
+lane's mood gets its own line beside the whole store's and a table gives each lane's frames, mean mood
+and time in alert. A CSV recorded at privacy "aggregate" has no emotions per face and no people, and the
+report says so.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,8 +32,8 @@ from .types import LABELS
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["FaceTally", "SessionSummary", "SourceTally", "face_rows", "figure", "source_rows", "summarize",
-           "write_report"]
+__all__ = ["FaceTally", "SessionSummary", "SourceTally", "alert_rows", "face_rows", "figure", "source_rows",
+           "summarize", "write_report"]
 
 WRITER = "emotion-monitor"  # the files' own mark: a PNG's "Software", a PDF's "Creator" (retention.py reads it)
 METADATA = {"Software": WRITER}
@@ -76,6 +77,7 @@ def figure(s: SessionSummary, title: str) -> Figure:
     ax.axhline(0, color="#777", lw=0.8)
     for i, (a, b) in enumerate(_spans(s.seconds, s.alert > 0)):
         ax.axvspan(*to_dt([a, b]), color="#c62828", alpha=0.18, lw=0, label="alert" if i == 0 else None)
+    _name_spans(ax, s)
     ax.set_ylim(-1.05, 1.05)
     ax.set_ylabel("mood (-1 negative .. +1 positive)")
     ax.set_title(title, loc="left", fontsize=11)
@@ -111,6 +113,13 @@ def figure(s: SessionSummary, title: str) -> Figure:
     return fig
 
 
+def _name_spans(ax: Any, s: SessionSummary) -> None:
+    """Each alert's span named at its start (who turned, or the group): a turned face can read 0, as calm ones do."""
+    for k, span in enumerate(s.alerts[:MAX_LABELS]):
+        ax.text(datetime.fromtimestamp(span.start, timezone.utc), 1.0 - 0.09 * (k % 3), f" {span.short()}",
+                fontsize=7, color="#8e0000", va="top", clip_on=True)
+
+
 COLUMNS = ("person", "first seen (UTC)", "last seen (UTC)", "seconds in view", "mean mood", "time negative",
            "dominant emotion", "share", "flag")
 
@@ -133,6 +142,14 @@ def face_rows(s: SessionSummary, limit: int | None = None) -> list[tuple[str, ..
 
 
 SOURCE_COLUMNS = ("source", "frames", "mean mood", "time in alert", "people")
+ALERT_COLUMNS = ("started (UTC)", "source", "seconds", "why")
+MAX_LABELS = 30  # alert spans named on the chart; the table lists them all
+
+
+def alert_rows(s: SessionSummary, limit: int | None = None) -> list[tuple[str, str, str, str]]:
+    """One row of text per alert, in :data:`ALERT_COLUMNS`' order, by start."""
+    return [(datetime.fromtimestamp(a.start, timezone.utc).strftime("%Y-%m-%d %H:%M:%S"), a.source or "-",
+             f"{a.seconds:.1f}", a.why()) for a in s.alerts[:limit]]
 
 
 def source_rows(s: SessionSummary) -> list[tuple[str, str, str, str, str]]:
@@ -169,6 +186,8 @@ def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
             pages = [fig] + ([queue_figure(s.queue)] if s.queue is not None else [])
             if sources := source_rows(s):
                 pages.append(_table_figure(sources, SOURCE_COLUMNS, "Sources"))
+            if s.alerts:
+                pages.append(_table_figure(alert_rows(s, 40), ALERT_COLUMNS, f"Alerts ({len(s.alerts)}), why each was on"))
             if not s.aggregate:
                 pages.append(_table_figure(face_rows(s, 40), COLUMNS, "People seen, longest in view first (at most 40)"))
             if out.suffix.lower() == ".png":  # one picture: the pages one under the other
@@ -238,8 +257,18 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}} th{{background:#e
 <img alt="mood over time, emotions per minute, faces in view" style="max-width:100%" src="data:image/png;base64,{pngs[0]}">
 {_queue_html(pngs[1:])}
 {lanes_html}
+{_alerts_html(s)}
 {_people_html(s, head, body, len(rows))}</body></html>
 """
+
+
+def _alerts_html(s: SessionSummary) -> str:
+    if not s.alerts:
+        return "<h2>Alerts</h2><p>None.</p>"
+    return (f"<h2>Alerts ({len(s.alerts)})</h2><p>Each alert judges a change, never a level: a person against their "
+            "own resting face (a calm face whose unhappy share rose can still read neutral, its mood 0), or the group "
+            "against its resting faces. Unhappy: the share of angry, disgust, fear and sad in the reading.</p><table><tr>"
+            + "".join(f"<th>{html.escape(c)}</th>" for c in ALERT_COLUMNS) + "</tr>\n" + _cells(alert_rows(s)) + "</table>")
 
 
 def _queue_html(pngs: Sequence[str]) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .alert_spans import AlertSpan, SpanTally
 from .errors import MonitorError
 from .mood import CALM_LABELS, NEGATIVE, POSITIVE
 from .queue_report import QueueTally
@@ -107,6 +108,7 @@ class SessionSummary:
     sources: dict[str, SourceTally] = field(default_factory=dict)  # by the column "source" ("" in older files)
     aggregate: bool = False  # recorded at privacy "aggregate": seconds only, no face rows, no people
     queue: QueueTally | None = None  # recorded with a queue zone: its length, the waits, mood by wait
+    alerts: list[AlertSpan] = field(default_factory=list)  # each alert, why, and who (alert_spans.py)
 
 
 def _epoch(text: str) -> float:
@@ -141,6 +143,8 @@ class _Pass:
     def __init__(self, header: list[str]):
         self.col = col = {k: header.index(k) for k in header}
         self.q, self.src, self.flag = col.get(Col.QUALITY), col.get(Col.SOURCE), col.get(Col.PERSON)
+        self.reason, self.spans, self.frame_why = col.get(Col.REASON), SpanTally(), ""
+        self.frame_who: dict[int, float] = {}  # the frame's faces flagged "alert", with their unhappy share
         self.zone, self.waited = col.get(Col.ZONE), col.get(Col.WAITED)
         self.n = len(header)
         # the face score (mood.face_score) from the row's probabilities, where the file has them
@@ -179,6 +183,7 @@ class _Pass:
                 # an empty mood: no face counted in that frame (0.3 wrote 0.0000 there, as if a calm face had)
                 mood = row[col[Col.MOOD]]
                 self.frame_mood, self.frame_alert = float(mood) if mood else None, float(row[col[Col.ALERT]])
+                self.frame_why, self.frame_who = row[self.reason] if self.reason is not None else "", {}
             face_id, emotion = int(row[col[Col.FACE]]), row[col[Col.EMOTION]]
         except ValueError:
             self.skipped += 1
@@ -205,6 +210,11 @@ class _Pass:
         tally.rows += 1
         if self.flag is not None and row[self.flag]:
             tally.flags.add(OLD_FLAGS.get(row[self.flag], row[self.flag]))
+            if row[self.flag] == "alert" and self.score_cols is not None:  # who is behind the alert, and their reading
+                try:
+                    self.frame_who[person[1]] = sum(float(row[c]) for c in self.score_cols[1])
+                except ValueError:
+                    pass
         score = None
         if self.q is None or row[self.q] == "ok":
             tally.emotions[emotion] += 1
@@ -250,6 +260,7 @@ class _Pass:
         lb[1] += read
         lb[2] = max(lb[2], int(alert))
         self.queue.frame(sec, self.frame_queue)
+        self.spans.frame(self.current[0], self.frame_ts, alert > 0, self.frame_why, self.frame_who)
 
     def summary(self) -> SessionSummary:
         secs = np.array(sorted(self.bins), np.float64)
@@ -263,7 +274,8 @@ class _Pass:
         shares = shares / np.maximum(shares.sum(1, keepdims=True), 1)
         return SessionSummary(secs, moods, b[:, 2], b[:, 3] / count, minutes, shares, self.faces, self.rows,
                               self.frames, self.skipped, self.mood_total / max(self.mood_frames, 1), int(self.alert_frames),
-                              self.negative_rows, dict(self.sources), queue=self.queue if self.zoned else None)
+                              self.negative_rows, dict(self.sources), queue=self.queue if self.zoned else None,
+                              alerts=self.spans.done())
 
 
 def _summarize_seconds(reader: Iterator[list[str]]) -> SessionSummary:
@@ -271,15 +283,17 @@ def _summarize_seconds(reader: Iterator[list[str]]) -> SessionSummary:
     bins: dict[int, list[float]] = defaultdict(lambda: [0.0, 0, 0, 0])  # mood sum, moods, alert, faces in view
     sources: dict[str, SourceTally] = defaultdict(SourceTally)
     rows = skipped = 0
+    spans = SpanTally()
     for row in reader:
         try:
-            ts, src, mood, _trend, in_view, _counted, alert, _reason = row[:8]
+            ts, src, mood, _trend, in_view, _counted, alert, reason = row[:8]
             # an empty mood: fewer faces than the minimum group counted (privacy.shows_mood): none kept
             sec, score, on, faces = int(_epoch(ts)), float(mood) if mood else None, int(alert), int(in_view)
         except ValueError:
             skipped += 1  # a line cut short or damaged
             continue
         rows += 1
+        spans.frame(src, sec, on > 0, reason, {}, step=1.0)
         lane = sources[src]
         for b in (bins[sec], lane.bins[sec]):  # the whole file's second (faces summed over sources) and the lane's
             b[0] += score or 0.0
@@ -297,4 +311,4 @@ def _summarize_seconds(reader: Iterator[list[str]]) -> SessionSummary:
     moods = int(t[:, 1].sum())
     return SessionSummary(secs, means, t[:, 2], t[:, 3], np.zeros(0), np.zeros((0, 7)), {}, rows, rows,
                           skipped, float(t[:, 0].sum() / moods) if moods else float("nan"), int(t[:, 2].sum()), 0,
-                          dict(sources), aggregate=True)
+                          dict(sources), aggregate=True, alerts=spans.done())

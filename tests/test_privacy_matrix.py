@@ -112,8 +112,10 @@ def test_the_stats_and_the_reports(runs, level):
     else:
         assert [str(p["person"]) for p in stats["people"]] == sorted(ids_of(run), key=int)
         assert "People seen" in html and all(f"#{i}" in html for i in ids_of(run))
-    # the PDF and the PNG: the people table is a page of its own, missing at aggregate
-    assert pdf_pages(folder / "r.pdf") == (1 if level == "aggregate" else 2)
+    # the PDF and the PNG: the people table is a page of its own, missing at aggregate; the alerts' table is one
+    # where there were alerts (their why names nobody at aggregate)
+    alerts = int("<h2>Alerts (" in html)
+    assert pdf_pages(folder / "r.pdf") == (1 if level == "aggregate" else 2) + alerts
     heights = {lv: cv2.imread(str(runs[lv]["folder"] / "r.png")).shape[0] for lv in LEVELS}
     assert heights["aggregate"] < heights["people"] == heights["full"]
 

@@ -28,7 +28,7 @@ LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "settings": ("one settings model for the CLI, the window and saved preferences", ("settings",)),
     "sinks": ("where results go: CSV, metrics, webhook, overlay, per-person log; the CSV read back, the report, "
               "the notice",
-              ("recording", "metrics", "alerts", "overlay", "people", "queue_report", "session_csv", "report", "notice",
+              ("recording", "metrics", "alerts", "overlay", "people", "queue_report", "alert_spans", "session_csv", "report", "notice",
                "retention")),
     "runners": ("assembly from the settings and the loops that drive the stages into the sinks",
                 ("sources", "build", "events", "rehearsal", "lane", "runner", "app", "batch", "api")),
