@@ -31,8 +31,10 @@ every person, alone in view or in a crowd, is judged the same way, against thems
    its size and angle) is learned again, and no turn is judged meanwhile.
 
 A box that jumps more than a face width between two readings is a new person (the tracker handed its id
-to someone else). A person unseen for ``FORGET`` seconds is forgotten; one unseen for less keeps their
-state (a face turned away for two seconds has not left).
+to someone else); one found again after frames without it may have walked on, :data:`WALK` face widths a
+second more (the looped demo: a walker missed for 0.4 s was found 1.2 face widths along and started learning
+anew, "learning" for two minutes, and lost a mark mid-visit). A person unseen for ``FORGET`` seconds is
+forgotten; one unseen for less keeps their state (a face turned away for two seconds has not left).
 
 Hand-written: no library keeps per-identity baselines of a score. Pure Python over a dict: a few us
 a face (``benchmarks/alert_matrix.py`` times the whole mood stage).
@@ -50,6 +52,8 @@ from .types import PersonMood, Track
 
 FORGET = 10.0  # seconds unseen after which a person is forgotten (the tracker keeps ids 8 s)
 JUMP = 1.0  # face widths a box may move between two readings before it is someone else (a walker: 0.3 a frame)
+WALK = 2.0  # face widths a second a face unseen for a while may have walked since (up to REACH_SECONDS of it)
+REACH_SECONDS = 2.0  # a face found again 0.4 s on, 1.2 face widths along, is the same walker, not someone else
 RESCALE = 2.0  # a face this many times wider or narrower than when its resting reading was learned is learned again
 # (1.5 took an expression change for an approach: the box of a face turning unhappy can shrink by a third)
 MOVE = 1.0  # face widths a face may move away from where its resting reading was learned before it is learned again
@@ -187,7 +191,9 @@ class RestingFaces:
         x0, y0, x1, y1 = track.xyxy.tolist()
         cx, cy, w = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, 1.0)
         p = self._people.get(track.track_id)
-        if p is None or (cx - p.cx) ** 2 + (cy - p.cy) ** 2 > (JUMP * max(w, p.w)) ** 2:
+        # the reach grows with the time since they were last in view: a face missed for a few frames walked on
+        reach = JUMP + WALK * min(max(now - p.last - 0.1, 0.0), REACH_SECONDS) if p is not None else JUMP
+        if p is None or (cx - p.cx) ** 2 + (cy - p.cy) ** 2 > (reach * max(w, p.w)) ** 2:
             # a box that jumped in their first seconds: still first seen
             met = self._met.setdefault(track.track_id, now if track.track_id > self._old else -math.inf)
             p = self._people[track.track_id] = _Person(now, now, markable=now - met <= FORGET)

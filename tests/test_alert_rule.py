@@ -162,6 +162,31 @@ def test_an_id_met_again_is_not_marked_as_first_seen(how):
     assert all(1 not in s.marked for _, s in states)
 
 
+@pytest.mark.parametrize("n", [1, 4])
+@pytest.mark.parametrize("missed,along,same", [(0.0, 1.2, False), (0.4, 1.2, True), (1.0, 2.5, True),
+                                               (0.4, 6.0, False), (5.0, 9.0, False)])
+def test_a_walker_found_again_along_their_way_is_the_same_person_alone_or_in_company(n, missed, along, same):
+    """A face missed for ``missed`` seconds and found ``along`` face widths on: within a walker's reach of the
+    time missed (resting.WALK) they keep their state, their mark too; a jump between two frames in a row, or
+    further than a walk, is someone else wearing the id (learned anew, not marked as first seen later on)."""
+    from emotion_monitor.resting import FORGET
+
+    unhappy = mix(sad=0.8, angry=0.2)
+    seen = FORGET + 2.0  # the mark is given in the id's first FORGET seconds only
+
+    def plan(t):
+        x = 120.0 * 5 + (80.0 * along if t >= seen + missed else 0.0)
+        walker = [track(5, unhappy, [x, 100, x + 80, 180])] if not seen <= t < seen + missed else []
+        return group(n - 1) + walker
+
+    monitor, states = play(plan, seen + missed + 6.0)
+    after = [s for t, s in states if t >= seen + missed]
+    assert all(5 in s.marked for t, s in states if seen - 1.0 <= t < seen)
+    assert all((5 in s.marked) == same for s in after)
+    walker = monitor.resting.person(5)
+    assert (walker.first < seen) == same  # the same person, or a new one since they were found
+
+
 def test_what_is_kept_of_ids_met_stays_bounded_over_a_shift_and_old_ids_stay_met():
     """A shift hands out thousands of ids: when each was first met is kept only while it may matter (FORGET
     seconds), yet an old id seen again is still not "first seen"."""
