@@ -142,7 +142,7 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
     stroke = max(1, int(fs / 0.6))
     who, marked = result.mood.who, result.mood.marked
     _zones(out, result, thick, scale, fs)
-    read = _boxes(out, result, k, selected, outline, thick)
+    read = [t for t in result.tracks if t.quality == "ok"]
     labelled = read + [t for t in result.tracks if t.quality != "ok"]  # faces left out: their id alone, last
     texts = [_label_texts(t, who, marked) if t.quality == "ok" else (f"#{t.track_id}",) * 2 for t in labelled]
     sizes = [[_label_size(x, font, fs, stroke) for x in pair] for pair in texts]
@@ -151,13 +151,16 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
     rest = sorted((i for i in range(len(read)) if i not in first),
                   key=lambda i: -float((boxes[i][2] - boxes[i][0]) * (boxes[i][3] - boxes[i][1])))
     rest += [i for i in range(len(read), len(labelled)) if i not in first]
-    for t, label, size, pos in zip(labelled, texts, sizes, place_choices(boxes, sizes, width, height, first + rest)):
+    places = place_choices(boxes, sizes, width, height, first + rest)
+    # a box wears its emotion's colour only where its label gives the word (the id alone, or no room: white)
+    _boxes(out, result, k, selected, outline, thick, {t.track_id for t, pos in zip(labelled, places) if pos and not pos[2]})
+    for t, label, size, pos in zip(labelled, texts, sizes, places):
         if pos is None:
             continue
         x, y, choice = pos
         w, h = size[choice]
         # the people behind an alert: their label in alert red (the one use of red), marked ones in orange; an
-        # emotion's colour only beside its word (the id alone: white, the box keeps the colour)
+        # emotion's colour only beside its word (the id alone: white, its box too)
         fill = (GREY if t.quality != "ok" else ALERT_RED if t.track_id in who else MARKED if t.track_id in marked
                 else COLORS.get(t.emotion, (255, 255, 255)) if choice == 0 else (255, 255, 255))
         ink = (0, 0, 0) if 0.114 * fill[0] + 0.587 * fill[1] + 0.299 * fill[2] > 110 else (255, 255, 255)
@@ -169,26 +172,24 @@ def draw(image: np.ndarray, result: FrameResult, selected: int | None = None, mo
 
 
 def _boxes(out: np.ndarray, result: FrameResult, k: float, selected: int | None, outline: bool,
-           thick: int) -> list[Track]:
-    """Each face's box in its emotion's colour (the selected one thicker), a frame of its own around the people
-    behind an alert (red) or marked (orange), grey corners on faces left out of the mood; the faces read."""
+           thick: int, worded: set[int]) -> None:
+    """Each face's box in its emotion's colour where its label says the emotion (``worded``; white where it gives
+    the id alone), the selected one thicker, a frame of its own around the people behind an alert (red) or marked
+    (orange), grey corners on faces left out of the mood."""
     who, marked = result.mood.who, result.mood.marked
-    read = []
     for t in result.tracks:
         x0, y0, x1, y1 = (int(round(v * k)) for v in t.xyxy)
         if t.quality != "ok":
             if outline:
                 _corners(out, x0, y0, x1, y1, GREY, thick)
             continue
-        read.append(t)
         if not outline:
             continue
-        cv2.rectangle(out, (x0, y0), (x1, y1), COLORS.get(t.emotion, (255, 255, 255)),
-                      thick + (2 if t.track_id == selected else 0))
+        colour = COLORS.get(t.emotion, (255, 255, 255)) if t.track_id in worded else (255, 255, 255)
+        cv2.rectangle(out, (x0, y0), (x1, y1), colour, thick + (2 if t.track_id == selected else 0))
         if t.track_id in who or t.track_id in marked:  # thick enough to be seen at a glance (a 1-px line was not)
             d = 2 * thick + 1
             cv2.rectangle(out, (x0 - d, y0 - d), (x1 + d, y1 + d), ALERT_RED if t.track_id in who else MARKED, thick + 2)
-    return read
 
 
 def _label_texts(t: Track, who: tuple[int, ...], marked: tuple[int, ...]) -> tuple[str, str]:

@@ -255,9 +255,9 @@ def test_labels_never_overlap_stay_in_the_frame_and_left_out_faces_get_their_id_
     assert (light[60, 50] == GREY).all() and (light[62, 52] < 60).all() and (light[52, 48] == 170).all()
 
 
-def test_an_emotions_colour_is_drawn_beside_its_word_or_on_the_box_alone():
-    """A read face whose whole label finds no room gets its id alone on a white tag: a colour without its word
-    (a blue tag reading only "#7") said "sad" to nobody; the box keeps its emotion's colour."""
+def test_an_emotions_colour_is_drawn_only_beside_its_word():
+    """A read face whose whole label finds no room gets its id alone on a white tag, and a white box: a colour
+    without its word (a blue tag, or a pink box, reading only "#7") said "sad" or "angry" to nobody."""
     from emotion_monitor.overlay import COLORS, draw
 
     sad = Track(7, np.array([20, 25, 40, 45], np.float32), SAD, SAD)
@@ -266,11 +266,12 @@ def test_an_emotions_colour_is_drawn_beside_its_word_or_on_the_box_alone():
     for width, whole in ((60, False), (300, True)):  # too narrow for "#7 sad 90%", and wide enough
         out = draw(np.zeros((60, width, 3), np.uint8), _frame_result([sad]), mood_line=False)
         blue = (out == COLORS["sad"]).all(axis=2)
-        assert blue[25, 20:41].all()  # the box's top edge in sad's colour
+        assert blue[25, 20:41].all() == whole  # the box's top edge in sad's colour beside the word
+        assert (out[25, 20:41] == 255).all() != whole  # else white
         outside = blue.copy()
         outside[:60, :60] &= ~box
         assert outside.any() == whole, width  # a blue tag only with the word on it
-        assert ((out == 255).all(axis=2).sum() > 20) != whole  # else a white tag with the id
+        assert (((out == 255).all(axis=2) & ~np.pad(box, ((0, 0), (0, width - 60)))).sum() > 20) != whole  # a white tag
 
 
 def test_the_people_behind_an_alert_and_those_marked_are_framed_and_named():
