@@ -19,9 +19,10 @@ starts), "reason": "turned" | "group" | "test" | null, "why": the rule in words,
 behind it ("#4 turned: reads unhappy 40% (5% at rest)"), "people": their track ids (on a clear,
 everyone who was behind the alert, those who joined it later too), "source": the lane's name (or path /
 camera index), "test": true for a rehearsal (``emotion-monitor test-alert``, the window's Test alert
-button: reason "test"), false for every real alert}``. At privacy "aggregate" (privacy.py) "people" is
-empty, "why" names nobody and "mood" is null when fewer than the minimum group (``--min-group``) were
-counted.
+button: reason "test"), false for every real alert}``. "mood" is null with no face counted (a rehearsal
+with no source open, a clear once everyone left: no mood was read, not a mood of 0). At privacy "aggregate"
+(privacy.py) "people" is empty, "why" names nobody and "mood" is null when fewer than the minimum group
+(``--min-group``) were counted.
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ class WebhookSink:
             duration = now - started if started is not None else 0.0
         body: dict[str, Any] = {"event": m.event, "camera": self.camera, "time": iso_utc(result.frame.timestamp),
                 "frame": result.frame.index, "faces": m.faces,
-                "mood": round(m.score, 4) if shows_mood(self.privacy, m.faces, self.min_group) else None,
+                "mood": round(m.score, 4) if m.faces and shows_mood(self.privacy, m.faces, self.min_group) else None,
                 "duration": round(duration, 3), "reason": m.reason if m.event == "alert" else None,
                 "why": why_text(m.reason, who, m.people) if m.event == "alert" else None,
                 # a clear names everyone who was behind the alert, those who joined it after its start too

@@ -102,7 +102,7 @@ def report_main(argv: Sequence[str]) -> int:
     except MonitorError as exc:
         return error(str(exc), exc.code)
     what = (f"{s.rows} seconds (privacy aggregate: no faces kept)" if s.aggregate
-            else f"{s.frames} frames, {len(s.faces_seen)} faces, {s.rows} rows")
+            else f"{s.frames} frames, {len(s.faces_seen)} face{'' if len(s.faces_seen) == 1 else 's'}, {s.rows} rows")
     print(f"{args.out}: {what}"
           + (f" ({s.skipped} damaged or unfinished lines skipped)" if s.skipped else ""))
     return 0

@@ -69,7 +69,7 @@ def figure(s: SessionSummary, title: str) -> Figure:
     ax = axes[0]
     several = len(s.sources) > 1
     ax.plot(t, s.mood, color="#1565c0", lw=2.0 if several else 1.2,
-            label="all sources (mean per second)" if several else "group mood (mean per second)")
+            label="all sources (as recorded, per second)" if several else "group mood as recorded\n(its running mean, per second)")
     if several:
         for name, lane in sorted(s.sources.items()):
             secs, mood = lane.series()
@@ -120,7 +120,7 @@ def _name_spans(ax: Any, s: SessionSummary) -> None:
                 fontsize=7, color="#8e0000", va="top", clip_on=True)
 
 
-COLUMNS = ("person", "first seen (UTC)", "last seen (UTC)", "seconds in view", "mean mood", "time negative",
+COLUMNS = ("person", "first seen (UTC)", "last seen (UTC)", "seconds in view", "own mean mood", "time negative",
            "dominant emotion", "share", "flag")
 
 
@@ -173,9 +173,10 @@ def write_report(csv_path: str | Path, out: str | Path) -> SessionSummary:
     span = s.seconds[-1] - s.seconds[0] + 1
     alert_s = float((s.alert > 0).sum())
     lanes = f"{len(s.sources)} sources, " if len(s.sources) > 1 else ""
-    people = "privacy aggregate (no people kept)" if s.aggregate else f"{len(s.faces_seen)} faces"
+    people = "privacy aggregate (no people kept)" if s.aggregate else (
+        f"{len(s.faces_seen)} face{'' if len(s.faces_seen) == 1 else 's'}")
     kept = s.mood[~np.isnan(s.mood)]  # privacy aggregate: no mood in a second of fewer than the minimum group
-    mean = f"mean {format_mood(float(kept.mean()))}" if len(kept) else "no mood kept (too few faces)"
+    mean = f"mean group {format_mood(float(kept.mean()))}" if len(kept) else "no mood kept (too few faces)"
     title = (f"{csv_path.name}: {start:%Y-%m-%d %H:%M} UTC, {span / 60:.1f} min, {lanes}{people}, "
              f"{mean}, alert {alert_s:.0f} s")
     import matplotlib.pyplot as plt
@@ -289,7 +290,8 @@ def _people_html(s: SessionSummary, head: str, body: str, n: int) -> str:
     return f"""<h2>People seen ({n}), longest in view first</h2>
 <p>{s.rows} face rows in {s.frames} frames with a face (a frame with none writes no row){skipped}.
 No face image is stored: only emotions, the mood and (at privacy level full) where each face was.</p>
-<p>Mean mood: the person's own face score (-1..+1, 0 when calm) over the frames their face counted;
-time negative: the share of those frames whose top emotion was angry, disgust, fear or sad.</p>
+<p>Own mean mood: the person's own face score (-1..+1, 0 when calm) over the frames their face counted;
+time negative: the share of those frames whose top emotion was angry, disgust, fear or sad. The chart's group
+mood is the one recorded, a running mean of the counted faces, so the heading's mean is not any one person's.</p>
 <table><tr>{head}</tr>
 {body}</table>"""

@@ -29,6 +29,7 @@ def test_test_alert_is_delivered_to_a_local_receiver_and_its_body_says_test(caps
     assert alert["test"] is True and clear["test"] is True
     assert alert["reason"] == "test" and alert["why"].startswith("TEST") and alert["camera"] == "till-2"
     assert alert["people"] == [] and alert["source"] == "test-alert" and alert["time"].endswith("Z")
+    assert alert["faces"] == 0 and alert["mood"] is None  # no face counted: no mood read, not a mood of 0
     lines = out.splitlines()
     assert lines[0].startswith("TEST ALERT ") and lines[1].startswith("TEST CLEAR ")
     assert "delivered to http://127.0.0.1:" in lines[2] and "/hook" not in out  # the path may hold a secret
@@ -180,6 +181,7 @@ def test_the_windows_test_alert_button_goes_through_banner_list_sound_and_webhoo
         body = rx.events[2]
         assert body["test"] is True and body["source"] == shown.frame.source == str(scene_video)
         assert body["frame"] == shown.frame.index > 0 and body["faces"] == shown.mood.faces
+        assert (body["mood"] is None) == (shown.mood.faces == 0)
         assert win.banner.text().startswith(f"TEST ALERT ({scene_video.name}): ")  # the window's own name for it
         cleared = rx.events[3]  # as a result of the frame shown when it cleared, its span its own
         assert cleared["source"] == body["source"] and cleared["frame"] != body["frame"]
@@ -210,6 +212,7 @@ def test_a_video_that_ends_says_ended_closes_the_recording_clears_the_rate_and_o
         assert (tmp_path / "rec.csv").stat().st_size > 100  # what was recorded is kept
         win._tick()
         assert "ended" in win.status_label.text() and "fps" not in win.status_label.text()
+        assert "in its last frame" in win.status_label.text() and "in view" not in win.status_label.text()
         assert win.ending.offer.isVisible() and win.ending.replay_button.isVisible() and win.ending.open_button.isVisible()
         from .test_gui import shown_rgb
 

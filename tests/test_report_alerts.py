@@ -64,6 +64,7 @@ def test_each_alert_is_listed_with_why_and_who_alone_or_in_a_crowd(tmp_path, n, 
     out = tmp_path / "r.html"
     write_report(path, out)
     page = out.read_text()
+    assert f"{n} face{'s' if n > 1 else ''}, mean group mood" in page or aggregate  # "1 faces" no more
     assert "<h2>Alerts (2)</h2>" in page and all(row[3].replace("'", "&#x27;") in page for row in alert_rows(s))
     assert ("#" not in "".join(r[3] for r in alert_rows(s))) == aggregate
 

@@ -36,6 +36,7 @@ def test_gaps_and_dropped_frames_are_drawn_as_such(qtbot):
         counted.show_result(result(index, faces), dropped)
     dx, _ = counted.dropped.getData()
     assert np.allclose(dx, [(9 + 10) / 2 / 25])
+    assert not panel.timeline.getAxis("bottom").autoSIPrefix  # "seconds", never "seconds (x0.001)"
     legend = [item[1].text for item in panel.timeline.getPlotItem().legend.items]
     assert legend == ["mood (as read)", "vs resting faces (alert)", "no face counted", "frames dropped",
                       "alert bar of the orange line"]  # the bar judges the fall from resting faces, not the mood read

@@ -75,6 +75,7 @@ class MoodPanel(QWidget):
         self.timeline.setYRange(-1, LEGEND_TOP, padding=0)
         self.timeline.getAxis("left").setTicks([[(v, f"{v:+g}" if v else "0") for v in (-1, -0.5, 0, 0.5, 1)]])
         self.timeline.setLabel("bottom", "seconds")
+        self.timeline.getAxis("bottom").enableAutoSIPrefix(False)  # "seconds (x0.001)" with ticks 0-600 in the first one
         self.timeline.addLegend(offset=(4, 1), labelTextSize="7pt", colCount=3, verSpacing=-6)
         self.curve = self.timeline.plot(pen=pg.mkPen("#1565c0", width=2), name="mood (as read)")
         self.fall_curve = self.timeline.plot(pen=pg.mkPen("#ef6c00", width=2), name="vs resting faces (alert)")

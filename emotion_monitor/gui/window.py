@@ -241,7 +241,8 @@ class MainWindow(QMainWindow):
             name, dropped = getattr(self.worker.pipeline.classifier, "name", "?"), self.worker.lane.capture.dropped
             rate = "ended" if self.ending.ended else f"{self.worker.fps:.1f} fps" + (f", {dropped} dropped to keep up"
                                                                                      if dropped else "")
-            self.status_label.setText(f"{self.source}  |  {rate}  |  {faces} face{'' if faces == 1 else 's'} in view  |  model {name}")
+            view = f"{faces} face{'' if faces == 1 else 's'} " + ("in its last frame" if self.ending.ended else "in view")
+            self.status_label.setText(f"{self.source}  |  {rate}  |  {view}  |  model {name}")
         if self.record_started is not None:
             s = int(time.monotonic() - self.record_started)
             self.record_time.setText(f"{s // 60:02d}:{s % 60:02d}")
