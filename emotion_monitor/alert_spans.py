@@ -47,7 +47,7 @@ class AlertSpan:
                     + (f": read unhappy {read} at the alert's start" if read else ""))
         if self.reason == "group":
             return "the group fell below its resting faces" + (f" (lowest {people_text(ids)})" if ids else "")
-        return "alert (the file gives no reason)"
+        return f"alert ({self.reason}: a rule of 0.3 and earlier)" if self.reason else "alert (the file gives no reason)"
 
 
 class SpanTally:

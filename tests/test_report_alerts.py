@@ -78,3 +78,10 @@ def test_a_session_without_alerts_says_none_and_one_still_on_at_the_end_is_liste
     assert "<h2>Alerts</h2><p>None.</p>" in (tmp_path / "calm.html").read_text()
     [last] = summarize(on).alerts
     assert last.end == pytest.approx(T0 + 249 / FPS) and last.short() == "group fell"
+
+
+def test_an_alert_of_an_older_rule_keeps_its_reason():
+    from emotion_monitor.alert_spans import AlertSpan
+
+    assert AlertSpan("", 0.0, 1.0, "threshold").why() == "alert (threshold: a rule of 0.3 and earlier)"
+    assert AlertSpan("", 0.0, 1.0, "").why() == "alert (the file gives no reason)"
